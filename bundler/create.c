@@ -1,0 +1,292 @@
+/*
+ * create.c - `create` and `merge`: new migration files named
+ * YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the current head(s).
+ */
+#include "bundler.h"
+#include "create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct template
+{
+    const char *name;
+    const char *body;
+}
+templates[] = {
+    {"add_column", "-- strata: up\n"
+                   "ALTER TABLE my_table ADD COLUMN my_column TEXT;\n"
+                   "\n"
+                   "-- strata: down\n"
+                   "ALTER TABLE my_table DROP COLUMN my_column;\n"},
+    {"add_index", "-- strata: up\n"
+                  "CREATE INDEX ix_my_table_my_column ON my_table (my_column);\n"
+                  "\n"
+                  "-- strata: down\n"
+                  "DROP INDEX ix_my_table_my_column;\n"},
+    {"add_table", "-- strata: up\n"
+                  "CREATE TABLE my_table (\n"
+                  "    id INTEGER PRIMARY KEY,\n"
+                  "    name VARCHAR(255) NOT NULL,\n"
+                  "    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n"
+                  ");\n"
+                  "\n"
+                  "-- strata: down\n"
+                  "DROP TABLE my_table;\n"},
+    {"add_foreign_key",
+     "-- strata: foreign_keys=off\n"
+     "\n"
+     "-- PostgreSQL adds the constraint in place. SQLite cannot: it rebuilds the\n"
+     "-- table, with foreign keys off around the migration (foreign_keys=off above)\n"
+     "-- and PRAGMA foreign_key_check before it commits.\n"
+     "\n"
+     "-- strata: up dialect=postgresql\n"
+     "ALTER TABLE my_table ADD CONSTRAINT fk_my_table_other\n"
+     "    FOREIGN KEY (other_id) REFERENCES other (id);\n"
+     "\n"
+     "-- strata: down dialect=postgresql\n"
+     "ALTER TABLE my_table DROP CONSTRAINT fk_my_table_other;\n"
+     "\n"
+     "-- strata: up dialect=sqlite\n"
+     "CREATE TABLE my_table_new (\n"
+     "    id INTEGER PRIMARY KEY,\n"
+     "    other_id INTEGER REFERENCES other (id)\n"
+     ");\n"
+     "INSERT INTO my_table_new (id, other_id) SELECT id, other_id FROM my_table;\n"
+     "DROP TABLE my_table;\n"
+     "ALTER TABLE my_table_new RENAME TO my_table;\n"
+     "\n"
+     "-- strata: down dialect=sqlite\n"
+     "CREATE TABLE my_table_new (\n"
+     "    id INTEGER PRIMARY KEY,\n"
+     "    other_id INTEGER\n"
+     ");\n"
+     "INSERT INTO my_table_new (id, other_id) SELECT id, other_id FROM my_table;\n"
+     "DROP TABLE my_table;\n"
+     "ALTER TABLE my_table_new RENAME TO my_table;\n"},
+};
+
+static const char plain_body[] = "-- strata: up\n"
+                                 "\n"
+                                 "\n"
+                                 "-- strata: down\n"
+                                 "\n";
+
+const char *create_template_names(void)
+{
+    return "add_column, add_index, add_table, add_foreign_key";
+}
+
+static int new_revision(char out[13])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[6];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), i;
+    ssize_t got = fd >= 0 ? read(fd, r, sizeof(r)) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (got != (ssize_t)sizeof(r))
+        return -1;
+    for (i = 0; i < 6; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[12] = '\0';
+    return 0;
+}
+
+/* Lowercase letters and digits, everything else one '_', at most 40 bytes. */
+static void slugify(const char *msg, char out[41])
+{
+    size_t n = 0;
+    int gap = 0;
+
+    for (; *msg && n < 40; msg++) {
+        char c = *msg;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (gap && n)
+                out[n++] = '_';
+            if (n < 40)
+                out[n++] = c;
+            gap = 0;
+        } else {
+            gap = 1;
+        }
+    }
+    out[n] = '\0';
+    if (n == 0)
+        memcpy(out, "migration", 10);
+}
+
+static void put_quoted(strata_buf *b, const char *s)
+{
+    strata_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            strata_buf_putc(b, '\\');
+        if (*s == '\n' || *s == '\r')
+            strata_buf_putc(b, ' ');
+        else
+            strata_buf_putc(b, *s);
+    }
+    strata_buf_putc(b, '"');
+}
+
+static time_t now(void)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    uint64_t v;
+
+    if (e && strata_parse_u64(e, strlen(e), &v) == 0)
+        return (time_t)v;
+    return time(NULL);
+}
+
+static int write_new(project *p, const char *rev_id, const char *const *parents, size_t nparents,
+                     const char *message, const char *body, FILE *out, FILE *errf)
+{
+    char rev[STRATA_REVISION_MAX + 1], slug[41], stamp[16];
+    strata_buf b, name;
+    char *path = NULL;
+    struct tm tm;
+    time_t t = now();
+    size_t i;
+    int fd = -1, st = STRATA_NOMEM;
+
+    if (rev_id) {
+        if (!strata_revision_valid(rev_id, strlen(rev_id))) {
+            fprintf(errf, "strata-bundle: invalid --rev-id '%s': use 1-64 of [A-Za-z0-9_]\n",
+                    rev_id);
+            return STRATA_MISUSE;
+        }
+        memcpy(rev, rev_id, strlen(rev_id) + 1);
+    } else if (new_revision(rev) < 0) {
+        fprintf(errf, "strata-bundle: cannot read /dev/urandom for a new revision id\n");
+        return STRATA_ERROR;
+    }
+    if (project_find(p, rev) != (size_t)-1) {
+        fprintf(errf, "strata-bundle: revision %s already exists in %s\n", rev, p->dir);
+        return STRATA_MISUSE;
+    }
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M", &tm);
+    slugify(message, slug);
+
+    strata_buf_init(&name, NULL);
+    strata_buf_printf(&name, "%s_%s_%s.sql", stamp, rev, slug);
+    strata_buf_init(&b, NULL);
+    strata_buf_printf(&b, "-- strata: revision=%s", rev);
+    if (nparents == 1)
+        strata_buf_printf(&b, " revises=%s", parents[0]);
+    if (nparents > 1) {
+        strata_buf_puts(&b, " revises=\"");
+        for (i = 0; i < nparents; i++)
+            strata_buf_printf(&b, "%s%s", i ? " " : "", parents[i]);
+        strata_buf_putc(&b, '"');
+    }
+    strata_buf_puts(&b, "\n-- strata: message=");
+    put_quoted(&b, message);
+    strata_buf_puts(&b, "\n\n");
+    strata_buf_puts(&b, body);
+    if (b.oom || name.oom || !(path = path_join(p->dir, name.data)))
+        goto done;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len) {
+        fprintf(errf, "strata-bundle: cannot write %s: %s\n", path, strerror(errno));
+        st = STRATA_ERROR;
+        goto done;
+    }
+    fprintf(out, "Created %s\n", path);
+    st = STRATA_OK;
+done:
+    if (fd >= 0 && close(fd) != 0 && st == STRATA_OK) {
+        fprintf(errf, "strata-bundle: cannot write %s: %s\n", path, strerror(errno));
+        st = STRATA_ERROR;
+    }
+    free(path);
+    strata_buf_free(&b);
+    strata_buf_free(&name);
+    return st;
+}
+
+static void list_heads(const project *p, FILE *errf)
+{
+    size_t i;
+    for (i = 0; i < p->graph.nheads; i++) {
+        const strata_migfile *m = &p->files[p->graph.heads[i]];
+        fprintf(errf, "  %s  %s\n", m->revision, m->message);
+    }
+}
+
+int create_migration(project *p, const char *message, const char *tmpl, const char *head,
+                     const char *rev_id, FILE *out, FILE *errf)
+{
+    const char *body = plain_body, *parent = NULL;
+    size_t i;
+
+    if (tmpl) {
+        for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
+            if (strcmp(templates[i].name, tmpl) == 0)
+                break;
+        if (i == sizeof(templates) / sizeof(templates[0])) {
+            fprintf(errf, "strata-bundle: unknown template '%s': choose one of %s\n", tmpl,
+                    create_template_names());
+            return STRATA_MISUSE;
+        }
+        body = templates[i].body;
+    }
+    if (head && strcmp(head, "base") != 0) {
+        if (project_find(p, head) == (size_t)-1) {
+            fprintf(errf, "strata-bundle: --head %s: no such revision in %s\n", head, p->dir);
+            return STRATA_MISUSE;
+        }
+        parent = head;
+    } else if (!head && p->graph.nheads > 1) {
+        fprintf(errf, "strata-bundle: %s has %zu heads; a new migration must revise one of them:\n",
+                p->dir, p->graph.nheads);
+        list_heads(p, errf);
+        fprintf(errf, "Join them first with: strata-bundle merge %s", p->dir);
+        for (i = 0; i < p->graph.nheads; i++)
+            fprintf(errf, " %s", p->files[p->graph.heads[i]].revision);
+        fprintf(errf, " -m \"merge heads\"\nor choose one with --head REV.\n");
+        return STRATA_MULTIPLE_HEADS;
+    } else if (!head && p->graph.nheads == 1) {
+        parent = p->files[p->graph.heads[0]].revision;
+    }
+    return write_new(p, rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body, out, errf);
+}
+
+int merge_migration(project *p, const char *const *revs, size_t nrevs, const char *message,
+                    const char *rev_id, FILE *out, FILE *errf)
+{
+    static const char body[] = "-- strata: up\n"
+                               "-- A merge joins branches; add SQL only to reconcile them.\n"
+                               "\n"
+                               "-- strata: down\n";
+    size_t i, k;
+
+    if (nrevs < 2) {
+        fprintf(errf, "strata-bundle: merge needs at least two revisions\n");
+        return STRATA_MISUSE;
+    }
+    for (i = 0; i < nrevs; i++) {
+        if (project_find(p, revs[i]) == (size_t)-1) {
+            fprintf(errf, "strata-bundle: merge: no revision %s in %s\n", revs[i], p->dir);
+            return STRATA_MISUSE;
+        }
+        for (k = 0; k < i; k++) {
+            if (strcmp(revs[k], revs[i]) == 0) {
+                fprintf(errf, "strata-bundle: merge: revision %s is given twice\n", revs[i]);
+                return STRATA_MISUSE;
+            }
+        }
+    }
+    return write_new(p, rev_id, revs, nrevs, message, body, out, errf);
+}

@@ -1,0 +1,401 @@
+/*
+ * strata-bundle - checks a directory of migrations and turns it into C.
+ * Exit codes are DESIGN.md's: 0 ok, 1 error, 2 usage, 4 strata.lock disagrees.
+ */
+#include "bundler.h"
+#include "create.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct opts {
+    const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
+    const char *accept[64];
+    size_t naccept;
+    int single_head, verbose, help;
+    const char *pos[64];
+    size_t npos;
+} opts;
+
+typedef struct command {
+    const char *name;
+    int (*run)(opts *o);
+    const char *usage;
+    const char *help;
+} command;
+
+static const command *current;
+
+static int usage_error(const char *fmt, ...) STRATA_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "strata-bundle %s: ", current->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: strata-bundle %s\n", current->usage);
+    return STRATA_MISUSE;
+}
+
+/* Prints diagnostics to stderr; returns the number of errors. */
+static size_t report(project *p)
+{
+    strata_buf b;
+    size_t errors = p->diags.nerrors;
+
+    strata_buf_init(&b, NULL);
+    strata_diags_format(&p->diags, &b);
+    if (b.len)
+        fputs(b.data, stderr);
+    strata_buf_free(&b);
+    strata_diags_free(&p->diags);
+    strata_diags_init(&p->diags, NULL);
+    return errors;
+}
+
+static int warn_heads(project *p, int as_error)
+{
+    size_t i;
+    strata_buf b;
+
+    if (p->graph.nheads < 2)
+        return 0;
+    strata_buf_init(&b, NULL);
+    for (i = 0; i < p->graph.nheads; i++)
+        strata_buf_printf(&b, " %s", p->files[p->graph.heads[i]].revision);
+    strata_diag_add(&p->diags, as_error ? STRATA_DIAG_ERROR : STRATA_DIAG_WARNING, p->dir, 0,
+                    "%zu heads:%s; join them with: strata-bundle merge %s%s -m \"merge heads\"",
+                    p->graph.nheads, b.data ? b.data : "", p->dir, b.data ? b.data : "");
+    strata_buf_free(&b);
+    return as_error;
+}
+
+/* Loads the directory; prints diagnostics; returns a status. */
+static int load(project *p, const char *dir)
+{
+    int st = project_load(p, dir);
+    report(p);
+    if (st == STRATA_NOMEM)
+        fprintf(stderr, "strata-bundle: out of memory\n");
+    else if (st == STRATA_INVALID)
+        st = STRATA_ERROR;
+    return st;
+}
+
+static int cmd_generate(opts *o)
+{
+    project p;
+    size_t nlocked;
+    int st, level = 9;
+
+    if (!o->ns || !o->out_c || !o->out_h || o->npos != 1)
+        return usage_error("%s", "--namespace, --out-c, --out-h and one directory are required");
+    if (!namespace_valid(o->ns))
+        return usage_error("invalid namespace '%s': use 1-32 of [a-z0-9_], starting with a letter",
+                           o->ns);
+    if (o->level) {
+        uint64_t v;
+        if (strata_parse_u64(o->level, strlen(o->level), &v) < 0 || v < 1 || v > 9)
+            return usage_error("--level '%s': use 1 (fastest) to 9 (smallest)", o->level);
+        level = (int)v;
+    }
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK) {
+        warn_heads(&p, 0);
+        st = lock_check(&p, &nlocked);
+        report(&p);
+    }
+    if (st == STRATA_OK)
+        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, stderr);
+    if (st == STRATA_NOMEM)
+        fprintf(stderr, "strata-bundle: out of memory\n");
+    project_free(&p);
+    return st;
+}
+
+static int cmd_check(opts *o)
+{
+    project p;
+    size_t nlocked = 0;
+    int st;
+
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK) {
+        int heads_bad = warn_heads(&p, o->single_head);
+        st = lock_check(&p, &nlocked);
+        report(&p);
+        if (st == STRATA_OK && heads_bad)
+            st = STRATA_ERROR;
+    }
+    if (st == STRATA_OK) {
+        printf("%s: %zu migrations, %zu head%s", p.dir, p.nfiles, p.graph.nheads,
+               p.graph.nheads == 1 ? "" : "s");
+        if (nlocked)
+            printf(", %zu locked checksums verified", nlocked);
+        printf("\n");
+    }
+    project_free(&p);
+    return st;
+}
+
+static int cmd_lock(opts *o)
+{
+    project p;
+    int st;
+
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK) {
+        st = lock_write(&p, o->accept, o->naccept, stdout);
+        report(&p);
+    }
+    project_free(&p);
+    return st;
+}
+
+static int cmd_create(opts *o)
+{
+    project p;
+    int st;
+
+    if (o->npos != 2)
+        return usage_error("%s", "expected a directory and a message");
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK)
+        st = create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id, stdout, stderr);
+    project_free(&p);
+    return st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st;
+}
+
+static int cmd_merge(opts *o)
+{
+    project p;
+    int st;
+
+    if (o->npos < 3)
+        return usage_error("%s", "expected a directory and at least two revisions");
+    if (!o->message)
+        return usage_error("%s", "-m \"message\" is required");
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK)
+        st = merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id, stdout, stderr);
+    project_free(&p);
+    return st;
+}
+
+static int cmd_heads(opts *o)
+{
+    project p;
+    size_t i;
+    int st;
+
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    st = load(&p, o->pos[0]);
+    if (st == STRATA_OK)
+        for (i = 0; i < p.graph.nheads; i++) {
+            const strata_migfile *m = &p.files[p.graph.heads[i]];
+            if (o->verbose)
+                printf("%s (head), %s  [%s]\n", m->revision, m->message, m->file);
+            else
+                printf("%s (head)\n", m->revision);
+        }
+    project_free(&p);
+    return st;
+}
+
+static int cmd_history(opts *o)
+{
+    project p;
+    strata_buf b;
+    size_t i;
+    int st;
+
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    st = load(&p, o->pos[0]);
+    strata_buf_init(&b, NULL);
+    for (i = p.nfiles; st == STRATA_OK && i-- > 0;) {
+        size_t node = p.graph.order[i];
+        const strata_migfile *m = &p.files[node];
+        char ex[STRATA_HASH_STRLEN];
+
+        strata_buf_reset(&b);
+        strata_history_line(&b, (const char *const *)m->parents, m->nparents, m->revision,
+                            p.graph.nchildren[node] == 0, p.graph.nchildren[node] > 1, m->message);
+        if (o->verbose) {
+            strata_hash_format(m->exact, 0, ex);
+            strata_buf_printf(&b, "\n    file: %s\n    checksum: %s", m->file, ex);
+            if (m->flags & STRATA_MIGRATION_NO_TRANSACTION)
+                strata_buf_puts(&b, "\n    transaction: none");
+        }
+        if (b.oom) {
+            st = STRATA_NOMEM;
+            break;
+        }
+        printf("%s\n", b.data);
+    }
+    strata_buf_free(&b);
+    project_free(&p);
+    return st;
+}
+
+static const command commands[] = {
+    {"generate", cmd_generate,
+     "generate --namespace NS --out-c FILE --out-h FILE [--source-dir DIR] [--level N] DIR",
+     "Checks DIR (headers, revision graph, strata.lock) and writes the C source and header\n"
+     "that embed its migrations as the symbol strata_bundle_NS. Files are rewritten only\n"
+     "when their bytes change. This is what strata_add_migrations() runs.\n\n"
+     "  --namespace NS      module name: 1-32 of [a-z0-9_], starting with a letter\n"
+     "  --out-c FILE        generated source (strata_bundle_NS.c)\n"
+     "  --out-h FILE        generated header (strata_bundle_NS.h)\n"
+     "  --source-dir DIR    record DIR so the application's 'migrate create' can write there\n"
+     "                      (development builds only)\n"
+     "  --level N           zlib level, 1-9 (default 9)\n"},
+    {"check", cmd_check, "check [--single-head] DIR",
+     "Validates DIR without writing anything: file syntax, the revision graph, and, when\n"
+     "DIR/strata.lock exists, that no released migration was edited (exit 4 if one was;\n"
+     "a comment or white-space edit is a warning; 'accepts=' in a file is honoured).\n\n"
+     "  --single-head       several heads are an error, not a warning\n"},
+    {"lock", cmd_lock, "lock [--accept-edit REV]... DIR",
+     "Writes DIR/strata.lock, or appends the migrations it lacks. An entry whose migration\n"
+     "changed is rewritten only when the file accepts the old checksum ('accepts=') or\n"
+     "with --accept-edit REV; otherwise lock refuses (exit 4).\n\n"
+     "  --accept-edit REV   record the current checksum of REV (repeatable)\n"},
+    {"create", cmd_create, "create DIR \"message\" [--template NAME] [--head REV] [--rev-id ID]",
+     "Writes DIR/YYYYMMDD_HHMM_<revision>_<slug>.sql with a fresh 12-hex revision that\n"
+     "revises the current head. Refuses when there are several heads, unless --head.\n\n"
+     "  --template NAME     add_column, add_index, add_table or add_foreign_key\n"
+     "  --head REV          revise REV instead of the single head ('base': a new root)\n"
+     "  --rev-id ID         use ID as the revision instead of a random one\n"
+     "SOURCE_DATE_EPOCH, when set, is the time used in the file name.\n"},
+    {"merge", cmd_merge, "merge DIR REV REV... -m \"message\" [--rev-id ID]",
+     "Writes a merge migration that revises every REV, joining branches into one head.\n\n"
+     "  -m, --message TEXT  the merge migration's message\n"
+     "  --rev-id ID         use ID as the revision instead of a random one\n"},
+    {"heads", cmd_heads, "heads [--verbose] DIR", "Prints the head revisions of DIR.\n"},
+    {"history", cmd_history, "history [--verbose] DIR",
+     "Prints the revisions of DIR, newest first, as 'parent -> revision (head), message'.\n\n"
+     "  --verbose           add each file and its checksum\n"},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *f)
+{
+    size_t i;
+    fprintf(f, "usage: strata-bundle <command> [options] DIR [args]\n\ncommands:\n");
+    for (i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %s\n", commands[i].usage);
+    fprintf(f, "\nstrata-bundle <command> --help describes one command.\n"
+               "Exit status: 0 ok, 1 error, 2 usage, 4 strata.lock disagrees.\n");
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } valued[] = {
+        {"--namespace", offsetof(opts, ns)},    {"--out-c", offsetof(opts, out_c)},
+        {"--out-h", offsetof(opts, out_h)},     {"--source-dir", offsetof(opts, source_dir)},
+        {"--message", offsetof(opts, message)}, {"-m", offsetof(opts, message)},
+        {"--template", offsetof(opts, tmpl)},   {"--head", offsetof(opts, head)},
+        {"--rev-id", offsetof(opts, rev_id)},   {"--level", offsetof(opts, level)},
+        {"--accept-edit", (size_t)-1},
+    };
+    int i, dashdash = 0;
+    size_t k;
+
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i], *eq, *val = NULL;
+        size_t nlen;
+
+        if (dashdash || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o->npos == sizeof(o->pos) / sizeof(o->pos[0]))
+                return usage_error("%s", "too many arguments");
+            o->pos[o->npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            dashdash = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+            continue;
+        }
+        if (strcmp(a, "--single-head") == 0) {
+            o->single_head = 1;
+            continue;
+        }
+        if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            o->verbose = 1;
+            continue;
+        }
+        eq = strchr(a, '=');
+        nlen = eq ? (size_t)(eq - a) : strlen(a);
+        for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+            if (strlen(valued[k].name) == nlen && strncmp(a, valued[k].name, nlen) == 0)
+                break;
+        if (k == sizeof(valued) / sizeof(valued[0]))
+            return usage_error("unknown option '%s'", a);
+        if (eq)
+            val = eq + 1;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return usage_error("option '%s' needs a value", a);
+        if (valued[k].off == (size_t)-1) {
+            if (o->naccept == sizeof(o->accept) / sizeof(o->accept[0]))
+                return usage_error("%s", "too many --accept-edit options");
+            o->accept[o->naccept++] = val;
+        } else {
+            *(const char **)((char *)o + valued[k].off) = val;
+        }
+    }
+    return STRATA_OK;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    size_t i;
+    int st;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? STRATA_MISUSE : STRATA_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("strata-bundle " STRATA_VERSION " (bundle format %d, checksums xxh3-128/%d)\n",
+               STRATA_BUNDLE_FORMAT, STRATA_CHECKSUM_VERSION);
+        return STRATA_OK;
+    }
+    for (i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            break;
+    if (i == NCOMMANDS) {
+        fprintf(stderr, "strata-bundle: unknown command '%s'\n", argv[1]);
+        print_usage(stderr);
+        return STRATA_MISUSE;
+    }
+    current = &commands[i];
+    memset(&o, 0, sizeof(o));
+    st = parse_args(argc, argv, &o);
+    if (st != STRATA_OK)
+        return st;
+    if (o.help) {
+        printf("usage: strata-bundle %s\n\n%s", current->usage, current->help);
+        return STRATA_OK;
+    }
+    st = current->run(&o);
+    return st == STRATA_NOMEM || st == STRATA_INVALID || st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR
+                                                                                     : st;
+}

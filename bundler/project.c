@@ -1,0 +1,280 @@
+#include "bundler.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *path_join(const char *dir, const char *name)
+{
+    strata_buf b;
+    size_t n = strlen(dir);
+
+    strata_buf_init(&b, NULL);
+    strata_buf_puts(&b, dir);
+    if (n && dir[n - 1] != '/')
+        strata_buf_putc(&b, '/');
+    strata_buf_puts(&b, name);
+    return strata_buf_detach(&b);
+}
+
+int read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err)
+{
+    strata_buf b;
+    int fd;
+    ssize_t r;
+
+    *data = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        strata_buf_printf(err, "cannot open %s: %s", path, strerror(errno));
+        return STRATA_ERROR;
+    }
+    strata_buf_init(&b, NULL);
+    for (;;) {
+        if (strata_buf_reserve(&b, 65536) < 0) {
+            close(fd);
+            strata_buf_free(&b);
+            return STRATA_NOMEM;
+        }
+        r = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            strata_buf_printf(err, "cannot read %s: %s", path, strerror(errno));
+            close(fd);
+            strata_buf_free(&b);
+            return STRATA_ERROR;
+        }
+        if (r == 0)
+            break;
+        b.len += (size_t)r;
+        if (b.len > cap) {
+            strata_buf_printf(err, "%s is larger than %zu MiB: split the migration", path,
+                              cap >> 20);
+            close(fd);
+            strata_buf_free(&b);
+            return STRATA_INVALID;
+        }
+    }
+    close(fd);
+    b.data[b.len] = '\0';
+    *len = b.len;
+    *data = strata_buf_detach(&b);
+    return STRATA_OK;
+}
+
+int write_if_changed(const char *path, const char *data, size_t len, strata_buf *err)
+{
+    char *old = NULL, *tmp;
+    size_t oldlen = 0;
+    strata_buf ignore;
+    FILE *f;
+    int same;
+
+    strata_buf_init(&ignore, NULL);
+    same = read_file(path, (size_t)-1 / 2, &old, &oldlen, &ignore) == STRATA_OK && oldlen == len &&
+           memcmp(old, data, len) == 0;
+    free(old);
+    strata_buf_free(&ignore);
+    if (same)
+        return STRATA_OK;
+    strata_buf_init(&ignore, NULL);
+    strata_buf_printf(&ignore, "%s.tmp%ld", path, (long)getpid());
+    tmp = strata_buf_detach(&ignore);
+    if (!tmp)
+        return STRATA_NOMEM;
+    f = fopen(tmp, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        strata_buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+        if (f)
+            remove(tmp);
+        free(tmp);
+        return STRATA_ERROR;
+    }
+    if (rename(tmp, path) != 0) {
+        strata_buf_printf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return STRATA_ERROR;
+    }
+    free(tmp);
+    return STRATA_OK;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int ends_with_sql(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 4 && strcmp(s + n - 4, ".sql") == 0;
+}
+
+/* Lists *.sql names of dir, sorted bytewise (never directory order). */
+static int list_dir(project *p, char ***names, size_t *n)
+{
+    DIR *dh;
+    struct dirent *e;
+    char **v = NULL, **nv;
+    size_t cnt = 0, cap = 0;
+
+    *names = NULL;
+    *n = 0;
+    dh = opendir(p->dir);
+    if (!dh) {
+        strata_diag_add(&p->diags, STRATA_DIAG_ERROR, p->dir, 0,
+                        "cannot open the migrations directory: %s", strerror(errno));
+        return STRATA_ERROR;
+    }
+    while ((e = readdir(dh)) != NULL) {
+        if (e->d_name[0] == '.' || !ends_with_sql(e->d_name))
+            continue;
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 64;
+            nv = realloc(v, cap * sizeof(*v));
+            if (!nv)
+                goto oom;
+            v = nv;
+        }
+        if (!(v[cnt] = strata_strdup(NULL, e->d_name)))
+            goto oom;
+        cnt++;
+    }
+    closedir(dh);
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), name_cmp);
+    *names = v;
+    *n = cnt;
+    return STRATA_OK;
+oom:
+    closedir(dh);
+    while (cnt)
+        free(v[--cnt]);
+    free(v);
+    return STRATA_NOMEM;
+}
+
+int project_load(project *p, const char *dir)
+{
+    char **names = NULL;
+    size_t n = 0, i, nparsed = 0;
+    int status, st;
+    strata_buf msg;
+
+    memset(p, 0, sizeof(*p));
+    strata_diags_init(&p->diags, NULL);
+    if (!(p->dir = strata_strdup(NULL, dir)))
+        return STRATA_NOMEM;
+    status = list_dir(p, &names, &n);
+    if (status != STRATA_OK)
+        return status;
+    p->files = calloc(n + 1, sizeof(*p->files));
+    p->nodes = calloc(n + 1, sizeof(*p->nodes));
+    if (!p->files || !p->nodes) {
+        status = STRATA_NOMEM;
+        goto done;
+    }
+    strata_buf_init(&msg, NULL);
+    for (i = 0; i < n; i++) {
+        char *path = path_join(dir, names[i]), *data = NULL;
+        size_t len = 0;
+        struct stat sb;
+
+        if (!path) {
+            status = STRATA_NOMEM;
+            break;
+        }
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
+                            S_ISLNK(sb.st_mode)
+                                ? "symbolic link: strata reads only regular files; copy the "
+                                  "migration into the directory"
+                                : "not a regular file");
+            status = STRATA_INVALID;
+            free(path);
+            continue;
+        }
+        strata_buf_reset(&msg);
+        st = read_file(path, STRATA_MAX_FILE_SIZE, &data, &len, &msg);
+        if (st != STRATA_OK) {
+            if (st == STRATA_NOMEM) {
+                status = st;
+                free(path);
+                break;
+            }
+            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "%s",
+                            msg.data ? msg.data : "cannot read");
+            status = status == STRATA_OK || status == STRATA_INVALID ? st : status;
+            free(path);
+            continue;
+        }
+        st = strata_migfile_parse(&p->files[nparsed], NULL, path, data, len, &p->diags);
+        nparsed++;
+        free(data);
+        free(path);
+        if (st == STRATA_NOMEM) {
+            status = st;
+            break;
+        }
+        if (st != STRATA_OK && status == STRATA_OK)
+            status = st;
+    }
+    strata_buf_free(&msg);
+    p->nfiles = nparsed;
+    if (status != STRATA_OK)
+        goto done;
+
+    for (i = 0; i < p->nfiles; i++) {
+        strata_migfile *m = &p->files[i];
+        strata_gnode *g = &p->nodes[i];
+        const char *b = strrchr(m->file, '/');
+        g->revision = m->revision;
+        g->parents = (const char *const *)m->parents;
+        g->nparents = m->nparents;
+        g->sortkey = b ? b + 1 : m->file;
+        g->file = m->file;
+        g->line = m->revision_line;
+        g->revises_line = m->revises_line;
+    }
+    status = strata_graph_build(&p->graph, NULL, p->nodes, p->nfiles, &p->diags);
+    p->graph_ok = status == STRATA_OK;
+done:
+    if (p->diags.oom)
+        status = STRATA_NOMEM;
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return status;
+}
+
+void project_free(project *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nfiles; i++)
+        strata_migfile_free(&p->files[i]);
+    free(p->files);
+    free(p->nodes);
+    strata_graph_free(&p->graph);
+    strata_diags_free(&p->diags);
+    free(p->dir);
+    memset(p, 0, sizeof(*p));
+}
+
+const strata_migfile *project_at(const project *p, size_t i)
+{
+    return &p->files[p->graph.order[i]];
+}
+
+size_t project_find(const project *p, const char *rev)
+{
+    size_t k = strata_graph_find(&p->graph, p->nodes, rev, strlen(rev));
+    return k == (size_t)-1 ? k : p->graph.pos[k];
+}

@@ -1,0 +1,28 @@
+# Finds the system libraries strata builds on. Each failure names the Debian
+# package that provides the missing piece.
+
+function(strata_missing what package)
+  message(FATAL_ERROR "strata needs ${what}. On Debian or Ubuntu: apt-get install ${package}")
+endfunction()
+
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  strata_missing("zlib" "zlib1g-dev")
+endif()
+
+find_path(XXHASH_INCLUDE_DIR xxhash.h)
+if(NOT XXHASH_INCLUDE_DIR)
+  strata_missing("xxHash (xxhash.h)" "libxxhash-dev")
+endif()
+# XXH_INLINE_ALL: xxHash is compiled into strata; only its header is needed.
+
+find_package(SQLite3 QUIET)
+if(NOT SQLite3_FOUND)
+  strata_missing("SQLite 3" "libsqlite3-dev")
+endif()
+
+find_path(STRATA_PQ_INCLUDE_DIR libpq-fe.h PATH_SUFFIXES postgresql)
+find_library(STRATA_PQ_LIBRARY pq)
+if(NOT STRATA_PQ_INCLUDE_DIR OR NOT STRATA_PQ_LIBRARY)
+  strata_missing("libpq (PostgreSQL client library)" "libpq-dev")
+endif()

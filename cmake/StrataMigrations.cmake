@@ -1,0 +1,67 @@
+# strata_add_migrations(<target> NAMESPACE <ns> DIR <dir>)
+#
+# Embeds the migrations in <dir> into <target> as `strata_bundle_<ns>`
+# (declared in the generated header strata_bundle_<ns>.h) and links
+# strata::strata. The bundle is regenerated when a .sql file or strata.lock
+# changes, is added or removed; invalid migrations stop the build with
+# compiler-style errors. Works in-tree and from find_package(Strata).
+#
+# Cross-compiling: set STRATA_BUNDLE_EXECUTABLE to a strata-bundle built for
+# the host.
+include_guard(GLOBAL)
+
+function(strata_add_migrations target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAMESPACE;DIR" "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "strata_add_migrations: unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT TARGET ${target})
+    message(FATAL_ERROR "strata_add_migrations: '${target}' is not a target")
+  endif()
+  if(NOT arg_NAMESPACE OR NOT arg_DIR)
+    message(FATAL_ERROR "strata_add_migrations(${target} NAMESPACE <ns> DIR <dir>): "
+                        "NAMESPACE and DIR are required")
+  endif()
+  string(LENGTH "${arg_NAMESPACE}" ns_len)
+  if(NOT arg_NAMESPACE MATCHES "^[a-z][a-z0-9_]*$" OR ns_len GREATER 32)
+    message(FATAL_ERROR "strata_add_migrations: invalid NAMESPACE '${arg_NAMESPACE}': use 1-32 "
+                        "of [a-z0-9_], starting with a letter")
+  endif()
+  get_filename_component(dir "${arg_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT IS_DIRECTORY "${dir}")
+    message(FATAL_ERROR "strata_add_migrations: DIR '${dir}' is not a directory")
+  endif()
+
+  if(STRATA_BUNDLE_EXECUTABLE)
+    set(tool "${STRATA_BUNDLE_EXECUTABLE}")
+    set(tool_dep "")
+  elseif(TARGET strata::bundle)
+    set(tool "$<TARGET_FILE:strata::bundle>")
+    set(tool_dep strata::bundle)
+  else()
+    message(FATAL_ERROR "strata_add_migrations: no strata-bundle: find_package(Strata) or set "
+                        "STRATA_BUNDLE_EXECUTABLE")
+  endif()
+
+  # CONFIGURE_DEPENDS: adding or removing a file re-runs the glob at build time.
+  file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql" "${dir}/strata.lock")
+  set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/strata/${target}")
+  set(out_c "${out_dir}/strata_bundle_${arg_NAMESPACE}.c")
+  set(out_h "${out_dir}/strata_bundle_${arg_NAMESPACE}.h")
+  set(source_dir_args "")
+  if(STRATA_EMBED_SOURCE_DIR OR NOT DEFINED STRATA_EMBED_SOURCE_DIR)
+    set(source_dir_args
+        "$<$<NOT:$<CONFIG:Release,MinSizeRel,RelWithDebInfo>>:--source-dir;${dir}>")
+  endif()
+  file(MAKE_DIRECTORY "${out_dir}")
+  add_custom_command(
+    OUTPUT "${out_c}" "${out_h}"
+    COMMAND ${tool} generate --namespace ${arg_NAMESPACE} --out-c "${out_c}" --out-h "${out_h}"
+            ${source_dir_args} "${dir}"
+    DEPENDS ${sql_files} ${tool_dep}
+    COMMENT "Bundling migrations: namespace ${arg_NAMESPACE} from ${dir}"
+    VERBATIM COMMAND_EXPAND_LISTS)
+  target_sources(${target} PRIVATE "${out_c}" "${out_h}")
+  target_include_directories(${target} PRIVATE "${out_dir}")
+  target_link_libraries(${target} PRIVATE strata::strata)
+endfunction()

@@ -1,0 +1,155 @@
+#include "bundle_int.h"
+#include "checksum.h"
+
+#include <string.h>
+#include <zlib.h>
+
+static int bad(strata_buf *err, const strata_bundle *b, const char *what)
+{
+    strata_buf_printf(err,
+                      "bundle of namespace '%s' is corrupt (%s): rebuild the application; if it "
+                      "persists, report it with the strata-bundle version used",
+                      b->ns ? b->ns : "?", what);
+    return STRATA_INTEGRITY;
+}
+
+static int str_ok(const strata_bundle *b, uint32_t off)
+{
+    return off < b->strings_len && memchr(b->strings + off, '\0', b->strings_len - off) != NULL;
+}
+
+int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err)
+{
+    strata_buf chain;
+    const char *stackp[16];
+    const char **parents = stackp;
+    size_t cap = 16;
+    uint32_t i, k;
+    int st = STRATA_OK;
+
+    if (b->format != STRATA_BUNDLE_FORMAT) {
+        strata_buf_printf(err,
+                          "bundle of namespace '%s' has format %u but this strata reads format "
+                          "%u: rebuild the application with a matching strata-bundle",
+                          b->ns ? b->ns : "?", b->format, STRATA_BUNDLE_FORMAT);
+        return STRATA_INTEGRITY;
+    }
+    if (b->checksum != 1)
+        return bad(err, b, "unknown checksum version");
+    if (!b->ns || (b->nmigrations && (!b->migrations || !b->strings)) ||
+        (b->nsections && (!b->sections || !b->payload)) || (b->nparents && !b->parents) ||
+        (b->naccepts && !b->accepts))
+        return bad(err, b, "missing table");
+    if (b->strings_len && strata_hash64_of(b->strings, b->strings_len) != b->strings_hash)
+        return bad(err, b, "string table checksum");
+
+    for (i = 0; i < b->nsections; i++) {
+        const strata_bundle_section *s = &b->sections[i];
+        if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset)
+            return bad(err, b, "section bounds");
+        if (strata_hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
+            return bad(err, b, "section checksum");
+    }
+
+    strata_buf_init(&chain, a);
+    strata_chain_begin(&chain);
+    for (i = 0; i < b->nmigrations && st == STRATA_OK; i++) {
+        const strata_bundle_migration *m = &b->migrations[i];
+        if (!str_ok(b, m->revision) || !str_ok(b, m->message) || !str_ok(b, m->file) ||
+            m->parent > b->nparents || m->nparents > b->nparents - m->parent ||
+            m->section > b->nsections || m->nsections > b->nsections - m->section ||
+            m->accept > b->naccepts || m->naccepts > b->naccepts - m->accept) {
+            st = bad(err, b, "migration bounds");
+            break;
+        }
+        if (m->nparents > cap) {
+            const char **np =
+                strata_realloc(a, parents == stackp ? NULL : parents, m->nparents * sizeof(*np));
+            if (!np) {
+                st = STRATA_NOMEM;
+                break;
+            }
+            parents = np;
+            cap = m->nparents;
+        }
+        for (k = 0; k < m->nparents; k++) {
+            uint32_t p = b->parents[m->parent + k];
+            if (p >= i) {
+                st = bad(err, b, "parent order");
+                break;
+            }
+            parents[k] = b->strings + b->migrations[p].revision;
+        }
+        if (st == STRATA_OK)
+            strata_chain_add(&chain, b->strings + m->revision, parents, m->nparents, m->exact,
+                             m->loose);
+    }
+    if (st == STRATA_OK && chain.oom)
+        st = STRATA_NOMEM;
+    if (st == STRATA_OK) {
+        strata_hash128 h = strata_hash128_of(chain.data, chain.len);
+        if (!strata_hash_equal(h, b->chain))
+            st = bad(err, b, "chained hash");
+    }
+    if (parents != stackp)
+        strata_free(a, parents);
+    strata_buf_free(&chain);
+    return st;
+}
+
+static voidpf zalloc_cb(voidpf opaque, uInt items, uInt size)
+{
+    if (size && items > (uInt)-1 / size)
+        return Z_NULL;
+    return strata_malloc(opaque, (size_t)items * size);
+}
+
+static void zfree_cb(voidpf opaque, voidpf p)
+{
+    strata_free(opaque, p);
+}
+
+int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
+                          const strata_allocator *a, char **out, strata_buf *err)
+{
+    z_stream z;
+    char *text;
+    int r;
+
+    *out = NULL;
+    text = strata_malloc(a, (size_t)s->len + 1);
+    if (!text)
+        return STRATA_NOMEM;
+    memset(&z, 0, sizeof(z));
+    z.zalloc = zalloc_cb;
+    z.zfree = zfree_cb;
+    z.opaque = (voidpf)(uintptr_t)a;
+    r = inflateInit2(&z, -15);
+    if (r != Z_OK) {
+        strata_free(a, text);
+        return r == Z_MEM_ERROR ? STRATA_NOMEM : bad(err, b, "inflate init");
+    }
+    z.next_in = (Bytef *)(uintptr_t)(b->payload + s->offset);
+    z.avail_in = s->zlen;
+    z.next_out = (Bytef *)text;
+    z.avail_out = s->len;
+    /* The output buffer is the declared length: a stream that would inflate
+     * to more ends without Z_STREAM_END instead of growing without bound. */
+    r = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    if (r == Z_MEM_ERROR) {
+        strata_free(a, text);
+        return STRATA_NOMEM;
+    }
+    if (r != Z_STREAM_END || z.total_out != s->len) {
+        strata_free(a, text);
+        return bad(err, b, "section does not inflate to its length");
+    }
+    text[s->len] = '\0';
+    if (!strata_hash_equal(strata_hash128_of(text, s->len), s->exact)) {
+        strata_free(a, text);
+        return bad(err, b, "section text checksum");
+    }
+    *out = text;
+    return STRATA_OK;
+}

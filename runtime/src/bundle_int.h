@@ -1,0 +1,31 @@
+/*
+ * bundle_int.h - reading an embedded bundle: the checks run at open, and
+ * inflating one section when it is about to run.
+ */
+#ifndef STRATA_BUNDLE_INT_H
+#define STRATA_BUNDLE_INT_H
+
+#include <strata/bundle.h>
+#include "util.h"
+
+/*
+ * Checks everything that can be checked without inflating: format version,
+ * every offset and index in bounds, parents before children, the string
+ * table hash, each section's compressed-bytes hash, and the chained hash.
+ * Returns STRATA_OK, STRATA_INTEGRITY (message in `err`) or STRATA_NOMEM.
+ */
+int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err);
+
+/*
+ * Inflates section s of bundle b into a new NUL-terminated string (*out, to
+ * free with strata_free) and checks it against the section's exact checksum.
+ */
+int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
+                          const strata_allocator *a, char **out, strata_buf *err);
+
+static inline const char *strata_bundle_str(const strata_bundle *b, uint32_t off)
+{
+    return b->strings + off;
+}
+
+#endif

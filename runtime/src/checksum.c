@@ -1,0 +1,178 @@
+#include "checksum.h"
+#include "sqlscan.h"
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+void strata_canonicalize(const char *in, size_t n, strata_buf *out)
+{
+    size_t i = 0, run;
+
+    if (n >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    if (strata_buf_reserve(out, n - i) < 0)
+        return;
+    while (i < n) {
+        run = i;
+        while (run < n && in[run] != '\r')
+            run++;
+        strata_buf_put(out, in + i, run - i);
+        if (run == n)
+            break;
+        strata_buf_putc(out, '\n');
+        i = run + 1;
+        if (i < n && in[i] == '\n')
+            i++;
+    }
+}
+
+void strata_loose_text(const char *canon, size_t n, strata_buf *out)
+{
+    size_t i = 0, e;
+    int kind, space = 0;
+
+    while (i < n) {
+        e = strata_sql_token(canon, n, i, &kind);
+        if (kind == STRATA_TOK_SPACE || kind == STRATA_TOK_BLOCK_COMMENT ||
+            (kind == STRATA_TOK_LINE_COMMENT && !strata_sql_is_directive(canon + i, e - i))) {
+            space = 1;
+        } else {
+            if (space && out->len > 0)
+                strata_buf_putc(out, ' ');
+            space = 0;
+            if (kind == STRATA_TOK_LINE_COMMENT) {
+                size_t t = e;
+                while (t > i && (canon[t - 1] == ' ' || canon[t - 1] == '\t'))
+                    t--;
+                strata_buf_put(out, canon + i, t - i);
+                space = 1;
+            } else {
+                strata_buf_put(out, canon + i, e - i);
+            }
+        }
+        i = e;
+    }
+}
+
+strata_hash128 strata_hash128_of(const void *p, size_t n)
+{
+    XXH128_hash_t h = XXH3_128bits(p, n);
+    strata_hash128 r;
+    r.hi = h.high64;
+    r.lo = h.low64;
+    return r;
+}
+
+uint64_t strata_hash64_of(const void *p, size_t n)
+{
+    return XXH3_64bits(p, n);
+}
+
+int strata_checksums(const strata_allocator *a, const char *canon, size_t n, strata_hash128 *exact,
+                     strata_hash128 *loose)
+{
+    strata_buf b;
+
+    *exact = strata_hash128_of(canon, n);
+    strata_buf_init(&b, a);
+    strata_loose_text(canon, n, &b);
+    if (b.oom) {
+        strata_buf_free(&b);
+        return STRATA_NOMEM;
+    }
+    *loose = strata_hash128_of(b.data ? b.data : "", b.len);
+    strata_buf_free(&b);
+    return STRATA_OK;
+}
+
+int strata_hash_equal(strata_hash128 x, strata_hash128 y)
+{
+    return x.hi == y.hi && x.lo == y.lo;
+}
+
+static void put_hex64(char *out, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+    for (i = 15; i >= 0; i--) {
+        out[i] = hex[v & 15];
+        v >>= 4;
+    }
+}
+
+void strata_hash_format(strata_hash128 h, int loose, char out[STRATA_HASH_STRLEN])
+{
+    const char *prefix = loose ? STRATA_LOOSE_PREFIX : STRATA_EXACT_PREFIX;
+    size_t p = strlen(prefix);
+
+    memcpy(out, prefix, p);
+    put_hex64(out + p, h.hi);
+    put_hex64(out + p + 16, h.lo);
+    out[p + 32] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int strata_hash_parse(const char *s, size_t n, strata_hash128 *out)
+{
+    static const char *const prefixes[] = {STRATA_EXACT_PREFIX, "xxh3-128:"};
+    size_t i, p = 0, k;
+    uint64_t v[2] = {0, 0};
+
+    for (k = 0; k < 2; k++) {
+        p = strlen(prefixes[k]);
+        if (n == p + 32 && memcmp(s, prefixes[k], p) == 0)
+            break;
+    }
+    if (k == 2)
+        return -1;
+    for (i = 0; i < 32; i++) {
+        int d = hexval(s[p + i]);
+        if (d < 0)
+            return -1;
+        v[i / 16] = (v[i / 16] << 4) | (uint64_t)d;
+    }
+    out->hi = v[0];
+    out->lo = v[1];
+    return 0;
+}
+
+void strata_chain_begin(strata_buf *b)
+{
+    strata_buf_puts(b, "strata-chain/1\n");
+}
+
+void strata_chain_add(strata_buf *b, const char *revision, const char *const *parents,
+                      size_t nparents, strata_hash128 exact, strata_hash128 loose)
+{
+    char h[STRATA_HASH_STRLEN];
+    size_t i;
+
+    strata_buf_puts(b, revision);
+    strata_buf_putc(b, ' ');
+    if (nparents == 0)
+        strata_buf_puts(b, "base");
+    for (i = 0; i < nparents; i++) {
+        if (i)
+            strata_buf_putc(b, ',');
+        strata_buf_puts(b, parents[i]);
+    }
+    strata_hash_format(exact, 0, h);
+    strata_buf_putc(b, ' ');
+    strata_buf_puts(b, h);
+    strata_hash_format(loose, 1, h);
+    strata_buf_putc(b, ' ');
+    strata_buf_puts(b, h);
+    strata_buf_putc(b, '\n');
+}

@@ -1,0 +1,63 @@
+/*
+ * checksum.h - the checksum contract (docs/checksums.md): canonical text,
+ * the exact and loose XXH3-128 checksums, their stored form, and the chained
+ * hash of a bundle. Changing anything here changes every stored checksum:
+ * bump STRATA_CHECKSUM_VERSION and teach the runtime the old one instead.
+ */
+#ifndef STRATA_CHECKSUM_H
+#define STRATA_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <strata/bundle.h>
+#include "util.h"
+
+#define STRATA_CHECKSUM_VERSION 1
+#define STRATA_EXACT_PREFIX     "xxh3-128/1:"
+#define STRATA_LOOSE_PREFIX     "xxh3-128/loose1:"
+/* Longest stored form, with its NUL. */
+#define STRATA_HASH_STRLEN (sizeof(STRATA_LOOSE_PREFIX) + 32)
+
+/*
+ * Canonical text: a leading UTF-8 BOM dropped, CRLF and lone CR turned into
+ * LF. Nothing else changes. Appends to `out`.
+ */
+void strata_canonicalize(const char *in, size_t n, strata_buf *out);
+
+/*
+ * Loose text: canonical text with comments removed and every run of white
+ * space (comments count as white space) collapsed to one space, outside
+ * quoted text; strata directive lines are kept, so a changed option or
+ * section still counts. Appends to `out`.
+ */
+void strata_loose_text(const char *canon, size_t n, strata_buf *out);
+
+strata_hash128 strata_hash128_of(const void *p, size_t n);
+uint64_t strata_hash64_of(const void *p, size_t n);
+
+/* exact = hash of the canonical text; loose = hash of its loose text. */
+int strata_checksums(const strata_allocator *a, const char *canon, size_t n, strata_hash128 *exact,
+                     strata_hash128 *loose);
+
+int strata_hash_equal(strata_hash128 x, strata_hash128 y);
+
+/* Writes "xxh3-128/1:<32 hex>" (or the loose prefix) into out. */
+void strata_hash_format(strata_hash128 h, int loose, char out[STRATA_HASH_STRLEN]);
+
+/*
+ * Parses a stored exact checksum; "xxh3-128:<hex>" is read as version 1.
+ * Returns 0, or -1 when s is not a checksum this version understands.
+ */
+int strata_hash_parse(const char *s, size_t n, strata_hash128 *out);
+
+/*
+ * The chained hash is XXH3-128 of a text that starts "strata-chain/1\n" and
+ * has, for each migration in apply order, a line
+ * "<revision> <parent,parent|base> <exact> <loose>\n". strata_chain_begin
+ * writes the start; strata_chain_add one line.
+ */
+void strata_chain_begin(strata_buf *b);
+void strata_chain_add(strata_buf *b, const char *revision, const char *const *parents,
+                      size_t nparents, strata_hash128 exact, strata_hash128 loose);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * diag.h - compiler-style diagnostics ("path:line: error: message") collected
+ * by the parser and the graph checks, printed by whoever holds the terminal.
+ */
+#ifndef STRATA_DIAG_H
+#define STRATA_DIAG_H
+
+#include <stddef.h>
+#include "util.h"
+
+enum { STRATA_DIAG_NOTE, STRATA_DIAG_WARNING, STRATA_DIAG_ERROR };
+
+typedef struct strata_diag {
+    int severity;
+    unsigned line; /* 0: the file as a whole */
+    char *file;    /* may be NULL: no location */
+    char *msg;
+} strata_diag;
+
+typedef struct strata_diags {
+    strata_diag *v;
+    size_t n;
+    size_t cap;
+    size_t nerrors;
+    size_t nwarnings;
+    int oom;
+    const strata_allocator *alloc;
+} strata_diags;
+
+void strata_diags_init(strata_diags *d, const strata_allocator *a);
+void strata_diags_free(strata_diags *d);
+void strata_diag_add(strata_diags *d, int severity, const char *file, unsigned line,
+                     const char *fmt, ...) STRATA_PRINTF(5, 6);
+/* Appends "file:line: error: msg\n" lines for every diagnostic to `out`. */
+void strata_diags_format(const strata_diags *d, strata_buf *out);
+
+#endif

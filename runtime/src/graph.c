@@ -1,0 +1,289 @@
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct heap {
+    size_t *v;
+    size_t n;
+    const strata_gnode *nodes;
+} heap;
+
+static int key_less(const strata_gnode *nodes, size_t x, size_t y)
+{
+    const char *kx = nodes[x].sortkey ? nodes[x].sortkey : "";
+    const char *ky = nodes[y].sortkey ? nodes[y].sortkey : "";
+    int c = strcmp(kx, ky);
+    if (c == 0)
+        c = strcmp(nodes[x].revision, nodes[y].revision);
+    return c < 0;
+}
+
+static void heap_push(heap *h, size_t x)
+{
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!key_less(h->nodes, x, h->v[parent]))
+            break;
+        h->v[i] = h->v[parent];
+        i = parent;
+    }
+    h->v[i] = x;
+}
+
+static size_t heap_pop(heap *h)
+{
+    size_t top = h->v[0], last = h->v[--h->n], i = 0;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && key_less(h->nodes, h->v[c + 1], h->v[c]))
+            c++;
+        if (!key_less(h->nodes, h->v[c], last))
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n)
+        h->v[i] = last;
+    return top;
+}
+
+/* qsort has no context argument in C11: sort pairs instead. */
+typedef struct revref {
+    const char *rev;
+    size_t idx;
+} revref;
+
+static int revref_cmp(const void *x, const void *y)
+{
+    const revref *a = x, *b = y;
+    int c = strcmp(a->rev, b->rev);
+    return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+size_t strata_graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
+                         size_t len)
+{
+    size_t lo = 0, hi = g->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *r = nodes[g->byrev[mid]].revision;
+        int c = strncmp(r, revision, len);
+        if (c == 0)
+            c = r[len] != '\0';
+        if (c == 0)
+            return g->byrev[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (size_t)-1;
+}
+
+static void report_cycles(strata_graph *g, const strata_gnode *nodes, const size_t *indeg,
+                          strata_diags *d)
+{
+    size_t n = g->n, i, *mark, *path;
+    strata_buf b;
+
+    mark = strata_malloc(g->alloc, n * sizeof(*mark));
+    path = strata_malloc(g->alloc, (n + 1) * sizeof(*path));
+    if (!mark || !path) {
+        d->oom = 1;
+        goto done;
+    }
+    memset(mark, 0, n * sizeof(*mark));
+    strata_buf_init(&b, g->alloc);
+    /* Visit stuck nodes in revision order so the report is deterministic. */
+    for (i = 0; i < n; i++) {
+        size_t start = g->byrev[i], cur = start, len = 0, k, p, first;
+        if (indeg[start] == 0 || mark[start])
+            continue;
+        /* Walk stuck parents until a node repeats: that closes a cycle. */
+        while (mark[cur] == 0) {
+            mark[cur] = i + 1;
+            path[len++] = cur;
+            for (p = g->pstart[cur]; p < g->pstart[cur + 1]; p++)
+                if (indeg[g->pidx[p]] != 0)
+                    break;
+            cur = g->pidx[p];
+        }
+        if (mark[cur] != i + 1)
+            continue; /* reached a cycle reported before */
+        for (first = 0; path[first] != cur; first++)
+            ;
+        strata_buf_reset(&b);
+        for (k = first; k < len; k++)
+            strata_buf_printf(&b, "%s -> ", nodes[path[k]].revision);
+        strata_buf_puts(&b, nodes[cur].revision);
+        if (b.oom) {
+            d->oom = 1;
+            break;
+        }
+        strata_diag_add(d, STRATA_DIAG_ERROR, nodes[cur].file, nodes[cur].revises_line,
+                        "revision '%s' is part of a cycle (each revises the next): %s",
+                        nodes[cur].revision, b.data);
+    }
+    strata_buf_free(&b);
+done:
+    strata_free(g->alloc, mark);
+    strata_free(g->alloc, path);
+}
+
+int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
+                       size_t n, strata_diags *d)
+{
+    size_t i, k, total = 0, done = 0, *indeg = NULL, *cstart = NULL, *cidx = NULL;
+    revref *refs = NULL;
+    heap h = {NULL, 0, nodes};
+    int status = STRATA_NOMEM;
+    size_t errors0 = d->nerrors;
+
+    memset(g, 0, sizeof(*g));
+    g->alloc = a;
+    g->n = n;
+    for (i = 0; i < n; i++)
+        total += nodes[i].nparents;
+    g->order = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->pos = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->pstart = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->pidx = strata_malloc(a, (total + 1) * sizeof(size_t));
+    g->nchildren = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->heads = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->byrev = strata_malloc(a, (n + 1) * sizeof(size_t));
+    indeg = strata_malloc(a, (n + 1) * sizeof(size_t));
+    cstart = strata_malloc(a, (n + 2) * sizeof(size_t));
+    cidx = strata_malloc(a, (total + 1) * sizeof(size_t));
+    refs = strata_malloc(a, (n + 1) * sizeof(*refs));
+    h.v = strata_malloc(a, (n + 1) * sizeof(size_t));
+    if (!g->order || !g->pos || !g->pstart || !g->pidx || !g->nchildren || !g->heads || !g->byrev ||
+        !indeg || !cstart || !cidx || !refs || !h.v)
+        goto done;
+
+    for (i = 0; i < n; i++) {
+        refs[i].rev = nodes[i].revision;
+        refs[i].idx = i;
+    }
+    qsort(refs, n, sizeof(*refs), revref_cmp);
+    for (i = 0; i < n; i++) {
+        g->byrev[i] = refs[i].idx;
+        if (i > 0 && strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
+            const strata_gnode *x = &nodes[refs[i].idx], *y = &nodes[refs[i - 1].idx];
+            if (key_less(nodes, refs[i].idx, refs[i - 1].idx)) {
+                const strata_gnode *t = x;
+                x = y;
+                y = t;
+            }
+            strata_diag_add(d, STRATA_DIAG_ERROR, x->file, x->line,
+                            "duplicate revision '%s' (also declared in %s:%u): give one of them "
+                            "a new id",
+                            x->revision, y->file ? y->file : "?", y->line);
+        }
+    }
+    if (d->nerrors > errors0) {
+        status = STRATA_INVALID;
+        goto done;
+    }
+
+    memset(g->nchildren, 0, n * sizeof(size_t));
+    for (i = 0, total = 0; i < n; i++) {
+        g->pstart[i] = total;
+        indeg[i] = nodes[i].nparents;
+        for (k = 0; k < nodes[i].nparents; k++) {
+            const char *pr = nodes[i].parents[k];
+            size_t p = strata_graph_find(g, nodes, pr, strlen(pr));
+            if (p == (size_t)-1) {
+                strata_diag_add(d, STRATA_DIAG_ERROR, nodes[i].file, nodes[i].revises_line,
+                                "revision '%s' revises unknown revision '%s': check the id, or "
+                                "restore the missing file",
+                                nodes[i].revision, pr);
+                p = i; /* placeholder; we stop below */
+            }
+            g->pidx[total++] = p;
+            g->nchildren[p]++;
+        }
+    }
+    g->pstart[n] = total;
+    if (d->nerrors > errors0) {
+        status = STRATA_INVALID;
+        goto done;
+    }
+
+    /* Children lists (counting sort), for Kahn's algorithm. */
+    cstart[0] = 0;
+    for (i = 0; i < n; i++)
+        cstart[i + 1] = cstart[i] + g->nchildren[i];
+    for (i = 0; i < n; i++)
+        g->pos[i] = cstart[i];
+    for (i = 0; i < n; i++)
+        for (k = g->pstart[i]; k < g->pstart[i + 1]; k++)
+            cidx[g->pos[g->pidx[k]]++] = i;
+
+    for (i = 0; i < n; i++)
+        if (indeg[i] == 0)
+            heap_push(&h, i);
+    while (h.n) {
+        size_t x = heap_pop(&h);
+        g->pos[x] = done;
+        g->order[done++] = x;
+        for (k = cstart[x]; k < cstart[x + 1]; k++)
+            if (--indeg[cidx[k]] == 0)
+                heap_push(&h, cidx[k]);
+    }
+    if (done < n) {
+        report_cycles(g, nodes, indeg, d);
+        status = d->oom ? STRATA_NOMEM : STRATA_INVALID;
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if (g->nchildren[g->order[i]] == 0)
+            g->heads[g->nheads++] = g->order[i];
+    status = STRATA_OK;
+done:
+    strata_free(a, indeg);
+    strata_free(a, cstart);
+    strata_free(a, cidx);
+    strata_free(a, refs);
+    strata_free(a, h.v);
+    return status;
+}
+
+void strata_graph_free(strata_graph *g)
+{
+    strata_free(g->alloc, g->order);
+    strata_free(g->alloc, g->pos);
+    strata_free(g->alloc, g->pstart);
+    strata_free(g->alloc, g->pidx);
+    strata_free(g->alloc, g->nchildren);
+    strata_free(g->alloc, g->heads);
+    strata_free(g->alloc, g->byrev);
+    memset(g, 0, sizeof(*g));
+}
+
+void strata_history_line(strata_buf *out, const char *const *parents, size_t nparents,
+                         const char *revision, int head, int branchpoint, const char *message)
+{
+    size_t i;
+
+    if (nparents == 0)
+        strata_buf_puts(out, "<base>");
+    for (i = 0; i < nparents; i++) {
+        if (i)
+            strata_buf_puts(out, ", ");
+        strata_buf_puts(out, parents[i]);
+    }
+    strata_buf_printf(out, " -> %s", revision);
+    if (head)
+        strata_buf_puts(out, " (head)");
+    if (branchpoint)
+        strata_buf_puts(out, " (branchpoint)");
+    if (nparents > 1)
+        strata_buf_puts(out, " (mergepoint)");
+    strata_buf_printf(out, ", %s", message);
+}

@@ -1,0 +1,58 @@
+/*
+ * graph.h - the revision graph: a DAG through `revises`, checked for
+ * duplicates, unknown parents and cycles, put in one deterministic apply
+ * order. Shared by the bundler (over parsed files) and the runtime (over a
+ * bundle). No I/O.
+ */
+#ifndef STRATA_GRAPH_H
+#define STRATA_GRAPH_H
+
+#include <stddef.h>
+#include "diag.h"
+
+typedef struct strata_gnode {
+    const char *revision;
+    const char *const *parents; /* revision names */
+    size_t nparents;
+    const char *sortkey; /* tie-break between independent branches: the file's base name */
+    const char *file;    /* for messages; may be NULL */
+    unsigned line;       /* of the revision directive */
+    unsigned revises_line;
+} strata_gnode;
+
+typedef struct strata_graph {
+    const strata_allocator *alloc;
+    size_t n;
+    size_t *order;  /* node indices in apply order */
+    size_t *pos;    /* pos[node] = its index in order */
+    size_t *pstart; /* parents of node i: pidx[pstart[i] .. pstart[i + 1]) */
+    size_t *pidx;   /* parent node indices, in declared order */
+    size_t *nchildren;
+    size_t *heads; /* nodes without children, in apply order */
+    size_t nheads;
+    size_t *byrev; /* node indices sorted by revision, for lookup */
+} strata_graph;
+
+/*
+ * Builds the graph of nodes[0..n) (borrowed: they must outlive g). Reports
+ * duplicate revisions, unknown parents and cycles to `d`. Returns STRATA_OK,
+ * STRATA_INVALID or STRATA_NOMEM; free g with strata_graph_free either way.
+ *
+ * Apply order: a parent always before its children; among migrations ready
+ * at the same time, the smaller (sortkey, revision) first, so that every
+ * build and every replica applies the same sequence whatever the input order.
+ */
+int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
+                       size_t n, strata_diags *d);
+void strata_graph_free(strata_graph *g);
+
+/* Node index of `revision`, or (size_t)-1. Needs a built graph. */
+size_t strata_graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
+                         size_t len);
+
+/* One line of Alembic-style history, without the newline:
+ * "<parents|<base>> -> <rev> (head) (branchpoint) (mergepoint), <message>". */
+void strata_history_line(strata_buf *out, const char *const *parents, size_t nparents,
+                         const char *revision, int head, int branchpoint, const char *message);
+
+#endif

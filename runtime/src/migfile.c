@@ -1,0 +1,721 @@
+#include "migfile.h"
+#include "checksum.h"
+#include "sqlscan.h"
+
+#include <string.h>
+
+static const char *const header_keys[] = {
+    "revision",     "revises",           "message", "transaction",  "environments",
+    "lock_timeout", "statement_timeout", "accepts", "foreign_keys",
+};
+#define NKEYS (sizeof(header_keys) / sizeof(header_keys[0]))
+
+typedef struct parser {
+    strata_migfile *m;
+    strata_diags *d;
+    unsigned line;
+    unsigned seen; /* bit per header key */
+    int status;
+} parser;
+
+static void err(parser *p, unsigned line, const char *fmt, ...) STRATA_PRINTF(3, 4);
+
+static void err(parser *p, unsigned line, const char *fmt, ...)
+{
+    strata_buf b;
+    va_list ap;
+
+    strata_buf_init(&b, p->m->alloc);
+    va_start(ap, fmt);
+    strata_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (b.oom) {
+        p->status = STRATA_NOMEM;
+    } else {
+        strata_diag_add(p->d, STRATA_DIAG_ERROR, p->m->file, line, "%s", b.data);
+        if (p->status == STRATA_OK)
+            p->status = STRATA_INVALID;
+    }
+    strata_buf_free(&b);
+}
+
+static int is_revchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int strata_revision_valid(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > STRATA_REVISION_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!is_revchar(s[i]))
+            return 0;
+    return !strata_streqn(s, n, "base") && !strata_streqn(s, n, "head") &&
+           !strata_streqn(s, n, "heads");
+}
+
+const char *strata_section_name(unsigned kind)
+{
+    static const char *const names[] = {
+        "up",
+        "down",
+        "up dialect=sqlite",
+        "down dialect=sqlite",
+        "up dialect=postgresql",
+        "down dialect=postgresql",
+    };
+    return kind < 6 ? names[kind] : "?";
+}
+
+/* Bounded Levenshtein distance, for "did you mean". */
+static size_t edit_distance(const char *a, size_t na, const char *b)
+{
+    size_t nb = strlen(b), i, j, prev[32], cur[32];
+
+    if (na >= 31 || nb >= 31)
+        return 99;
+    for (j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (j = 1; j <= nb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(prev));
+    }
+    return prev[nb];
+}
+
+static const char *suggest(const char *key, size_t n, const char *const *cands, size_t ncands)
+{
+    size_t i, best = 3;
+    const char *r = NULL;
+
+    for (i = 0; i < ncands; i++) {
+        size_t dist = edit_distance(key, n, cands[i]);
+        if (dist < best) {
+            best = dist;
+            r = cands[i];
+        }
+    }
+    return r;
+}
+
+/* Checks UTF-8 and the absence of NUL; reports the first bad line. */
+static int check_encoding(parser *p, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    unsigned line = 1;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len, k;
+        unsigned long cp;
+
+        if (c == '\n')
+            line++;
+        if (c == 0) {
+            err(p, line, "NUL byte in the file: migrations are UTF-8 text");
+            return -1;
+        }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            goto bad;
+        }
+        if (i + len > n)
+            goto bad;
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                goto bad;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            goto bad;
+        i += len;
+    }
+    return 0;
+bad:
+    err(p, line, "invalid UTF-8 (byte 0x%02X at offset %zu): save the file as UTF-8", s[i], i);
+    return -1;
+}
+
+/* A word of a directive: key, or key=value with an optional quoted value. */
+typedef struct word {
+    const char *key;
+    size_t keylen;
+    int has_value;
+    char *value; /* unquoted, allocated */
+    size_t valuelen;
+} word;
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Reads the next word of s[*i..n); 1 = got one, 0 = end, -1 = error reported. */
+static int next_word(parser *p, const char *s, size_t n, size_t *i, word *w)
+{
+    size_t j = *i;
+    strata_buf v;
+
+    memset(w, 0, sizeof(*w));
+    while (j < n && is_blank(s[j]))
+        j++;
+    if (j == n)
+        return 0;
+    w->key = s + j;
+    while (j < n && !is_blank(s[j]) && s[j] != '=')
+        j++;
+    w->keylen = (size_t)(s + j - w->key);
+    if (j == n || s[j] != '=') {
+        *i = j;
+        return 1;
+    }
+    j++;
+    w->has_value = 1;
+    strata_buf_init(&v, p->m->alloc);
+    if (j < n && s[j] == '"') {
+        for (j++; j < n && s[j] != '"'; j++) {
+            if (s[j] == '\\' && j + 1 < n && (s[j + 1] == '"' || s[j + 1] == '\\'))
+                j++;
+            strata_buf_putc(&v, s[j]);
+        }
+        if (j == n) {
+            strata_buf_free(&v);
+            err(p, p->line, "unterminated quoted value for '%.*s': close it with '\"'",
+                (int)w->keylen, w->key);
+            return -1;
+        }
+        j++;
+        if (j < n && !is_blank(s[j])) {
+            strata_buf_free(&v);
+            err(p, p->line, "expected a space after the quoted value of '%.*s'", (int)w->keylen,
+                w->key);
+            return -1;
+        }
+    } else {
+        while (j < n && !is_blank(s[j])) {
+            if (s[j] == '"') {
+                strata_buf_free(&v);
+                err(p, p->line, "stray '\"' in the value of '%.*s': quote the whole value",
+                    (int)w->keylen, w->key);
+                return -1;
+            }
+            strata_buf_putc(&v, s[j++]);
+        }
+    }
+    if (strata_buf_reserve(&v, 0) < 0) {
+        strata_buf_free(&v);
+        p->status = STRATA_NOMEM;
+        return -1;
+    }
+    w->valuelen = v.len;
+    w->value = strata_buf_detach(&v);
+    if (!w->value) {
+        p->status = STRATA_NOMEM;
+        return -1;
+    }
+    *i = j;
+    return 1;
+}
+
+/* Splits a value on blanks and commas; calls fn for each item. */
+static int each_item(parser *p, const char *v, size_t n,
+                     int (*fn)(parser *p, const char *s, size_t n, void *ctx), void *ctx)
+{
+    size_t i = 0, s;
+    int any = 0;
+
+    while (i < n) {
+        while (i < n && (is_blank(v[i]) || v[i] == ','))
+            i++;
+        if (i == n)
+            break;
+        s = i;
+        while (i < n && !is_blank(v[i]) && v[i] != ',')
+            i++;
+        any = 1;
+        if (fn(p, v + s, i - s, ctx) < 0)
+            return -1;
+    }
+    return any ? 0 : 1;
+}
+
+static int add_parent(parser *p, const char *s, size_t n, void *ctx)
+{
+    strata_migfile *m = p->m;
+    char **v;
+    size_t i;
+
+    (void)ctx;
+    if (strata_streqn(s, n, "base")) {
+        if (m->nparents)
+            err(p, p->line, "'base' cannot be combined with other parents in 'revises'");
+        return m->nparents ? -1 : 0;
+    }
+    if (!strata_revision_valid(s, n)) {
+        err(p, p->line, "invalid revision '%.*s' in 'revises': use 1-64 of [A-Za-z0-9_]", (int)n,
+            s);
+        return -1;
+    }
+    for (i = 0; i < m->nparents; i++) {
+        if (strata_streqn(s, n, m->parents[i])) {
+            err(p, p->line, "revision '%.*s' is listed twice in 'revises'", (int)n, s);
+            return -1;
+        }
+    }
+    v = strata_realloc(m->alloc, m->parents, (m->nparents + 1) * sizeof(*v));
+    if (!v)
+        goto oom;
+    m->parents = v;
+    if (!(v[m->nparents] = strata_strndup(m->alloc, s, n)))
+        goto oom;
+    m->nparents++;
+    return 0;
+oom:
+    p->status = STRATA_NOMEM;
+    return -1;
+}
+
+static int add_env(parser *p, const char *s, size_t n, void *ctx)
+{
+    static const char *const names[] = {"development", "test", "production"};
+    unsigned *mask = ctx;
+    size_t i;
+    const char *hint;
+
+    for (i = 0; i < 3; i++) {
+        if (strata_streqn(s, n, names[i])) {
+            *mask |= 1u << i;
+            return 0;
+        }
+    }
+    hint = suggest(s, n, names, 3);
+    if (hint)
+        err(p, p->line, "unknown environment '%.*s' (did you mean '%s'?)", (int)n, s, hint);
+    else
+        err(p, p->line, "unknown environment '%.*s': use development, test or production", (int)n,
+            s);
+    return -1;
+}
+
+static int add_accept(parser *p, const char *s, size_t n, void *ctx)
+{
+    strata_migfile *m = p->m;
+    strata_hash128 h, *v;
+
+    (void)ctx;
+    if (strata_hash_parse(s, n, &h) < 0) {
+        err(p, p->line,
+            "invalid checksum '%.*s' in 'accepts': expected " STRATA_EXACT_PREFIX "<32 hex digits>",
+            (int)n, s);
+        return -1;
+    }
+    v = strata_realloc(m->alloc, m->accepts, (m->naccepts + 1) * sizeof(*v));
+    if (!v) {
+        p->status = STRATA_NOMEM;
+        return -1;
+    }
+    m->accepts = v;
+    v[m->naccepts++] = h;
+    return 0;
+}
+
+/* "5s", "500ms", "2min", "1h", or a bare number of milliseconds; 0 = off. */
+static int parse_duration(const char *s, size_t n, uint32_t *ms)
+{
+    size_t i = 0;
+    uint64_t v, mult = 1;
+
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (strata_parse_u64(s, i, &v) < 0)
+        return -1;
+    if (strata_streqn(s + i, n - i, "s"))
+        mult = 1000;
+    else if (strata_streqn(s + i, n - i, "min"))
+        mult = 60000;
+    else if (strata_streqn(s + i, n - i, "h"))
+        mult = 3600000;
+    else if (i != n && !strata_streqn(s + i, n - i, "ms"))
+        return -1;
+    if (v > (uint64_t)(STRATA_TIMEOUT_UNSET - 1) / mult)
+        return -1;
+    *ms = (uint32_t)(v * mult);
+    return 0;
+}
+
+static void header_directive(parser *p, word *w)
+{
+    strata_migfile *m = p->m;
+    size_t k;
+    const char *hint;
+
+    for (k = 0; k < NKEYS; k++)
+        if (strata_streqn(w->key, w->keylen, header_keys[k]))
+            break;
+    if (k == NKEYS) {
+        hint = suggest(w->key, w->keylen, header_keys, NKEYS);
+        if (hint)
+            err(p, p->line, "unknown directive '%.*s' (did you mean '%s'?)", (int)w->keylen, w->key,
+                hint);
+        else
+            err(p, p->line,
+                "unknown directive '%.*s': expected one of revision, revises, message, "
+                "transaction, environments, lock_timeout, statement_timeout, accepts, "
+                "foreign_keys, or a section 'up' or 'down'",
+                (int)w->keylen, w->key);
+        return;
+    }
+    if (!w->has_value) {
+        err(p, p->line, "directive '%s' needs a value: %s=...", header_keys[k], header_keys[k]);
+        return;
+    }
+    if (p->seen & (1u << k)) {
+        err(p, p->line, "directive '%s' is given twice", header_keys[k]);
+        return;
+    }
+    p->seen |= 1u << k;
+    switch (k) {
+    case 0: /* revision */
+        if (!strata_revision_valid(w->value, w->valuelen)) {
+            if (strcmp(w->value, "base") == 0 || strcmp(w->value, "head") == 0 ||
+                strcmp(w->value, "heads") == 0)
+                err(p, p->line, "revision '%s' is reserved: choose another id", w->value);
+            else
+                err(p, p->line, "invalid revision '%s': use 1-64 of [A-Za-z0-9_]", w->value);
+            return;
+        }
+        m->revision = w->value;
+        w->value = NULL;
+        m->revision_line = p->line;
+        break;
+    case 1: /* revises */
+        m->revises_line = p->line;
+        if (each_item(p, w->value, w->valuelen, add_parent, NULL) > 0)
+            err(p, p->line, "empty 'revises': omit it or write revises=base for a first migration");
+        break;
+    case 2: /* message */
+        m->message = w->value;
+        w->value = NULL;
+        break;
+    case 3: /* transaction */
+        if (strcmp(w->value, "none") != 0)
+            err(p, p->line,
+                "transaction='%s' is not supported: write transaction=none for statements that "
+                "cannot run in a transaction (the default runs each migration in one)",
+                w->value);
+        else
+            m->flags |= STRATA_MIGRATION_NO_TRANSACTION;
+        break;
+    case 4: /* environments */
+        m->environments = 0;
+        if (each_item(p, w->value, w->valuelen, add_env, &m->environments) > 0)
+            err(p, p->line, "empty 'environments': list development, test and/or production");
+        break;
+    case 5: /* lock_timeout */
+    case 6: /* statement_timeout */
+        if (parse_duration(w->value, w->valuelen,
+                           k == 5 ? &m->lock_timeout_ms : &m->statement_timeout_ms) < 0)
+            err(p, p->line, "invalid duration '%s' for '%s': use e.g. 500ms, 5s, 2min or 0 (off)",
+                w->value, header_keys[k]);
+        break;
+    case 7: /* accepts */
+        if (each_item(p, w->value, w->valuelen, add_accept, NULL) > 0)
+            err(p, p->line, "empty 'accepts': list the checksums this text supersedes");
+        break;
+    case 8: /* foreign_keys */
+        if (strcmp(w->value, "off") == 0)
+            m->flags |= STRATA_MIGRATION_FOREIGN_KEYS_OFF;
+        else if (strcmp(w->value, "on") != 0)
+            err(p, p->line, "foreign_keys='%s' is not supported: write foreign_keys=off", w->value);
+        break;
+    }
+}
+
+/* "-- strata: up [dialect=...]"; returns the kind, or -1 (reported). */
+static int section_directive(parser *p, const char *s, size_t n, size_t i, int down)
+{
+    static const char *const dialects[] = {"sqlite", "postgresql"};
+    unsigned kind = down ? STRATA_SECTION_DOWN : STRATA_SECTION_UP;
+    int got_dialect = 0, r;
+    word w;
+
+    while ((r = next_word(p, s, n, &i, &w)) > 0) {
+        if (!strata_streqn(w.key, w.keylen, "dialect") || !w.has_value) {
+            err(p, p->line,
+                "unexpected '%.*s' after '%s': only dialect=sqlite or "
+                "dialect=postgresql may follow",
+                (int)w.keylen, w.key, down ? "down" : "up");
+            r = -1;
+        } else if (got_dialect) {
+            err(p, p->line, "'dialect' is given twice");
+            r = -1;
+        } else if (strcmp(w.value, "sqlite") == 0) {
+            kind |= STRATA_SECTION_SQLITE;
+        } else if (strcmp(w.value, "postgresql") == 0 || strcmp(w.value, "postgres") == 0) {
+            kind |= STRATA_SECTION_POSTGRESQL;
+        } else {
+            const char *hint = suggest(w.value, w.valuelen, dialects, 2);
+            if (hint)
+                err(p, p->line, "unknown dialect '%s' (did you mean '%s'?)", w.value, hint);
+            else
+                err(p, p->line, "unknown dialect '%s': use sqlite or postgresql", w.value);
+            r = -1;
+        }
+        got_dialect = 1;
+        strata_free(p->m->alloc, w.value);
+        if (r < 0)
+            return -1;
+    }
+    return r < 0 ? -1 : (int)kind;
+}
+
+/* Text before the first section may hold only comments and blank lines. */
+static void check_preamble(parser *p, const char *s, size_t n)
+{
+    size_t i = 0, e;
+    unsigned line = 1;
+    int kind;
+
+    while (i < n) {
+        e = strata_sql_token(s, n, i, &kind);
+        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
+            kind != STRATA_TOK_BLOCK_COMMENT) {
+            err(p, line, "SQL before the first section: put '-- strata: up' above it");
+            return;
+        }
+        for (; i < e; i++)
+            line += s[i] == '\n';
+    }
+}
+
+static int body_empty(const char *s, size_t n)
+{
+    size_t i = 0;
+    int kind;
+
+    while (i < n) {
+        i = strata_sql_token(s, n, i, &kind);
+        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
+            kind != STRATA_TOK_BLOCK_COMMENT)
+            return 0;
+    }
+    return 1;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static int is_digits(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int is_hex12(const char *s, size_t n)
+{
+    size_t i;
+    if (n != 12)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/*
+ * Names made by `create` are YYYYMMDD_HHMM_<revision>_<slug>.sql. A file
+ * copied to start a new migration keeps the old name; catch the mismatch.
+ */
+static void check_file_name(parser *p)
+{
+    const char *b = base_name(p->m->file), *r, *e;
+    const char *rev = p->m->revision;
+    size_t rl = strlen(rev), bl = strlen(b);
+
+    if (bl < 14 || !is_digits(b, 8) || b[8] != '_' || !is_digits(b + 9, 4) || b[13] != '_')
+        return;
+    r = b + 14;
+    if (strncmp(r, rev, rl) == 0 && (r[rl] == '_' || strcmp(r + rl, ".sql") == 0))
+        return;
+    for (e = r; *e && *e != '_' && *e != '.'; e++)
+        ;
+    if (is_hex12(r, (size_t)(e - r)))
+        err(p, p->m->revision_line,
+            "file name embeds revision '%.*s' but the file declares revision '%s': rename the "
+            "file or fix the header",
+            (int)(e - r), r, rev);
+}
+
+int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
+                         const char *data, size_t n, strata_diags *d)
+{
+    parser p;
+    strata_buf canon;
+    const char *s;
+    size_t i, len, first_section = (size_t)-1;
+    strata_section_src *cur = NULL;
+    int up_seen = 0;
+
+    memset(m, 0, sizeof(*m));
+    memset(&p, 0, sizeof(p));
+    m->alloc = a;
+    m->environments = STRATA_ENV_ALL;
+    m->lock_timeout_ms = m->statement_timeout_ms = STRATA_TIMEOUT_UNSET;
+    p.m = m;
+    p.d = d;
+    if (!(m->file = strata_strdup(a, file)))
+        return STRATA_NOMEM;
+    if (check_encoding(&p, (const unsigned char *)data, n) < 0)
+        return p.status;
+
+    strata_buf_init(&canon, a);
+    strata_canonicalize(data, n, &canon);
+    if (strata_buf_reserve(&canon, 0) < 0) {
+        strata_buf_free(&canon);
+        return STRATA_NOMEM;
+    }
+    m->textlen = canon.len;
+    m->text = strata_buf_detach(&canon);
+    if (!m->text)
+        return STRATA_NOMEM;
+
+    s = m->text;
+    len = m->textlen;
+    for (i = 0, p.line = 1; i < len && p.status != STRATA_NOMEM; p.line++) {
+        size_t eol = i, j = i;
+        word w;
+        int r;
+
+        while (eol < len && s[eol] != '\n')
+            eol++;
+        if (strata_sql_is_directive(s + i, eol - i)) {
+            j = (size_t)((const char *)memchr(s + i, ':', eol - i) - s) + 1;
+            if (cur) {
+                cur->len = i - cur->start;
+                cur = NULL;
+            }
+            r = next_word(&p, s, eol, &j, &w);
+            if (r == 0) {
+                err(&p, p.line, "empty strata directive: expected key=value, 'up' or 'down'");
+            } else if (r > 0 && !w.has_value &&
+                       (strata_streqn(w.key, w.keylen, "up") ||
+                        strata_streqn(w.key, w.keylen, "down"))) {
+                int down = w.key[0] == 'd';
+                int kind = section_directive(&p, s, eol, j, down);
+                if (first_section == (size_t)-1)
+                    first_section = i;
+                if (kind >= 0) {
+                    size_t k;
+                    for (k = 0; k < m->nsections; k++)
+                        if (m->sections[k].kind == (unsigned)kind)
+                            break;
+                    if (k < m->nsections) {
+                        err(&p, p.line, "second '%s' section (the first is at line %u)",
+                            strata_section_name((unsigned)kind), m->sections[k].line);
+                    } else {
+                        cur = &m->sections[m->nsections++];
+                        cur->kind = (unsigned)kind;
+                        cur->line = p.line;
+                        cur->start = eol < len ? eol + 1 : len;
+                        up_seen |= !down;
+                    }
+                }
+            } else if (r > 0) {
+                if (first_section != (size_t)-1)
+                    err(&p, p.line,
+                        "header directive '%.*s' after the first section: move it to the top of "
+                        "the file",
+                        (int)w.keylen, w.key);
+                else
+                    header_directive(&p, &w);
+                strata_free(a, w.value);
+                while (p.status != STRATA_NOMEM && next_word(&p, s, eol, &j, &w) > 0) {
+                    if (first_section == (size_t)-1)
+                        header_directive(&p, &w);
+                    strata_free(a, w.value);
+                }
+            }
+        }
+        i = eol + 1;
+    }
+    if (cur)
+        cur->len = len - cur->start;
+    if (p.status == STRATA_NOMEM)
+        return p.status;
+
+    check_preamble(&p, s, first_section == (size_t)-1 ? len : first_section);
+    if (!m->revision) {
+        err(&p, 1, "missing '-- strata: revision=<id>' header");
+    } else {
+        for (i = 0; i < m->nparents; i++)
+            if (strcmp(m->parents[i], m->revision) == 0)
+                err(&p, m->revises_line, "revision '%s' revises itself", m->revision);
+        check_file_name(&p);
+    }
+    if (!up_seen && m->nparents < 2) {
+        err(&p, 1, "no '-- strata: up' section: every migration but a merge needs one");
+    } else if (m->nparents < 2) {
+        for (i = 0; i < m->nsections; i++) {
+            const strata_section_src *x = &m->sections[i];
+            if (STRATA_SECTION_DIRECTION(x->kind) == STRATA_SECTION_UP &&
+                body_empty(s + x->start, x->len))
+                err(&p, x->line, "empty '%s' section: write the SQL to run, or remove the file",
+                    strata_section_name(x->kind));
+        }
+    }
+    if (p.status != STRATA_OK)
+        return p.status;
+
+    if (strata_checksums(a, s, len, &m->exact, &m->loose) != STRATA_OK)
+        return STRATA_NOMEM;
+    for (i = 0; i < m->nsections; i++) {
+        strata_section_src *x = &m->sections[i];
+        if (strata_checksums(a, s + x->start, x->len, &x->exact, &x->loose) != STRATA_OK)
+            return STRATA_NOMEM;
+    }
+    if (!m->message && !(m->message = strata_strdup(a, "")))
+        return STRATA_NOMEM;
+    return STRATA_OK;
+}
+
+void strata_migfile_free(strata_migfile *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->nparents; i++)
+        strata_free(m->alloc, m->parents[i]);
+    strata_free(m->alloc, m->parents);
+    strata_free(m->alloc, m->accepts);
+    strata_free(m->alloc, m->revision);
+    strata_free(m->alloc, m->message);
+    strata_free(m->alloc, m->text);
+    strata_free(m->alloc, m->file);
+    memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,31 @@
+/*
+ * sqlscan.h - a small SQL lexer: just enough to tell code from comments,
+ * string literals, quoted identifiers and dollar-quoted bodies, for the loose
+ * checksum and for splitting scripts into statements. No I/O.
+ */
+#ifndef STRATA_SQLSCAN_H
+#define STRATA_SQLSCAN_H
+
+#include <stddef.h>
+
+enum strata_sql_tok {
+    STRATA_TOK_SPACE,         /* run of white space */
+    STRATA_TOK_LINE_COMMENT,  /* -- up to, not including, the newline */
+    STRATA_TOK_BLOCK_COMMENT, /* slash-star comment, nesting as PostgreSQL does */
+    STRATA_TOK_QUOTED,        /* 'string', E'string', "ident", `ident`, $tag$body$tag$ */
+    STRATA_TOK_SEMI,          /* ; */
+    STRATA_TOK_WORD,          /* identifier, keyword or number */
+    STRATA_TOK_OTHER          /* any other single byte */
+};
+
+/*
+ * Scans the token starting at s[pos] (pos < len) and returns the position just
+ * past it; *kind receives its enum strata_sql_tok. An unterminated quote or
+ * comment runs to the end of the text.
+ */
+size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
+
+/* 1 when the line comment s[0..n) is a strata directive ("-- strata: ..."). */
+int strata_sql_is_directive(const char *s, size_t n);
+
+#endif

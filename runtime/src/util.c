@@ -1,0 +1,180 @@
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *strata_malloc(const strata_allocator *a, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    return a ? a->malloc(a->ctx, n) : malloc(n);
+}
+
+void *strata_realloc(const strata_allocator *a, void *p, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
+}
+
+void strata_free(const strata_allocator *a, void *p)
+{
+    if (!p)
+        return;
+    if (a)
+        a->free(a->ctx, p);
+    else
+        free(p);
+}
+
+char *strata_strndup(const strata_allocator *a, const char *s, size_t n)
+{
+    char *d = strata_malloc(a, n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *strata_strdup(const strata_allocator *a, const char *s)
+{
+    return strata_strndup(a, s, strlen(s));
+}
+
+void strata_buf_init(strata_buf *b, const strata_allocator *a)
+{
+    memset(b, 0, sizeof(*b));
+    b->alloc = a;
+}
+
+void strata_buf_free(strata_buf *b)
+{
+    strata_free(b->alloc, b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void strata_buf_reset(strata_buf *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int strata_buf_reserve(strata_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (b->oom)
+        return -1;
+    if (extra > SIZE_MAX - b->len - 1)
+        goto fail;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = strata_realloc(b->alloc, b->data, cap);
+    if (!p)
+        goto fail;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+fail:
+    b->oom = 1;
+    return -1;
+}
+
+void strata_buf_put(strata_buf *b, const void *p, size_t n)
+{
+    if (strata_buf_reserve(b, n) < 0)
+        return;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void strata_buf_putc(strata_buf *b, char c)
+{
+    strata_buf_put(b, &c, 1);
+}
+
+void strata_buf_puts(strata_buf *b, const char *s)
+{
+    strata_buf_put(b, s, strlen(s));
+}
+
+void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    int n;
+
+    if (strata_buf_reserve(b, 64) < 0)
+        return;
+    va_copy(cp, ap);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+    va_end(cp);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        if (strata_buf_reserve(b, (size_t)n) < 0)
+            return;
+        va_copy(cp, ap);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+        va_end(cp);
+    }
+    b->len += (size_t)n;
+}
+
+void strata_buf_printf(strata_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strata_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *strata_buf_detach(strata_buf *b)
+{
+    char *d;
+    if (b->oom) {
+        strata_buf_free(b);
+        return NULL;
+    }
+    if (!b->data && strata_buf_reserve(b, 0) < 0)
+        return NULL;
+    b->data[b->len] = '\0';
+    d = b->data;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+int strata_parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (n == 0 || n > 19)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int strata_streqn(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
