@@ -1,0 +1,98 @@
+/* Unit tests of the SQL lexer and the loose text (runtime/src/sqlscan.c, checksum.c). */
+#include "check.h"
+#include "checksum.h"
+#include "sqlscan.h"
+
+static const char *loose(const char *s)
+{
+    static char buf[512];
+    strata_buf b;
+    strata_buf_init(&b, NULL);
+    strata_loose_text(s, strlen(s), &b);
+    snprintf(buf, sizeof(buf), "%s", b.data ? b.data : "");
+    strata_buf_free(&b);
+    return buf;
+}
+
+static const char *tokens(const char *s)
+{
+    static char buf[512];
+    static const char kinds[] = "_-/q;wo";
+    size_t i = 0, n = strlen(s), len = 0;
+    int kind;
+    buf[0] = '\0';
+    while (i < n) {
+        size_t e = strata_sql_token(s, n, i, &kind);
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%c[%.*s]", kinds[kind], (int)(e - i),
+                                s + i);
+        i = e;
+    }
+    return buf;
+}
+
+static void test_tokens(void)
+{
+    CHECK_STR(tokens("a 'it''s' b"), "w[a]_[ ]q['it''s']_[ ]w[b]");
+    CHECK_STR(tokens("E'a\\'b' x"), "q[E'a\\'b']_[ ]w[x]");
+    CHECK_STR(tokens("\"we\"\"ird\";"), "q[\"we\"\"ird\"];[;]");
+    CHECK_STR(tokens("$$a;b$$"), "q[$$a;b$$]");
+    CHECK_STR(tokens("$fn$ x $y$ $fn$"), "q[$fn$ x $y$ $fn$]");
+    CHECK_STR(tokens("$1"), "w[$1]");
+    CHECK_STR(tokens("a$b$c"), "w[a$b$c]");
+    CHECK_STR(tokens("/* a /* b */ c */d"), "/[/* a /* b */ c */]w[d]");
+    CHECK_STR(tokens("-- x\ny"), "-[-- x]_[\n]w[y]");
+    CHECK_STR(tokens("'open"), "q['open]");
+}
+
+static void test_loose_text(void)
+{
+    CHECK_STR(loose("  SELECT   1 ;\n\n-- c\n/* d */ SELECT\t2;  "), "SELECT 1 ; SELECT 2;");
+    CHECK_STR(loose("SELECT 'a  --  b', \"x  y\", $$ p  q $$;"),
+              "SELECT 'a  --  b', \"x  y\", $$ p  q $$;");
+    CHECK_STR(loose("-- strata: up  \nSELECT 1;"), "-- strata: up SELECT 1;");
+    CHECK_STR(loose("a/*x*/b"), "a b");
+    CHECK(strata_sql_is_directive("--strata: up", 12));
+    CHECK(strata_sql_is_directive("--  \tstrata:x", 13));
+    CHECK(!strata_sql_is_directive("-- strata up", 12));
+}
+
+static void test_canonical(void)
+{
+    strata_buf b;
+    strata_buf_init(&b, NULL);
+    strata_canonicalize("\xEF\xBB\xBF"
+                        "a\r\nb\rc\n\r\n",
+                        12, &b);
+    CHECK(b.len == 7 && memcmp(b.data, "a\nb\nc\n\n", 7) == 0);
+    strata_buf_reset(&b);
+    /* A BOM elsewhere is text, not a marker. */
+    strata_canonicalize("x\xEF\xBB\xBF", 4, &b);
+    CHECK(b.len == 4);
+    strata_buf_free(&b);
+}
+
+static void test_stored_form(void)
+{
+    strata_hash128 h = {0x0123456789abcdefull, 0xfedcba9876543210ull}, p;
+    char s[STRATA_HASH_STRLEN];
+
+    strata_hash_format(h, 0, s);
+    CHECK_STR(s, "xxh3-128/1:0123456789abcdeffedcba9876543210");
+    CHECK(strata_hash_parse(s, strlen(s), &p) == 0 && strata_hash_equal(h, p));
+    CHECK(strata_hash_parse("xxh3-128:0123456789ABCDEFfedcba9876543210", 41, &p) == 0 &&
+          strata_hash_equal(h, p));
+    strata_hash_format(h, 1, s);
+    CHECK_STR(s, "xxh3-128/loose1:0123456789abcdeffedcba9876543210");
+    CHECK(strata_hash_parse(s, strlen(s), &p) < 0);
+    CHECK(strata_hash_parse("xxh3-128/2:0123456789abcdeffedcba9876543210", 43, &p) < 0);
+    CHECK(strata_hash_parse("xxh3-128/1:0123456789abcdeffedcba987654321g", 43, &p) < 0);
+}
+
+int main(void)
+{
+    test_tokens();
+    test_loose_text();
+    test_canonical();
+    test_stored_form();
+    return CHECK_DONE();
+}
