@@ -6,15 +6,20 @@ include(CMakePackageConfigHelpers)
 set(STRATA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Strata)
 set(install_targets strata)
 if(TARGET strata-bundle)
+  # Exported as strata::bundle, the name strata_add_migrations() looks for.
+  set_target_properties(strata-bundle PROPERTIES EXPORT_NAME bundle)
   list(APPEND install_targets strata-bundle)
 endif()
+# Every public header is installed, from the directory: a PUBLIC_HEADER list
+# would be resolved relative to this file's directory, not runtime/.
+set_target_properties(strata PROPERTIES PUBLIC_HEADER "")
 install(TARGETS ${install_targets} EXPORT StrataTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/strata)
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/strata
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(EXPORT StrataTargets NAMESPACE strata:: DESTINATION ${STRATA_CMAKE_DIR})
-# The export names the bundler strata::strata-bundle; the config adds strata::bundle.
 configure_package_config_file(cmake/StrataConfig.cmake.in
   ${PROJECT_BINARY_DIR}/StrataConfig.cmake INSTALL_DESTINATION ${STRATA_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/StrataConfigVersion.cmake
@@ -24,6 +29,32 @@ install(FILES ${PROJECT_BINARY_DIR}/StrataConfig.cmake
               cmake/StrataMigrations.cmake
         DESTINATION ${STRATA_CMAKE_DIR})
 
-set(STRATA_PC_REQUIRES_PRIVATE "zlib")
+# strata.pc is relocatable: paths are relative to ${pcfiledir}, so the tree
+# works wherever `cmake --install --prefix` puts it. A static libstrata needs
+# its dependencies on every link, so they are public there (plain
+# `pkg-config --libs strata` links) and private for a shared one.
+set(STRATA_PC_DEPENDS zlib ${STRATA_PC_EXTRA_DEPENDS})
+list(JOIN STRATA_PC_DEPENDS " " STRATA_PC_DEPENDS)
+if(BUILD_SHARED_LIBS)
+  set(STRATA_PC_REQUIRES "")
+  set(STRATA_PC_REQUIRES_PRIVATE "${STRATA_PC_DEPENDS}")
+  set(STRATA_PC_CFLAGS "")
+else()
+  set(STRATA_PC_REQUIRES "${STRATA_PC_DEPENDS}")
+  set(STRATA_PC_REQUIRES_PRIVATE "")
+  set(STRATA_PC_CFLAGS " -DSTRATA_STATIC")
+endif()
+function(strata_pc_path out dir)
+  if(IS_ABSOLUTE "${dir}")
+    set(${out} "${dir}" PARENT_SCOPE)
+  else()
+    set(${out} "\${prefix}/${dir}" PARENT_SCOPE)
+  endif()
+endfunction()
+file(RELATIVE_PATH STRATA_PC_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+string(REGEX REPLACE "/$" "" STRATA_PC_PREFIX "\${pcfiledir}/${STRATA_PC_PREFIX}")
+strata_pc_path(STRATA_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+strata_pc_path(STRATA_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+strata_pc_path(STRATA_PC_BINDIR "${CMAKE_INSTALL_BINDIR}")
 configure_file(cmake/strata.pc.in ${PROJECT_BINARY_DIR}/strata.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/strata.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -50,8 +50,9 @@ function(strata_add_migrations target)
   set(out_h "${out_dir}/strata_bundle_${arg_NAMESPACE}.h")
   set(source_dir_args "")
   if(STRATA_EMBED_SOURCE_DIR OR NOT DEFINED STRATA_EMBED_SOURCE_DIR)
-    set(source_dir_args
-        "$<$<NOT:$<CONFIG:Release,MinSizeRel,RelWithDebInfo>>:--source-dir;${dir}>")
+    # Two expressions: a ';' inside one would split it.
+    set(dev "$<NOT:$<CONFIG:Release,MinSizeRel,RelWithDebInfo>>")
+    set(source_dir_args "$<${dev}:--source-dir>" "$<${dev}:${dir}>")
   endif()
   file(MAKE_DIRECTORY "${out_dir}")
   add_custom_command(

@@ -15,6 +15,7 @@
 #ifndef STRATA_BUNDLE_H
 #define STRATA_BUNDLE_H
 
+#include <stddef.h> /* NULL, which generated bundles use for empty tables */
 #include <stdint.h>
 
 #ifdef __cplusplus

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# consumer_test.sh MODE: one way of using strata from another project.
+#   install                 cmake --install the build tree into $STRATA_WORK/prefix
+#   package                 consumer/ with find_package(Strata)
+#   package_host_tool       the same, with STRATA_BUNDLE_EXECUTABLE
+#   pkg_config              a plain compiler line from `pkg-config strata`
+#   subdirectory            consumer/ with add_subdirectory(<strata source>)
+#   subdirectory_host_tool  the same, with STRATA_BUNDLE_EXECUTABLE
+# The environment comes from tests/cmake/CMakeLists.txt.
+set -euo pipefail
+
+mode=$1
+prefix=$STRATA_WORK/prefix
+dir=$STRATA_WORK/$mode
+expected=$'demo: 2 migrations\nstatus 0: '
+
+fail() {
+    echo "FAIL ($mode): $*" >&2
+    exit 1
+}
+
+# A host strata-bundle that logs each call, so the test can tell it was used.
+make_host_tool() {
+    local tool=$dir/host-strata-bundle
+    printf '#!/bin/sh\necho "$*" >>"%s/host-tool.log"\nexec "%s" "$@"\n' "$dir" \
+        "$STRATA_HOST_TOOL" >"$tool"
+    chmod +x "$tool"
+    echo "$tool"
+}
+
+check_app() {
+    local out
+    out=$("$1") || fail "$1 exited with $?"
+    printf '%s\n' "$out"
+    [[ $out == "$expected"* ]] || fail "unexpected output from $1"
+}
+
+configure_build_run() {
+    local args=(-S "$STRATA_CONSUMER" -B "$dir/build" -G "$CMAKE_GENERATOR"
+        -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCMAKE_C_COMPILER="$CC"
+        -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" "$@")
+    [[ -n $CMAKE_MAKE_PROGRAM ]] && args+=(-DCMAKE_MAKE_PROGRAM="$CMAKE_MAKE_PROGRAM")
+    "$CMAKE" "${args[@]}" || fail "configure"
+    "$CMAKE" --build "$dir/build" || fail "build"
+    check_app "$dir/build/app"
+    # A second build neither bundles nor compiles anything again.
+    "$CMAKE" --build "$dir/build" 2>&1 | tee "$dir/rebuild.log"
+    if grep -Eq 'Bundling migrations|Building C|Linking C' "$dir/rebuild.log"; then
+        fail "a second build with no change did work"
+    fi
+}
+
+check_host_tool_used() {
+    [[ -s $dir/host-tool.log ]] || fail "STRATA_BUNDLE_EXECUTABLE was not used"
+    grep -q '^generate ' "$dir/host-tool.log" || fail "host tool not asked to generate"
+}
+
+rm -rf "$dir"
+mkdir -p "$dir"
+case $mode in
+install)
+    rm -rf "$prefix"
+    "$CMAKE" --install "$STRATA_BUILD_DIR" --prefix "$prefix" || fail "cmake --install"
+    for f in include/strata/strata.h include/strata/bundle.h bin/strata-bundle; do
+        [[ -e $prefix/$f ]] || fail "not installed: $f"
+    done
+    for f in cmake/Strata/StrataConfig.cmake cmake/Strata/StrataConfigVersion.cmake \
+        cmake/Strata/StrataTargets.cmake cmake/Strata/StrataMigrations.cmake pkgconfig/strata.pc; do
+        compgen -G "$prefix/lib*/$f" >/dev/null || compgen -G "$prefix/lib/*/$f" >/dev/null ||
+            fail "not installed: lib/$f"
+    done
+    compgen -G "$prefix/lib*/libstrata.*" >/dev/null ||
+        compgen -G "$prefix/lib/*/libstrata.*" >/dev/null || fail "not installed: libstrata"
+    ;;
+package)
+    configure_build_run -DSTRATA_CONSUMER_MODE=package -DCMAKE_PREFIX_PATH="$prefix"
+    ;;
+package_host_tool)
+    tool=$(make_host_tool)
+    configure_build_run -DSTRATA_CONSUMER_MODE=package -DCMAKE_PREFIX_PATH="$prefix" \
+        -DSTRATA_BUNDLE_EXECUTABLE="$tool"
+    check_host_tool_used
+    ;;
+subdirectory)
+    configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
+        -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR"
+    [[ -x $dir/build/strata/bundler/strata-bundle ]] || fail "strata-bundle was not built in-tree"
+    ;;
+subdirectory_host_tool)
+    tool=$(make_host_tool)
+    configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
+        -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR" -DSTRATA_BUNDLE_EXECUTABLE="$tool"
+    check_host_tool_used
+    ;;
+pkg_config)
+    [[ -n $PKG_CONFIG ]] || fail "pkg-config not found: apt-get install pkg-config"
+    pcdir=$(dirname "$(find "$prefix" -name strata.pc | head -n 1)")
+    export PKG_CONFIG_PATH=$pcdir
+    flags=$("$PKG_CONFIG" --cflags --libs strata) || fail "pkg-config --cflags --libs strata"
+    echo "pkg-config --cflags --libs strata: $flags"
+    tool=$("$PKG_CONFIG" --variable=strata_bundle strata)
+    [[ -x $tool ]] || fail "pkg-config variable strata_bundle: '$tool' is not executable"
+    "$tool" generate --namespace demo --out-c "$dir/strata_bundle_demo.c" \
+        --out-h "$dir/strata_bundle_demo.h" "$STRATA_CONSUMER/migrations" || fail "generate"
+    # shellcheck disable=SC2086 # CFLAGS, LDFLAGS and flags are word lists
+    "$CC" $CFLAGS -std=c11 -Wall -Wextra -pedantic -Werror -I"$dir" \
+        "$STRATA_CONSUMER/main.c" "$dir/strata_bundle_demo.c" $flags $LDFLAGS -o "$dir/app" ||
+        fail "compile and link with pkg-config flags"
+    check_app "$dir/app"
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
+echo "ok: $mode"
