@@ -1,0 +1,41 @@
+# Sourced by the scripts in this directory: strata_install_deps PACKAGE...
+# installs the Debian packages among PACKAGE... that are missing, with
+# apt-get, as root or through sudo; apt-get update runs only when something
+# is missing. Never prompts.
+
+strata_install_deps() {
+    local missing=() pkg sudo=()
+    for pkg in "$@"; do
+        if [[ $(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) != installed ]]; then
+            missing+=("$pkg")
+        fi
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if ! command -v apt-get >/dev/null; then
+        echo "error: missing packages (${missing[*]}) and no apt-get to install them" >&2
+        return 1
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || {
+            echo "error: missing packages (${missing[*]}): run as root or install sudo" >&2
+            return 1
+        }
+        sudo=(sudo -n)
+    fi
+    echo "==> installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" </dev/null
+}
+
+# What building strata needs.
+STRATA_BUILD_DEPS=(cmake ninja-build gcc libc6-dev pkg-config zlib1g-dev libxxhash-dev
+    libsqlite3-dev libpq-dev)
+
+# What the whole test suite needs on top: a PostgreSQL server and client
+# (tests/pg), PgBouncer, valgrind, clang with its sanitizer runtime and
+# clang-format (tests/style), a C++ compiler (tests/headers), the sqlite3 and
+# psql command-line tools, python3, jq, git.
+STRATA_TEST_DEPS=(postgresql postgresql-client pgbouncer valgrind clang libclang-rt-14-dev
+    clang-format g++ sqlite3 python3 jq git)
