@@ -26,10 +26,11 @@ typedef struct project {
 
 /*
  * Reads every *.sql file of `dir` (bytewise name order), parses it and builds
- * the graph. Returns STRATA_OK, STRATA_INVALID (diagnostics say why),
- * STRATA_ERROR (I/O; diagnostics say why) or STRATA_NOMEM.
+ * the graph. `draft`: an empty up section is a warning (authoring commands,
+ * see strata_migfile_parse_draft), else an error. Returns STRATA_OK, STRATA_INVALID (diagnostics
+ * say why), STRATA_ERROR (I/O; diagnostics say why) or STRATA_NOMEM.
  */
-int project_load(project *p, const char *dir);
+int project_load(project *p, const char *dir, int draft);
 void project_free(project *p);
 /* Migration at apply position i. */
 const strata_migfile *project_at(const project *p, size_t i);

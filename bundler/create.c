@@ -111,10 +111,12 @@ static void slugify(const char *msg, char out[41])
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            if (gap && n)
+            if (gap && n) {
+                if (n + 1 >= 40)
+                    break; /* no trailing '_' */
                 out[n++] = '_';
-            if (n < 40)
-                out[n++] = c;
+            }
+            out[n++] = c;
             gap = 0;
         } else {
             gap = 1;

@@ -59,7 +59,7 @@ static int parse_loose(const char *s, size_t n, strata_hash128 *h)
 static int lock_read(project *p, lock_file *l)
 {
     char *data = NULL, *s, *eol;
-    size_t len = 0, cap = 0;
+    size_t len = 0, cap = 0, i;
     unsigned line = 0;
     strata_buf err;
     struct stat sb;
@@ -132,6 +132,16 @@ static int lock_read(project *p, lock_file *l)
                             "checksum> <file>'; restore the file from version control");
             free(data);
             return STRATA_INTEGRITY;
+        }
+        for (i = 0; i < l->n; i++) {
+            if (strata_streqn(f[0], fl[0], l->v[i].revision)) {
+                strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
+                                "revision %.*s is listed twice (also at line %u): restore the "
+                                "file from version control",
+                                (int)fl[0], f[0], l->v[i].line);
+                free(data);
+                return STRATA_INTEGRITY;
+            }
         }
         e->revision = strata_strndup(NULL, f[0], fl[0]);
         e->file = strata_strndup(NULL, k == 4 ? f[3] : "", k == 4 ? fl[3] : 0);

@@ -73,10 +73,10 @@ static int warn_heads(project *p, int as_error)
     return as_error;
 }
 
-/* Loads the directory; prints diagnostics; returns a status. */
-static int load(project *p, const char *dir)
+/* Loads the directory; prints diagnostics; returns a status. `draft`: see project_load. */
+static int load(project *p, const char *dir, int draft)
 {
-    int st = project_load(p, dir);
+    int st = project_load(p, dir, draft);
     report(p);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
@@ -102,7 +102,7 @@ static int cmd_generate(opts *o)
             return usage_error("--level '%s': use 1 (fastest) to 9 (smallest)", o->level);
         level = (int)v;
     }
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 0);
     if (st == STRATA_OK) {
         warn_heads(&p, 0);
         st = lock_check(&p, &nlocked);
@@ -124,7 +124,7 @@ static int cmd_check(opts *o)
 
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 0);
     if (st == STRATA_OK) {
         int heads_bad = warn_heads(&p, o->single_head);
         st = lock_check(&p, &nlocked);
@@ -150,7 +150,7 @@ static int cmd_lock(opts *o)
 
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 0);
     if (st == STRATA_OK) {
         st = lock_write(&p, o->accept, o->naccept, stdout);
         report(&p);
@@ -166,7 +166,7 @@ static int cmd_create(opts *o)
 
     if (o->npos != 2)
         return usage_error("%s", "expected a directory and a message");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK)
         st = create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id, stdout, stderr);
     project_free(&p);
@@ -182,7 +182,7 @@ static int cmd_merge(opts *o)
         return usage_error("%s", "expected a directory and at least two revisions");
     if (!o->message)
         return usage_error("%s", "-m \"message\" is required");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK)
         st = merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id, stdout, stderr);
     project_free(&p);
@@ -197,7 +197,7 @@ static int cmd_heads(opts *o)
 
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK)
         for (i = 0; i < p.graph.nheads; i++) {
             const strata_migfile *m = &p.files[p.graph.heads[i]];
@@ -219,7 +219,7 @@ static int cmd_history(opts *o)
 
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    st = load(&p, o->pos[0]);
+    st = load(&p, o->pos[0], 1);
     strata_buf_init(&b, NULL);
     for (i = p.nfiles; st == STRATA_OK && i-- > 0;) {
         size_t node = p.graph.order[i];

@@ -161,7 +161,7 @@ oom:
     return STRATA_NOMEM;
 }
 
-int project_load(project *p, const char *dir)
+int project_load(project *p, const char *dir, int draft)
 {
     char **names = NULL;
     size_t n = 0, i, nparsed = 0;
@@ -191,12 +191,20 @@ int project_load(project *p, const char *dir)
             status = STRATA_NOMEM;
             break;
         }
-        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (lstat(path, &sb) != 0) {
+            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "cannot read: %s",
+                            strerror(errno));
+            status = STRATA_ERROR;
+            free(path);
+            continue;
+        }
+        if (!S_ISREG(sb.st_mode)) {
             strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
                             S_ISLNK(sb.st_mode)
                                 ? "symbolic link: strata reads only regular files; copy the "
                                   "migration into the directory"
-                                : "not a regular file");
+                                : "not a regular file: move it out of the migrations "
+                                  "directory, or rename it so it does not end in .sql");
             status = STRATA_INVALID;
             free(path);
             continue;
@@ -215,7 +223,8 @@ int project_load(project *p, const char *dir)
             free(path);
             continue;
         }
-        st = strata_migfile_parse(&p->files[nparsed], NULL, path, data, len, &p->diags);
+        st = (draft ? strata_migfile_parse_draft
+                    : strata_migfile_parse)(&p->files[nparsed], NULL, path, data, len, &p->diags);
         nparsed++;
         free(data);
         free(path);

@@ -401,6 +401,9 @@ static void header_directive(parser *p, word *w)
             if (strcmp(w->value, "base") == 0 || strcmp(w->value, "head") == 0 ||
                 strcmp(w->value, "heads") == 0)
                 err(p, p->line, "revision '%s' is reserved: choose another id", w->value);
+            else if (w->valuelen > STRATA_REVISION_MAX)
+                err(p, p->line, "revision '%s' is %zu characters long: use at most %d", w->value,
+                    w->valuelen, STRATA_REVISION_MAX);
             else
                 err(p, p->line, "invalid revision '%s': use 1-64 of [A-Za-z0-9_]", w->value);
             return;
@@ -490,6 +493,35 @@ static int section_directive(parser *p, const char *s, size_t n, size_t i, int d
     return r < 0 ? -1 : (int)kind;
 }
 
+/*
+ * A line meant as a directive that the strict syntax misses ("  -- strata: up",
+ * "-- strata down", "-- Strata: up") would silently be a comment, and the SQL
+ * after it would land in the wrong section. 1 for such a line.
+ */
+static int near_directive(const char *s, size_t n)
+{
+    static const char name[] = "strata";
+    size_t i = 0, k, e;
+
+    while (i < n && is_blank(s[i]))
+        i++;
+    if (n - i < 2 || s[i] != '-' || s[i + 1] != '-')
+        return 0;
+    for (i += 2; i < n && is_blank(s[i]); i++)
+        ;
+    for (k = 0; k < sizeof(name) - 1; k++, i++)
+        if (i == n || (s[i] | 0x20) != name[k])
+            return 0;
+    while (i < n && is_blank(s[i]))
+        i++;
+    if (i < n && s[i] == ':')
+        return 1;
+    for (e = i; e < n && !is_blank(s[e]) && s[e] != '='; e++)
+        ;
+    return strata_streqn(s + i, e - i, "up") || strata_streqn(s + i, e - i, "down") ||
+           (e > i && e < n && s[e] == '=');
+}
+
 /* Text before the first section may hold only comments and blank lines. */
 static void check_preamble(parser *p, const char *s, size_t n)
 {
@@ -573,8 +605,8 @@ static void check_file_name(parser *p)
             (int)(e - r), r, rev);
 }
 
-int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
-                         const char *data, size_t n, strata_diags *d)
+static int parse(strata_migfile *m, const strata_allocator *a, const char *file, const char *data,
+                 size_t n, strata_diags *d, int draft)
 {
     parser p;
     strata_buf canon;
@@ -631,6 +663,7 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
                 int kind = section_directive(&p, s, eol, j, down);
                 if (first_section == (size_t)-1)
                     first_section = i;
+                up_seen |= !down; /* a bad one was reported: no "no up section" too */
                 if (kind >= 0) {
                     size_t k;
                     for (k = 0; k < m->nsections; k++)
@@ -644,7 +677,6 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
                         cur->kind = (unsigned)kind;
                         cur->line = p.line;
                         cur->start = eol < len ? eol + 1 : len;
-                        up_seen |= !down;
                     }
                 }
             } else if (r > 0) {
@@ -662,6 +694,11 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
                     strata_free(a, w.value);
                 }
             }
+        } else if (near_directive(s + i, eol - i)) {
+            err(&p, p.line,
+                "'%.*s' looks like a strata directive but would be read as a comment: write "
+                "'-- strata: ' in lower case, with the colon, at the start of the line",
+                (int)(eol - i > 60 ? 60 : eol - i), s + i);
         }
         i = eol + 1;
     }
@@ -672,7 +709,8 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
 
     check_preamble(&p, s, first_section == (size_t)-1 ? len : first_section);
     if (!m->revision) {
-        err(&p, 1, "missing '-- strata: revision=<id>' header");
+        if (!(p.seen & 1u)) /* else the invalid revision was reported */
+            err(&p, 1, "missing '-- strata: revision=<id>' header");
     } else {
         for (i = 0; i < m->nparents; i++)
             if (strcmp(m->parents[i], m->revision) == 0)
@@ -684,8 +722,15 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
     } else if (m->nparents < 2) {
         for (i = 0; i < m->nsections; i++) {
             const strata_section_src *x = &m->sections[i];
-            if (STRATA_SECTION_DIRECTION(x->kind) == STRATA_SECTION_UP &&
-                body_empty(s + x->start, x->len))
+            if (STRATA_SECTION_DIRECTION(x->kind) != STRATA_SECTION_UP ||
+                !body_empty(s + x->start, x->len))
+                continue;
+            if (draft)
+                strata_diag_add(d, STRATA_DIAG_WARNING, m->file, x->line,
+                                "empty '%s' section: write the SQL to run before the build "
+                                "(check and generate reject it)",
+                                strata_section_name(x->kind));
+            else
                 err(&p, x->line, "empty '%s' section: write the SQL to run, or remove the file",
                     strata_section_name(x->kind));
         }
@@ -703,6 +748,18 @@ int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const cha
     if (!m->message && !(m->message = strata_strdup(a, "")))
         return STRATA_NOMEM;
     return STRATA_OK;
+}
+
+int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
+                         const char *data, size_t n, strata_diags *d)
+{
+    return parse(m, a, file, data, n, d, 0);
+}
+
+int strata_migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
+                               const char *data, size_t n, strata_diags *d)
+{
+    return parse(m, a, file, data, n, d, 1);
 }
 
 void strata_migfile_free(strata_migfile *m)

@@ -55,6 +55,14 @@ typedef struct strata_migfile {
  */
 int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
                          const char *data, size_t n, strata_diags *d);
+/*
+ * The same for a draft: an empty up section is a warning, not an error, so
+ * the authoring commands (create, merge, heads, history) keep working while
+ * the newest migration is still being written. check and generate use
+ * strata_migfile_parse, which rejects it.
+ */
+int strata_migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
+                               const char *data, size_t n, strata_diags *d);
 void strata_migfile_free(strata_migfile *m);
 
 /* 1 when s[0..n) is a valid revision id ([A-Za-z0-9_]{1,64}, not reserved). */
