@@ -143,7 +143,7 @@ do_start() {
     # does not take it down before it has cleaned up.
     setsid "$BASH" "${BASH_SOURCE[0]}" watchdog "$envfile" "$dir" "$bindir" "$PPID" \
         </dev/null >/dev/null 2>&1 &
-    echo "pg_fixture: PostgreSQL $("$bindir/postgres" --version | awk '{print $NF}')" \
+    echo "pg_fixture: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
         "on 127.0.0.1:$port and $dir (env: $envfile)"
 }
 
