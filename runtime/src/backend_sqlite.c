@@ -1,0 +1,381 @@
+/*
+ * backend_sqlite.c - the SQLite backend.
+ *
+ * Concurrency: every transaction is BEGIN IMMEDIATE, which takes the write
+ * lock up front and honours the busy timeout (a DEFERRED transaction that
+ * reads and then writes fails at once with SQLITE_BUSY, whatever the timeout).
+ * The engine re-reads the applied set inside each transaction, so two
+ * processes starting together apply each migration once.
+ */
+#include "strata_int.h"
+#include "sqlscan.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DB(h) ((sqlite3 *)(h)->conn)
+
+static int is_memory(const strata *h)
+{
+    return strcmp(h->path, ":memory:") == 0;
+}
+
+/* sqlite:///./x.db -> ./x.db, sqlite:////abs/x.db -> /abs/x.db,
+ * sqlite:///:memory: -> :memory:, sqlite:x.db -> x.db. */
+static int parse_url(strata *h)
+{
+    const char *u = h->url;
+
+    if (strncmp(u, "sqlite:", 7) != 0)
+        return strata_fail(h, STRATA_MISUSE,
+                           "unsupported database URL '%s': use sqlite:///path/to/file.db or "
+                           "postgresql://...",
+                           h->url_redacted);
+    u += 7;
+    if (strncmp(u, "//", 2) == 0) {
+        u += 2;
+        if (*u == '/')
+            u++;
+    }
+    if (*u == '\0')
+        return strata_fail(h, STRATA_MISUSE, "database URL '%s' names no file", h->url_redacted);
+    h->path = strata_strdup(h->alloc, u);
+    return h->path ? STRATA_OK : STRATA_NOMEM;
+}
+
+static int sq_fail(strata *h, int rc, const char *what)
+{
+    sqlite3 *db = DB(h);
+    return strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s", what,
+                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int sq_exec(strata *h, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(DB(h), sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        int st = strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s",
+                             msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return st;
+    }
+    return STRATA_OK;
+}
+
+static int sq_connect(strata *h, int create)
+{
+    struct stat sb;
+    sqlite3 *db = NULL;
+    int rc, flags = SQLITE_OPEN_READWRITE;
+    char busy[64];
+
+    if (h->conn)
+        return STRATA_OK;
+    if (!h->path && parse_url(h) != STRATA_OK)
+        return STRATA_MISUSE;
+    if (!is_memory(h) && stat(h->path, &sb) != 0) {
+        if (errno != ENOENT)
+            return strata_fail(h, STRATA_ERROR, "cannot open the database %s: %s", h->url_redacted,
+                               strerror(errno));
+        if (!create)
+            return STRATA_OK; /* nothing applied yet; status must not create the file */
+    }
+    if (create)
+        flags |= SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(h->path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int st = strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                             "cannot open the database %s: %s", h->url_redacted,
+                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return st;
+    }
+    h->conn = db;
+    sqlite3_extended_result_codes(db, 1);
+    snprintf(busy, sizeof(busy), "PRAGMA busy_timeout = %u", h->opts.lock_wait_ms);
+    rc = sq_exec(h, busy);
+    if (rc == STRATA_OK)
+        rc = sq_exec(h, "PRAGMA foreign_keys = ON");
+    return rc;
+}
+
+static void sq_disconnect(strata *h)
+{
+    if (h->conn)
+        sqlite3_close(DB(h));
+    h->conn = NULL;
+    h->in_tx = 0;
+}
+
+static int bind_all(strata *h, sqlite3_stmt *st, int n, const char *const *params)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        int rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC)
+                           : sqlite3_bind_null(st, i + 1);
+        if (rc != SQLITE_OK)
+            return sq_fail(h, rc, "cannot bind a parameter");
+    }
+    return STRATA_OK;
+}
+
+static int sq_exec_params(strata *h, const char *sql, int n, const char *const *params)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r;
+
+    if (rc != SQLITE_OK)
+        return sq_fail(h, rc, "cannot prepare bookkeeping statement");
+    r = bind_all(h, st, n, params);
+    if (r == STRATA_OK && (rc = sqlite3_step(st)) != SQLITE_DONE && rc != SQLITE_ROW)
+        r = sq_fail(h, rc, "bookkeeping statement failed");
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int sq_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    const char *cols[16];
+    int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r = STRATA_OK, n, i;
+
+    if (rc != SQLITE_OK)
+        return sq_fail(h, rc, "cannot prepare query");
+    n = sqlite3_column_count(st);
+    if (n > 16)
+        n = 16;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < n; i++)
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        if ((r = row(ctx, n, cols)) != STRATA_OK)
+            break;
+    }
+    if (r == STRATA_OK && rc != SQLITE_DONE)
+        r = sq_fail(h, rc, "query failed");
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int sq_table_exists(strata *h, const char *table, int *exists)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *exists = 0;
+    if (!h->conn)
+        return STRATA_OK;
+    rc = sqlite3_prepare_v2(DB(h), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        *exists = rc == SQLITE_ROW;
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? STRATA_OK : sq_fail(h, rc, "cannot read the schema");
+}
+
+static int sq_lock(strata *h)
+{
+    (void)h;
+    return STRATA_OK;
+}
+
+static void sq_unlock(strata *h)
+{
+    (void)h;
+}
+
+static int sq_begin(strata *h)
+{
+    int st = sq_exec(h, "BEGIN IMMEDIATE");
+    if (st == STRATA_OK) {
+        h->in_tx = 1;
+    } else if (sqlite3_extended_errcode(DB(h)) == SQLITE_BUSY) {
+        strata_buf msg;
+        strata_buf_init(&msg, h->alloc);
+        strata_buf_puts(&msg, strata_errmsg(h));
+        st = strata_fail(h, STRATA_LOCK_TIMEOUT,
+                         "timed out after %u ms waiting for the write lock on %s (%s): another "
+                         "process is writing to it",
+                         h->opts.lock_wait_ms, h->url_redacted, msg.data ? msg.data : "");
+        strata_buf_free(&msg);
+    }
+    return st;
+}
+
+static int sq_commit(strata *h)
+{
+    int st = sq_exec(h, "COMMIT");
+    if (st == STRATA_OK || sqlite3_get_autocommit(DB(h)))
+        h->in_tx = 0;
+    return st;
+}
+
+static void sq_rollback(strata *h)
+{
+    /* SQLite may already have rolled back on its own (disk full, some I/O
+     * errors): a ROLLBACK then would fail and hide the first error. */
+    if (h->conn && !sqlite3_get_autocommit(DB(h)))
+        sqlite3_exec(DB(h), "ROLLBACK", NULL, NULL, NULL);
+    h->in_tx = 0;
+}
+
+/* Line of the first token of s[0..n) that is not space or comment. */
+static unsigned first_code_line(const char *s, size_t n, unsigned line)
+{
+    size_t i = 0, e;
+    int kind;
+
+    while (i < n) {
+        e = strata_sql_token(s, n, i, &kind);
+        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
+            kind != STRATA_TOK_BLOCK_COMMENT)
+            break;
+        for (; i < e; i++)
+            line += s[i] == '\n';
+    }
+    return line;
+}
+
+static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed)
+{
+    const char *p = sql, *end = sql + len, *tail;
+    unsigned line = line0;
+    size_t count = 0;
+    sqlite3_stmt *st;
+    int rc;
+
+    *failed = 0;
+    while (p < end) {
+        const char *start = p;
+        unsigned at = first_code_line(p, (size_t)(end - p), line);
+        rc = sqlite3_prepare_v2(DB(h), p, (int)(end - p), &st, &tail);
+        if (rc == SQLITE_OK && !st) {
+            p = tail; /* only white space or comments were left */
+            break;
+        }
+        count++;
+        if (rc == SQLITE_OK) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+            sqlite3_finalize(st);
+            if (rc == SQLITE_DONE)
+                rc = SQLITE_OK;
+        }
+        if (rc != SQLITE_OK) {
+            *failed = count;
+            strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                        "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
+            if (h->in_tx && sqlite3_get_autocommit(DB(h))) {
+                h->in_tx = 0;
+                strata_buf_puts(&h->err, "; SQLite rolled the transaction back on its own");
+            }
+            return rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR;
+        }
+        for (; start < tail; start++)
+            line += *start == '\n';
+        p = tail;
+    }
+    return STRATA_OK;
+}
+
+/* PRAGMA foreign_keys is a silent no-op inside a transaction: switch it
+ * before the migration's transaction begins. */
+static int sq_before(strata *h, const strata_bundle_migration *m)
+{
+    if (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF)
+        return sq_exec(h, "PRAGMA foreign_keys = OFF");
+    return STRATA_OK;
+}
+
+static int fk_row(void *ctx, int ncols, const char *const *cols)
+{
+    strata_buf *b = ctx;
+    if (b->len)
+        strata_buf_puts(b, "; ");
+    strata_buf_printf(b, "table %s row %s references %s", ncols > 0 && cols[0] ? cols[0] : "?",
+                      ncols > 1 && cols[1] ? cols[1] : "?", ncols > 2 && cols[2] ? cols[2] : "?");
+    return b->len > 400 ? STRATA_ERROR : STRATA_OK;
+}
+
+static int sq_check(strata *h, const strata_bundle_migration *m)
+{
+    strata_buf b;
+    int st;
+
+    if (!(m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF))
+        return STRATA_OK;
+    strata_buf_init(&b, h->alloc);
+    st = sq_query(h, "PRAGMA foreign_key_check", fk_row, &b);
+    if ((st == STRATA_OK || b.len) && b.len)
+        st = strata_fail(h, STRATA_ERROR,
+                         "foreign key check failed after the migration (foreign_keys=off): %s",
+                         b.data);
+    strata_buf_free(&b);
+    return st;
+}
+
+static void sq_after(strata *h, const strata_bundle_migration *m)
+{
+    if (h->conn && (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF))
+        sqlite3_exec(DB(h), "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+}
+
+static int sq_destroy(strata *h, strata_buf *what)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    size_t i;
+
+    sq_disconnect(h);
+    if (!h->path && parse_url(h) != STRATA_OK)
+        return STRATA_MISUSE;
+    if (is_memory(h)) {
+        strata_buf_puts(what, "in-memory database reset");
+        return sq_connect(h, 1);
+    }
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        strata_buf name;
+        strata_buf_init(&name, h->alloc);
+        strata_buf_printf(&name, "%s%s", h->path, suffixes[i]);
+        if (name.oom)
+            return STRATA_NOMEM;
+        if (unlink(name.data) != 0 && errno != ENOENT) {
+            int st =
+                strata_fail(h, STRATA_ERROR, "cannot remove %s: %s", name.data, strerror(errno));
+            strata_buf_free(&name);
+            return st;
+        }
+        if (i == 0)
+            strata_buf_printf(what, "Removed existing database: %s", h->path);
+        strata_buf_free(&name);
+    }
+    return sq_connect(h, 1);
+}
+
+static void sq_quote(strata_buf *out, const char *ident)
+{
+    strata_buf_putc(out, '"');
+    for (; *ident; ident++) {
+        if (*ident == '"')
+            strata_buf_putc(out, '"');
+        strata_buf_putc(out, *ident);
+    }
+    strata_buf_putc(out, '"');
+}
+
+const strata_backend strata_sqlite_backend = {
+    "sqlite",    STRATA_SECTION_SQLITE, sq_connect, sq_disconnect, sq_exec,  sq_exec_params,
+    sq_query,    sq_table_exists,       sq_lock,    sq_unlock,     sq_begin, sq_commit,
+    sq_rollback, sq_run_script,         sq_before,  sq_check,      sq_after, sq_destroy,
+    sq_quote,
+};

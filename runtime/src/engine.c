@@ -1,0 +1,1465 @@
+/*
+ * engine.c - what strata does with a bundle and a database: compare them,
+ * apply the environment policy, and run migrations with their bookkeeping.
+ * The only place that knows the version and log tables.
+ */
+#include "strata_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+/* ------------------------------------------------------------------------ */
+
+int strata_fail(strata *h, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    strata_buf_reset(&h->err);
+    va_start(ap, fmt);
+    strata_buf_vprintf(&h->err, fmt, ap);
+    va_end(ap);
+    return h->err.oom ? STRATA_NOMEM : status;
+}
+
+void strata_log(strata *h, int level, const char *fmt, ...)
+{
+    strata_buf b;
+    va_list ap;
+
+    if (!h->opts.log)
+        return;
+    strata_buf_init(&b, h->alloc);
+    va_start(ap, fmt);
+    strata_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (!b.oom && b.data)
+        h->opts.log(h->opts.log_ctx, level, b.data);
+    strata_buf_free(&b);
+}
+
+const char *strata_errmsg(const strata *h)
+{
+    if (!h)
+        return "out of memory";
+    return h->err.oom ? "out of memory" : h->err.data ? h->err.data : "";
+}
+
+const char *strata_namespace(const strata *h)
+{
+    return h->bundle->ns;
+}
+
+unsigned strata_environment(const strata *h)
+{
+    return h->env;
+}
+
+const char *strata_database_url(const strata *h)
+{
+    return h->url_redacted ? h->url_redacted : "";
+}
+
+void *strata_db_handle(const strata *h)
+{
+    return h->conn;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open and close                                                            */
+/* ------------------------------------------------------------------------ */
+
+static const char *bstr(const strata *h, uint32_t off)
+{
+    return strata_bundle_str(h->bundle, off);
+}
+
+static const strata_bundle_migration *mig(const strata *h, size_t i)
+{
+    return &h->bundle->migrations[i];
+}
+
+static int ident_ok(const char *s)
+{
+    size_t i, n = strlen(s);
+    if (n == 0 || n > 40)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int build_graph(strata *h)
+{
+    const strata_bundle *b = h->bundle;
+    strata_diags d;
+    size_t i, k;
+    int st;
+
+    h->nodes = strata_malloc(h->alloc, (b->nmigrations + 1) * sizeof(*h->nodes));
+    h->parent_names = strata_malloc(h->alloc, (b->nparents + 1) * sizeof(char *));
+    if (!h->nodes || !h->parent_names)
+        return STRATA_NOMEM;
+    for (k = 0; k < b->nparents; k++)
+        h->parent_names[k] = bstr(h, b->migrations[b->parents[k]].revision);
+    for (i = 0; i < b->nmigrations; i++) {
+        const strata_bundle_migration *m = mig(h, i);
+        strata_gnode *g = &h->nodes[i];
+        memset(g, 0, sizeof(*g));
+        g->revision = bstr(h, m->revision);
+        g->parents = h->parent_names + m->parent;
+        g->nparents = m->nparents;
+        g->sortkey = bstr(h, m->file);
+        g->file = g->sortkey;
+    }
+    strata_diags_init(&d, h->alloc);
+    st = strata_graph_build(&h->graph, h->alloc, h->nodes, b->nmigrations, &d);
+    if (st == STRATA_INVALID)
+        st = strata_fail(h, STRATA_INTEGRITY,
+                         "bundle of namespace '%s' has an invalid revision "
+                         "graph: rebuild the application",
+                         b->ns);
+    strata_diags_free(&d);
+    return st;
+}
+
+static void whoami(strata *h)
+{
+    char host[64];
+    if (gethostname(host, sizeof(host)) != 0)
+        memcpy(host, "unknown", 8);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(h->whoami, sizeof(h->whoami), "%s:%ld", host, (long)getpid());
+}
+
+static int open_handle(strata *h, const strata_bundle *bundle, const strata_options *opts)
+{
+    strata_buf b;
+    const char *prefix;
+    int st;
+
+    if (!opts || opts->version != STRATA_OPTIONS_VERSION)
+        return strata_fail(h, STRATA_MISUSE,
+                           "strata_options.version is not STRATA_OPTIONS_VERSION (%d): start from "
+                           "STRATA_OPTIONS_INIT",
+                           STRATA_OPTIONS_VERSION);
+    if (!opts->app || !*opts->app)
+        return strata_fail(h, STRATA_MISUSE, "strata_options.app (the program name) is required");
+    if (!bundle)
+        return strata_fail(h, STRATA_MISUSE, "no bundle given");
+    st = strata_bundle_verify(bundle, h->alloc, &h->err);
+    if (st != STRATA_OK)
+        return st;
+    if (!ident_ok(bundle->ns))
+        return strata_fail(h, STRATA_INTEGRITY, "bundle namespace '%s' is not valid", bundle->ns);
+    prefix = opts->table_prefix ? opts->table_prefix : "strata";
+    if (!ident_ok(prefix))
+        return strata_fail(h, STRATA_MISUSE,
+                           "table prefix '%s' is not valid: use 1-40 of [a-z0-9_]", prefix);
+    if ((st = build_graph(h)) != STRATA_OK)
+        return st;
+    if ((st = strata_resolve(h)) != STRATA_OK)
+        return st;
+    if (strncmp(h->url, "sqlite:", 7) == 0)
+        h->be = &strata_sqlite_backend;
+    else if (strata_url_is_postgres(h->url))
+        return strata_fail(h, STRATA_ERROR,
+                           "database %s is PostgreSQL, and this build of strata has no "
+                           "PostgreSQL backend yet: use a sqlite:/// URL",
+                           h->url_redacted);
+    else
+        return strata_fail(h, STRATA_MISUSE,
+                           "unsupported database URL '%s': use sqlite:///path/to/file.db",
+                           h->url_redacted);
+
+    strata_buf_init(&b, h->alloc);
+    strata_buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
+    h->version_name = strata_buf_detach(&b);
+    strata_buf_init(&b, h->alloc);
+    strata_buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
+    if (b.oom)
+        return STRATA_NOMEM;
+    {
+        strata_buf q;
+        strata_buf_init(&q, h->alloc);
+        h->be->quote_ident(&q, b.data);
+        h->version_table = strata_buf_detach(&q);
+        strata_buf_reset(&b);
+        strata_buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
+        strata_buf_init(&q, h->alloc);
+        h->be->quote_ident(&q, b.data ? b.data : "");
+        h->log_table = strata_buf_detach(&q);
+    }
+    strata_buf_free(&b);
+    if (!h->version_name || !h->version_table || !h->log_table)
+        return STRATA_NOMEM;
+    whoami(h);
+    return h->be->connect(h, 0);
+}
+
+int strata_open(strata **out, const strata_bundle *bundle, const strata_options *opts)
+{
+    const strata_allocator *a =
+        opts && opts->version == STRATA_OPTIONS_VERSION ? opts->allocator : NULL;
+    strata *h = strata_malloc(a, sizeof(*h));
+    int st;
+
+    *out = h;
+    if (!h)
+        return STRATA_NOMEM;
+    memset(h, 0, sizeof(*h));
+    h->alloc = a;
+    h->bundle = bundle;
+    strata_buf_init(&h->err, a);
+    if (opts)
+        h->opts = *opts;
+    st = open_handle(h, bundle, opts);
+    if (st == STRATA_OK)
+        strata_buf_reset(&h->err);
+    return st;
+}
+
+static void free_report(strata *h)
+{
+    size_t i;
+    for (i = 0; i < h->nrows; i++) {
+        strata_row *r = &h->rows[i];
+        strata_free(h->alloc, r->revision);
+        strata_free(h->alloc, r->exact);
+        strata_free(h->alloc, r->loose);
+        strata_free(h->alloc, r->message);
+        strata_free(h->alloc, r->applied_at);
+        strata_free(h->alloc, r->applied_by);
+        strata_free(h->alloc, r->state);
+    }
+    strata_free(h->alloc, h->rows);
+    strata_free(h->alloc, h->infos);
+    strata_free(h->alloc, h->unknown);
+    strata_free(h->alloc, h->current);
+    strata_free(h->alloc, h->exact_strs);
+    h->rows = NULL;
+    h->nrows = 0;
+    h->infos = NULL;
+    h->unknown = NULL;
+    h->current = NULL;
+    h->exact_strs = NULL;
+    h->report_valid = 0;
+    memset(&h->report, 0, sizeof(h->report));
+}
+
+void strata_close(strata *h)
+{
+    const strata_allocator *a;
+
+    if (!h)
+        return;
+    a = h->alloc;
+    if (h->be)
+        h->be->disconnect(h);
+    free_report(h);
+    strata_graph_free(&h->graph);
+    strata_free(a, h->nodes);
+    strata_free(a, h->parent_names);
+    strata_free(a, h->url);
+    strata_free(a, h->url_redacted);
+    strata_free(a, h->path);
+    strata_free(a, h->version_table);
+    strata_free(a, h->log_table);
+    strata_free(a, h->version_name);
+    strata_buf_free(&h->err);
+    strata_free(a, h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading the applied set                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct rows_ctx {
+    strata *h;
+    size_t cap;
+} rows_ctx;
+
+static int add_row(void *ctx, int ncols, const char *const *cols)
+{
+    rows_ctx *c = ctx;
+    strata *h = c->h;
+    strata_row *r;
+    uint64_t ms = 0;
+    char **f[7];
+    int i;
+
+    if (ncols < 8)
+        return strata_fail(h, STRATA_ERROR, "unexpected shape of %s", h->version_name);
+    if (h->nrows == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        strata_row *v = strata_realloc(h->alloc, h->rows, cap * sizeof(*v));
+        if (!v)
+            return STRATA_NOMEM;
+        h->rows = v;
+        c->cap = cap;
+    }
+    r = &h->rows[h->nrows];
+    memset(r, 0, sizeof(*r));
+    h->nrows++;
+    f[0] = &r->revision;
+    f[1] = &r->exact;
+    f[2] = &r->loose;
+    f[3] = &r->message;
+    f[4] = &r->applied_at;
+    f[5] = &r->applied_by;
+    f[6] = &r->state;
+    for (i = 0; i < 7; i++)
+        if (!(*f[i] = strata_strdup(h->alloc, cols[i] ? cols[i] : "")))
+            return STRATA_NOMEM;
+    if (cols[7] && strata_parse_u64(cols[7], strlen(cols[7]), &ms) == 0)
+        r->duration_ms = (long long)ms;
+    return STRATA_OK;
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+    return strcmp(((const strata_row *)x)->revision, ((const strata_row *)y)->revision);
+}
+
+static strata_row *find_row(strata *h, const char *rev)
+{
+    strata_row key;
+    key.revision = (char *)(uintptr_t)rev;
+    return h->nrows ? bsearch(&key, h->rows, h->nrows, sizeof(*h->rows), row_cmp) : NULL;
+}
+
+static int read_rows(strata *h, int *exists)
+{
+    strata_buf sql;
+    rows_ctx c = {h, 0};
+    int st;
+
+    free_report(h);
+    *exists = 0;
+    if (!h->conn)
+        return STRATA_OK;
+    st = h->be->table_exists(h, h->version_name, exists);
+    if (st != STRATA_OK || !*exists)
+        return st;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql,
+                      "SELECT revision, exact, loose, message, applied_at, applied_by, state, "
+                      "duration_ms FROM %s",
+                      h->version_table);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, add_row, &c);
+    strata_buf_free(&sql);
+    if (st == STRATA_OK && h->nrows > 1)
+        qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
+    return st;
+}
+
+static int accepts_hash(const strata *h, const strata_bundle_migration *m, const char *stored)
+{
+    strata_hash128 x;
+    uint32_t k;
+
+    if (strata_hash_parse(stored, strlen(stored), &x) < 0)
+        return 0;
+    for (k = 0; k < m->naccepts; k++)
+        if (strata_hash_equal(h->bundle->accepts[m->accept + k], x))
+            return 1;
+    return 0;
+}
+
+static const strata_bundle_section *find_section(const strata *h, const strata_bundle_migration *m,
+                                                 unsigned direction)
+{
+    const strata_bundle_section *plain = NULL;
+    uint32_t k;
+
+    for (k = 0; k < m->nsections; k++) {
+        const strata_bundle_section *s = &h->bundle->sections[m->section + k];
+        if (STRATA_SECTION_DIRECTION(s->kind) != direction)
+            continue;
+        if (STRATA_SECTION_DIALECT(s->kind) == h->be->dialect)
+            return s;
+        if (STRATA_SECTION_DIALECT(s->kind) == STRATA_SECTION_ANY)
+            plain = s;
+    }
+    return plain;
+}
+
+/* Reversible: a down section for this dialect, or a migration with no up
+ * either (a merge: nothing to undo). */
+static int reversible(const strata *h, const strata_bundle_migration *m)
+{
+    return find_section(h, m, STRATA_SECTION_DOWN) != NULL ||
+           find_section(h, m, STRATA_SECTION_UP) == NULL;
+}
+
+static int build_report(strata *h, int exists)
+{
+    const strata_bundle *b = h->bundle;
+    strata_report *rep = &h->report;
+    size_t i, k, n = b->nmigrations;
+    unsigned char *known;
+
+    h->infos = strata_malloc(h->alloc, (n + 1) * sizeof(*h->infos));
+    h->exact_strs = strata_malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
+    h->unknown = strata_malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
+    h->current = strata_malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
+    known = strata_malloc(h->alloc, h->nrows + 1);
+    if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
+        strata_free(h->alloc, known);
+        return STRATA_NOMEM;
+    }
+    memset(known, 0, h->nrows + 1);
+    memset(rep, 0, sizeof(*rep));
+    rep->database_exists = exists;
+    for (i = 0; i < n; i++) {
+        const strata_bundle_migration *m = mig(h, i);
+        strata_migration_info *x = &h->infos[i];
+        strata_row *r = find_row(h, bstr(h, m->revision));
+        char loose[STRATA_HASH_STRLEN];
+
+        memset(x, 0, sizeof(*x));
+        x->revision = bstr(h, m->revision);
+        x->message = bstr(h, m->message);
+        x->file = bstr(h, m->file);
+        x->parents = h->parent_names + m->parent;
+        x->nparents = m->nparents;
+        x->is_head = h->graph.nchildren[i] == 0;
+        x->reversible = reversible(h, m);
+        strata_hash_format(m->exact, 0, h->exact_strs[i]);
+        x->exact = h->exact_strs[i];
+        if (!r) {
+            x->state = (m->environments & h->env) ? STRATA_STATE_PENDING : STRATA_STATE_SKIPPED;
+            rep->npending += x->state == STRATA_STATE_PENDING;
+            continue;
+        }
+        known[r - h->rows] = 1;
+        x->applied_exact = r->exact;
+        x->applied_at = r->applied_at;
+        x->applied_by = r->applied_by;
+        x->duration_ms = r->duration_ms;
+        strata_hash_format(m->loose, 1, loose);
+        if (strcmp(r->state, "dirty") == 0)
+            x->state = STRATA_STATE_DIRTY;
+        else if (strcmp(r->exact, x->exact) == 0)
+            x->state = STRATA_STATE_APPLIED;
+        else if (accepts_hash(h, m, r->exact))
+            x->state = STRATA_STATE_ACCEPTED;
+        else if (strcmp(r->loose, loose) == 0)
+            x->state = STRATA_STATE_COSMETIC;
+        else
+            x->state = STRATA_STATE_EDITED;
+        rep->napplied++;
+        rep->nedited += x->state == STRATA_STATE_EDITED;
+        rep->ncosmetic += x->state == STRATA_STATE_COSMETIC;
+        rep->naccepted += x->state == STRATA_STATE_ACCEPTED;
+        rep->ndirty += x->state == STRATA_STATE_DIRTY;
+    }
+    /* current: applied migrations none of whose children is applied. */
+    for (i = 0; i < n; i++) {
+        int child_applied = 0;
+        if (h->infos[i].state == STRATA_STATE_PENDING || h->infos[i].state == STRATA_STATE_SKIPPED)
+            continue;
+        for (k = i + 1; k < n && !child_applied; k++) {
+            size_t p;
+            if (h->infos[k].state == STRATA_STATE_PENDING ||
+                h->infos[k].state == STRATA_STATE_SKIPPED)
+                continue;
+            for (p = h->graph.pstart[k]; p < h->graph.pstart[k + 1]; p++)
+                child_applied |= h->graph.pidx[p] == i;
+        }
+        if (!child_applied)
+            h->current[rep->ncurrent++] = h->infos[i].revision;
+    }
+    for (i = 0; i < h->nrows; i++) {
+        strata_unknown_info *u;
+        if (known[i])
+            continue;
+        u = &h->unknown[rep->nunknown++];
+        u->revision = h->rows[i].revision;
+        u->message = h->rows[i].message;
+        u->applied_at = h->rows[i].applied_at;
+        u->state = h->rows[i].state;
+        h->current[rep->ncurrent++] = h->rows[i].revision;
+    }
+    strata_free(h->alloc, known);
+    rep->migrations = h->infos;
+    rep->nmigrations = n;
+    rep->unknown = h->unknown;
+    rep->current = h->current;
+    rep->heads = h->current + rep->ncurrent;
+    for (i = 0; i < h->graph.nheads; i++)
+        h->current[rep->ncurrent + i] = h->nodes[h->graph.heads[i]].revision;
+    rep->nheads = h->graph.nheads;
+    h->report_valid = 1;
+    return STRATA_OK;
+}
+
+int strata_report_read(strata *h, const strata_report **report)
+{
+    int exists, st;
+
+    *report = NULL;
+    strata_buf_reset(&h->err);
+    st = read_rows(h, &exists);
+    if (st == STRATA_OK)
+        st = build_report(h, exists);
+    if (st == STRATA_NOMEM)
+        return strata_fail(h, st, "out of memory");
+    if (st != STRATA_OK)
+        return st;
+    *report = &h->report;
+    return STRATA_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Policy                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void cmd_hint(const strata *h, strata_buf *b, const char *cmd)
+{
+    strata_buf_printf(b, "%s %s migrate %s", h->opts.app, h->bundle->ns, cmd);
+}
+
+/* Logs what the report says and returns the policy's verdict. */
+static int judge(strata *h, int pending_is_error)
+{
+    const strata_report *r = &h->report;
+    strata_buf hint;
+    size_t i;
+    int st = STRATA_OK;
+
+    strata_buf_init(&hint, h->alloc);
+    for (i = 0; i < r->nmigrations; i++) {
+        const strata_migration_info *x = &r->migrations[i];
+        const strata_bundle_migration *m = mig(h, i);
+        char loose[STRATA_HASH_STRLEN];
+
+        strata_hash_format(m->loose, 1, loose);
+        if (x->state == STRATA_STATE_COSMETIC) {
+            strata_buf_reset(&hint);
+            cmd_hint(h, &hint, "repair");
+            strata_log(h, STRATA_LOG_WARN,
+                       "migration %s (%s) of namespace %s was edited after it was applied, in "
+                       "comments or white space only; record it with: %s",
+                       x->revision, x->file, h->bundle->ns, hint.data);
+        } else if (x->state == STRATA_STATE_EDITED && st == STRATA_OK) {
+            strata_buf_reset(&hint);
+            cmd_hint(h, &hint, "repair --accept-edits");
+            st = strata_fail(h, STRATA_INTEGRITY,
+                             "migration %s (%s) of namespace %s was edited after it was applied "
+                             "(applied %s by %s)\n"
+                             "  database:    %s\n"
+                             "  this binary: %s\n"
+                             "Nothing was run. Put the change in a new migration instead. If the "
+                             "edit is intended, add\n"
+                             "  -- strata: accepts=\"%s\"\n"
+                             "to the file's header so every database accepts it, or record it "
+                             "on this database only with: %s",
+                             x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
+                             x->applied_exact, x->exact, x->applied_exact, hint.data);
+        } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK) {
+            strata_buf_reset(&hint);
+            cmd_hint(h, &hint, "repair --mark-applied ");
+            strata_buf_puts(&hint, x->revision);
+            strata_buf_puts(&hint, "' or '");
+            cmd_hint(h, &hint, "repair --mark-unapplied ");
+            strata_buf_puts(&hint, x->revision);
+            st = strata_fail(h, STRATA_DIRTY,
+                             "migration %s (%s) of namespace %s runs without a transaction and "
+                             "did not finish (started %s by %s). Check what it changed, finish "
+                             "or undo it by hand, then run '%s'",
+                             x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
+                             hint.data);
+        }
+    }
+    if (st == STRATA_OK && r->nunknown) {
+        int error = h->env == STRATA_TEST || (h->env == STRATA_PRODUCTION && h->opts.strict);
+        strata_buf_reset(&hint);
+        for (i = 0; i < r->nunknown; i++)
+            strata_buf_printf(&hint, "%s%s", i ? ", " : "", r->unknown[i].revision);
+        if (error)
+            st = strata_fail(h, STRATA_UNKNOWN_APPLIED,
+                             "the %s database has %zu applied revision%s this binary does not "
+                             "know (%s): it was migrated by a newer build. Deploy that build, or "
+                             "downgrade with it",
+                             h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s", hint.data);
+        else
+            strata_log(h, STRATA_LOG_WARN,
+                       "the %s database has %zu applied revision%s this binary does not know "
+                       "(%s): a newer build migrated it (rolling deploy?)",
+                       h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s", hint.data);
+    }
+    if (st == STRATA_OK && r->npending && pending_is_error) {
+        strata_buf_reset(&hint);
+        cmd_hint(h, &hint, "upgrade");
+        char name[40];
+        snprintf(name, sizeof(name), "%s", h->bundle->ns);
+        if (name[0] >= 'a' && name[0] <= 'z')
+            name[0] = (char)(name[0] - 'a' + 'A');
+        st = strata_fail(h, STRATA_PENDING, "%s database needs migration (%zu pending)\n   Run: %s",
+                         name, r->npending, hint.data);
+    }
+    strata_buf_free(&hint);
+    return hint.oom ? STRATA_NOMEM : st;
+}
+
+int strata_verify(strata *h)
+{
+    const strata_report *r;
+    int st = strata_report_read(h, &r);
+    return st != STRATA_OK ? st : judge(h, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bookkeeping                                                               */
+/* ------------------------------------------------------------------------ */
+
+static int ensure_tables(strata *h)
+{
+    strata_buf sql;
+    int st, exists = 0;
+
+    if ((st = h->be->connect(h, 1)) != STRATA_OK)
+        return st;
+    if ((st = h->be->table_exists(h, h->version_name, &exists)) != STRATA_OK || exists)
+        return st;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql,
+                      "CREATE TABLE IF NOT EXISTS %s (\n"
+                      "    revision TEXT PRIMARY KEY,\n"
+                      "    exact TEXT NOT NULL,\n"
+                      "    loose TEXT NOT NULL,\n"
+                      "    message TEXT NOT NULL,\n"
+                      "    applied_at TEXT NOT NULL,\n"
+                      "    duration_ms BIGINT NOT NULL,\n"
+                      "    applied_by TEXT NOT NULL,\n"
+                      "    bundle_hash TEXT NOT NULL,\n"
+                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty'))\n"
+                      ")",
+                      h->version_table);
+    if ((st = h->be->begin(h)) != STRATA_OK)
+        goto done;
+    st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    if (st == STRATA_OK) {
+        strata_buf_reset(&sql);
+        strata_buf_printf(&sql,
+                          "CREATE TABLE IF NOT EXISTS %s (\n"
+                          "    id %s,\n"
+                          "    at TEXT NOT NULL,\n"
+                          "    by TEXT NOT NULL,\n"
+                          "    operation TEXT NOT NULL,\n"
+                          "    revisions TEXT NOT NULL,\n"
+                          "    outcome TEXT NOT NULL,\n"
+                          "    error TEXT\n"
+                          ")",
+                          h->log_table,
+                          h->be->dialect == STRATA_SECTION_SQLITE
+                              ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                              : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    }
+    if (st == STRATA_OK)
+        st = h->be->commit(h);
+    else
+        h->be->rollback(h);
+done:
+    strata_buf_free(&sql);
+    return st;
+}
+
+static void now_iso(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int write_version(strata *h, size_t i, const char *state, long long duration_ms)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN], chain[STRATA_HASH_STRLEN];
+    char when[32], dur[32];
+    const char *params[9];
+    strata_buf sql;
+    int st;
+
+    strata_hash_format(m->exact, 0, exact);
+    strata_hash_format(m->loose, 1, loose);
+    strata_hash_format(h->bundle->chain, 0, chain);
+    now_iso(when);
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    params[0] = bstr(h, m->revision);
+    params[1] = exact;
+    params[2] = loose;
+    params[3] = bstr(h, m->message);
+    params[4] = when;
+    params[5] = dur;
+    params[6] = h->whoami;
+    params[7] = chain;
+    params[8] = state;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql,
+                      "INSERT INTO %s (revision, exact, loose, message, applied_at, duration_ms, "
+                      "applied_by, bundle_hash, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      h->version_table);
+    st = sql.oom ? STRATA_NOMEM : h->be->exec_params(h, sql.data, 9, params);
+    strata_buf_free(&sql);
+    return st;
+}
+
+/* Runs "<verb> <version table> <rest>" with up to three parameters. */
+static int sql2(strata *h, const char *verb, const char *rest, const char *a1, const char *a2,
+                const char *a3)
+{
+    const char *params[3];
+    strata_buf sql;
+    int st, n = a3 ? 3 : a2 ? 2 : 1;
+
+    params[0] = a1;
+    params[1] = a2;
+    params[2] = a3;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql, "%s %s %s", verb, h->version_table, rest);
+    st = sql.oom ? STRATA_NOMEM : h->be->exec_params(h, sql.data, n, params);
+    strata_buf_free(&sql);
+    return st;
+}
+
+static int delete_version(strata *h, const char *rev)
+{
+    return sql2(h, "DELETE FROM", "WHERE revision = $1", rev, NULL, NULL);
+}
+
+static int set_state_applied(strata *h, const char *rev, long long duration_ms)
+{
+    char dur[32];
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    return sql2(h, "UPDATE", "SET state = 'applied', duration_ms = $2 WHERE revision = $1", rev,
+                dur, NULL);
+}
+
+static int set_checksums(strata *h, size_t i)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN];
+    strata_hash_format(m->exact, 0, exact);
+    strata_hash_format(m->loose, 1, loose);
+    return sql2(h, "UPDATE", "SET exact = $2, loose = $3 WHERE revision = $1", bstr(h, m->revision),
+                exact, loose);
+}
+
+static int found_row(void *ctx, int ncols, const char *const *cols)
+{
+    (void)ncols;
+    (void)cols;
+    *(int *)ctx = 1;
+    return STRATA_OK;
+}
+
+/* Is rev in the version table right now (inside the caller's transaction)? */
+static int is_recorded(strata *h, const char *rev, int *found)
+{
+    strata_buf sql;
+    size_t i;
+    int st;
+
+    *found = 0;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql, "SELECT 1 FROM %s WHERE revision = '", h->version_table);
+    for (i = 0; rev[i]; i++) /* revisions are [A-Za-z0-9_]: no quote can occur */
+        strata_buf_putc(&sql, rev[i]);
+    strata_buf_putc(&sql, '\'');
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, found_row, found);
+    strata_buf_free(&sql);
+    return st;
+}
+
+/* Appends to the log table; failures here never hide the operation's own. */
+static void log_operation(strata *h, const char *op, const char *revisions, int status)
+{
+    const char *params[6];
+    char when[32];
+    strata_buf sql;
+
+    if (!h->conn || h->in_tx)
+        return;
+    now_iso(when);
+    params[0] = when;
+    params[1] = h->whoami;
+    params[2] = op;
+    params[3] = revisions ? revisions : "";
+    params[4] = status == STRATA_OK ? "ok" : strata_errstr(status);
+    params[5] = status == STRATA_OK ? NULL : strata_errmsg(h);
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql,
+                      "INSERT INTO %s (at, by, operation, revisions, outcome, error) VALUES ($1, "
+                      "$2, $3, $4, $5, $6)",
+                      h->log_table);
+    if (!sql.oom) {
+        strata_buf saved;
+        strata_buf_init(&saved, h->alloc);
+        strata_buf_puts(&saved, strata_errmsg(h));
+        h->be->exec_params(h, sql.data, 6, params);
+        strata_buf_reset(&h->err);
+        if (saved.data)
+            strata_buf_puts(&h->err, saved.data);
+        strata_buf_free(&saved);
+    }
+    strata_buf_free(&sql);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Targets                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Index of a revision or of a unique prefix of one, else reports. */
+static int resolve_rev(strata *h, const char *target, size_t *out)
+{
+    size_t i, n = strlen(target), found = (size_t)-1, matches = 0;
+
+    i = strata_graph_find(&h->graph, h->nodes, target, n);
+    if (i != (size_t)-1) {
+        *out = i;
+        return STRATA_OK;
+    }
+    for (i = 0; i < h->bundle->nmigrations && n >= 4; i++) {
+        if (strncmp(h->nodes[i].revision, target, n) == 0) {
+            found = i;
+            matches++;
+        }
+    }
+    if (matches == 1) {
+        *out = found;
+        return STRATA_OK;
+    }
+    if (matches > 1)
+        return strata_fail(h, STRATA_MISUSE,
+                           "revision prefix '%s' is ambiguous in namespace %s: give more digits",
+                           target, h->bundle->ns);
+    return strata_fail(h, STRATA_MISUSE,
+                       "no revision '%s' in namespace %s: see '%s %s migrate history'", target,
+                       h->bundle->ns, h->opts.app, h->bundle->ns);
+}
+
+/* mark[i] = 1 for x and every ancestor of x. */
+static void mark_ancestors(const strata *h, size_t x, unsigned char *mark)
+{
+    size_t i, p;
+    mark[x] = 1;
+    for (i = x + 1; i-- > 0;) {
+        if (!mark[i])
+            continue;
+        for (p = h->graph.pstart[i]; p < h->graph.pstart[i + 1]; p++)
+            mark[h->graph.pidx[p]] = 1;
+    }
+}
+
+/* mark[i] = 1 for every strict descendant of x. */
+static void mark_descendants(const strata *h, size_t x, unsigned char *mark)
+{
+    size_t i, p, n = h->bundle->nmigrations;
+    for (i = x + 1; i < n; i++)
+        for (p = h->graph.pstart[i]; p < h->graph.pstart[i + 1]; p++)
+            if (h->graph.pidx[p] == x || mark[h->graph.pidx[p]])
+                mark[i] = 1;
+}
+
+static int parse_count(const char *s, size_t *n)
+{
+    uint64_t v;
+    if (strata_parse_u64(s, strlen(s), &v) < 0 || v == 0 || v > 1000000000u)
+        return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
+static void heads_list(const strata *h, strata_buf *b)
+{
+    size_t i;
+    for (i = 0; i < h->graph.nheads; i++)
+        strata_buf_printf(b, "%s%s", i ? " " : "", h->nodes[h->graph.heads[i]].revision);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running migrations                                                        */
+/* ------------------------------------------------------------------------ */
+
+static void progress_line(strata *h, strata_buf *b, size_t i, int up, double ms)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    uint32_t k;
+
+    strata_buf_reset(b);
+    strata_buf_printf(b, "Running %s ", up ? "upgrade" : "downgrade");
+    if (up) {
+        for (k = 0; k < m->nparents; k++)
+            strata_buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
+        strata_buf_printf(b, " -> %s", bstr(h, m->revision));
+    } else {
+        strata_buf_printf(b, "%s -> ", bstr(h, m->revision));
+        for (k = 0; k < m->nparents; k++)
+            strata_buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
+    }
+    strata_buf_printf(b, ", %s (%.0f ms)", bstr(h, m->message), ms);
+}
+
+/* Runs section `s` of migration i; adds the migration to the message on failure. */
+static int run_section(strata *h, size_t i, const strata_bundle_section *s)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    size_t failed = 0;
+    char *text = NULL;
+    int st;
+
+    if (!s)
+        return STRATA_OK;
+    st = strata_bundle_inflate(h->bundle, s, h->alloc, &text, &h->err);
+    if (st != STRATA_OK)
+        return st;
+    st = h->be->run_script(h, text, s->len, 1, &failed);
+    strata_free(h->alloc, text);
+    if (st != STRATA_OK && st != STRATA_NOMEM) {
+        strata_buf msg;
+        strata_buf_init(&msg, h->alloc);
+        strata_buf_puts(&msg, strata_errmsg(h));
+        st = strata_fail(h, st, "migration %s (%s) of namespace %s, %s section: %s",
+                         bstr(h, m->revision), bstr(h, m->file), h->bundle->ns,
+                         STRATA_SECTION_DIRECTION(s->kind) ? "down" : "up",
+                         msg.data ? msg.data : "");
+        strata_buf_free(&msg);
+    }
+    return st;
+}
+
+/* One migration in its own transaction, bookkeeping included. *skipped is set
+ * when another process got there first. */
+static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    const char *rev = bstr(h, m->revision);
+    const strata_bundle_section *s =
+        find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN);
+    double t0 = now_ms();
+    int st, found = 0;
+
+    *skipped = 0;
+    if (up && (m->flags & STRATA_MIGRATION_NO_TRANSACTION)) {
+        /* Mark dirty first, durably, so a crash in the middle is visible. */
+        if ((st = h->be->begin(h)) != STRATA_OK)
+            return st;
+        st = is_recorded(h, rev, &found);
+        if (st == STRATA_OK && !found)
+            st = write_version(h, i, "dirty", 0);
+        if (st == STRATA_OK)
+            st = h->be->commit(h);
+        else
+            h->be->rollback(h);
+        if (st != STRATA_OK || found) {
+            *skipped = found;
+            return st;
+        }
+        if ((st = run_section(h, i, s)) != STRATA_OK)
+            return st == STRATA_NOMEM ? st : STRATA_DIRTY;
+        return set_state_applied(h, rev, (long long)(now_ms() - t0));
+    }
+    if (own_tx) {
+        if ((st = h->be->before_migration(h, m)) != STRATA_OK)
+            return st;
+        if ((st = h->be->begin(h)) != STRATA_OK)
+            goto after;
+    }
+    st = is_recorded(h, rev, &found);
+    if (st == STRATA_OK && found == up) {
+        *skipped = 1;
+    } else if (st == STRATA_OK) {
+        st = run_section(h, i, s);
+        if (st == STRATA_OK && own_tx)
+            st = h->be->check_migration(h, m);
+        if (st == STRATA_OK)
+            st = up ? write_version(h, i, "applied", (long long)(now_ms() - t0))
+                    : delete_version(h, rev);
+    }
+    if (own_tx) {
+        if (st == STRATA_OK)
+            st = h->be->commit(h);
+        else
+            h->be->rollback(h);
+    }
+after:
+    if (own_tx)
+        h->be->after_migration(h, m);
+    return st;
+}
+
+/* Runs plan[0..n) up or down, with progress lines. */
+static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf *done)
+{
+    int single = h->opts.single_transaction, st = STRATA_OK, skipped;
+    strata_buf line;
+    size_t k;
+
+    strata_buf_init(&line, h->alloc);
+    if (single) {
+        for (k = 0; k < n; k++)
+            if (mig(h, plan[k])->flags & STRATA_MIGRATION_NO_TRANSACTION)
+                return strata_fail(h, STRATA_MISUSE,
+                                   "migration %s has transaction=none and cannot run inside "
+                                   "--single-transaction",
+                                   bstr(h, mig(h, plan[k])->revision));
+        for (k = 0; k < n && st == STRATA_OK; k++)
+            st = h->be->before_migration(h, mig(h, plan[k]));
+        if (st == STRATA_OK)
+            st = h->be->begin(h);
+    }
+    for (k = 0; k < n && st == STRATA_OK; k++) {
+        double t0 = now_ms();
+        st = apply_one(h, plan[k], up, !single, &skipped);
+        if (st != STRATA_OK)
+            break;
+        if (skipped) {
+            strata_log(h, STRATA_LOG_INFO, "%s %s: already done by another process, skipped",
+                       up ? "upgrade" : "downgrade", bstr(h, mig(h, plan[k])->revision));
+            continue;
+        }
+        progress_line(h, &line, plan[k], up, now_ms() - t0);
+        strata_log(h, STRATA_LOG_INFO, "%s", line.data ? line.data : "");
+        strata_buf_printf(done, "%s%s", done->len ? " " : "", bstr(h, mig(h, plan[k])->revision));
+    }
+    if (single) {
+        for (k = 0; k < n && st == STRATA_OK; k++)
+            st = h->be->check_migration(h, mig(h, plan[k]));
+        if (st == STRATA_OK)
+            st = h->be->commit(h);
+        else
+            h->be->rollback(h);
+        for (k = 0; k < n; k++)
+            h->be->after_migration(h, mig(h, plan[k]));
+        if (st != STRATA_OK)
+            strata_buf_reset(done);
+    }
+    strata_buf_free(&line);
+    return st;
+}
+
+static int need_yes(strata *h, const char *what)
+{
+    if (h->env == STRATA_PRODUCTION && !h->opts.yes)
+        return strata_fail(h, STRATA_POLICY,
+                           "%s in production changes the %s database's history: confirm with "
+                           "--yes",
+                           what, h->bundle->ns);
+    return STRATA_OK;
+}
+
+/* Takes the lock, reads the applied set under it and judges it. */
+static int begin_write(strata *h)
+{
+    const strata_report *r;
+    int st;
+
+    if ((st = ensure_tables(h)) != STRATA_OK)
+        return st;
+    if ((st = h->be->lock(h)) != STRATA_OK)
+        return st;
+    st = strata_report_read(h, &r);
+    if (st != STRATA_OK)
+        h->be->unlock(h);
+    return st;
+}
+
+/* Records the bundle's checksum for migrations whose file accepts the old one. */
+static int record_accepted(strata *h)
+{
+    size_t i;
+    int st = STRATA_OK;
+
+    for (i = 0; i < h->report.nmigrations && st == STRATA_OK; i++) {
+        if (h->infos[i].state != STRATA_STATE_ACCEPTED)
+            continue;
+        st = set_checksums(h, i);
+        if (st == STRATA_OK)
+            strata_log(h, STRATA_LOG_INFO,
+                       "migration %s: edit accepted by its file (accepts=), checksum recorded",
+                       h->infos[i].revision);
+    }
+    return st;
+}
+
+int strata_upgrade(strata *h, const char *target)
+{
+    size_t n = h->bundle->nmigrations, i, count = 0, np = 0, x;
+    unsigned char *want = NULL;
+    size_t *plan = NULL;
+    strata_buf done, b;
+    int st;
+
+    strata_buf_reset(&h->err);
+    if (!target)
+        target = "heads";
+    strata_buf_init(&done, h->alloc);
+    strata_buf_init(&b, h->alloc);
+    if (strcmp(target, "head") == 0 && h->graph.nheads > 1) {
+        heads_list(h, &b);
+        st =
+            strata_fail(h, STRATA_MULTIPLE_HEADS,
+                        "namespace %s has %zu heads (%s): 'upgrade head' is ambiguous. Join them "
+                        "with a merge migration (strata-bundle merge <dir> %s -m \"merge\"), or "
+                        "apply all with: %s %s migrate upgrade heads",
+                        h->bundle->ns, h->graph.nheads, b.data, b.data, h->opts.app, h->bundle->ns);
+        goto out;
+    }
+    if ((st = begin_write(h)) != STRATA_OK)
+        goto out;
+    if ((st = judge(h, 0)) != STRATA_OK)
+        goto unlock;
+    want = strata_malloc(h->alloc, n + 1);
+    plan = strata_malloc(h->alloc, (n + 1) * sizeof(*plan));
+    if (!want || !plan) {
+        st = STRATA_NOMEM;
+        goto unlock;
+    }
+    memset(want, 0, n + 1);
+    if (strcmp(target, "head") == 0 || strcmp(target, "heads") == 0) {
+        memset(want, 1, n);
+    } else if (target[0] == '+') {
+        if (parse_count(target + 1, &count) < 0) {
+            st = strata_fail(h, STRATA_MISUSE, "invalid relative target '%s': use +N", target);
+            goto unlock;
+        }
+        memset(want, 1, n);
+    } else {
+        if ((st = resolve_rev(h, target, &x)) != STRATA_OK)
+            goto unlock;
+        mark_ancestors(h, x, want);
+    }
+    for (i = 0; i < n; i++)
+        if (want[i] && h->infos[i].state == STRATA_STATE_PENDING && (!count || np < count))
+            plan[np++] = i;
+    if ((st = record_accepted(h)) != STRATA_OK)
+        goto unlock;
+    if (np == 0) {
+        strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is at %s", h->bundle->ns,
+                   target);
+        goto unlock;
+    }
+    strata_log(h, STRATA_LOG_INFO, "Upgrading %s database to %s...", h->bundle->ns, target);
+    st = run_plan(h, plan, np, 1, &done);
+unlock:
+    h->be->unlock(h);
+    if (st != STRATA_OK || done.len)
+        log_operation(h, "upgrade", done.data, st);
+out:
+    strata_free(h->alloc, want);
+    strata_free(h->alloc, plan);
+    strata_buf_free(&done);
+    strata_buf_free(&b);
+    return st;
+}
+
+int strata_downgrade(strata *h, const char *target)
+{
+    size_t n = h->bundle->nmigrations, i, count = 0, np = 0, x;
+    unsigned char *drop = NULL;
+    size_t *plan = NULL;
+    strata_buf done;
+    int st;
+
+    strata_buf_reset(&h->err);
+    strata_buf_init(&done, h->alloc);
+    if (!target)
+        return strata_fail(h, STRATA_MISUSE, "downgrade needs a target: REV, -N or base");
+    if ((st = need_yes(h, "downgrade")) != STRATA_OK)
+        return st;
+    if (!h->conn) {
+        const strata_report *r;
+        if ((st = strata_report_read(h, &r)) != STRATA_OK)
+            return st;
+    } else if ((st = begin_write(h)) != STRATA_OK) {
+        return st;
+    }
+    if (h->conn && (st = judge(h, 0)) != STRATA_OK)
+        goto unlock;
+    drop = strata_malloc(h->alloc, n + 1);
+    plan = strata_malloc(h->alloc, (n + 1) * sizeof(*plan));
+    if (!drop || !plan) {
+        st = STRATA_NOMEM;
+        goto unlock;
+    }
+    memset(drop, 0, n + 1);
+    if (strcmp(target, "base") == 0) {
+        memset(drop, 1, n);
+    } else if (target[0] == '-') {
+        if (parse_count(target + 1, &count) < 0) {
+            st = strata_fail(h, STRATA_MISUSE, "invalid relative target '%s': use -N", target);
+            goto unlock;
+        }
+        memset(drop, 1, n);
+    } else {
+        if ((st = resolve_rev(h, target, &x)) != STRATA_OK)
+            goto unlock;
+        if (h->infos[x].state == STRATA_STATE_PENDING) {
+            st = strata_fail(h, STRATA_MISUSE,
+                             "revision %s is not applied: downgrade goes back to an applied "
+                             "revision (see '%s %s migrate current')",
+                             h->infos[x].revision, h->opts.app, h->bundle->ns);
+            goto unlock;
+        }
+        mark_descendants(h, x, drop);
+    }
+    for (i = n; i-- > 0;) {
+        strata_state s = h->infos[i].state;
+        if (!drop[i] || s == STRATA_STATE_PENDING || s == STRATA_STATE_SKIPPED)
+            continue;
+        if (count && np == count)
+            break;
+        if (!h->infos[i].reversible) {
+            st = strata_fail(h, STRATA_ERROR,
+                             "migration %s (%s) has no down section for %s: it cannot be "
+                             "reversed, so nothing was downgraded",
+                             h->infos[i].revision, h->infos[i].file, h->be->name);
+            goto unlock;
+        }
+        plan[np++] = i;
+    }
+    if (np == 0) {
+        strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is already at %s",
+                   h->bundle->ns, target);
+        goto unlock;
+    }
+    {
+        /* Name where a relative target lands: the parents of the oldest one undone. */
+        const strata_bundle_migration *last = mig(h, plan[np - 1]);
+        strata_buf to;
+        uint32_t k;
+        strata_buf_init(&to, h->alloc);
+        for (k = 0; k < last->nparents; k++)
+            strata_buf_printf(&to, "%s%s", k ? ", " : "", h->parent_names[last->parent + k]);
+        strata_log(h, STRATA_LOG_INFO, "Downgrading %s database to %s...", h->bundle->ns,
+                   to.len ? to.data : "base");
+        strata_buf_free(&to);
+    }
+    st = run_plan(h, plan, np, 0, &done);
+unlock:
+    if (h->conn) {
+        h->be->unlock(h);
+        if (st != STRATA_OK || done.len)
+            log_operation(h, "downgrade", done.data, st);
+    }
+    strata_free(h->alloc, drop);
+    strata_free(h->alloc, plan);
+    strata_buf_free(&done);
+    return st;
+}
+
+int strata_stamp(strata *h, const char *target)
+{
+    size_t n = h->bundle->nmigrations, i, x;
+    unsigned char *want = NULL;
+    strata_buf done;
+    int st;
+
+    strata_buf_reset(&h->err);
+    strata_buf_init(&done, h->alloc);
+    if (!target)
+        return strata_fail(h, STRATA_MISUSE, "stamp needs a target: REV, head, heads or base");
+    if ((st = need_yes(h, "stamp")) != STRATA_OK)
+        return st;
+    if (strcmp(target, "head") == 0 && h->graph.nheads > 1)
+        return strata_fail(h, STRATA_MULTIPLE_HEADS,
+                           "namespace %s has %zu heads: stamp 'heads' or one revision",
+                           h->bundle->ns, h->graph.nheads);
+    if ((st = begin_write(h)) != STRATA_OK)
+        return st;
+    want = strata_malloc(h->alloc, n + 1);
+    if (!want) {
+        st = STRATA_NOMEM;
+        goto unlock;
+    }
+    memset(want, 0, n + 1);
+    if (strcmp(target, "head") == 0 || strcmp(target, "heads") == 0)
+        memset(want, 1, n);
+    else if (strcmp(target, "base") != 0) {
+        if ((st = resolve_rev(h, target, &x)) != STRATA_OK)
+            goto unlock;
+        mark_ancestors(h, x, want);
+    }
+    if ((st = h->be->begin(h)) != STRATA_OK)
+        goto unlock;
+    for (i = 0; i < n && st == STRATA_OK; i++) {
+        strata_state s = h->infos[i].state;
+        int applied = s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+        if (want[i] && !applied)
+            st = write_version(h, i, "applied", 0);
+        else if (!want[i] && applied)
+            st = delete_version(h, h->infos[i].revision);
+        else
+            continue;
+        strata_buf_printf(&done, "%s%s%s", done.len ? " " : "", want[i] ? "+" : "-",
+                          h->infos[i].revision);
+    }
+    if (st == STRATA_OK)
+        st = h->be->commit(h);
+    else
+        h->be->rollback(h);
+    if (st == STRATA_OK)
+        strata_log(h, STRATA_LOG_INFO, "Stamped %s database at %s", h->bundle->ns, target);
+unlock:
+    h->be->unlock(h);
+    log_operation(h, "stamp", done.data, st);
+    strata_free(h->alloc, want);
+    strata_buf_free(&done);
+    return st;
+}
+
+int strata_repair(strata *h, unsigned flags, const char *mark_applied, const char *mark_unapplied)
+{
+    size_t i, x;
+    strata_buf done;
+    int st;
+
+    strata_buf_reset(&h->err);
+    strata_buf_init(&done, h->alloc);
+    if ((st = need_yes(h, "repair")) != STRATA_OK)
+        return st;
+    if ((st = begin_write(h)) != STRATA_OK)
+        return st;
+    if ((st = h->be->begin(h)) != STRATA_OK)
+        goto unlock;
+    for (i = 0; i < h->report.nmigrations && st == STRATA_OK; i++) {
+        strata_state s = h->infos[i].state;
+        if (s == STRATA_STATE_COSMETIC || s == STRATA_STATE_ACCEPTED ||
+            (s == STRATA_STATE_EDITED && (flags & STRATA_REPAIR_ACCEPT_EDITS))) {
+            st = set_checksums(h, i);
+            strata_log(h, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
+                       h->infos[i].revision, h->infos[i].exact, h->infos[i].applied_exact);
+            strata_buf_printf(&done, "%s%s", done.len ? " " : "", h->infos[i].revision);
+        }
+    }
+    if (st == STRATA_OK && mark_applied) {
+        if ((st = resolve_rev(h, mark_applied, &x)) == STRATA_OK) {
+            if (h->infos[x].state == STRATA_STATE_DIRTY)
+                st = set_state_applied(h, h->infos[x].revision, 0);
+            else if (h->infos[x].state == STRATA_STATE_PENDING ||
+                     h->infos[x].state == STRATA_STATE_SKIPPED)
+                st = write_version(h, x, "applied", 0);
+            if (st == STRATA_OK)
+                strata_log(h, STRATA_LOG_INFO, "migration %s: marked applied",
+                           h->infos[x].revision);
+            strata_buf_printf(&done, "%s+%s", done.len ? " " : "", h->infos[x].revision);
+        }
+    }
+    if (st == STRATA_OK && mark_unapplied) {
+        if ((st = resolve_rev(h, mark_unapplied, &x)) == STRATA_OK) {
+            st = delete_version(h, h->infos[x].revision);
+            if (st == STRATA_OK)
+                strata_log(h, STRATA_LOG_INFO, "migration %s: marked not applied",
+                           h->infos[x].revision);
+            strata_buf_printf(&done, "%s-%s", done.len ? " " : "", h->infos[x].revision);
+        }
+    }
+    if (st == STRATA_OK)
+        st = h->be->commit(h);
+    else
+        h->be->rollback(h);
+    if (st == STRATA_OK && !done.len)
+        strata_log(h, STRATA_LOG_INFO, "Nothing to repair in the %s database", h->bundle->ns);
+unlock:
+    h->be->unlock(h);
+    log_operation(h, "repair", done.data, st);
+    strata_buf_free(&done);
+    return st;
+}
+
+int strata_init(strata *h)
+{
+    strata_buf_reset(&h->err);
+    return ensure_tables(h);
+}
+
+int strata_rebuild(strata *h)
+{
+    strata_buf what;
+    int st;
+
+    strata_buf_reset(&h->err);
+    if (h->env == STRATA_PRODUCTION)
+        return strata_fail(h, STRATA_POLICY,
+                           "rebuild destroys the %s database and is refused in production",
+                           h->bundle->ns);
+    strata_buf_init(&what, h->alloc);
+    st = h->be->destroy(h, &what);
+    if (st == STRATA_OK) {
+        strata_log(h, STRATA_LOG_INFO, "%s", what.data ? what.data : "database removed");
+        strata_log(h, STRATA_LOG_INFO, "Rebuilding database from migrations...");
+        st = strata_upgrade(h, "heads");
+    }
+    strata_buf_free(&what);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Startup                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int startup_one(const strata_bundle *b, const strata_options *o, strata **out)
+{
+    strata *h = NULL;
+    const strata_report *r;
+    int st = strata_open(&h, b, o);
+
+    if (st != STRATA_OK)
+        goto fail;
+    if ((st = strata_report_read(h, &r)) != STRATA_OK)
+        goto fail;
+    st = judge(h, h->env == STRATA_DEVELOPMENT && !h->opts.auto_migrate);
+    if (st != STRATA_OK)
+        goto fail;
+    if (r->npending) {
+        if (h->env == STRATA_PRODUCTION)
+            strata_log(h, STRATA_LOG_INFO, "Production detected: auto-applying %s migrations...",
+                       b->ns);
+        if ((st = strata_upgrade(h, "heads")) != STRATA_OK)
+            goto fail;
+        strata_log(h, STRATA_LOG_INFO, "%s migrations applied successfully", b->ns);
+    }
+    if (out)
+        *out = h;
+    else
+        strata_close(h);
+    return STRATA_OK;
+fail:
+    if (h)
+        strata_log(h, st == STRATA_PENDING ? STRATA_LOG_WARN : STRATA_LOG_ERROR, "%s",
+                   strata_errmsg(h));
+    else if (o && o->log)
+        o->log(o->log_ctx, STRATA_LOG_ERROR, "out of memory");
+    strata_close(h);
+    return st;
+}
+
+int strata_startup(const strata_bundle *const *bundles, size_t nbundles, const strata_options *opts,
+                   strata **out)
+{
+    size_t i;
+    int st = STRATA_OK;
+
+    if (out)
+        *out = NULL;
+    for (i = 0; i < nbundles && st == STRATA_OK; i++)
+        st = startup_one(bundles[i], opts, out && nbundles == 1 ? out : NULL);
+    return st;
+}

@@ -1,0 +1,192 @@
+/*
+ * env.c - which environment, which database (DESIGN.md "Environments"), and
+ * keeping passwords out of everything strata says.
+ */
+#include "strata_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *strata_env_get(const strata_options *o, const char *name)
+{
+    const char *v = o->getenv ? o->getenv(o->getenv_ctx, name) : getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* Platform variables that mean "deployed": Heroku, Piku, Dokku, Kubernetes,
+ * Fly.io, Render, Railway, Cloud Run, ECS. */
+static const char *const platform_vars[] = {
+    "DYNO",   "PIKU_APP_NAME",       "DOKKU_APP_NAME", "KUBERNETES_SERVICE_HOST",    "FLY_APP_NAME",
+    "RENDER", "RAILWAY_ENVIRONMENT", "K_SERVICE",      "ECS_CONTAINER_METADATA_URI",
+};
+
+static unsigned env_from_name(const char *v)
+{
+    if (!strcmp(v, "development") || !strcmp(v, "dev") || !strcmp(v, "develop"))
+        return STRATA_DEVELOPMENT;
+    if (!strcmp(v, "test") || !strcmp(v, "testing"))
+        return STRATA_TEST;
+    if (!strcmp(v, "production") || !strcmp(v, "prod"))
+        return STRATA_PRODUCTION;
+    return 0;
+}
+
+const char *strata_environment_name(unsigned environment)
+{
+    switch (environment) {
+    case STRATA_DEVELOPMENT:
+        return "development";
+    case STRATA_TEST:
+        return "test";
+    case STRATA_PRODUCTION:
+        return "production";
+    default:
+        return "unknown";
+    }
+}
+
+int strata_url_is_postgres(const char *url)
+{
+    return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
+           (strstr(url, "://") == NULL && strchr(url, '=') != NULL);
+}
+
+/* "<PREFIX>_<SUFFIX>" with PREFIX upper-cased. */
+static char *env_name(strata *h, const char *prefix, const char *suffix)
+{
+    strata_buf b;
+    size_t i;
+
+    strata_buf_init(&b, h->alloc);
+    for (i = 0; prefix[i]; i++) {
+        char c = prefix[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            c = '_';
+        strata_buf_putc(&b, c);
+    }
+    strata_buf_printf(&b, "_%s", suffix);
+    return strata_buf_detach(&b);
+}
+
+int strata_resolve(strata *h)
+{
+    const strata_options *o = &h->opts;
+    const char *ns = h->bundle->ns, *url = o->database_url, *v;
+    char *ns_var = NULL, *app_var = NULL;
+    strata_buf b;
+    size_t i;
+    int st = STRATA_NOMEM;
+
+    if (!(ns_var = env_name(h, ns, "DATABASE_URL")) ||
+        !(app_var = env_name(h, o->app, "ENVIRONMENT")))
+        goto done;
+    if (!url)
+        url = strata_env_get(o, ns_var);
+    if (!url)
+        url = strata_env_get(o, "DATABASE_URL");
+
+    h->env = o->environment;
+    if (!h->env) {
+        const char *name = "STRATA_ENV";
+        if (!(v = strata_env_get(o, name)))
+            v = strata_env_get(o, name = app_var);
+        if (v && !(h->env = env_from_name(v))) {
+            st = strata_fail(h, STRATA_MISUSE,
+                             "%s='%s' is not an environment: use development, test or production",
+                             name, v);
+            goto done;
+        }
+    }
+    for (i = 0; !h->env && i < sizeof(platform_vars) / sizeof(platform_vars[0]); i++)
+        if (strata_env_get(o, platform_vars[i]))
+            h->env = STRATA_PRODUCTION;
+    if (!h->env && url && strata_url_is_postgres(url))
+        h->env = STRATA_PRODUCTION;
+    if (!h->env)
+        h->env = STRATA_DEVELOPMENT;
+
+    strata_buf_init(&b, h->alloc);
+    if (url) {
+        strata_buf_puts(&b, url);
+    } else if (h->env == STRATA_TEST) {
+        strata_buf_puts(&b, "sqlite:///:memory:");
+    } else if (h->env == STRATA_PRODUCTION) {
+        st = strata_fail(h, STRATA_POLICY,
+                         "production needs an explicit database: set %s or DATABASE_URL, or pass "
+                         "--database",
+                         ns_var);
+        goto done;
+    } else {
+        strata_buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);
+    }
+    if (!(h->url = strata_buf_detach(&b)))
+        goto done;
+    strata_buf_init(&b, h->alloc);
+    strata_redact_url(h->url, &b);
+    if (!(h->url_redacted = strata_buf_detach(&b)))
+        goto done;
+    st = STRATA_OK;
+done:
+    strata_free(h->alloc, ns_var);
+    strata_free(h->alloc, app_var);
+    return st;
+}
+
+/* Copies s, replacing the value of every password=... pair by ***. */
+static void redact_params(const char *s, strata_buf *out)
+{
+    while (*s) {
+        const char *p = strstr(s, "password");
+        const char *q;
+        if (!p) {
+            strata_buf_puts(out, s);
+            return;
+        }
+        q = p + 8;
+        while (*q == ' ')
+            q++;
+        if (*q != '=' || (p > s && p[-1] != ' ' && p[-1] != '?' && p[-1] != '&')) {
+            strata_buf_put(out, s, (size_t)(p + 8 - s));
+            s = p + 8;
+            continue;
+        }
+        q++;
+        strata_buf_put(out, s, (size_t)(q - s));
+        strata_buf_puts(out, "***");
+        while (*q == ' ')
+            q++;
+        if (*q == '\'') {
+            for (q++; *q && *q != '\''; q++)
+                if (*q == '\\' && q[1])
+                    q++;
+            if (*q)
+                q++;
+        } else {
+            while (*q && *q != ' ' && *q != '&')
+                q++;
+        }
+        s = q;
+    }
+}
+
+void strata_redact_url(const char *url, strata_buf *out)
+{
+    const char *scheme = strstr(url, "://"), *at, *colon, *end;
+
+    if (!scheme) {
+        redact_params(url, out);
+        return;
+    }
+    end = url + strcspn(url, "?");
+    for (at = end; at > scheme && *at != '@'; at--)
+        ;
+    colon = at > scheme ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon) {
+        strata_buf_put(out, url, (size_t)(colon + 1 - url));
+        strata_buf_puts(out, "***");
+        url = at;
+    }
+    redact_params(url, out);
+}

@@ -1,0 +1,115 @@
+/*
+ * strata_int.h - the migration context and the backend interface. One file
+ * per database implements a strata_backend; the engine (engine.c) knows the
+ * policy and the bookkeeping SQL, backends know how to talk to their engine.
+ */
+#ifndef STRATA_INT_H
+#define STRATA_INT_H
+
+#include <strata/strata.h>
+#include "bundle_int.h"
+#include "checksum.h"
+#include "graph.h"
+#include "util.h"
+
+typedef struct strata_backend strata_backend;
+
+/* One row of <ns>_<prefix>_version, as text. */
+typedef struct strata_row {
+    char *revision;
+    char *exact;
+    char *loose;
+    char *message;
+    char *applied_at;
+    char *applied_by;
+    char *state;
+    long long duration_ms;
+} strata_row;
+
+/* Called once per result row with its columns as text (NULL for SQL NULL). */
+typedef int (*strata_row_fn)(void *ctx, int ncols, const char *const *cols);
+
+struct strata_backend {
+    const char *name; /* "sqlite", "postgresql" */
+    unsigned dialect; /* STRATA_SECTION_SQLITE or STRATA_SECTION_POSTGRESQL */
+    /* Connects; `create`: may create the database (else a missing SQLite file
+     * stays missing and `conn` NULL, so status never creates anything). */
+    int (*connect)(strata *h, int create);
+    void (*disconnect)(strata *h);
+    /* Runs one statement without results. */
+    int (*exec)(strata *h, const char *sql);
+    /* Runs one statement with text parameters $1..$n, in order of appearance. */
+    int (*exec_params)(strata *h, const char *sql, int n, const char *const *params);
+    /* Runs one query; row() is called for each row. */
+    int (*query)(strata *h, const char *sql, strata_row_fn row, void *ctx);
+    int (*table_exists)(strata *h, const char *table, int *exists);
+    /* The migration lock around a whole operation (PostgreSQL: advisory;
+     * SQLite: nothing, each transaction is BEGIN IMMEDIATE). */
+    int (*lock)(strata *h);
+    void (*unlock)(strata *h);
+    int (*begin)(strata *h);
+    int (*commit)(strata *h);
+    void (*rollback)(strata *h);
+    /* Runs a migration script statement by statement; on failure *failed is
+     * the 1-based statement number and the message says what failed. */
+    int (*run_script)(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed);
+    /* Per-migration settings before its transaction and after it. */
+    int (*before_migration)(strata *h, const strata_bundle_migration *m);
+    int (*check_migration)(strata *h, const strata_bundle_migration *m); /* before commit */
+    void (*after_migration)(strata *h, const strata_bundle_migration *m);
+    /* rebuild: removes everything; *what describes it for the user. */
+    int (*destroy)(strata *h, strata_buf *what);
+    /* Quotes an identifier into out. */
+    void (*quote_ident)(strata_buf *out, const char *ident);
+};
+
+extern const strata_backend strata_sqlite_backend;
+
+struct strata {
+    const strata_allocator *alloc;
+    strata_options opts;
+    const strata_bundle *bundle;
+    unsigned env;
+    char *url;          /* as resolved; may hold a password: never print it */
+    char *url_redacted; /* for every message */
+    char *path;         /* SQLite: the file, or ":memory:" */
+    const strata_backend *be;
+    void *conn;
+    int in_tx;
+    strata_buf err;
+    char *version_table; /* quoted, ready for SQL */
+    char *log_table;
+    char *version_name; /* unquoted */
+    char whoami[128];   /* host:pid */
+
+    /* The bundle's graph, built at open. */
+    strata_gnode *nodes;
+    const char **parent_names;
+    strata_graph graph;
+
+    /* Storage of the last report (strata_status). */
+    strata_row *rows;
+    size_t nrows;
+    strata_migration_info *infos;
+    strata_unknown_info *unknown;
+    const char **current;
+    char (*exact_strs)[STRATA_HASH_STRLEN];
+    strata_report report;
+    int report_valid;
+};
+
+/* Sets h's message (printf-style) and returns status. */
+int strata_fail(strata *h, int status, const char *fmt, ...) STRATA_PRINTF(3, 4);
+void strata_log(strata *h, int level, const char *fmt, ...) STRATA_PRINTF(3, 4);
+
+/* env.c */
+const char *strata_env_get(const strata_options *o, const char *name);
+/* Resolves environment and URL into h (opts->environment, opts->database_url,
+ * then the environment variables of DESIGN.md). */
+int strata_resolve(strata *h);
+/* Writes url into out with any password replaced by "***". */
+void strata_redact_url(const char *url, strata_buf *out);
+/* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */
+int strata_url_is_postgres(const char *url);
+
+#endif
