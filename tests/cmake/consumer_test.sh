@@ -106,7 +106,9 @@ pkg_config)
     "$CC" $CFLAGS -std=c11 -Wall -Wextra -pedantic -Werror -I"$dir" \
         "$STRATA_CONSUMER/main.c" "$dir/strata_bundle_demo.c" $flags $LDFLAGS -o "$dir/app" ||
         fail "compile and link with pkg-config flags"
-    check_app "$dir/app"
+    # A shared libstrata is found the way an installed one would be.
+    LD_LIBRARY_PATH=$("$PKG_CONFIG" --variable=libdir strata)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+        check_app "$dir/app"
     ;;
 *)
     fail "unknown mode"
