@@ -20,6 +20,31 @@ install(TARGETS ${install_targets} EXPORT StrataTargets
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/strata
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(EXPORT StrataTargets NAMESPACE strata:: DESTINATION ${STRATA_CMAKE_DIR})
+# The libraries libstrata links, found again in the consumer's find_package
+# (where the link interface names them) and listed in strata.pc. Known
+# imported targets: (target, find_package name, pkg-config name).
+set(STRATA_FIND_DEPENDENCIES "")
+set(STRATA_PC_DEPENDS "")
+get_target_property(strata_iface strata INTERFACE_LINK_LIBRARIES)
+get_target_property(strata_links strata LINK_LIBRARIES)
+foreach(dep "ZLIB::ZLIB;ZLIB;zlib" "SQLite::SQLite3;SQLite3;sqlite3"
+            "PostgreSQL::PostgreSQL;PostgreSQL;libpq")
+  list(GET dep 0 dep_target)
+  list(GET dep 1 dep_package)
+  list(GET dep 2 dep_pc)
+  string(FIND "${strata_iface}" "${dep_target}" in_iface)
+  string(FIND "${strata_links};${strata_iface}" "${dep_target}" in_links)
+  if(in_iface GREATER -1)
+    string(APPEND STRATA_FIND_DEPENDENCIES "find_dependency(${dep_package})\n")
+  endif()
+  if(in_links GREATER -1)
+    list(APPEND STRATA_PC_DEPENDS ${dep_pc})
+  endif()
+endforeach()
+if(STRATA_PQ_LIBRARY AND "${strata_links};${strata_iface}" MATCHES "STRATA_PQ_LIBRARY|libpq")
+  list(APPEND STRATA_PC_DEPENDS libpq)
+endif()
+list(REMOVE_DUPLICATES STRATA_PC_DEPENDS)
 configure_package_config_file(cmake/StrataConfig.cmake.in
   ${PROJECT_BINARY_DIR}/StrataConfig.cmake INSTALL_DESTINATION ${STRATA_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/StrataConfigVersion.cmake
@@ -33,7 +58,6 @@ install(FILES ${PROJECT_BINARY_DIR}/StrataConfig.cmake
 # works wherever `cmake --install --prefix` puts it. A static libstrata needs
 # its dependencies on every link, so they are public there (plain
 # `pkg-config --libs strata` links) and private for a shared one.
-set(STRATA_PC_DEPENDS zlib ${STRATA_PC_EXTRA_DEPENDS})
 list(JOIN STRATA_PC_DEPENDS " " STRATA_PC_DEPENDS)
 if(BUILD_SHARED_LIBS)
   set(STRATA_PC_REQUIRES "")
