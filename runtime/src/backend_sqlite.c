@@ -113,12 +113,20 @@ static void sq_disconnect(strata *h)
     h->in_tx = 0;
 }
 
+/* Parameters are named $1..$n; SQLite numbers them by first appearance, so
+ * bind by name, whatever order the SQL uses them in. */
 static int bind_all(strata *h, sqlite3_stmt *st, int n, const char *const *params)
 {
-    int i;
+    char name[16];
+    int i, idx, rc;
+
     for (i = 0; i < n; i++) {
-        int rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC)
-                           : sqlite3_bind_null(st, i + 1);
+        snprintf(name, sizeof(name), "$%d", i + 1);
+        idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            continue;
+        rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC)
+                       : sqlite3_bind_null(st, idx);
         if (rc != SQLITE_OK)
             return sq_fail(h, rc, "cannot bind a parameter");
     }
@@ -275,7 +283,8 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         if (rc != SQLITE_OK) {
             *failed = count;
             strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
-                        "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
+                        "statement %zu (line %u of the section) failed: %s", count, at,
+                        sqlite3_errmsg(DB(h)));
             if (h->in_tx && sqlite3_get_autocommit(DB(h))) {
                 h->in_tx = 0;
                 strata_buf_puts(&h->err, "; SQLite rolled the transaction back on its own");
@@ -356,7 +365,8 @@ static int sq_destroy(strata *h, strata_buf *what)
             return st;
         }
         if (i == 0)
-            strata_buf_printf(what, "Removed existing database: %s", h->path);
+            strata_buf_printf(what, "Removed existing database: %s",
+                              strncmp(h->path, "./", 2) == 0 ? h->path + 2 : h->path);
         strata_buf_free(&name);
     }
     return sq_connect(h, 1);

@@ -44,6 +44,7 @@ static const char *emoji(const cli *c, const char *e)
 static void log_to_terminal(void *ctx, int level, const char *msg)
 {
     const cli *c = ctx;
+    fflush(stdout); /* keep stdout and stderr in order when both go to one place */
     if (level >= STRATA_LOG_WARN)
         fprintf(stderr, "%s%s\n",
                 level == STRATA_LOG_WARN ? (c->fancy ? "⚠️  " : "warning: ")
@@ -105,6 +106,7 @@ static const char *state_name(strata_state s)
 
 static int fail(strata *h, int st)
 {
+    fflush(stdout);
     fprintf(stderr, "error: %s\n", h ? strata_errmsg(h) : "out of memory");
     return strata_exit_code(st);
 }
@@ -455,12 +457,8 @@ static int cmd_repair(cli *c, strata *h)
 
 static int cmd_rebuild(cli *c, strata *h)
 {
-    int st;
+    int st = strata_rebuild(h);
 
-    if (strata_environment(h) != STRATA_PRODUCTION)
-        printf("%sRebuilding the %s database (destroys its data)\n", emoji(c, "🗑️  "),
-               strata_namespace(h));
-    st = strata_rebuild(h);
     if (st != STRATA_OK)
         return fail(h, st);
     printf("%sDatabase rebuilt successfully from migrations\n", emoji(c, "✅ "));

@@ -972,8 +972,15 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
             *skipped = found;
             return st;
         }
-        if ((st = run_section(h, i, s)) != STRATA_OK)
+        if ((st = run_section(h, i, s)) != STRATA_OK) {
+            if (st != STRATA_NOMEM)
+                strata_buf_printf(&h->err,
+                                  "\nIt runs without a transaction: the statements before the "
+                                  "failed one stay applied, and the migration is marked dirty "
+                                  "(see '%s %s migrate status').",
+                                  h->opts.app, h->bundle->ns);
             return st == STRATA_NOMEM ? st : STRATA_DIRTY;
+        }
         return set_state_applied(h, rev, (long long)(now_ms() - t0));
     }
     if (own_tx) {
@@ -1419,6 +1426,7 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
 {
     strata *h = NULL;
     const strata_report *r;
+    size_t pending;
     int st = strata_open(&h, b, o);
 
     if (st != STRATA_OK)
@@ -1428,13 +1436,15 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
     st = judge(h, h->env == STRATA_DEVELOPMENT && !h->opts.auto_migrate);
     if (st != STRATA_OK)
         goto fail;
-    if (r->npending) {
-        if (h->env == STRATA_PRODUCTION)
+    pending = r->npending;
+    if (pending || r->naccepted) {
+        if (h->env == STRATA_PRODUCTION && pending)
             strata_log(h, STRATA_LOG_INFO, "Production detected: auto-applying %s migrations...",
                        b->ns);
         if ((st = strata_upgrade(h, "heads")) != STRATA_OK)
             goto fail;
-        strata_log(h, STRATA_LOG_INFO, "%s migrations applied successfully", b->ns);
+        if (pending)
+            strata_log(h, STRATA_LOG_INFO, "%s migrations applied successfully", b->ns);
     }
     if (out)
         *out = h;

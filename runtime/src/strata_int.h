@@ -38,7 +38,7 @@ struct strata_backend {
     void (*disconnect)(strata *h);
     /* Runs one statement without results. */
     int (*exec)(strata *h, const char *sql);
-    /* Runs one statement with text parameters $1..$n, in order of appearance. */
+    /* Runs one statement with text parameters $1..$n (NULL: SQL NULL). */
     int (*exec_params)(strata *h, const char *sql, int n, const char *const *params);
     /* Runs one query; row() is called for each row. */
     int (*query)(strata *h, const char *sql, strata_row_fn row, void *ctx);

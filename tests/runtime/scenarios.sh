@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# scenarios.sh NAME BUILD_DIR EXPECTED_DIR
+# Runs one scenario of the runtime against real SQLite files in a fresh
+# directory and compares its transcript (commands, output, exit codes) with
+# EXPECTED_DIR/NAME.txt. Timings, times, host and pid are normalised.
+# STRATA_UPDATE_EXPECTED=1 rewrites the expected file instead (review it!).
+set -u
+name=$1 bin=$2 expected=$3
+work=$(mktemp -d /tmp/strata-rt.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+out=$work/transcript.txt
+: >"$out"
+# A clean environment: nothing from the caller decides the environment or URL.
+unset STRATA_ENV TESTAPP_ENVIRONMENT APP_DATABASE_URL DATABASE_URL DYNO PIKU_APP_NAME \
+  DOKKU_APP_NAME KUBERNETES_SERVICE_HOST FLY_APP_NAME RENDER RAILWAY_ENVIRONMENT K_SERVICE \
+  ECS_CONTAINER_METADATA_URI TESTAPP_STRICT TESTAPP_AUTO_MIGRATE CLICOLOR_FORCE
+export NO_COLOR=1
+
+# run FIXTURE ARGS...: one command of the transcript, "$ app ARGS" then its
+# stdout and stderr (merged, in order) and its exit code.
+run() {
+  local fx=$1
+  shift
+  printf '$ %s\n' "$*" >>"$out"
+  "$bin/testapp_$fx" "$@" >>"$out" 2>&1
+  printf '[exit %d]\n' $? >>"$out"
+}
+note() { printf '# %s\n' "$*" >>"$out"; }
+# sh_ 'COMMAND': a shell command; the build and temp paths are shown as <bin> and <tmp>.
+sh_() {
+  local shown=${*//$bin/<bin>}
+  printf '$ %s\n' "${shown//$work/<tmp>}" >>"$out"
+  eval "$@" >>"$out" 2>&1
+  printf '[exit %d]\n' $? >>"$out"
+}
+json_ok() { # the command's stdout must be valid JSON
+  local fx=$1
+  shift
+  if "$bin/testapp_$fx" "$@" 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'; then
+    note "json ok: $*"
+  else
+    note "INVALID JSON: $*"
+  fi
+}
+
+case $name in
+seeds)
+  run v1 app migrate status
+  run v1 app migrate upgrade
+  run v1 app migrate status
+  run v1 app migrate history
+  run v1 app migrate current
+  run v1 app migrate downgrade -1
+  run v1 app migrate current
+  run v1 app migrate upgrade
+  run v1 app migrate downgrade base
+  run v1 app migrate current
+  run v1 app migrate rebuild
+  run v1 app migrate status
+  run v1 start
+  sh_ 'sqlite3 testapp-app.db "SELECT revision, state FROM app_strata_version ORDER BY revision"'
+  sh_ 'sqlite3 testapp-app.db "SELECT operation, revisions, outcome FROM app_strata_log ORDER BY id"'
+  ;;
+edited)
+  run v1 app migrate upgrade
+  note "the binary now carries an edited 002_b.sql"
+  run v2_edited start
+  run v2_edited app migrate status
+  run v2_edited app migrate upgrade
+  run v2_edited app migrate check
+  run v2_edited app migrate repair --accept-edits
+  run v2_edited app migrate status
+  ;;
+cosmetic)
+  run v1 app migrate upgrade
+  note "002_b.sql re-indented and commented"
+  run v2_cosmetic start
+  run v2_cosmetic app migrate status
+  run v2_cosmetic app migrate repair
+  run v2_cosmetic app migrate status
+  ;;
+accepts)
+  run v1 app migrate upgrade
+  note "002_b.sql edited, with accepts= naming the old checksum"
+  run v2_accepts app migrate status
+  run v2_accepts start
+  sh_ 'sqlite3 testapp-app.db "SELECT exact FROM app_strata_version WHERE revision = '"'bbbb00000002'"'"'
+  run v2_accepts app migrate status
+  ;;
+ahead)
+  run v3 app migrate upgrade
+  note "an older binary (v1) against a database migrated by v3"
+  run v1 app migrate status
+  run v1 app migrate current
+  run v1 start
+  run v1 app migrate status --env test --database sqlite:///testapp-app.db
+  sh_ 'STRATA_ENV=production DATABASE_URL=sqlite:///testapp-app.db '"$bin"'/testapp_v1 start'
+  sh_ 'STRATA_ENV=production TESTAPP_STRICT=1 DATABASE_URL=sqlite:///testapp-app.db '"$bin"'/testapp_v1 start'
+  ;;
+production)
+  export STRATA_ENV=production
+  run v1 start
+  export APP_DATABASE_URL=sqlite:///prod.db
+  run v1 start
+  note "seed data (environments=development,test) never reaches production"
+  sh_ 'sqlite3 prod.db "SELECT count(*) FROM items"'
+  run v1 app migrate status
+  run v1 app migrate rebuild
+  run v1 app migrate downgrade -1
+  run v1 app migrate stamp base
+  run v1 app migrate repair
+  run v1 app migrate downgrade -1 --yes
+  run v1 app migrate current
+  unset STRATA_ENV APP_DATABASE_URL
+  note "what decides the environment (status --json shows it)"
+  sh_ 'TESTAPP_ENVIRONMENT=production DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
+  sh_ 'KUBERNETES_SERVICE_HOST=10.0.0.1 DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
+  sh_ 'DYNO=web.1 STRATA_ENV=development DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
+  sh_ 'STRATA_ENV=staging '"$bin"'/testapp_v1 app migrate status'
+  ;;
+testenv)
+  sh_ 'STRATA_ENV=test '"$bin"'/testapp_v1 start'
+  sh_ 'ls'
+  run v1 app migrate status --env test
+  ;;
+urls)
+  run v1 app migrate init
+  sh_ 'DATABASE_URL=sqlite:///generic.db '"$bin"'/testapp_v1 app migrate init'
+  sh_ 'DATABASE_URL=sqlite:///generic.db APP_DATABASE_URL=sqlite:///module.db '"$bin"'/testapp_v1 app migrate init'
+  sh_ 'DATABASE_URL=sqlite:///generic.db APP_DATABASE_URL=sqlite:///module.db '"$bin"'/testapp_v1 app migrate init --database sqlite:///flag.db'
+  sh_ "$bin/testapp_v1 app migrate init --database sqlite:///$work/abs.db | sed 's|$work|<tmp>|'"
+  sh_ 'ls'
+  run v1 app migrate status --database mysql://localhost/x
+  ;;
+redaction)
+  sh_ 'DATABASE_URL=postgresql://alice:s3cret-pw@db.example:5432/app '"$bin"'/testapp_v1 app migrate status'
+  sh_ "$bin/testapp_v1 app migrate status --database 'host=db.example user=alice password=s3cret-pw dbname=app'"
+  sh_ 'STRATA_ENV=production DATABASE_URL=postgresql://alice:s3cret-pw@db.example/app?sslmode=require '"$bin"'/testapp_v1 start'
+  ;;
+dirty)
+  run dirty app migrate upgrade
+  run dirty app migrate status
+  run dirty start
+  run dirty app migrate upgrade
+  run dirty app migrate repair --mark-unapplied eeee00000002
+  run dirty app migrate status
+  ;;
+fk)
+  run fk app migrate upgrade
+  note "the rebuild ran with foreign keys off: the cascade did not delete the order"
+  sh_ 'sqlite3 testapp-app.db "SELECT count(*) FROM orders; PRAGMA foreign_keys;"'
+  run fk app migrate downgrade base
+  ;;
+heads)
+  run heads app migrate heads
+  run heads app migrate upgrade head
+  run heads app migrate upgrade heads
+  run heads app migrate current
+  run heads app migrate history
+  ;;
+json)
+  json_ok v1 app migrate status --json
+  run v1 app migrate upgrade +1
+  json_ok v1 app migrate status --json
+  json_ok v1 app migrate current --json
+  json_ok v1 app migrate history --json
+  json_ok v1 app migrate pending --json
+  json_ok v1 app migrate check --json
+  json_ok v1 app migrate heads --json
+  run v1 app migrate status --json
+  ;;
+*)
+  echo "unknown scenario $name" >&2
+  exit 2
+  ;;
+esac
+
+# Normalise what changes from run to run.
+sed -E -i 's/\([0-9]+ ms\)/(N ms)/g; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/<time>/g;
+  s/ by [^ :]+:[0-9]+/ by <host>:<pid>/g' "$out"
+if [ "${STRATA_UPDATE_EXPECTED:-}" = 1 ]; then
+  cp "$out" "$expected/$name.txt"
+  echo "updated $expected/$name.txt"
+  exit 0
+fi
+if ! diff -u "$expected/$name.txt" "$out"; then
+  echo "scenario $name: transcript differs from $expected/$name.txt" >&2
+  exit 1
+fi
