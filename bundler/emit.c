@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef STRATA_HAVE_PTHREAD
+#include <pthread.h>
+#endif
 
 int namespace_valid(const char *ns)
 {
@@ -26,56 +29,220 @@ int namespace_valid(const char *ns)
     return 1;
 }
 
-/* Appends data as adjacent string literals, one per output line. */
+#define LITERAL_COLS 200 /* source columns per literal line */
+
+/* Appends data as adjacent string literals, one per output line. An octal
+ * escape takes only the digits it needs unless an octal digit follows. */
 static void put_literal(strata_buf *b, const unsigned char *s, size_t n, const char *indent)
 {
-    size_t i, col = 0;
+    size_t i, col = 0, il = strlen(indent);
+    char *o;
 
     if (n == 0) {
-        strata_buf_printf(b, "%s\"\"", indent);
+        strata_buf_put(b, indent, il);
+        strata_buf_puts(b, "\"\"");
         return;
     }
+    /* worst case: 4 bytes per input byte, plus line breaks and indents */
+    if (n > (SIZE_MAX - 64) / 5 - il ||
+        strata_buf_reserve(b, n * 4 + (n / (LITERAL_COLS / 4) + 2) * (il + 4)) < 0) {
+        b->oom = 1;
+        return;
+    }
+    o = b->data + b->len;
     for (i = 0; i < n; i++) {
         unsigned char c = s[i];
         if (col == 0) {
-            strata_buf_printf(b, "%s\"", indent);
+            memcpy(o, indent, il);
+            o += il;
+            *o++ = '"';
             col = 1;
         }
         if (c == '"' || c == '\\' || c == '?') {
-            strata_buf_putc(b, '\\');
-            strata_buf_putc(b, (char)c);
+            *o++ = '\\';
+            *o++ = (char)c;
             col += 2;
         } else if (c >= 0x20 && c < 0x7f) {
-            strata_buf_putc(b, (char)c);
+            *o++ = (char)c;
             col++;
         } else {
-            strata_buf_printf(b, "\\%03o", c);
+            int full = i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7';
+            *o++ = '\\';
+            if (full || c >= 0100)
+                *o++ = (char)('0' + (c >> 6));
+            if (full || c >= 010)
+                *o++ = (char)('0' + ((c >> 3) & 7));
+            *o++ = (char)('0' + (c & 7));
             col += 4;
         }
-        if (col >= 76 && i + 1 < n) {
-            strata_buf_puts(b, "\"\n");
+        if (col >= LITERAL_COLS && i + 1 < n) {
+            *o++ = '"';
+            *o++ = '\n';
             col = 0;
         }
     }
-    strata_buf_putc(b, '"');
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
 }
 
 static void put_hash(strata_buf *b, strata_hash128 h)
 {
-    strata_buf_printf(b, "{UINT64_C(0x%016llx), UINT64_C(0x%016llx)}", (unsigned long long)h.hi,
-                      (unsigned long long)h.lo);
+    /* plain constants, not UINT64_C(): thousands of macro expansions are
+     * what a compiler spends most of its time on in the tables */
+    strata_buf_printf(b, "{0x%llxu, 0x%llxu}", (unsigned long long)h.hi, (unsigned long long)h.lo);
 }
 
-/* Raw deflate (no zlib or gzip header: nothing to parse but the stream). */
-static int deflate_section(const char *text, size_t len, int level, strata_buf *out)
+/*
+ * The preset dictionary. Each section is deflated alone, so that a program
+ * inflates only the sections it runs; alone, a 1 KB script compresses
+ * poorly. A dictionary of the text that recurs across the bundle (keywords,
+ * table and column names, whole clauses) gives every section something to
+ * refer back to. It is built like zstd's COVER: the document frequency of
+ * every k-byte string of a sample of the sections, then per epoch (a slice
+ * of the sample) the segment whose k-mers are in the most sections; a chosen
+ * k-mer scores nothing afterwards. The best segments go last, nearest to the
+ * data. Everything depends only on the section texts in apply order.
+ */
+#define DICT_MAX       32768u     /* deflate's window */
+#define DICT_MIN       1024u      /* below this a dictionary does not pay */
+#define DICT_K         8u         /* k-mer length */
+#define DICT_SEG       64u        /* segment length */
+#define DICT_SAMPLE    (4u << 20) /* bytes of sections sampled */
+#define DICT_HASH_BITS 20
+
+typedef struct text_ref {
+    const char *p;
+    size_t n;
+} text_ref;
+
+typedef struct dict_seg {
+    uint64_t score;
+    size_t epoch;
+    size_t at;
+} dict_seg;
+
+static uint32_t kmer_hash(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v)); /* DICT_K == 8; byte order only permutes buckets */
+    v ^= v >> 29;
+    return (uint32_t)((v * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - DICT_HASH_BITS));
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+    const dict_seg *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? -1 : 1;
+    return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
+}
+
+static int build_dictionary(const text_ref *t, size_t nt, strata_buf *dict)
+{
+    size_t i, q, e, total = 0, stride, max, nep, ep, nseg = 0, len, cap;
+    uint32_t *df = NULL, *stamp = NULL, *score = NULL;
+    unsigned char *sample = NULL;
+    dict_seg *segs = NULL;
+    int st = STRATA_NOMEM;
+
+    for (i = 0; i < nt; i++)
+        total += t[i].n;
+    max = total / 16 < DICT_MAX ? total / 16 : DICT_MAX;
+    max -= max % DICT_SEG;
+    if (max < DICT_MIN)
+        return STRATA_OK; /* no dictionary */
+    stride = total / DICT_SAMPLE + 1;
+    cap = total < DICT_SAMPLE + DICT_SAMPLE / 4 ? total : DICT_SAMPLE + DICT_SAMPLE / 4;
+    sample = malloc(cap);
+    df = calloc((size_t)1 << DICT_HASH_BITS, sizeof(*df));
+    stamp = calloc((size_t)1 << DICT_HASH_BITS, sizeof(*stamp));
+    if (!sample || !df || !stamp)
+        goto done;
+
+    /* the sample: about one section in `stride` (a fixed pseudo-random
+     * choice, so up and down sections alike), and the document frequency of
+     * its k-mers */
+    len = 0;
+    for (i = 0; i < nt; i++) {
+        const unsigned char *p = (const unsigned char *)t[i].p;
+        if (((uint32_t)i * 2654435761u >> 7) % stride != 0 || t[i].n > cap - len)
+            continue;
+        memcpy(sample + len, p, t[i].n);
+        for (q = 0; q + DICT_K <= t[i].n; q++) {
+            uint32_t h = kmer_hash(p + q);
+            if (stamp[h] != (uint32_t)i + 1) {
+                stamp[h] = (uint32_t)i + 1;
+                df[h]++;
+            }
+        }
+        len += t[i].n;
+    }
+    nep = max / DICT_SEG;
+    ep = len / nep;
+    if (ep < DICT_SEG * 2) {
+        st = STRATA_OK;
+        goto done;
+    }
+    segs = malloc(nep * sizeof(*segs));
+    score = malloc(ep * sizeof(*score));
+    if (!segs || !score)
+        goto done;
+    for (e = 0; e < nep; e++) {
+        const unsigned char *base = sample + e * ep;
+        size_t w = DICT_SEG - DICT_K + 1, best_at = 0;
+        uint64_t cur = 0, best = 0;
+        for (q = 0; q + DICT_K <= ep; q++) {
+            uint32_t c = df[kmer_hash(base + q)];
+            score[q] = c > 1 ? c - 1 : 0;
+        }
+        for (q = 0; q + DICT_K <= ep; q++) {
+            cur += score[q];
+            if (q >= w)
+                cur -= score[q - w];
+            if (q + 1 >= w && cur > best) {
+                best = cur;
+                best_at = q + 1 - w;
+            }
+        }
+        if (best == 0)
+            continue;
+        for (q = 0; q < w; q++)
+            df[kmer_hash(base + best_at + q)] = 0;
+        segs[nseg].score = best;
+        segs[nseg].epoch = e;
+        segs[nseg].at = e * ep + best_at;
+        nseg++;
+    }
+    qsort(segs, nseg, sizeof(*segs), seg_cmp);
+    for (i = 0; i < nseg; i++)
+        strata_buf_put(dict, sample + segs[i].at, DICT_SEG);
+    st = dict->oom ? STRATA_NOMEM : STRATA_OK;
+done:
+    free(sample);
+    free(df);
+    free(stamp);
+    free(score);
+    free(segs);
+    return st;
+}
+
+/*
+ * Raw deflate (no zlib or gzip header: nothing to parse but the stream).
+ * `primed` holds the state right after deflateSetDictionary (or a fresh
+ * state): copying it is much cheaper than hashing the dictionary again for
+ * every section, and gives the same bytes.
+ */
+static int deflate_section(z_stream *primed, const char *text, size_t len, strata_buf *out)
 {
     z_stream z;
-    int r;
     uLong bound;
+    int r;
 
     memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, level, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-        return STRATA_NOMEM;
+    r = deflateCopy(&z, primed);
+    if (r != Z_OK)
+        return r == Z_MEM_ERROR ? STRATA_NOMEM : STRATA_ERROR;
     bound = deflateBound(&z, (uLong)len);
     if (strata_buf_reserve(out, bound) < 0) {
         deflateEnd(&z);
@@ -86,13 +253,10 @@ static int deflate_section(const char *text, size_t len, int level, strata_buf *
     z.next_out = (Bytef *)out->data + out->len;
     z.avail_out = (uInt)bound;
     r = deflate(&z, Z_FINISH);
-    if (r != Z_STREAM_END) {
-        deflateEnd(&z);
-        return STRATA_ERROR;
-    }
-    out->len += z.total_out;
+    if (r == Z_STREAM_END)
+        out->len += z.total_out;
     deflateEnd(&z);
-    return STRATA_OK;
+    return r == Z_STREAM_END ? STRATA_OK : STRATA_ERROR;
 }
 
 static const char *base_name(const char *path)
@@ -107,11 +271,114 @@ static void put_str(strata_buf *tab, const char *s, uint32_t *off)
     strata_buf_put(tab, s, strlen(s) + 1);
 }
 
+/* Sections [from, to) deflated into out, section i at out offset at[i]. */
+typedef struct deflate_job {
+    const text_ref *texts;
+    size_t from, to;
+    size_t *at;
+    const strata_buf *dict;
+    int level;
+    strata_buf out;
+    int st;
+} deflate_job;
+
+static void *deflate_run(void *arg)
+{
+    deflate_job *j = arg;
+    z_stream z;
+    size_t i;
+
+    memset(&z, 0, sizeof(z));
+    j->st = STRATA_NOMEM;
+    if (deflateInit2(&z, j->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    j->st = STRATA_OK;
+    if (j->dict->len &&
+        deflateSetDictionary(&z, (const Bytef *)j->dict->data, (uInt)j->dict->len) != Z_OK)
+        j->st = STRATA_ERROR;
+    for (i = j->from; i < j->to && j->st == STRATA_OK; i++) {
+        j->at[i] = j->out.len;
+        j->st = deflate_section(&z, j->texts[i].p, j->texts[i].n, &j->out);
+    }
+    deflateEnd(&z);
+    return NULL;
+}
+
+/*
+ * Deflates every section, on two threads when there is enough to share: the
+ * split is by index and each stream depends only on its text, the level and
+ * the dictionary, so the bytes are the same whatever the thread count.
+ */
+static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict, int level,
+                       size_t *at, size_t *zlen, strata_buf *payload)
+{
+    deflate_job job[2];
+    size_t i, total = 0, half = 0, acc = 0;
+    int nj = 1, st = STRATA_OK, t;
+#ifdef STRATA_HAVE_PTHREAD
+    pthread_t th;
+    int started = 0;
+#endif
+
+    for (i = 0; i < nt; i++)
+        total += texts[i].n;
+    if (total >= (1u << 20)) {
+        for (half = 0; half < nt && acc < total / 2; half++)
+            acc += texts[half].n;
+        nj = 2;
+    }
+    for (t = 0; t < nj; t++) {
+        job[t].texts = texts;
+        job[t].from = nj == 1 ? 0 : (t == 0 ? 0 : half);
+        job[t].to = nj == 1 ? nt : (t == 0 ? half : nt);
+        job[t].at = at;
+        job[t].dict = dict;
+        job[t].level = level;
+        job[t].st = STRATA_OK;
+        strata_buf_init(&job[t].out, NULL);
+    }
+#ifdef STRATA_HAVE_PTHREAD
+    if (nj == 2)
+        started = pthread_create(&th, NULL, deflate_run, &job[1]) == 0;
+    deflate_run(&job[0]);
+    if (nj == 2) {
+        if (started)
+            pthread_join(th, NULL);
+        else
+            deflate_run(&job[1]);
+    }
+#else
+    for (t = 0; t < nj; t++)
+        deflate_run(&job[t]);
+#endif
+    for (t = 0; t < nj; t++) {
+        size_t base = payload->len;
+        if (st == STRATA_OK)
+            st = job[t].st;
+        if (st == STRATA_OK && job[t].out.oom)
+            st = STRATA_NOMEM;
+        if (st == STRATA_OK) {
+            strata_buf_put(payload, job[t].out.data, job[t].out.len);
+            for (i = job[t].from; i < job[t].to; i++) {
+                size_t end = i + 1 < job[t].to ? at[i + 1] : job[t].out.len;
+                zlen[i] = end - at[i];
+                at[i] += base;
+            }
+        }
+        strata_buf_free(&job[t].out);
+    }
+    if (st == STRATA_OK && payload->oom)
+        st = STRATA_NOMEM;
+    return st;
+}
+
 int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, FILE *errf)
 {
-    strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs;
-    size_t i, k, nsec = 0, npar = 0, nacc = 0;
+    strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict;
+    size_t i, k, nsec = 0, npar = 0, nacc = 0, ntexts = 0;
+    size_t *at = NULL, *zlen = NULL;
+    text_ref *texts = NULL;
     int st = STRATA_NOMEM;
     strata_hash128 chainhash;
     const char *const *parents;
@@ -126,6 +393,37 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_init(&migs, NULL);
     strata_buf_init(&pars, NULL);
     strata_buf_init(&accs, NULL);
+    strata_buf_init(&dict, NULL);
+
+    /* The section texts in apply order, the dictionary, the payload:
+     * dictionary first, then every section's raw deflate stream. */
+    for (i = 0; i < p->nfiles; i++)
+        ntexts += project_at(p, i)->nsections;
+    texts = malloc((ntexts ? ntexts : 1) * sizeof(*texts));
+    at = malloc((ntexts ? ntexts : 1) * sizeof(*at));
+    zlen = malloc((ntexts ? ntexts : 1) * sizeof(*zlen));
+    if (!texts || !at || !zlen)
+        goto done;
+    for (i = 0, ntexts = 0; i < p->nfiles; i++) {
+        const strata_migfile *m = project_at(p, i);
+        for (k = 0; k < m->nsections; k++, ntexts++) {
+            texts[ntexts].p = m->text + m->sections[k].start;
+            texts[ntexts].n = m->sections[k].len;
+        }
+    }
+    st = build_dictionary(texts, ntexts, &dict);
+    if (st != STRATA_OK)
+        goto done;
+    strata_buf_put(&payload, dict.data, dict.len);
+    st = deflate_all(texts, ntexts, &dict, level, at, zlen, &payload);
+    if (st != STRATA_OK)
+        goto done;
+    if (payload.len > UINT32_MAX - 1) {
+        fprintf(errf, "strata-bundle: %s: the compressed migrations exceed 4 GiB\n", p->dir);
+        st = STRATA_ERROR;
+        goto done;
+    }
+    st = STRATA_NOMEM;
 
     strata_chain_begin(&chain);
     for (i = 0; i < p->nfiles; i++) {
@@ -159,22 +457,9 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
-            size_t off = payload.len;
-            int r = deflate_section(m->text + x->start, x->len, level, &payload);
-            if (r != STRATA_OK) {
-                st = r;
-                goto done;
-            }
-            if (payload.len > UINT32_MAX - 1) {
-                fprintf(errf, "strata-bundle: %s: the compressed migrations exceed 4 GiB\n",
-                        p->dir);
-                st = STRATA_ERROR;
-                goto done;
-            }
             strata_buf_printf(
-                &secs, "    {%uu, %zuu, %zuu, %zuu, UINT64_C(0x%016llx),\n     ", x->kind, off,
-                payload.len - off, x->len,
-                (unsigned long long)strata_hash64_of(payload.data + off, payload.len - off));
+                &secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu,\n     ", x->kind, at[nsec], zlen[nsec],
+                x->len, (unsigned long long)strata_hash64_of(payload.data + at[nsec], zlen[nsec]));
             put_hash(&secs, x->exact);
             strata_buf_puts(&secs, ", ");
             put_hash(&secs, x->loose);
@@ -185,12 +470,15 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         goto done;
     chainhash = strata_hash128_of(chain.data, chain.len);
 
+    if (strata_buf_reserve(&src, payload.len * 4 + strings.len * 4 + secs.len + migs.len +
+                                     pars.len + accs.len + 4096) < 0)
+        goto done;
     strata_buf_printf(&src,
                       "/* Generated by strata-bundle " STRATA_VERSION " from %zu migrations of "
                       "namespace \"%s\". Do not edit. */\n"
-                      "#include <stdint.h>\n#include <strata/bundle.h>\n\n"
-                      "_Static_assert(STRATA_BUNDLE_FORMAT == 1, \"strata_bundle_%s.c was "
-                      "generated for bundle format 1: rebuild it with the strata-bundle of the "
+                      "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
+                      "_Static_assert(STRATA_BUNDLE_FORMAT == 2, \"strata_bundle_%s.c was "
+                      "generated for bundle format 2: rebuild it with the strata-bundle of the "
                       "strata you compile against\");\n\n",
                       p->nfiles, ns, ns);
     strata_buf_puts(&src, "static const char strings[] =\n");
@@ -200,16 +488,26 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     put_literal(&src, (const unsigned char *)(payload.data ? payload.data : ""), payload.len,
                 "    ");
     strata_buf_puts(&src, ";\n\n");
-    if (nsec)
-        strata_buf_printf(&src, "static const strata_bundle_section sections[] = {\n%s};\n\n",
-                          secs.data);
-    if (p->nfiles)
-        strata_buf_printf(&src, "static const strata_bundle_migration migrations[] = {\n%s};\n\n",
-                          migs.data);
-    if (npar)
-        strata_buf_printf(&src, "static const uint32_t parents[] = {\n%s\n};\n\n", pars.data);
-    if (nacc)
-        strata_buf_printf(&src, "static const strata_hash128 accepts[] = {\n%s};\n\n", accs.data);
+    if (nsec) {
+        strata_buf_puts(&src, "static const strata_bundle_section sections[] = {\n");
+        strata_buf_put(&src, secs.data, secs.len);
+        strata_buf_puts(&src, "};\n\n");
+    }
+    if (p->nfiles) {
+        strata_buf_puts(&src, "static const strata_bundle_migration migrations[] = {\n");
+        strata_buf_put(&src, migs.data, migs.len);
+        strata_buf_puts(&src, "};\n\n");
+    }
+    if (npar) {
+        strata_buf_puts(&src, "static const uint32_t parents[] = {\n");
+        strata_buf_put(&src, pars.data, pars.len);
+        strata_buf_puts(&src, "\n};\n\n");
+    }
+    if (nacc) {
+        strata_buf_puts(&src, "static const strata_hash128 accepts[] = {\n");
+        strata_buf_put(&src, accs.data, accs.len);
+        strata_buf_puts(&src, "};\n\n");
+    }
     strata_buf_printf(&src,
                       "extern const strata_bundle strata_bundle_%s;\n"
                       "const strata_bundle strata_bundle_%s = {\n"
@@ -221,11 +519,12 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     } else {
         strata_buf_puts(&src, "    NULL,\n");
     }
-    strata_buf_printf(&src, "    %zuu, %zuu, %zuu, %zuu, %zuu, %zuu,\n", p->nfiles, nsec, npar,
-                      nacc, strings.len, payload.len);
+    strata_buf_printf(&src, "    %zuu, %zuu, %zuu, %zuu, %zuu, %zuu, 0u, %zuu,\n", p->nfiles, nsec,
+                      npar, nacc, strings.len, payload.len, dict.len);
     strata_buf_printf(
-        &src, "    UINT64_C(0x%016llx),\n    ",
-        (unsigned long long)strata_hash64_of(strings.data ? strings.data : "", strings.len));
+        &src, "    0x%llxu,\n    0x%llxu,\n    ",
+        (unsigned long long)strata_hash64_of(strings.data ? strings.data : "", strings.len),
+        (unsigned long long)strata_hash64_of(dict.data ? dict.data : "", dict.len));
     put_hash(&src, chainhash);
     strata_buf_printf(&src,
                       ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
@@ -248,6 +547,9 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     if (st == STRATA_ERROR)
         fprintf(errf, "strata-bundle: %s\n", err.data ? err.data : "write failed");
 done:
+    free(texts);
+    free(at);
+    free(zlen);
     strata_buf_free(&src);
     strata_buf_free(&hdr);
     strata_buf_free(&strings);
@@ -258,5 +560,6 @@ done:
     strata_buf_free(&migs);
     strata_buf_free(&pars);
     strata_buf_free(&accs);
+    strata_buf_free(&dict);
     return st;
 }

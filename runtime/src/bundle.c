@@ -43,6 +43,12 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
     if (b->strings_len && strata_hash64_of(b->strings, b->strings_len) != b->strings_hash)
         return bad(err, b, "string table checksum");
 
+    if (b->dict_offset > b->payload_len || b->dict_len > b->payload_len - b->dict_offset ||
+        (b->dict_len && !b->payload))
+        return bad(err, b, "dictionary bounds");
+    if (b->dict_len && strata_hash64_of(b->payload + b->dict_offset, b->dict_len) != b->dict_hash)
+        return bad(err, b, "dictionary checksum");
+
     for (i = 0; i < b->nsections; i++) {
         const strata_bundle_section *s = &b->sections[i];
         if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset)
@@ -128,6 +134,16 @@ int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s
     if (r != Z_OK) {
         strata_free(a, text);
         return r == Z_MEM_ERROR ? STRATA_NOMEM : bad(err, b, "inflate init");
+    }
+    if (b->dict_len) {
+        /* raw inflate takes the dictionary up front; zlib keeps at most the
+         * window's worth, as the bundler's deflate did */
+        r = inflateSetDictionary(&z, (const Bytef *)(b->payload + b->dict_offset), b->dict_len);
+        if (r != Z_OK) {
+            inflateEnd(&z);
+            strata_free(a, text);
+            return bad(err, b, "dictionary");
+        }
     }
     z.next_in = (Bytef *)(uintptr_t)(b->payload + s->offset);
     z.avail_in = s->zlen;

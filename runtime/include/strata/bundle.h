@@ -11,6 +11,11 @@
  * thousands of migrations costs a handful of relocations at program start and
  * lands in read-only memory. Parents are indices into the migration table,
  * which is in apply order, so a parent always has a smaller index.
+ *
+ * Each section is its own raw deflate stream, so only the scripts that run
+ * are inflated. They share one preset dictionary (format 2), built by the
+ * bundler from text that recurs across the bundle and stored once, raw, in
+ * the payload: small scripts compress nearly as well as the whole would.
  */
 #ifndef STRATA_BUNDLE_H
 #define STRATA_BUNDLE_H
@@ -23,7 +28,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 1
+#define STRATA_BUNDLE_FORMAT 2
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -56,7 +61,7 @@ typedef struct strata_hash128 {
 typedef struct strata_bundle_section {
     uint32_t kind;        /* STRATA_SECTION_* direction | dialect */
     uint32_t offset;      /* of the compressed bytes in the payload */
-    uint32_t zlen;        /* compressed length (raw deflate) */
+    uint32_t zlen;        /* compressed length (raw deflate, preset dictionary if any) */
     uint32_t len;         /* length of the script text */
     uint64_t zhash;       /* XXH3-64 of the compressed bytes: checked without inflating */
     strata_hash128 exact; /* of the script text, see docs/checksums.md */
@@ -93,7 +98,10 @@ typedef struct strata_bundle {
     uint32_t naccepts;
     uint32_t strings_len;
     uint32_t payload_len;
+    uint32_t dict_offset;  /* preset dictionary of every section's deflate stream: */
+    uint32_t dict_len;     /* payload[dict_offset ..+ dict_len), none when 0 */
     uint64_t strings_hash; /* XXH3-64 of strings[0 .. strings_len) */
+    uint64_t dict_hash;    /* XXH3-64 of the dictionary */
     strata_hash128 chain;  /* chained hash over (revision, parents, checksums) */
     const char *strings;
     const unsigned char *payload;
