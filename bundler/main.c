@@ -167,8 +167,15 @@ static int cmd_create(opts *o)
     if (o->npos != 2)
         return usage_error("%s", "expected a directory and a message");
     st = load(&p, o->pos[0], 1);
-    if (st == STRATA_OK)
-        st = create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id, stdout, stderr);
+    if (st == STRATA_OK) {
+        strata_buf merge;
+        strata_buf_init(&merge, NULL);
+        strata_buf_printf(&merge, "strata-bundle merge %s", p.dir);
+        st = merge.oom ? STRATA_NOMEM
+                       : create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id,
+                                          "strata-bundle", merge.data, stdout, stderr);
+        strata_buf_free(&merge);
+    }
     project_free(&p);
     return st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st;
 }
@@ -184,7 +191,8 @@ static int cmd_merge(opts *o)
         return usage_error("%s", "-m \"message\" is required");
     st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK)
-        st = merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id, stdout, stderr);
+        st = merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id, "strata-bundle",
+                             stdout, stderr);
     project_free(&p);
     return st;
 }

@@ -10,11 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "create.h"
 #include "graph.h"
+#include "project.h"
 #include "util.h"
 
 typedef struct cli {
     const strata_options *base;
+    const strata_bundle *bundle;
     strata_options opts;
     const char *module;
     const char *command;
@@ -478,14 +481,85 @@ static int cmd_init(cli *c, strata *h)
     return 0;
 }
 
-static int cmd_authoring(cli *c, strata *h)
+/* create and merge write into the migrations directory that development
+ * builds record in the bundle; release builds say what to run instead. */
+static int load_source(cli *c, project *p)
 {
+    strata_buf b;
+    int st;
+
+    if (!c->bundle->source_dir) {
+        fprintf(stderr,
+                "error: '%s' writes migration files, and this build does not record its "
+                "migrations directory (a release build).\nRun it from the source tree: "
+                "strata-bundle %s <migrations dir> ...\n",
+                c->command, c->command);
+        return 2;
+    }
+    st = project_load(p, c->bundle->source_dir, 1);
+    strata_buf_init(&b, NULL);
+    strata_diags_format(&p->diags, &b);
+    if (b.len)
+        fputs(b.data, stderr);
+    strata_buf_free(&b);
+    if (st != STRATA_OK) {
+        project_free(p);
+        return strata_exit_code(st == STRATA_INVALID ? STRATA_ERROR : st);
+    }
+    return 0;
+}
+
+static void created(const cli *c)
+{
+    printf("%sMigration created successfully\n"
+           "   Review the generated migration file before applying; rebuild %s to embed it,\n"
+           "   then run: %s %s migrate upgrade\n",
+           emoji(c, "✅ "), c->base->app, c->base->app, c->module);
+}
+
+static int cmd_create(cli *c, strata *h)
+{
+    strata_buf merge;
+    project p;
+    int rc, st;
+
     (void)h;
-    fprintf(stderr,
-            "error: '%s' writes migration files, and this build does not know its migrations "
-            "directory.\nRun it from the source tree instead: strata-bundle %s <dir> ...\n",
-            c->command, c->command);
-    return 2;
+    if (c->nargs != 1) {
+        fprintf(stderr, "error: create needs one message: %s %s migrate create \"message\"\n",
+                c->base->app, c->module);
+        return 2;
+    }
+    if ((rc = load_source(c, &p)) != 0)
+        return rc;
+    strata_buf_init(&merge, NULL);
+    strata_buf_printf(&merge, "%s %s migrate merge", c->base->app, c->module);
+    st = merge.oom ? STRATA_NOMEM
+                   : create_migration(&p, c->args[0], c->tmpl, c->head, NULL, "error", merge.data,
+                                      stdout, stderr);
+    strata_buf_free(&merge);
+    project_free(&p);
+    if (st == STRATA_OK)
+        created(c);
+    return strata_exit_code(st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st);
+}
+
+static int cmd_merge(cli *c, strata *h)
+{
+    project p;
+    int rc, st;
+
+    (void)h;
+    if (c->nargs < 2 || !c->message) {
+        fprintf(stderr, "error: merge needs two revisions or more and -m \"message\"\n");
+        return 2;
+    }
+    if ((rc = load_source(c, &p)) != 0)
+        return rc;
+    st = merge_migration(&p, c->args, c->nargs, c->message, NULL, "error", stdout, stderr);
+    project_free(&p);
+    if (st == STRATA_OK)
+        created(c);
+    return strata_exit_code(st);
 }
 
 static const command commands[] = {
@@ -518,10 +592,12 @@ static const command commands[] = {
     {"rebuild", cmd_rebuild, "rebuild",
      "Deletes the database and applies every migration again. Refused in production.\n"},
     {"init", cmd_init, "init", "Creates the version and log tables.\n"},
-    {"create", cmd_authoring, "create \"message\" [--template NAME] [--head REV]",
-     "Writes a new migration file (development builds).\n"},
-    {"merge", cmd_authoring, "merge REV REV -m \"message\"",
-     "Writes a merge migration (development builds).\n"},
+    {"create", cmd_create, "create \"message\" [--template NAME] [--head REV]",
+     "Writes a new migration file, YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the\n"
+     "current head, into the migrations directory recorded by development builds.\n"
+     "Templates: add_column, add_index, add_table, add_foreign_key.\n"},
+    {"merge", cmd_merge, "merge REV REV... -m \"message\"",
+     "Writes a merge migration joining the given heads (development builds).\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -637,6 +713,7 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     for (i = 0; i < nbundles; i++)
         if (strcmp(bundles[i]->ns, c.module) == 0)
             b = bundles[i];
+    c.bundle = b;
     if (!b) {
         fprintf(stderr, "error: unknown module '%s'; modules:", c.module);
         for (i = 0; i < nbundles; i++)
@@ -666,6 +743,8 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
         printf("usage: %s %s migrate %s\n\n%s", opts->app, c.module, cmd->usage, cmd->help);
         return 0;
     }
+    if (cmd->run == cmd_create || cmd->run == cmd_merge)
+        return cmd->run(&c, NULL); /* no database involved */
     st = strata_open(&h, b, &c.opts);
     if (st != STRATA_OK) {
         rc = fail(h, st);

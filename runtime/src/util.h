@@ -44,7 +44,7 @@ void strata_buf_put(strata_buf *b, const void *p, size_t n);
 void strata_buf_putc(strata_buf *b, char c);
 void strata_buf_puts(strata_buf *b, const char *s);
 void strata_buf_printf(strata_buf *b, const char *fmt, ...) STRATA_PRINTF(2, 3);
-void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap);
+void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap) STRATA_PRINTF(2, 0);
 /* Hands the data to the caller (free with strata_free); the buffer is reset. */
 char *strata_buf_detach(strata_buf *b);
 

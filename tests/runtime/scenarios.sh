@@ -170,6 +170,18 @@ json)
   json_ok v1 app migrate heads --json
   run v1 app migrate status --json
   ;;
+authoring)
+  src=$bin/authoring-src
+  # Whatever happens, leave the build tree's copy as it was.
+  trap 'rm -f "$src"/2*.sql; rm -rf "$work"' EXIT
+  export SOURCE_DATE_EPOCH=1755419095
+  run authoring app migrate create "add notes"
+  run authoring app migrate merge xxxx00000002 yyyy00000002 -m "join x and y"
+  run authoring app migrate create "add a column" --template add_column
+  sh_ 'cd "$src" && ls | wc -l && cat 2*add_a_column.sql'
+  run authoring app migrate create
+  sh_ "$bin/../../bundler/strata-bundle check \"$src\" | sed 's|$src|<src>|'"
+  ;;
 *)
   echo "unknown scenario $name" >&2
   exit 2
@@ -178,7 +190,9 @@ esac
 
 # Normalise what changes from run to run.
 sed -E -i 's/\([0-9]+ ms\)/(N ms)/g; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/<time>/g;
-  s/ by [^ :]+:[0-9]+/ by <host>:<pid>/g' "$out"
+  s/ by [^ :]+:[0-9]+/ by <host>:<pid>/g; s/[0-9a-f]{12}(_[a-z0-9_]+\.sql)/<rev>\1/g;
+  s/revision=[0-9a-f]{12}/revision=<rev>/g; s/revises=([0-9a-f]{12})$/revises=<rev>/;
+  s|Created /[^ ]*/authoring-src/|Created <src>/|; s|'"$bin"'|<bin>|g' "$out"
 if [ "${STRATA_UPDATE_EXPECTED:-}" = 1 ]; then
   cp "$out" "$expected/$name.txt"
   echo "updated $expected/$name.txt"

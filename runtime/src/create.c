@@ -2,7 +2,7 @@
  * create.c - `create` and `merge`: new migration files named
  * YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the current head(s).
  */
-#include "bundler.h"
+#include "project.h"
 #include "create.h"
 
 #include <errno.h>
@@ -152,7 +152,7 @@ static time_t now(void)
 }
 
 static int write_new(project *p, const char *rev_id, const char *const *parents, size_t nparents,
-                     const char *message, const char *body, FILE *out, FILE *errf)
+                     const char *message, const char *body, const char *prog, FILE *out, FILE *errf)
 {
     char rev[STRATA_REVISION_MAX + 1], slug[41], stamp[16];
     strata_buf b, name;
@@ -164,17 +164,16 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
 
     if (rev_id) {
         if (!strata_revision_valid(rev_id, strlen(rev_id))) {
-            fprintf(errf, "strata-bundle: invalid --rev-id '%s': use 1-64 of [A-Za-z0-9_]\n",
-                    rev_id);
+            fprintf(errf, "%s: invalid --rev-id '%s': use 1-64 of [A-Za-z0-9_]\n", prog, rev_id);
             return STRATA_MISUSE;
         }
         memcpy(rev, rev_id, strlen(rev_id) + 1);
     } else if (new_revision(rev) < 0) {
-        fprintf(errf, "strata-bundle: cannot read /dev/urandom for a new revision id\n");
+        fprintf(errf, "%s: cannot read /dev/urandom for a new revision id\n", prog);
         return STRATA_ERROR;
     }
     if (project_find(p, rev) != (size_t)-1) {
-        fprintf(errf, "strata-bundle: revision %s already exists in %s\n", rev, p->dir);
+        fprintf(errf, "%s: revision %s already exists in %s\n", prog, rev, p->dir);
         return STRATA_MISUSE;
     }
     gmtime_r(&t, &tm);
@@ -201,7 +200,7 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
         goto done;
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len) {
-        fprintf(errf, "strata-bundle: cannot write %s: %s\n", path, strerror(errno));
+        fprintf(errf, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
         st = STRATA_ERROR;
         goto done;
     }
@@ -209,7 +208,7 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
     st = STRATA_OK;
 done:
     if (fd >= 0 && close(fd) != 0 && st == STRATA_OK) {
-        fprintf(errf, "strata-bundle: cannot write %s: %s\n", path, strerror(errno));
+        fprintf(errf, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
         st = STRATA_ERROR;
     }
     free(path);
@@ -228,7 +227,8 @@ static void list_heads(const project *p, FILE *errf)
 }
 
 int create_migration(project *p, const char *message, const char *tmpl, const char *head,
-                     const char *rev_id, FILE *out, FILE *errf)
+                     const char *rev_id, const char *prog, const char *merge_cmd, FILE *out,
+                     FILE *errf)
 {
     const char *body = plain_body, *parent = NULL;
     size_t i;
@@ -238,7 +238,7 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
             if (strcmp(templates[i].name, tmpl) == 0)
                 break;
         if (i == sizeof(templates) / sizeof(templates[0])) {
-            fprintf(errf, "strata-bundle: unknown template '%s': choose one of %s\n", tmpl,
+            fprintf(errf, "%s: unknown template '%s': choose one of %s\n", prog, tmpl,
                     create_template_names());
             return STRATA_MISUSE;
         }
@@ -246,15 +246,15 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
     }
     if (head && strcmp(head, "base") != 0) {
         if (project_find(p, head) == (size_t)-1) {
-            fprintf(errf, "strata-bundle: --head %s: no such revision in %s\n", head, p->dir);
+            fprintf(errf, "%s: --head %s: no such revision in %s\n", prog, head, p->dir);
             return STRATA_MISUSE;
         }
         parent = head;
     } else if (!head && p->graph.nheads > 1) {
-        fprintf(errf, "strata-bundle: %s has %zu heads; a new migration must revise one of them:\n",
+        fprintf(errf, "%s: %s has %zu heads; a new migration must revise one of them:\n", prog,
                 p->dir, p->graph.nheads);
         list_heads(p, errf);
-        fprintf(errf, "Join them first with: strata-bundle merge %s", p->dir);
+        fprintf(errf, "Join them first with: %s", merge_cmd);
         for (i = 0; i < p->graph.nheads; i++)
             fprintf(errf, " %s", p->files[p->graph.heads[i]].revision);
         fprintf(errf, " -m \"merge heads\"\nor choose one with --head REV.\n");
@@ -262,11 +262,12 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
     } else if (!head && p->graph.nheads == 1) {
         parent = p->files[p->graph.heads[0]].revision;
     }
-    return write_new(p, rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body, out, errf);
+    return write_new(p, rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body, prog, out,
+                     errf);
 }
 
 int merge_migration(project *p, const char *const *revs, size_t nrevs, const char *message,
-                    const char *rev_id, FILE *out, FILE *errf)
+                    const char *rev_id, const char *prog, FILE *out, FILE *errf)
 {
     static const char body[] = "-- strata: up\n"
                                "-- A merge joins branches; add SQL only to reconcile them.\n"
@@ -275,20 +276,20 @@ int merge_migration(project *p, const char *const *revs, size_t nrevs, const cha
     size_t i, k;
 
     if (nrevs < 2) {
-        fprintf(errf, "strata-bundle: merge needs at least two revisions\n");
+        fprintf(errf, "%s: merge needs at least two revisions\n", prog);
         return STRATA_MISUSE;
     }
     for (i = 0; i < nrevs; i++) {
         if (project_find(p, revs[i]) == (size_t)-1) {
-            fprintf(errf, "strata-bundle: merge: no revision %s in %s\n", revs[i], p->dir);
+            fprintf(errf, "%s: merge: no revision %s in %s\n", prog, revs[i], p->dir);
             return STRATA_MISUSE;
         }
         for (k = 0; k < i; k++) {
             if (strcmp(revs[k], revs[i]) == 0) {
-                fprintf(errf, "strata-bundle: merge: revision %s is given twice\n", revs[i]);
+                fprintf(errf, "%s: merge: revision %s is given twice\n", prog, revs[i]);
                 return STRATA_MISUSE;
             }
         }
     }
-    return write_new(p, rev_id, revs, nrevs, message, body, out, errf);
+    return write_new(p, rev_id, revs, nrevs, message, body, prog, out, errf);
 }

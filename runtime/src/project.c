@@ -1,4 +1,4 @@
-#include "bundler.h"
+#include "project.h"
 
 #include <dirent.h>
 #include <errno.h>

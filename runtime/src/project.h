@@ -1,0 +1,44 @@
+/*
+ * project.h - a migrations directory read from disk, parsed and checked: what
+ * strata-bundle works on, and what an application's development build uses
+ * for `migrate create` and `merge`. Does I/O; the parser it uses does not.
+ */
+#ifndef STRATA_PROJECT_H
+#define STRATA_PROJECT_H
+
+#include <stdio.h>
+#include "diag.h"
+#include "graph.h"
+#include "migfile.h"
+
+#define STRATA_MAX_FILE_SIZE (64u << 20) /* one migration file */
+
+typedef struct project {
+    char *dir;
+    strata_migfile *files; /* in file name order; project_at() gives apply order */
+    size_t nfiles;
+    strata_gnode *nodes;
+    strata_graph graph;
+    int graph_ok;
+    strata_diags diags;
+} project;
+
+/*
+ * Reads every *.sql file of `dir` (bytewise name order), parses it and builds
+ * the graph. `draft`: an empty up section is a warning (authoring commands,
+ * see strata_migfile_parse_draft), else an error. Returns STRATA_OK, STRATA_INVALID (diagnostics
+ * say why), STRATA_ERROR (I/O; diagnostics say why) or STRATA_NOMEM.
+ */
+int project_load(project *p, const char *dir, int draft);
+void project_free(project *p);
+/* Migration at apply position i. */
+const strata_migfile *project_at(const project *p, size_t i);
+/* Apply position of `rev` (exact match), or (size_t)-1. */
+size_t project_find(const project *p, const char *rev);
+
+/* Small file helpers. */
+int read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err);
+int write_if_changed(const char *path, const char *data, size_t len, strata_buf *err);
+char *path_join(const char *dir, const char *name);
+
+#endif
