@@ -28,6 +28,19 @@ void strata_canonicalize(const char *in, size_t n, strata_buf *out)
     }
 }
 
+/* Byte classes for the loose text: a space between two tokens is kept only
+ * where dropping it could join them into another token (two words, or two
+ * operator characters); next to ( ) , ; [ ] { } it never matters. */
+static int loose_class(unsigned char ch)
+{
+    if (strchr("(),;[]{}", ch))
+        return 0;
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+        ch == '_' || ch == '$' || ch >= 0x80 || ch == '\'' || ch == '"' || ch == '`')
+        return 1;
+    return 2;
+}
+
 void strata_loose_text(const char *canon, size_t n, strata_buf *out)
 {
     size_t i = 0, e;
@@ -38,19 +51,25 @@ void strata_loose_text(const char *canon, size_t n, strata_buf *out)
         if (kind == STRATA_TOK_SPACE || kind == STRATA_TOK_BLOCK_COMMENT ||
             (kind == STRATA_TOK_LINE_COMMENT && !strata_sql_is_directive(canon + i, e - i))) {
             space = 1;
-        } else {
-            if (space && out->len > 0)
-                strata_buf_putc(out, ' ');
+        } else if (kind == STRATA_TOK_LINE_COMMENT) {
+            /* A directive stays, on a line of its own, trailing blanks dropped. */
+            size_t t = e;
+            while (t > i && (canon[t - 1] == ' ' || canon[t - 1] == '\t'))
+                t--;
+            if (out->len > 0 && out->data[out->len - 1] != '\n')
+                strata_buf_putc(out, '\n');
+            strata_buf_put(out, canon + i, t - i);
+            strata_buf_putc(out, '\n');
             space = 0;
-            if (kind == STRATA_TOK_LINE_COMMENT) {
-                size_t t = e;
-                while (t > i && (canon[t - 1] == ' ' || canon[t - 1] == '\t'))
-                    t--;
-                strata_buf_put(out, canon + i, t - i);
-                space = 1;
-            } else {
-                strata_buf_put(out, canon + i, e - i);
+        } else {
+            if (space && out->len > 0) {
+                int a = loose_class((unsigned char)out->data[out->len - 1]);
+                int b = loose_class((unsigned char)canon[i]);
+                if (a == b && a != 0 && out->data[out->len - 1] != '\n')
+                    strata_buf_putc(out, ' ');
             }
+            space = 0;
+            strata_buf_put(out, canon + i, e - i);
         }
         i = e;
     }

@@ -25,10 +25,12 @@
 void strata_canonicalize(const char *in, size_t n, strata_buf *out);
 
 /*
- * Loose text: canonical text with comments removed and every run of white
- * space (comments count as white space) collapsed to one space, outside
- * quoted text; strata directive lines are kept, so a changed option or
- * section still counts. Appends to `out`.
+ * Loose text: canonical text with comments removed and white space (comments
+ * count as white space) dropped between tokens, or kept as one space where
+ * two words or two operators meet; quoted text ('...', "...", `...`, $$...$$)
+ * is kept as it is. Strata directive lines are kept, each on its own line, so
+ * a changed option or section still counts. Re-indenting, re-wrapping and
+ * comments leave it unchanged. Appends to `out`.
  */
 void strata_loose_text(const char *canon, size_t n, strata_buf *out);
 

@@ -46,10 +46,17 @@ static void test_tokens(void)
 
 static void test_loose_text(void)
 {
-    CHECK_STR(loose("  SELECT   1 ;\n\n-- c\n/* d */ SELECT\t2;  "), "SELECT 1 ; SELECT 2;");
+    CHECK_STR(loose("  SELECT   1 ;\n\n-- c\n/* d */ SELECT\t2;  "), "SELECT 1;SELECT 2;");
     CHECK_STR(loose("SELECT 'a  --  b', \"x  y\", $$ p  q $$;"),
-              "SELECT 'a  --  b', \"x  y\", $$ p  q $$;");
-    CHECK_STR(loose("-- strata: up  \nSELECT 1;"), "-- strata: up SELECT 1;");
+              "SELECT 'a  --  b',\"x  y\",$$ p  q $$;");
+    CHECK_STR(loose("-- strata: up  \nSELECT 1;"), "-- strata: up\nSELECT 1;");
+    CHECK_STR(loose("x;\n-- strata: down\ny;"), "x;\n-- strata: down\ny;");
+    /* Re-wrapping and re-indenting are cosmetic; joining tokens is not. */
+    CHECK_STR(loose("CREATE TABLE t (\n    id INTEGER,\n    n TEXT\n);"),
+              loose("CREATE TABLE t(id INTEGER, n TEXT);"));
+    CHECK_STR(loose("a < = b"), "a< =b");
+    CHECK_STR(loose("a <= b"), "a<=b");
+    CHECK_STR(loose("x - -1"), "x- -1");
     CHECK_STR(loose("a/*x*/b"), "a b");
     CHECK(strata_sql_is_directive("--strata: up", 12));
     CHECK(strata_sql_is_directive("--  \tstrata:x", 13));
