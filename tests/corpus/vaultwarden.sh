@@ -11,6 +11,9 @@
 #   MODE=sqlite  applies the SQLite history with the sqlite3 CLI:
 #                up -> down (as far as the history is reversible) -> up, and
 #                compares `.schema` after both upgrades (sqlite_cycle.sh).
+#   MODE=convert only converts, both dialects, into WORK_DIR/vw_<dialect>
+#                (STRATA_BUNDLE unused: pass "-"); run by CMake at configure
+#                time for the runtime test (CMakeLists.txt, runtime.sh).
 #
 # Exit 77 (ctest SKIP_RETURN_CODE) when the corpus is absent.
 #
@@ -103,6 +106,11 @@ convert() { # convert DIALECT OUT_DIR
 }
 
 case $mode in
+convert)
+    for dialect in sqlite postgresql; do
+        convert "$dialect" "$work/vw_$dialect"
+    done
+    ;;
 bundle)
     for dialect in sqlite postgresql; do
         convert "$dialect" "$work/vw_$dialect"
@@ -127,7 +135,7 @@ sqlite)
     "$here/../generated/sqlite_cycle.sh" --partial "$bundle" "$work/vw_sqlite" "$work/cycle"
     ;;
 *)
-    echo "usage: vaultwarden.sh bundle|sqlite STRATA_BUNDLE CORPUS_DIR WORK_DIR [CC INCLUDE_DIR]" >&2
+    echo "usage: vaultwarden.sh bundle|sqlite|convert STRATA_BUNDLE CORPUS_DIR WORK_DIR [CC INCLUDE_DIR]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# runtime.sh run VW_SQLITE MIGRATIONS_DIR [STRATA_BUNDLE]
+# runtime.sh skip CORPUS_DIR
+#
+# The vaultwarden SQLite history through strata's runtime: VW_SQLITE embeds
+# MIGRATIONS_DIR (converted by vaultwarden.sh at configure time) and runs,
+# in a fresh temporary directory:
+#   - `vw_sqlite cycle` (C API): upgrade heads on a fresh file; downgrade base,
+#     refused with the message naming the newest irreversible migration and
+#     nothing changed; downgrade to that migration (the lowest target strata
+#     can reach); upgrade heads again; the schema (sqlite_schema minus the
+#     strata tables) identical to the first; one version row per migration,
+#     all 'applied'; then each reversible migration up, down, up in place on a
+#     second file, and the whole history in a single transaction on a third,
+#     both ending with the same schema;
+#   - strata's CLI on the first file: status and check say up to date (exit 0),
+#     current is the head, downgrade base is refused (exit 1) with that message;
+#   - with STRATA_BUNDLE (given when the sqlite3 CLI exists): the same history
+#     applied by the sqlite3 CLI (../generated/sqlite_cycle.sh) gives the same
+#     schema as the runtime's single-transaction upgrade.
+# The counts and the newest irreversible migration are computed here from the
+# files, and the bundle is checked against them.
+#
+# `skip`: the corpus is absent at configure time: exit 77 (ctest: skipped).
+set -uo pipefail
+
+if [ "${1:-}" = skip ]; then
+    echo "vaultwarden: corpus not found at ${2:-?} when CMake last configured: skipped" \
+        "(put it there and re-run cmake)"
+    exit 77
+fi
+if [ "${1:-}" != run ] || [ $# -lt 3 ] || [ $# -gt 4 ]; then
+    echo "usage: runtime.sh run VW_SQLITE MIGRATIONS_DIR [STRATA_BUNDLE] | skip CORPUS_DIR" >&2
+    exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+app=$2
+dir=$3
+tool=${4:-}
+t_start=$(date +%s%N)
+
+# From the files: count, reversible count, newest irreversible (revision, file).
+nmig=0 nrev=0 irrev="" irrev_file=""
+while IFS= read -r f; do
+    nmig=$((nmig + 1))
+    if grep -Eq '^--[[:space:]]*strata:[[:space:]]*down([[:space:]]|$)' "$f"; then
+        nrev=$((nrev + 1))
+    else
+        irrev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' "$f" | head -n 1)
+        irrev_file=$(basename "$f")
+    fi
+done < <(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
+if [ "$nmig" -eq 0 ] || [ -z "$irrev" ]; then
+    echo "runtime.sh: no migrations, or no irreversible one, in $dir" >&2
+    exit 1
+fi
+echo "vaultwarden: $nmig SQLite migrations, $nrev reversible; newest irreversible: $irrev ($irrev_file)"
+
+work=$(mktemp -d /tmp/strata-vw.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+unset DATABASE_URL VAULTWARDEN_DATABASE_URL STRATA_ENV VWTEST_ENVIRONMENT
+export NO_COLOR=1
+fail=0
+
+"$app" cycle "$nmig" "$irrev" "$irrev_file" "$nrev" || fail=1
+
+# The CLI, on the database the cycle left up to date.
+export VAULTWARDEN_DATABASE_URL=sqlite:///./vw.db
+cli() { # cli WANT_EXIT ARGS...: runs `vw_sqlite vaultwarden migrate ARGS`, output in $out
+    local want=$1 rc
+    shift
+    out=$("$app" vaultwarden migrate "$@" 2>&1)
+    rc=$?
+    printf '$ vaultwarden migrate %s\n%s\n[exit %d]\n' "$*" "$out" "$rc"
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL: migrate $*: exit $rc, want $want" >&2
+        fail=1
+    fi
+}
+want_out() { # want_out TEXT: the last cli output contains TEXT
+    if [[ "$out" != *"$1"* ]]; then
+        echo "FAIL: the output does not say: $1" >&2
+        fail=1
+    fi
+}
+head_rev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' \
+    "$(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort | tail -n 1)")
+cli 0 status
+want_out "database is up to date"
+cli 0 check
+cli 0 current
+want_out "$head_rev"
+cli 1 downgrade base
+want_out "error: migration $irrev ($irrev_file) has no down section for sqlite: it cannot be reversed, so nothing was downgraded"
+cli 0 status
+want_out "database is up to date"
+
+if [ -n "$tool" ]; then
+    # The sqlite3 CLI's result (its last, step-by-step run: a full database).
+    if "$here/../generated/sqlite_cycle.sh" --partial "$tool" "$dir" "$work/cli" >"$work/cli.log" 2>&1 &&
+        "$app" schema "$work/cli/cycle.db" >"$work/cli.schema" &&
+        "$app" schema single.db >"$work/runtime.schema"; then
+        if diff -u "$work/cli.schema" "$work/runtime.schema"; then
+            echo "vaultwarden: the schema applied by the runtime equals the one applied by the sqlite3 CLI"
+        else
+            echo "FAIL: the runtime and the sqlite3 CLI give different schemas" >&2
+            fail=1
+        fi
+    else
+        cat "$work/cli.log" >&2
+        echo "FAIL: applying the history with the sqlite3 CLI failed" >&2
+        fail=1
+    fi
+fi
+t_end=$(date +%s%N)
+echo "vaultwarden: runtime test took $(((t_end - t_start) / 1000000)) ms"
+if [ "$fail" -ne 0 ]; then
+    echo "vaultwarden: FAILED" >&2
+    exit 1
+fi
+echo "vaultwarden: ok"

@@ -1,0 +1,393 @@
+/*
+ * vw_sqlite - the vaultwarden SQLite history (converted by vaultwarden.sh at
+ * configure time) embedded as namespace "vaultwarden", applied by libstrata.
+ *
+ *   vw_sqlite vaultwarden migrate ...   strata's CLI (strata_cli_main)
+ *   vw_sqlite cycle NMIG NEWEST_IRREV NEWEST_IRREV_FILE NREVERSIBLE
+ *                                       the runtime test through the C API,
+ *                                       in the current directory (runtime.sh)
+ *   vw_sqlite schema DB                 prints the schema the test compares
+ *
+ * The arguments of `cycle` come from the converted files (runtime.sh), so
+ * the test checks the bundle against them instead of trusting it.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <strata/strata.h>
+#include "strata_bundle_vaultwarden.h"
+
+static const strata_bundle *const bundles[] = {&strata_bundle_vaultwarden};
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL (line %d): ", __LINE__);                                         \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Warnings and errors only: progress lines (one per migration) are counted. */
+static size_t info_lines;
+static void log_line(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level >= STRATA_LOG_WARN)
+        fprintf(stderr, "%s: %s\n", level == STRATA_LOG_WARN ? "warning" : "error", msg);
+    else
+        info_lines++;
+}
+
+static char *vw_dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) {
+        perror("malloc");
+        exit(1);
+    }
+    return memcpy(d, s, n);
+}
+
+/* A growing string. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static void text_add(text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        if (!t->s) {
+            perror("realloc");
+            exit(1);
+        }
+    }
+    memcpy(t->s + t->len, s, n + 1);
+    t->len += n;
+}
+
+static int dump_row(void *ctx, int n, char **cols, char **names)
+{
+    int i;
+    (void)names;
+    for (i = 0; i < n; i++) {
+        text_add(ctx, cols[i] ? cols[i] : "NULL");
+        text_add(ctx, i + 1 < n ? " | " : ";\n");
+    }
+    return 0;
+}
+
+/* The application's schema: every object but strata's bookkeeping (the
+ * <ns>_strata_* tables, their indexes, and sqlite_sequence, which strata's
+ * AUTOINCREMENT log creates), ordered by name. Caller frees. */
+static char *schema_of(sqlite3 *db)
+{
+    text t = {0};
+    char *err = NULL;
+    text_add(&t, "");
+    if (sqlite3_exec(db,
+                     "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+                     "WHERE instr(name, '_strata_') = 0 AND name <> 'sqlite_sequence' "
+                     "ORDER BY name, type",
+                     dump_row, &t, &err) != SQLITE_OK) {
+        fprintf(stderr, "schema: %s\n", err ? err : "?");
+        sqlite3_free(err);
+        exit(1);
+    }
+    return t.s;
+}
+
+static long long one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Prints the first line where a and b differ. */
+static void show_diff(const char *what, const char *a, const char *b)
+{
+    size_t line = 1;
+    while (*a && *a == *b) {
+        line += *a == '\n';
+        a++, b++;
+    }
+    while (line > 1 && a[-1] != '\n')
+        a--, b--;
+    fprintf(stderr, "%s: first difference at line %zu:\n  first:  %.200s\n  now:    %.200s\n", what,
+            line, a, b);
+}
+
+static void expect_schema(strata *h, const char *ref, const char *what)
+{
+    char *s = schema_of(strata_db_handle(h));
+    if (strcmp(s, ref) != 0) {
+        show_diff(what, ref, s);
+        CHECK(0, "%s: the schema differs from the one after the first upgrade", what);
+    }
+    free(s);
+}
+
+/* Version table: one row per applied migration, every one 'applied'; the
+ * report agrees; the foreign keys hold and are enforced again. */
+static void expect_applied(strata *h, size_t want, const char *what)
+{
+    sqlite3 *db = strata_db_handle(h);
+    const strata_report *r;
+    long long rows = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version");
+    long long ok = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version "
+                               "WHERE state = 'applied'");
+    size_t i, applied = 0;
+
+    CHECK(rows == (long long)want && ok == rows,
+          "%s: version table has %lld rows (%lld applied), want %zu applied", what, rows, ok, want);
+    CHECK(strata_report_read(h, &r) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
+    for (i = 0; i < r->nmigrations; i++) {
+        int is_applied = r->migrations[i].state == STRATA_STATE_APPLIED;
+        applied += is_applied;
+        /* Applied is always a prefix: the history is linear. */
+        CHECK(is_applied == (i < want), "%s: migration %s is %s", what, r->migrations[i].revision,
+              is_applied ? "applied" : "not applied");
+    }
+    CHECK(applied == want && r->napplied == want && r->npending == r->nmigrations - want,
+          "%s: report says %zu applied, %zu pending (want %zu applied)", what, r->napplied,
+          r->npending, want);
+    CHECK(one_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0,
+          "%s: PRAGMA foreign_key_check reports rows", what);
+    CHECK(one_int(db, "PRAGMA foreign_keys") == 1,
+          "%s: foreign_keys is not ON again after foreign_keys=off migrations", what);
+}
+
+static strata *open_db(const char *url, int single_transaction)
+{
+    strata_options opts = STRATA_OPTIONS_INIT;
+    strata *h = NULL;
+    int st;
+
+    opts.app = "vwtest";
+    opts.environment = STRATA_DEVELOPMENT;
+    opts.database_url = url;
+    opts.single_transaction = single_transaction;
+    opts.log = log_line;
+    st = strata_open(&h, &strata_bundle_vaultwarden, &opts);
+    if (st != STRATA_OK) {
+        fprintf(stderr, "strata_open(%s): %s\n", url, h ? strata_errmsg(h) : strata_errstr(st));
+        exit(1);
+    }
+    return h;
+}
+
+static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t nrev)
+{
+    const strata_report *r;
+    strata *h = open_db("sqlite:///./vw.db", 0);
+    char *first, *mid, expected_err[512];
+    size_t i, irrev_at = (size_t)-1, reversible = 0, ndown;
+    const char *head;
+    double t;
+    int st;
+
+    /* The bundle against the converted files. */
+    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    CHECK(r->nmigrations == nmig, "the bundle has %zu migrations, the directory %zu",
+          r->nmigrations, nmig);
+    CHECK(!r->database_exists && r->npending == r->nmigrations, "the database is not fresh");
+    CHECK(r->nheads == 1, "%zu heads", r->nheads);
+    if (failures)
+        return 1;
+    head = r->heads[0];
+    for (i = 0; i < r->nmigrations; i++) {
+        reversible += r->migrations[i].reversible != 0;
+        if (!r->migrations[i].reversible)
+            irrev_at = i;
+    }
+    CHECK(reversible == nrev, "the bundle has %zu reversible migrations, the files %zu", reversible,
+          nrev);
+    CHECK(irrev_at != (size_t)-1 && strcmp(r->migrations[irrev_at].revision, irrev) == 0,
+          "newest irreversible migration: bundle %s, files %s",
+          irrev_at != (size_t)-1 ? r->migrations[irrev_at].revision : "none", irrev);
+    if (failures)
+        return 1;
+    ndown = nmig - 1 - irrev_at;
+    head = vw_dup(head);
+
+    /* 1. upgrade heads on a fresh file */
+    t = now_ms();
+    st = strata_upgrade(h, "heads");
+    t = now_ms() - t;
+    CHECK(st == STRATA_OK, "upgrade heads: %s", strata_errmsg(h));
+    if (failures)
+        return 1;
+    printf("vw_sqlite: upgrade of %zu migrations took %.1f ms (fresh file)\n", nmig, t);
+    expect_applied(h, nmig, "after the first upgrade");
+    first = schema_of(strata_db_handle(h));
+    printf("vw_sqlite: schema after the upgrade: %lld objects\n",
+           one_int(strata_db_handle(h),
+                   "SELECT count(*) FROM sqlite_schema WHERE "
+                   "instr(name, '_strata_') = 0 AND name <> 'sqlite_sequence'"));
+
+    /* 2. downgrade base: refused, naming the newest irreversible migration,
+     *    and nothing is downgraded */
+    snprintf(expected_err, sizeof(expected_err),
+             "migration %s (%s) has no down section for sqlite: it cannot be reversed, so "
+             "nothing was downgraded",
+             irrev, irrev_file);
+    st = strata_downgrade(h, "base");
+    CHECK(st == STRATA_ERROR, "downgrade base: status %d (%s), want refused (%d)", st,
+          strata_errstr(st), STRATA_ERROR);
+    CHECK(strcmp(strata_errmsg(h), expected_err) == 0,
+          "downgrade base: message\n  got:  %s\n  want: %s", strata_errmsg(h), expected_err);
+    printf("vw_sqlite: downgrade base refused as expected: %s\n", strata_errmsg(h));
+    expect_applied(h, nmig, "after the refused downgrade");
+    expect_schema(h, first, "after the refused downgrade");
+
+    /* 3. downgrade as far as strata allows: to the newest irreversible one */
+    t = now_ms();
+    st = strata_downgrade(h, irrev);
+    t = now_ms() - t;
+    CHECK(st == STRATA_OK, "downgrade %s: %s", irrev, strata_errmsg(h));
+    printf("vw_sqlite: downgrade of %zu migrations (to %s, the lowest reachable target) took "
+           "%.1f ms\n",
+           ndown, irrev, t);
+    expect_applied(h, irrev_at + 1, "after the downgrade");
+    CHECK(strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
+              strcmp(r->current[0], irrev) == 0,
+          "after the downgrade: current is not %s", irrev);
+    mid = schema_of(strata_db_handle(h));
+    printf("vw_sqlite: the downgrade %s the schema\n",
+           strcmp(mid, first) ? "changed" : "did not change");
+    free(mid);
+    /* one step further is refused the same way */
+    st = strata_downgrade(h, "-1");
+    CHECK(st == STRATA_ERROR && strcmp(strata_errmsg(h), expected_err) == 0,
+          "downgrade -1 below %s: status %d: %s", irrev, st, strata_errmsg(h));
+    expect_applied(h, irrev_at + 1, "after the refused downgrade -1");
+
+    /* 4. upgrade again: the same schema */
+    t = now_ms();
+    st = strata_upgrade(h, "heads");
+    t = now_ms() - t;
+    CHECK(st == STRATA_OK, "second upgrade: %s", strata_errmsg(h));
+    printf("vw_sqlite: second upgrade of %zu migrations took %.1f ms\n", ndown, t);
+    expect_applied(h, nmig, "after the second upgrade");
+    expect_schema(h, first, "after the second upgrade");
+    CHECK(strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
+              strcmp(r->current[0], head) == 0,
+          "after the second upgrade: current is not the head %s", head);
+    CHECK(strata_verify(h) == STRATA_OK, "verify: %s", strata_errmsg(h));
+    st = strata_upgrade(h, "heads");
+    CHECK(st == STRATA_OK, "upgrade when up to date: %s", strata_errmsg(h));
+    strata_close(h);
+
+    /* 5. every down section in place, on a second file: up to each
+     *    reversible migration, down one step, up again */
+    h = open_db("sqlite:///./steps.db", 0);
+    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    {
+        size_t n = r->nmigrations, steps = 0;
+        char **revs = calloc(n, sizeof(*revs));
+        int *rev_ok = calloc(n, sizeof(*rev_ok));
+        if (!revs || !rev_ok) {
+            perror("calloc");
+            return 1;
+        }
+        for (i = 0; i < n; i++) {
+            revs[i] = vw_dup(r->migrations[i].revision);
+            rev_ok[i] = r->migrations[i].reversible;
+        }
+        t = now_ms();
+        for (i = 0; i < n && !failures; i++) {
+            st = strata_upgrade(h, revs[i]);
+            CHECK(st == STRATA_OK, "step upgrade %s: %s", revs[i], strata_errmsg(h));
+            if (!rev_ok[i] || st != STRATA_OK)
+                continue;
+            st = strata_downgrade(h, "-1");
+            CHECK(st == STRATA_OK, "step downgrade of %s: %s", revs[i], strata_errmsg(h));
+            st = strata_upgrade(h, revs[i]);
+            CHECK(st == STRATA_OK, "step upgrade %s again: %s", revs[i], strata_errmsg(h));
+            steps++;
+        }
+        t = now_ms() - t;
+        printf("vw_sqlite: step by step: %zu migrations, %zu of them up, down, up in place: "
+               "%.1f ms\n",
+               n, steps, t);
+        expect_applied(h, nmig, "after the step-by-step run");
+        expect_schema(h, first, "after the step-by-step run");
+        for (i = 0; i < n; i++)
+            free(revs[i]);
+        free(revs);
+        free(rev_ok);
+    }
+    strata_close(h);
+
+    /* 6. the whole history in one transaction, on a third file */
+    h = open_db("sqlite:///./single.db", 1);
+    t = now_ms();
+    st = strata_upgrade(h, "heads");
+    t = now_ms() - t;
+    CHECK(st == STRATA_OK, "upgrade heads --single-transaction: %s", strata_errmsg(h));
+    printf("vw_sqlite: upgrade of %zu migrations in a single transaction took %.1f ms\n", nmig, t);
+    expect_applied(h, nmig, "after the single-transaction upgrade");
+    expect_schema(h, first, "after the single-transaction upgrade");
+    strata_close(h);
+
+    free(first);
+    free((char *)head);
+    printf("vw_sqlite: %zu progress lines logged\n", info_lines);
+    if (failures)
+        fprintf(stderr, "vw_sqlite: %d check(s) failed\n", failures);
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    strata_options opts = STRATA_OPTIONS_INIT;
+
+    if (argc == 6 && strcmp(argv[1], "cycle") == 0)
+        return cycle(strtoul(argv[2], NULL, 10), argv[3], argv[4], strtoul(argv[5], NULL, 10));
+    if (argc == 3 && strcmp(argv[1], "schema") == 0) {
+        sqlite3 *db;
+        char *s;
+        if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+            fprintf(stderr, "%s: %s\n", argv[2], sqlite3_errmsg(db));
+            return 1;
+        }
+        s = schema_of(db);
+        fputs(s, stdout);
+        free(s);
+        sqlite3_close(db);
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[2], "migrate") == 0) {
+        opts.app = "vwtest";
+        opts.environment = STRATA_DEVELOPMENT;
+        return strata_cli_main(argc - 1, argv + 1, bundles, 1, &opts);
+    }
+    fprintf(stderr, "usage: vw_sqlite cycle NMIG NEWEST_IRREV FILE NREVERSIBLE | schema DB | "
+                    "vaultwarden migrate ...\n");
+    return 2;
+}
