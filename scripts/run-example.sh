@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds strata (release preset) and shows the
-# example application's migrations as strata-bundle sees them: checked, then
-# listed newest first.
-#   ./scripts/run-example.sh [MIGRATIONS_DIR]     (default: migrations/cron)
+# Installs what is missing, builds strata and the example application silica
+# (release preset), and runs silica on its default SQLite database in a fresh
+# directory: the seeds' first-time setup (status, upgrade, status, history),
+# then the application itself.
+#   ./scripts/run-example.sh [WORK_DIR]     (default: a new temporary directory)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/deps.sh
 
 strata_install_deps "${STRATA_BUILD_DEPS[@]}"
 
-dir=${1:-migrations/cron}
-[[ -d $dir ]] || {
-    echo "error: no migrations directory '$dir'" >&2
-    exit 2
-}
-
-echo "==> building strata-bundle (build/release)"
+echo "==> building strata and silica (build/release)"
 cmake --preset release >/dev/null
-cmake --build --preset release --target strata-bundle
-bundle=build/release/bundler/strata-bundle
+cmake --build --preset release --target silica strata-bundle
+silica=$PWD/build/release/examples/silica/silica
 
-echo "==> strata-bundle check $dir"
-"$bundle" check "$dir"
-echo "==> strata-bundle history --verbose $dir"
-"$bundle" history --verbose "$dir"
+work=${1:-$(mktemp -d /tmp/silica.XXXXXX)}
+mkdir -p "$work"
+cd "$work"
+echo "==> in $work (database: silica-cron.db)"
+step() {
+    echo "\$ silica $*"
+    set +e
+    "$silica" "$@"
+    echo "[exit $?]"
+    set -e
+}
+step cron migrate status
+step cron migrate upgrade
+step cron migrate status
+step cron migrate history
+step cron prompt add daily-summary "Summarize today's activity"
+step cron prompt list
+step cron
