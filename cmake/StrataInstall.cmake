@@ -41,9 +41,6 @@ foreach(dep "ZLIB::ZLIB;ZLIB;zlib" "SQLite::SQLite3;SQLite3;sqlite3"
     list(APPEND STRATA_PC_DEPENDS ${dep_pc})
   endif()
 endforeach()
-if(STRATA_PQ_LIBRARY AND "${strata_links};${strata_iface}" MATCHES "STRATA_PQ_LIBRARY|libpq")
-  list(APPEND STRATA_PC_DEPENDS libpq)
-endif()
 list(REMOVE_DUPLICATES STRATA_PC_DEPENDS)
 configure_package_config_file(cmake/StrataConfig.cmake.in
   ${PROJECT_BINARY_DIR}/StrataConfig.cmake INSTALL_DESTINATION ${STRATA_CMAKE_DIR})

@@ -153,8 +153,11 @@ static int sq_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
     const char *cols[16];
     int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r = STRATA_OK, n, i;
 
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
+        if (strncmp(sqlite3_errmsg(DB(h)), "no such table", 13) == 0)
+            return STRATA_INT_NO_TABLE;
         return sq_fail(h, rc, "cannot prepare query");
+    }
     n = sqlite3_column_count(st);
     if (n > 16)
         n = 16;
@@ -372,20 +375,34 @@ static int sq_destroy(strata *h, strata_buf *what)
     return sq_connect(h, 1);
 }
 
-static void sq_quote(strata_buf *out, const char *ident)
+static void sq_table_name(strata *h, strata_buf *out, const char *name)
 {
+    (void)h;
     strata_buf_putc(out, '"');
-    for (; *ident; ident++) {
-        if (*ident == '"')
+    for (; *name; name++) {
+        if (*name == '"')
             strata_buf_putc(out, '"');
-        strata_buf_putc(out, *ident);
+        strata_buf_putc(out, *name);
     }
     strata_buf_putc(out, '"');
 }
 
+static void sq_quote_literal(strata *h, strata_buf *out, const char *s)
+{
+    (void)h;
+    strata_buf_putc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            strata_buf_putc(out, '\'');
+        strata_buf_putc(out, *s);
+    }
+    strata_buf_putc(out, '\'');
+}
+
 const strata_backend strata_sqlite_backend = {
-    "sqlite",    STRATA_SECTION_SQLITE, sq_connect, sq_disconnect, sq_exec,  sq_exec_params,
-    sq_query,    sq_table_exists,       sq_lock,    sq_unlock,     sq_begin, sq_commit,
-    sq_rollback, sq_run_script,         sq_before,  sq_check,      sq_after, sq_destroy,
-    sq_quote,
+    "sqlite",      STRATA_SECTION_SQLITE, sq_connect, sq_disconnect, sq_exec,  sq_exec_params,
+    sq_query,      sq_table_exists,       sq_lock,    sq_unlock,     sq_begin, sq_commit,
+    sq_rollback,   sq_run_script,         sq_before,  sq_check,      sq_after, sq_destroy,
+    sq_table_name, sq_quote_literal,      NULL, /* run_atomic: BEGIN IMMEDIATE per migration and a
+                                                   re-check instead */
 };

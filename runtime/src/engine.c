@@ -169,31 +169,29 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if (strncmp(h->url, "sqlite:", 7) == 0)
         h->be = &strata_sqlite_backend;
     else if (strata_url_is_postgres(h->url))
-        return strata_fail(h, STRATA_ERROR,
-                           "database %s is PostgreSQL, and this build of strata has no "
-                           "PostgreSQL backend yet: use a sqlite:/// URL",
-                           h->url_redacted);
+        h->be = &strata_pg_backend;
     else
         return strata_fail(h, STRATA_MISUSE,
-                           "unsupported database URL '%s': use sqlite:///path/to/file.db",
+                           "unsupported database URL '%s': use sqlite:///path/to/file.db or "
+                           "postgresql://user@host/dbname",
                            h->url_redacted);
+    if (opts->schema && !ident_ok(opts->schema))
+        return strata_fail(h, STRATA_MISUSE, "schema '%s' is not valid: use 1-40 of [a-z0-9_]",
+                           opts->schema);
 
     strata_buf_init(&b, h->alloc);
     strata_buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
     h->version_name = strata_buf_detach(&b);
     strata_buf_init(&b, h->alloc);
-    strata_buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
-    if (b.oom)
-        return STRATA_NOMEM;
-    {
+    if (h->version_name)
+        h->be->table_name(h, &b, h->version_name);
+    h->version_table = strata_buf_detach(&b);
+    strata_buf_init(&b, h->alloc);
+    strata_buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
+    if (!b.oom) {
         strata_buf q;
         strata_buf_init(&q, h->alloc);
-        h->be->quote_ident(&q, b.data);
-        h->version_table = strata_buf_detach(&q);
-        strata_buf_reset(&b);
-        strata_buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
-        strata_buf_init(&q, h->alloc);
-        h->be->quote_ident(&q, b.data ? b.data : "");
+        h->be->table_name(h, &q, b.data);
         h->log_table = strata_buf_detach(&q);
     }
     strata_buf_free(&b);
@@ -344,9 +342,7 @@ static int read_rows(strata *h, int *exists)
     *exists = 0;
     if (!h->conn)
         return STRATA_OK;
-    st = h->be->table_exists(h, h->version_name, exists);
-    if (st != STRATA_OK || !*exists)
-        return st;
+    /* One query, also when the table is missing: startup costs one round trip. */
     strata_buf_init(&sql, h->alloc);
     strata_buf_printf(&sql,
                       "SELECT revision, exact, loose, message, applied_at, applied_by, state, "
@@ -354,6 +350,11 @@ static int read_rows(strata *h, int *exists)
                       h->version_table);
     st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, add_row, &c);
     strata_buf_free(&sql);
+    if (st == STRATA_INT_NO_TABLE) {
+        strata_buf_reset(&h->err);
+        return STRATA_OK;
+    }
+    *exists = st == STRATA_OK;
     if (st == STRATA_OK && h->nrows > 1)
         qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
     return st;
@@ -630,6 +631,13 @@ static int ensure_tables(strata *h)
     if ((st = h->be->table_exists(h, h->version_name, &exists)) != STRATA_OK || exists)
         return st;
     strata_buf_init(&sql, h->alloc);
+    if (h->opts.schema && h->be->dialect == STRATA_SECTION_POSTGRESQL) {
+        strata_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", h->opts.schema);
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+        if (st != STRATA_OK)
+            goto done;
+        strata_buf_reset(&sql);
+    }
     strata_buf_printf(&sql,
                       "CREATE TABLE IF NOT EXISTS %s (\n"
                       "    revision TEXT PRIMARY KEY,\n"
@@ -640,7 +648,8 @@ static int ensure_tables(strata *h)
                       "    duration_ms BIGINT NOT NULL,\n"
                       "    applied_by TEXT NOT NULL,\n"
                       "    bundle_hash TEXT NOT NULL,\n"
-                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty'))\n"
+                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
+                      "    failed_statement INTEGER\n"
                       ")",
                       h->version_table);
     if ((st = h->be->begin(h)) != STRATA_OK)
@@ -750,6 +759,19 @@ static int set_state_applied(strata *h, const char *rev, long long duration_ms)
     snprintf(dur, sizeof(dur), "%lld", duration_ms);
     return sql2(h, "UPDATE", "SET state = 'applied', duration_ms = $2 WHERE revision = $1", rev,
                 dur, NULL);
+}
+
+/* Best effort: the dirty marker says which statement failed. */
+static void record_failed_statement(strata *h, const char *rev, const char *n)
+{
+    strata_buf saved;
+    strata_buf_init(&saved, h->alloc);
+    strata_buf_puts(&saved, strata_errmsg(h));
+    sql2(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, n, NULL);
+    strata_buf_reset(&h->err);
+    if (saved.data)
+        strata_buf_puts(&h->err, saved.data);
+    strata_buf_free(&saved);
 }
 
 static int set_checksums(strata *h, size_t i)
@@ -917,32 +939,93 @@ static void progress_line(strata *h, strata_buf *b, size_t i, int up, double ms)
     strata_buf_printf(b, ", %s (%.0f ms)", bstr(h, m->message), ms);
 }
 
-/* Runs section `s` of migration i; adds the migration to the message on failure. */
-static int run_section(strata *h, size_t i, const strata_bundle_section *s)
+/* Puts the migration and section in front of the backend's message. */
+static int section_error(strata *h, size_t i, const strata_bundle_section *s, int st)
 {
     const strata_bundle_migration *m = mig(h, i);
-    size_t failed = 0;
+    strata_buf msg;
+
+    if (st == STRATA_OK || st == STRATA_NOMEM)
+        return st;
+    strata_buf_init(&msg, h->alloc);
+    strata_buf_puts(&msg, strata_errmsg(h));
+    st = strata_fail(h, st, "migration %s (%s) of namespace %s, %s section: %s",
+                     bstr(h, m->revision), bstr(h, m->file), h->bundle->ns,
+                     s && STRATA_SECTION_DIRECTION(s->kind) ? "down" : "up",
+                     msg.data ? msg.data : "");
+    strata_buf_free(&msg);
+    return st;
+}
+
+/* The text of section s, inflated (an empty string when there is none). */
+static int section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len)
+{
+    *len = s ? s->len : 0;
+    if (s)
+        return strata_bundle_inflate(h->bundle, s, h->alloc, text, &h->err);
+    *text = strata_strdup(h->alloc, "");
+    return *text ? STRATA_OK : STRATA_NOMEM;
+}
+
+/* Runs section `s` of migration i in the current transaction (or none). */
+static int run_section(strata *h, size_t i, const strata_bundle_section *s, size_t *failed)
+{
+    size_t len;
     char *text = NULL;
     int st;
 
+    *failed = 0;
     if (!s)
         return STRATA_OK;
-    st = strata_bundle_inflate(h->bundle, s, h->alloc, &text, &h->err);
-    if (st != STRATA_OK)
+    if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
         return st;
-    st = h->be->run_script(h, text, s->len, 1, &failed);
+    st = h->be->run_script(h, text, len, 1, failed);
     strata_free(h->alloc, text);
-    if (st != STRATA_OK && st != STRATA_NOMEM) {
-        strata_buf msg;
-        strata_buf_init(&msg, h->alloc);
-        strata_buf_puts(&msg, strata_errmsg(h));
-        st = strata_fail(h, st, "migration %s (%s) of namespace %s, %s section: %s",
-                         bstr(h, m->revision), bstr(h, m->file), h->bundle->ns,
-                         STRATA_SECTION_DIRECTION(s->kind) ? "down" : "up",
-                         msg.data ? msg.data : "");
-        strata_buf_free(&msg);
+    return section_error(h, i, s, st);
+}
+
+/* The version-row statement of a migration, with literal values, for
+ * backends that send it together with the script. */
+static int bookkeeping_sql(strata *h, size_t i, int up, long long duration_ms, strata_buf *out)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN], chain[STRATA_HASH_STRLEN];
+    char when[32], dur[32];
+    const char *vals[8];
+    size_t k;
+
+    if (!up) {
+        strata_buf_printf(out, "DELETE FROM %s WHERE revision = ", h->version_table);
+        h->be->quote_literal(h, out, bstr(h, m->revision));
+        return out->oom ? STRATA_NOMEM : STRATA_OK;
     }
-    return st;
+    strata_hash_format(m->exact, 0, exact);
+    strata_hash_format(m->loose, 1, loose);
+    strata_hash_format(h->bundle->chain, 0, chain);
+    now_iso(when);
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    vals[0] = bstr(h, m->revision);
+    vals[1] = exact;
+    vals[2] = loose;
+    vals[3] = bstr(h, m->message);
+    vals[4] = when;
+    vals[5] = h->whoami;
+    vals[6] = chain;
+    strata_buf_printf(out,
+                      "INSERT INTO %s (revision, exact, loose, message, applied_at, applied_by, "
+                      "bundle_hash, state, duration_ms) VALUES (",
+                      h->version_table);
+    for (k = 0; k < 7; k++) {
+        h->be->quote_literal(h, out, vals[k]);
+        strata_buf_puts(out, ", ");
+    }
+    /* PostgreSQL measures the script itself: the time since the transaction began. */
+    if (h->be->dialect == STRATA_SECTION_POSTGRESQL)
+        strata_buf_puts(out, "'applied', (extract(epoch FROM clock_timestamp() - "
+                             "transaction_timestamp()) * 1000)::bigint)");
+    else
+        strata_buf_printf(out, "'applied', %s)", dur);
+    return out->oom ? STRATA_NOMEM : STRATA_OK;
 }
 
 /* One migration in its own transaction, bookkeeping included. *skipped is set
@@ -954,11 +1037,14 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     const strata_bundle_section *s =
         find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN);
     double t0 = now_ms();
+    size_t failed = 0;
     int st, found = 0;
 
     *skipped = 0;
     if (up && (m->flags & STRATA_MIGRATION_NO_TRANSACTION)) {
         /* Mark dirty first, durably, so a crash in the middle is visible. */
+        if ((st = h->be->before_migration(h, m)) != STRATA_OK)
+            return st;
         if ((st = h->be->begin(h)) != STRATA_OK)
             return st;
         st = is_recorded(h, rev, &found);
@@ -969,19 +1055,43 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         else
             h->be->rollback(h);
         if (st != STRATA_OK || found) {
+            h->be->after_migration(h, m);
             *skipped = found;
             return st;
         }
-        if ((st = run_section(h, i, s)) != STRATA_OK) {
-            if (st != STRATA_NOMEM)
-                strata_buf_printf(&h->err,
-                                  "\nIt runs without a transaction: the statements before the "
-                                  "failed one stay applied, and the migration is marked dirty "
-                                  "(see '%s %s migrate status').",
-                                  h->opts.app, h->bundle->ns);
-            return st == STRATA_NOMEM ? st : STRATA_DIRTY;
+        st = run_section(h, i, s, &failed);
+        h->be->after_migration(h, m);
+        if (st != STRATA_OK) {
+            char n[24];
+            if (st == STRATA_NOMEM)
+                return st;
+            snprintf(n, sizeof(n), "%zu", failed);
+            record_failed_statement(h, rev, n);
+            strata_buf_printf(&h->err,
+                              "\nIt runs without a transaction: the statements before the "
+                              "failed one stay applied, and the migration is marked dirty "
+                              "(see '%s %s migrate status').",
+                              h->opts.app, h->bundle->ns);
+            return STRATA_DIRTY;
         }
         return set_state_applied(h, rev, (long long)(now_ms() - t0));
+    }
+    if (own_tx && h->be->run_atomic) {
+        strata_buf book;
+        char *text = NULL;
+        size_t len = 0;
+        if ((st = h->be->before_migration(h, m)) != STRATA_OK)
+            return st;
+        strata_buf_init(&book, h->alloc);
+        st = section_text(h, s, &text, &len);
+        if (st == STRATA_OK)
+            st = bookkeeping_sql(h, i, up, 0, &book);
+        if (st == STRATA_OK)
+            st = section_error(h, i, s, h->be->run_atomic(h, m, text, len, book.data, &failed));
+        strata_free(h->alloc, text);
+        strata_buf_free(&book);
+        h->be->after_migration(h, m);
+        return st;
     }
     if (own_tx) {
         if ((st = h->be->before_migration(h, m)) != STRATA_OK)
@@ -993,7 +1103,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     if (st == STRATA_OK && found == up) {
         *skipped = 1;
     } else if (st == STRATA_OK) {
-        st = run_section(h, i, s);
+        st = run_section(h, i, s, &failed);
         if (st == STRATA_OK && own_tx)
             st = h->be->check_migration(h, m);
         if (st == STRATA_OK)
@@ -1389,6 +1499,12 @@ unlock:
     log_operation(h, "repair", done.data, st);
     strata_buf_free(&done);
     return st;
+}
+
+void strata_interrupt(strata *h)
+{
+    if (h)
+        h->interrupted = 1;
 }
 
 int strata_init(strata *h)

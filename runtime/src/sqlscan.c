@@ -125,3 +125,65 @@ int strata_sql_is_directive(const char *s, size_t n)
         i++;
     return n - i >= 7 && memcmp(s + i, "strata:", 7) == 0;
 }
+
+static int word_is(const char *s, size_t n, const char *w)
+{
+    size_t i, k = strlen(w);
+    if (n != k)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch >= 'a' && ch <= 'z')
+            ch = (char)(ch - 'a' + 'A');
+        if (ch != w[i])
+            return 0;
+    }
+    return 1;
+}
+
+int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
+{
+    size_t i = 0, e, first = (size_t)-1, prev_word = 0, prev_len = 0;
+    unsigned line = 1, first_line = 1;
+    int kind, atomic = 0, cases = 0, r;
+
+    while (i <= n) {
+        if (i == n) {
+            kind = STRATA_TOK_SEMI; /* the end closes the last statement */
+            e = n;
+        } else {
+            e = strata_sql_token(s, n, i, &kind);
+        }
+        if (kind == STRATA_TOK_WORD) {
+            /* BEGIN ATOMIC opens a body that ends at its own END; CASE ... END
+             * may nest inside it. */
+            if (word_is(s + i, e - i, "ATOMIC") && prev_len &&
+                word_is(s + prev_word, prev_len, "BEGIN"))
+                atomic++;
+            else if (atomic && word_is(s + i, e - i, "CASE"))
+                cases++;
+            else if (atomic && word_is(s + i, e - i, "END")) {
+                if (cases)
+                    cases--;
+                else
+                    atomic--;
+            }
+            prev_word = i;
+            prev_len = e - i;
+        }
+        if (kind == STRATA_TOK_SEMI && (!atomic || i == n)) {
+            if (first != (size_t)-1 && (r = fn(ctx, s + first, i - first, first_line)) != 0)
+                return r;
+            first = (size_t)-1;
+        } else if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
+                   kind != STRATA_TOK_BLOCK_COMMENT && first == (size_t)-1) {
+            first = i;
+            first_line = line;
+        }
+        if (i == n)
+            break;
+        for (; i < e; i++)
+            line += s[i] == '\n';
+    }
+    return 0;
+}

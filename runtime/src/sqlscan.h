@@ -25,6 +25,17 @@ enum strata_sql_tok {
  */
 size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
 
+/*
+ * Splits s[0..n) into statements at top-level semicolons, and calls
+ * fn(ctx, start, len, line) for each one that holds more than white space and
+ * comments (start/len exclude the semicolon; line is the 1-based line of its
+ * first token). Semicolons inside quotes, comments, dollar quotes and
+ * BEGIN ATOMIC ... END bodies (SQL-standard function bodies) do not split.
+ * Stops at the first non-zero return of fn and returns it.
+ */
+typedef int (*strata_stmt_fn)(void *ctx, const char *start, size_t len, unsigned line);
+int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx);
+
 /* 1 when the line comment s[0..n) is a strata directive ("-- strata: ..."). */
 int strata_sql_is_directive(const char *s, size_t n);
 

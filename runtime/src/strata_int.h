@@ -6,6 +6,7 @@
 #ifndef STRATA_INT_H
 #define STRATA_INT_H
 
+#include <signal.h>
 #include <strata/strata.h>
 #include "bundle_int.h"
 #include "checksum.h"
@@ -59,11 +60,22 @@ struct strata_backend {
     void (*after_migration)(strata *h, const strata_bundle_migration *m);
     /* rebuild: removes everything; *what describes it for the user. */
     int (*destroy)(strata *h, strata_buf *what);
-    /* Quotes an identifier into out. */
-    void (*quote_ident)(strata_buf *out, const char *ident);
+    /* Appends the quoted (and, with a schema option, qualified) table name. */
+    void (*table_name)(strata *h, strata_buf *out, const char *name);
+    /* Appends s as a SQL string literal. */
+    void (*quote_literal)(strata *h, strata_buf *out, const char *s);
+    /* Optional: the script and its bookkeeping statement in one transaction,
+     * sent at once (PostgreSQL: one round trip). NULL: the engine runs
+     * begin, script, bookkeeping and commit itself. */
+    int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
+                      const char *bookkeeping, size_t *failed);
 };
 
+/* Returned by query() when the table does not exist (not an error for status). */
+#define STRATA_INT_NO_TABLE 1000
+
 extern const strata_backend strata_sqlite_backend;
+extern const strata_backend strata_pg_backend;
 
 struct strata {
     const strata_allocator *alloc;
@@ -75,7 +87,9 @@ struct strata {
     char *path;         /* SQLite: the file, or ":memory:" */
     const strata_backend *be;
     void *conn;
+    void *be_state; /* the backend's own */
     int in_tx;
+    volatile sig_atomic_t interrupted;
     strata_buf err;
     char *version_table; /* quoted, ready for SQL */
     char *log_table;

@@ -95,8 +95,41 @@ static void test_stored_form(void)
     CHECK(strata_hash_parse("xxh3-128/1:0123456789abcdeffedcba987654321g", 43, &p) < 0);
 }
 
+static char split_out[1024];
+
+static int collect(void *ctx, const char *s, size_t n, unsigned line)
+{
+    size_t len = strlen(split_out);
+    (void)ctx;
+    snprintf(split_out + len, sizeof(split_out) - len, "%u[%.*s]", line, (int)n, s);
+    return 0;
+}
+
+static const char *split(const char *s)
+{
+    split_out[0] = '\0';
+    strata_sql_split(s, strlen(s), collect, NULL);
+    return split_out;
+}
+
+static void test_split(void)
+{
+    CHECK_STR(split("a; b;\n c"), "1[a]1[b]2[c]");
+    CHECK_STR(split(" ;; -- x\n;"), "");
+    CHECK_STR(split("SELECT ';'; SELECT $$;$$;"), "1[SELECT ';']1[SELECT $$;$$]");
+    CHECK_STR(split("/* ; */ x -- ;\n;y"), "1[x -- ;\n]2[y]");
+    CHECK_STR(split("CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n"
+                    "  SELECT CASE WHEN true THEN 1 END; SELECT 2;\nEND;\nCREATE INDEX "
+                    "CONCURRENTLY i ON t (x);"),
+              "1[CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n"
+              "  SELECT CASE WHEN true THEN 1 END; SELECT 2;\nEND]5[CREATE INDEX CONCURRENTLY i "
+              "ON t (x)]");
+    CHECK_STR(split("BEGIN; x; COMMIT;"), "1[BEGIN]1[x]1[COMMIT]");
+}
+
 int main(void)
 {
+    test_split();
     test_tokens();
     test_loose_text();
     test_canonical();

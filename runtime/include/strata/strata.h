@@ -109,12 +109,14 @@ typedef struct strata_options {
     strata_getenv_fn getenv;
     void *getenv_ctx;
     const strata_allocator *allocator; /* NULL: malloc/realloc/free */
+    const char *schema; /* PostgreSQL: the schema of the version and log tables; NULL:
+                           the connection's current schema */
 } strata_options;
 
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
-            NULL, NULL                                                                             \
+            NULL, NULL, NULL                                                                       \
     }
 
 /* A migration context: one namespace's bundle and its database. */
@@ -130,6 +132,13 @@ typedef struct strata strata;
  * The bundle must outlive the handle.
  */
 STRATA_API int strata_open(strata **out, const strata_bundle *bundle, const strata_options *opts);
+
+/*
+ * Asks the operation running on h to stop: the statement in progress is
+ * cancelled, its transaction rolled back and the lock released, and the call
+ * returns STRATA_ERROR. Async-signal-safe: meant for SIGINT/SIGTERM handlers.
+ */
+STRATA_API void strata_interrupt(strata *h);
 
 /* Closes the connection and frees the handle. NULL is a no-op. */
 STRATA_API void strata_close(strata *h);

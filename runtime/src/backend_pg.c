@@ -1,0 +1,780 @@
+/*
+ * backend_pg.c - the PostgreSQL backend (libpq).
+ *
+ * Locking: a session advisory lock keyed from (database, schema, version
+ * table), taken on a connection of its own by polling pg_try_advisory_lock.
+ * A waiter never blocks inside pg_advisory_lock: that wait is what deadlocks
+ * against CREATE INDEX CONCURRENTLY in other tools. The holder's death ends
+ * its session and so its lock; keepalives bound how long a vanished client
+ * can keep one.
+ *
+ * Round trips: a transactional migration and its version row go to the
+ * server as one simple query (BEGIN; SET LOCAL ...; script; INSERT; COMMIT).
+ * A migration with transaction=none is split and sent statement by statement:
+ * a multi-statement simple query is one implicit transaction, in which
+ * CREATE INDEX CONCURRENTLY fails.
+ *
+ * Every statement is sent asynchronously, so that while it waits the lock
+ * connection can ask who blocks it, and an interrupt can cancel it.
+ */
+#include "strata_int.h"
+#include "sqlscan.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CONN(h) ((PGconn *)(h)->conn)
+
+typedef struct pgstate {
+    PGconn *lock; /* holds the advisory lock while h is writing */
+    long long key;
+    uint32_t lock_timeout_ms; /* of the migration about to run */
+    uint32_t statement_timeout_ms;
+    char blocker[600]; /* last session seen blocking the migration */
+} pgstate;
+
+static pgstate *state(strata *h)
+{
+    return h->be_state;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+/* libpq prints notices to stderr by default; the library never prints. */
+static void on_notice(void *arg, const char *message)
+{
+    strata *h = arg;
+    size_t n = strlen(message);
+    while (n && message[n - 1] == '\n')
+        n--;
+    strata_log(h, STRATA_LOG_DEBUG, "%.*s", (int)n, message);
+}
+
+static void trim(strata_buf *b)
+{
+    while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' '))
+        b->data[--b->len] = '\0';
+}
+
+static int conn_fail(strata *h, PGconn *c, const char *what)
+{
+    strata_buf msg;
+    int st;
+
+    strata_buf_init(&msg, h->alloc);
+    strata_buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
+    trim(&msg);
+    st = strata_fail(h, STRATA_ERROR, "%s %s: %s", what, h->url_redacted, msg.data ? msg.data : "");
+    strata_buf_free(&msg);
+    return st;
+}
+
+static PGconn *open_conn(strata *h)
+{
+    /* Keepalives first: the URL may override them. fallback_application_name
+     * applies only when the URL sets no application_name. */
+    const char *keys[] = {
+        "keepalives",      "keepalives_idle", "keepalives_interval",       "keepalives_count",
+        "connect_timeout", "dbname",          "fallback_application_name", NULL};
+    const char *vals[8];
+    char app[80];
+    PGconn *c;
+
+    snprintf(app, sizeof(app), "%s-strata", h->opts.app);
+    vals[0] = "1";
+    vals[1] = "10";
+    vals[2] = "5";
+    vals[3] = "3";
+    vals[4] = "10";
+    vals[5] = h->url;
+    vals[6] = app;
+    vals[7] = NULL;
+    c = PQconnectdbParams(keys, vals, 1);
+    if (c && PQstatus(c) == CONNECTION_OK)
+        PQsetNoticeProcessor(c, on_notice, h);
+    return c;
+}
+
+static int pg_connect(strata *h, int create)
+{
+    PGconn *c;
+
+    (void)create; /* the database itself must exist */
+    if (h->conn)
+        return STRATA_OK;
+    if (!h->be_state) {
+        if (!(h->be_state = strata_malloc(h->alloc, sizeof(pgstate))))
+            return STRATA_NOMEM;
+        memset(h->be_state, 0, sizeof(pgstate));
+    }
+    c = open_conn(h);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        int st = conn_fail(h, c, "cannot connect to");
+        PQfinish(c);
+        return st;
+    }
+    h->conn = c;
+    return STRATA_OK;
+}
+
+static void pg_disconnect(strata *h)
+{
+    pgstate *s = state(h);
+    if (s && s->lock) {
+        PQfinish(s->lock);
+        s->lock = NULL;
+    }
+    if (h->conn)
+        PQfinish(CONN(h));
+    h->conn = NULL;
+    h->in_tx = 0;
+    strata_free(h->alloc, h->be_state);
+    h->be_state = NULL;
+}
+
+/* "message (SQLSTATE x)", with DETAIL and HINT, into out. */
+static void describe(const PGresult *r, PGconn *c, strata_buf *out)
+{
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+
+    if (primary) {
+        strata_buf_printf(out, "%s", primary);
+        if (code)
+            strata_buf_printf(out, " (SQLSTATE %s)", code);
+        if (detail)
+            strata_buf_printf(out, "\nDETAIL: %s", detail);
+        if (hint)
+            strata_buf_printf(out, "\nHINT: %s", hint);
+    } else {
+        strata_buf_puts(out, PQerrorMessage(c));
+        trim(out);
+    }
+}
+
+static int is_sqlstate(const PGresult *r, const char *code)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s && strcmp(s, code) == 0;
+}
+
+static int res_ok(const PGresult *r)
+{
+    ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY;
+}
+
+static int res_fail(strata *h, PGresult *r, const char *what)
+{
+    strata_buf msg;
+    int st;
+
+    strata_buf_init(&msg, h->alloc);
+    describe(r, CONN(h), &msg);
+    st = strata_fail(h, STRATA_ERROR, "%s: %s", what, msg.data ? msg.data : "");
+    strata_buf_free(&msg);
+    return st;
+}
+
+/* While the migration waits, ask the lock connection who blocks it. */
+static void watch_blockers(strata *h)
+{
+    pgstate *s = state(h);
+    char pid[24];
+    const char *params[1];
+    PGresult *r;
+
+    if (!s || !s->lock)
+        return;
+    snprintf(pid, sizeof(pid), "%d", PQbackendPID(CONN(h)));
+    params[0] = pid;
+    r = PQexecParams(s->lock,
+                     "SELECT pid, coalesce(application_name, ''), coalesce(state, ''), "
+                     "left(regexp_replace(coalesce(query, ''), '\\s+', ' ', 'g'), 200) "
+                     "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1::int)) "
+                     "ORDER BY pid LIMIT 1",
+                     1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        snprintf(s->blocker, sizeof(s->blocker), "pid %s (application_name '%s', %s): %s",
+                 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+                 PQgetvalue(r, 0, 3));
+    PQclear(r);
+}
+
+/*
+ * Sends sql (one or more statements) and waits for all its results, watching
+ * for blockers and interrupts. Returns the first failed result, else the last
+ * one; the caller clears it. NULL only when sending failed.
+ */
+static PGresult *run_async(strata *h, const char *sql)
+{
+    PGconn *c = CONN(h);
+    PGresult *keep = NULL, *r;
+    double next_watch = mono_ms() + 300;
+    int cancelled = 0;
+
+    if (!PQsendQuery(c, sql))
+        return NULL;
+    for (;;) {
+        while (PQisBusy(c)) {
+            struct pollfd p;
+            p.fd = PQsocket(c);
+            p.events = POLLIN;
+            p.revents = 0;
+            poll(&p, 1, 100);
+            if (!PQconsumeInput(c))
+                break;
+            if (h->interrupted && !cancelled) {
+                PGcancel *cn = PQgetCancel(c);
+                char errbuf[256];
+                if (cn) {
+                    PQcancel(cn, errbuf, sizeof(errbuf));
+                    PQfreeCancel(cn);
+                }
+                cancelled = 1;
+            }
+            if (mono_ms() >= next_watch) {
+                watch_blockers(h);
+                next_watch = mono_ms() + 300;
+            }
+        }
+        r = PQgetResult(c);
+        if (!r)
+            break;
+        if (!keep || (res_ok(keep) && !res_ok(r))) {
+            PQclear(keep);
+            keep = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (!keep)
+        keep = PQmakeEmptyPGresult(c, PGRES_FATAL_ERROR);
+    return keep;
+}
+
+static int pg_exec(strata *h, const char *sql)
+{
+    PGresult *r = run_async(h, sql);
+    int st = res_ok(r) ? STRATA_OK : res_fail(h, r, "statement failed");
+    PQclear(r);
+    return st;
+}
+
+static int pg_exec_params(strata *h, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(CONN(h), sql, n, NULL, params, NULL, NULL, 0);
+    int st = res_ok(r) ? STRATA_OK : res_fail(h, r, "bookkeeping statement failed");
+    PQclear(r);
+    return st;
+}
+
+static int pg_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
+{
+    PGresult *r = PQexec(CONN(h), sql);
+    const char *cols[16];
+    int st = STRATA_OK, i, k, n;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        st = is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE : res_fail(h, r, "query failed");
+        PQclear(r);
+        return st;
+    }
+    n = PQnfields(r) < 16 ? PQnfields(r) : 16;
+    for (i = 0; i < PQntuples(r) && st == STRATA_OK; i++) {
+        for (k = 0; k < n; k++)
+            cols[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+        st = row(ctx, n, cols);
+    }
+    PQclear(r);
+    return st;
+}
+
+static void quote_ident(strata_buf *out, const char *ident)
+{
+    strata_buf_putc(out, '"');
+    for (; *ident; ident++) {
+        if (*ident == '"')
+            strata_buf_putc(out, '"');
+        strata_buf_putc(out, *ident);
+    }
+    strata_buf_putc(out, '"');
+}
+
+static void pg_table_name(strata *h, strata_buf *out, const char *name)
+{
+    if (h->opts.schema) {
+        quote_ident(out, h->opts.schema);
+        strata_buf_putc(out, '.');
+    }
+    quote_ident(out, name);
+}
+
+static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
+{
+    char *q = h->conn ? PQescapeLiteral(CONN(h), s, strlen(s)) : NULL;
+    if (q) {
+        strata_buf_puts(out, q);
+        PQfreemem(q);
+    } else {
+        out->oom = 1;
+    }
+}
+
+static int pg_table_exists(strata *h, const char *table, int *exists)
+{
+    strata_buf name;
+    const char *params[1];
+    PGresult *r;
+    int st;
+
+    *exists = 0;
+    strata_buf_init(&name, h->alloc);
+    pg_table_name(h, &name, table);
+    if (name.oom)
+        return STRATA_NOMEM;
+    params[0] = name.data;
+    r = PQexecParams(CONN(h), "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+    st = PQresultStatus(r) == PGRES_TUPLES_OK ? STRATA_OK : res_fail(h, r, "cannot read schema");
+    if (st == STRATA_OK)
+        *exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    strata_buf_free(&name);
+    return st;
+}
+
+/* The holder of our advisory lock, for the timeout message. */
+static void lock_holder(strata *h, strata_buf *out)
+{
+    pgstate *s = state(h);
+    char classid[24], objid[24];
+    const char *params[2];
+    unsigned long long k = (unsigned long long)s->key;
+    PGresult *r;
+
+    snprintf(classid, sizeof(classid), "%llu", k >> 32);
+    snprintf(objid, sizeof(objid), "%llu", k & 0xffffffffull);
+    params[0] = classid;
+    params[1] = objid;
+    r = PQexecParams(s->lock,
+                     "SELECT a.pid, coalesce(a.application_name, ''), "
+                     "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?'), coalesce(a.state, ''), "
+                     "coalesce(host(a.client_addr), 'local') "
+                     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                     "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid "
+                     "AND l.objid = $2::oid AND l.objsubid = 1",
+                     2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        strata_buf_printf(out,
+                          "held by pid %s (application_name '%s', from %s, connected since %s, "
+                          "%s); to end it: SELECT pg_terminate_backend(%s)",
+                          PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 4),
+                          PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 0));
+    else
+        strata_buf_puts(out, "the holder has just released it");
+    PQclear(r);
+}
+
+static int pg_lock(strata *h)
+{
+    pgstate *s = state(h);
+    strata_buf keytext, holder;
+    PGresult *r;
+    const char *params[1];
+    char key[24];
+    double start = mono_ms(), waited;
+    unsigned pause = 50;
+    int st = STRATA_OK, logged = 0;
+
+    if (s->lock)
+        return STRATA_OK;
+    s->lock = open_conn(h);
+    if (!s->lock || PQstatus(s->lock) != CONNECTION_OK) {
+        st = conn_fail(h, s->lock, "cannot open the lock connection to");
+        PQfinish(s->lock);
+        s->lock = NULL;
+        return st;
+    }
+    /* The key: (database, schema, version table), so modules never block each other. */
+    r = PQexec(s->lock, "SELECT current_database(), current_schema()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        st = res_fail(h, r, "cannot read the current schema");
+        PQclear(r);
+        return st;
+    }
+    strata_buf_init(&keytext, h->alloc);
+    strata_buf_printf(&keytext, "strata-lock/1 %s %s %s", PQgetvalue(r, 0, 0),
+                      h->opts.schema ? h->opts.schema : PQgetvalue(r, 0, 1), h->version_name);
+    PQclear(r);
+    if (keytext.oom)
+        return STRATA_NOMEM;
+    s->key = (long long)strata_hash64_of(keytext.data, keytext.len);
+    strata_buf_free(&keytext);
+    snprintf(key, sizeof(key), "%lld", s->key);
+    params[0] = key;
+    for (;;) {
+        r = PQexecParams(s->lock, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL,
+                         NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            st = res_fail(h, r, "cannot take the migration lock");
+            PQclear(r);
+            return st;
+        }
+        if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+            PQclear(r);
+            return STRATA_OK;
+        }
+        PQclear(r);
+        waited = mono_ms() - start;
+        strata_buf_init(&holder, h->alloc);
+        if (!logged || waited >= h->opts.lock_wait_ms)
+            lock_holder(h, &holder);
+        if (!logged) {
+            strata_log(h, STRATA_LOG_INFO,
+                       "waiting up to %u s for the migration lock of namespace %s (%s)",
+                       (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
+                       holder.data ? holder.data : "");
+            logged = 1;
+        }
+        if (waited >= h->opts.lock_wait_ms || h->interrupted) {
+            st = strata_fail(h, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
+                             "%s after %.1f s waiting for the migration lock of namespace %s on "
+                             "%s: it is %s. Nothing was changed.",
+                             h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
+                             h->bundle->ns, h->url_redacted, holder.data ? holder.data : "");
+            strata_buf_free(&holder);
+            PQfinish(s->lock);
+            s->lock = NULL;
+            return st;
+        }
+        strata_buf_free(&holder);
+        sleep_ms(pause);
+        if (pause < 500)
+            pause *= 2;
+    }
+}
+
+static void pg_unlock(strata *h)
+{
+    pgstate *s = state(h);
+    char key[24];
+    const char *params[1];
+
+    if (!s || !s->lock)
+        return;
+    snprintf(key, sizeof(key), "%lld", s->key);
+    params[0] = key;
+    PQclear(PQexecParams(s->lock, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL,
+                         NULL, 0));
+    PQfinish(s->lock); /* ending the session would release it anyway */
+    s->lock = NULL;
+}
+
+/* "SET LOCAL lock_timeout = ...; SET LOCAL statement_timeout = ..." for the migration. */
+static void timeouts(strata *h, strata_buf *out, const char *scope)
+{
+    pgstate *s = state(h);
+    strata_buf_printf(out, "SET %slock_timeout = %u; SET %sstatement_timeout = %u;", scope,
+                      s->lock_timeout_ms, scope, s->statement_timeout_ms);
+}
+
+static int pg_begin(strata *h)
+{
+    strata_buf sql;
+    int st;
+
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, "BEGIN; ");
+    timeouts(h, &sql, "LOCAL ");
+    st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
+    strata_buf_free(&sql);
+    h->in_tx = st == STRATA_OK;
+    return st;
+}
+
+static int pg_commit(strata *h)
+{
+    int st = pg_exec(h, "COMMIT");
+    h->in_tx = 0;
+    return st;
+}
+
+static void pg_rollback(strata *h)
+{
+    if (h->conn && PQtransactionStatus(CONN(h)) != PQTRANS_IDLE)
+        PQclear(PQexec(CONN(h), "ROLLBACK"));
+    h->in_tx = 0;
+}
+
+/* Line, within text, of the 1-based character position pos of sql, where
+ * text starts at byte `offset` of sql. */
+static unsigned line_of(const char *sql, size_t offset, long pos, unsigned line0)
+{
+    size_t i;
+    long chars = 0;
+    unsigned line = line0;
+
+    for (i = 0; sql[i] && chars < pos - 1; i++) {
+        if (((unsigned char)sql[i] & 0xC0) != 0x80)
+            chars++;
+        if (i >= offset && sql[i] == '\n')
+            line++;
+    }
+    return i >= offset ? line : line0;
+}
+
+/* Indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY. */
+static void invalid_indexes(strata *h, strata_buf *out)
+{
+    PGresult *r = PQexec(CONN(h), "SELECT string_agg(indexrelid::regclass::text, ', ') FROM "
+                                  "pg_index WHERE NOT indisvalid");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        strata_buf_printf(out,
+                          "\nINVALID index(es) left by a failed concurrent build: %s. Drop them "
+                          "(DROP INDEX CONCURRENTLY ...) before running it again.",
+                          PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
+/* Runs text (whose first line is line0) as one query; reports the failing line. */
+static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, PGresult **res)
+{
+    pgstate *s = state(h);
+    const char *pos;
+    strata_buf msg;
+    PGresult *r;
+    int st = STRATA_OK;
+
+    s->blocker[0] = '\0';
+    r = run_async(h, sql);
+    if (!res_ok(r)) {
+        strata_buf_init(&msg, h->alloc);
+        pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
+        if (pos)
+            strata_buf_printf(&msg, "line %u of the section: ",
+                              line_of(sql, offset, strtol(pos, NULL, 10), line0));
+        describe(r, CONN(h), &msg);
+        if (is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) {
+            if (s->blocker[0])
+                strata_buf_printf(&msg, "\nblocked by %s", s->blocker);
+        }
+        if (h->interrupted)
+            strata_buf_puts(&msg, "\ninterrupted: the statement was cancelled");
+        st = strata_fail(h, STRATA_ERROR, "%s", msg.data ? msg.data : "");
+        strata_buf_free(&msg);
+    }
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return st;
+}
+
+typedef struct split_ctx {
+    strata *h;
+    size_t count;
+    size_t *failed;
+    int status;
+} split_ctx;
+
+static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
+{
+    split_ctx *c = ctx;
+    strata *h = c->h;
+    strata_buf sql, msg;
+    int st;
+
+    c->count++;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_put(&sql, stmt, len);
+    if (sql.oom) {
+        c->status = STRATA_NOMEM;
+        return 1;
+    }
+    st = run_text(h, sql.data, 0, line, NULL);
+    strata_buf_free(&sql);
+    if (st != STRATA_OK) {
+        *c->failed = c->count;
+        strata_buf_init(&msg, h->alloc);
+        strata_buf_printf(&msg, "statement %zu (line %u of the section) failed: %s", c->count, line,
+                          strata_errmsg(h));
+        invalid_indexes(h, &msg);
+        c->status = strata_fail(h, STRATA_ERROR, "%s", msg.data ? msg.data : "");
+        strata_buf_free(&msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed)
+{
+    split_ctx c;
+    strata_buf set;
+    int st;
+
+    *failed = 0;
+    if (h->in_tx) {
+        strata_buf text;
+        strata_buf_init(&text, h->alloc);
+        strata_buf_put(&text, sql, len);
+        if (text.oom)
+            return STRATA_NOMEM;
+        st = run_text(h, text.data, 0, line0, NULL);
+        strata_buf_free(&text);
+        if (st != STRATA_OK)
+            *failed = 1;
+        return st;
+    }
+    /* transaction=none: session-level timeouts, then one statement at a time. */
+    strata_buf_init(&set, h->alloc);
+    timeouts(h, &set, "");
+    st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
+    strata_buf_free(&set);
+    if (st != STRATA_OK)
+        return st;
+    c.h = h;
+    c.count = 0;
+    c.failed = failed;
+    c.status = STRATA_OK;
+    strata_sql_split(sql, len, run_one, &c);
+    PQclear(PQexec(CONN(h), "RESET lock_timeout; RESET statement_timeout"));
+    return c.status;
+}
+
+/* One round trip: BEGIN; timeouts; the script; the bookkeeping; COMMIT. A lock
+ * timeout rolls back and retries with backoff, so a migration never queues
+ * the application's traffic behind it for longer than lock_timeout. */
+static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char *script,
+                         size_t len, const char *bookkeeping, size_t *failed)
+{
+    static const unsigned backoff_ms[] = {200, 500, 1000, 2000, 4000};
+    const unsigned tries = sizeof(backoff_ms) / sizeof(backoff_ms[0]) + 1;
+    strata_buf sql;
+    size_t offset;
+    unsigned attempt;
+    int st = STRATA_OK;
+
+    (void)m;
+    *failed = 0;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, "BEGIN; ");
+    timeouts(h, &sql, "LOCAL ");
+    strata_buf_putc(&sql, '\n');
+    offset = sql.len;
+    strata_buf_put(&sql, script, len);
+    strata_buf_printf(&sql, "\n;\n%s;\nCOMMIT;", bookkeeping);
+    if (sql.oom)
+        return STRATA_NOMEM;
+    for (attempt = 1; attempt <= tries; attempt++) {
+        PGresult *r = NULL;
+        st = run_text(h, sql.data, offset, 1, &r);
+        if (st != STRATA_OK)
+            pg_rollback(h);
+        if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted) {
+            if (st != STRATA_OK && is_sqlstate(r, "55P03"))
+                strata_buf_printf(&h->err, "\ngave up after %u attempts (lock_timeout %u ms)",
+                                  attempt, state(h)->lock_timeout_ms);
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+        strata_log(h, STRATA_LOG_WARN,
+                   "migration %s: lock timeout (%s), rolled back; retrying in %u ms (attempt "
+                   "%u of %u)",
+                   strata_bundle_str(h->bundle, m->revision),
+                   state(h)->blocker[0] ? state(h)->blocker : "blocker unknown",
+                   backoff_ms[attempt - 1], attempt + 1, tries);
+        sleep_ms(backoff_ms[attempt - 1]);
+    }
+    if (st != STRATA_OK)
+        *failed = 1;
+    strata_buf_free(&sql);
+    return st;
+}
+
+static int pg_before(strata *h, const strata_bundle_migration *m)
+{
+    pgstate *s = state(h);
+    s->lock_timeout_ms = m && m->lock_timeout_ms != STRATA_TIMEOUT_UNSET ? m->lock_timeout_ms
+                                                                         : h->opts.lock_timeout_ms;
+    s->statement_timeout_ms = m && m->statement_timeout_ms != STRATA_TIMEOUT_UNSET
+                                  ? m->statement_timeout_ms
+                                  : h->opts.statement_timeout_ms;
+    return STRATA_OK;
+}
+
+static int pg_check(strata *h, const strata_bundle_migration *m)
+{
+    (void)h;
+    (void)m;
+    return STRATA_OK;
+}
+
+static void pg_after(strata *h, const strata_bundle_migration *m)
+{
+    (void)m;
+    pg_before(h, NULL);
+}
+
+/* rebuild: everything in the schema goes (refused in production by the engine). */
+static int pg_destroy(strata *h, strata_buf *what)
+{
+    strata_buf sql;
+    PGresult *r;
+    const char *schema = h->opts.schema;
+    int st;
+
+    r = PQexec(CONN(h), "SELECT current_schema()");
+    if (!schema) {
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+            st = res_fail(h, r, "cannot read the current schema");
+            PQclear(r);
+            return st;
+        }
+        schema = PQgetvalue(r, 0, 0);
+    }
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, "DROP SCHEMA IF EXISTS ");
+    quote_ident(&sql, schema);
+    strata_buf_puts(&sql, " CASCADE; CREATE SCHEMA ");
+    quote_ident(&sql, schema);
+    strata_buf_printf(what, "Dropped schema %s and everything in it", schema);
+    PQclear(r);
+    st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
+    strata_buf_free(&sql);
+    return st;
+}
+
+const strata_backend strata_pg_backend = {
+    "postgresql",  STRATA_SECTION_POSTGRESQL,
+    pg_connect,    pg_disconnect,
+    pg_exec,       pg_exec_params,
+    pg_query,      pg_table_exists,
+    pg_lock,       pg_unlock,
+    pg_begin,      pg_commit,
+    pg_rollback,   pg_run_script,
+    pg_before,     pg_check,
+    pg_after,      pg_destroy,
+    pg_table_name, pg_quote_literal,
+    pg_run_atomic,
+};
