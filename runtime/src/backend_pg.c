@@ -556,8 +556,10 @@ static void invalid_indexes(strata *h, strata_buf *out)
     PQclear(r);
 }
 
-/* Runs text (whose first line is line0) as one query; reports the failing line. */
-static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, PGresult **res)
+/* Runs text (whose first line is line0) as one query; reports the failing
+ * line when `lines` (a lone statement already names its own). */
+static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, int lines,
+                    PGresult **res)
 {
     pgstate *s = state(h);
     const char *pos;
@@ -570,7 +572,7 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, P
     if (!res_ok(r)) {
         strata_buf_init(&msg, h->alloc);
         pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
-        if (pos)
+        if (pos && lines)
             strata_buf_printf(&msg, "line %u of the section: ",
                               line_of(sql, offset, strtol(pos, NULL, 10), line0));
         describe(r, CONN(h), &msg);
@@ -611,7 +613,7 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
         c->status = STRATA_NOMEM;
         return 1;
     }
-    st = run_text(h, sql.data, 0, line, NULL);
+    st = run_text(h, sql.data, 0, line, 0, NULL);
     strata_buf_free(&sql);
     if (st != STRATA_OK) {
         *c->failed = c->count;
@@ -639,7 +641,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         strata_buf_put(&text, sql, len);
         if (text.oom)
             return STRATA_NOMEM;
-        st = run_text(h, text.data, 0, line0, NULL);
+        st = run_text(h, text.data, 0, line0, 1, NULL);
         strata_buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
@@ -687,7 +689,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
         return STRATA_NOMEM;
     for (attempt = 1; attempt <= tries; attempt++) {
         PGresult *r = NULL;
-        st = run_text(h, sql.data, offset, 1, &r);
+        st = run_text(h, sql.data, offset, 1, 1, &r);
         if (st != STRATA_OK)
             pg_rollback(h);
         if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted) {

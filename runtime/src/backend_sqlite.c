@@ -68,6 +68,12 @@ static int sq_exec(strata *h, const char *sql)
     return STRATA_OK;
 }
 
+/* strata_interrupt: abandon the running statement. */
+static int progress(void *arg)
+{
+    return ((strata *)arg)->interrupted != 0;
+}
+
 static int sq_connect(strata *h, int create)
 {
     struct stat sb;
@@ -98,6 +104,7 @@ static int sq_connect(strata *h, int create)
     }
     h->conn = db;
     sqlite3_extended_result_codes(db, 1);
+    sqlite3_progress_handler(db, 1000, progress, h);
     snprintf(busy, sizeof(busy), "PRAGMA busy_timeout = %u", h->opts.lock_wait_ms);
     rc = sq_exec(h, busy);
     if (rc == STRATA_OK)

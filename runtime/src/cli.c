@@ -4,6 +4,7 @@
  */
 #include <strata/strata.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ typedef struct cli {
     size_t nargs;
     int json, verbose, help, accept_edits, fancy;
     const char *mark_applied, *mark_unapplied;
-    const char *message, *tmpl, *head, *env;
+    const char *message, *tmpl, *head, *env, *lock_wait;
 } cli;
 
 typedef struct command {
@@ -601,6 +602,21 @@ static const command commands[] = {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* SIGINT/SIGTERM while a command runs: cancel it (the statement is cancelled,
+ * its transaction rolled back, the lock released); a second signal kills. */
+static strata *volatile running;
+
+static void on_signal(int sig)
+{
+    if (running) {
+        strata_interrupt(running);
+        running = NULL;
+    } else {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
 static void usage(const cli *c, FILE *f)
 {
     size_t i;
@@ -612,6 +628,7 @@ static void usage(const cli *c, FILE *f)
                "  --env ENV        development, test or production (default: detected)\n"
                "  --database URL   database URL (default: <NS>_DATABASE_URL, DATABASE_URL)\n"
                "  --yes            confirm a destructive command in production\n"
+               "  --lock-wait S    wait at most S seconds for the migration lock (60)\n"
                "  --strict         unknown applied revisions are an error in production\n"
                "  --help           describe a command\n");
 }
@@ -649,6 +666,8 @@ static int parse(cli *c, int argc, char **argv)
             slot = &c->opts.database_url;
         else if (!strcmp(a, "--env"))
             slot = &c->env;
+        else if (!strcmp(a, "--lock-wait"))
+            slot = &c->lock_wait;
         else if (!strcmp(a, "--mark-applied"))
             slot = &c->mark_applied;
         else if (!strcmp(a, "--mark-unapplied"))
@@ -670,6 +689,14 @@ static int parse(cli *c, int argc, char **argv)
             }
             *slot = argv[++i];
         }
+    }
+    if (c->lock_wait) {
+        uint64_t v;
+        if (strata_parse_u64(c->lock_wait, strlen(c->lock_wait), &v) < 0 || v > 86400) {
+            fprintf(stderr, "error: --lock-wait '%s': seconds, 0 to 86400\n", c->lock_wait);
+            return -1;
+        }
+        c->opts.lock_wait_ms = (unsigned)v * 1000u;
     }
     if (c->env) {
         const char *e = c->env;
@@ -751,7 +778,19 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
         strata_close(h);
         return rc;
     }
-    rc = cmd->run(&c, h);
+    {
+        struct sigaction sa, old_int, old_term;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        running = h;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        rc = cmd->run(&c, h);
+        running = NULL;
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     strata_close(h);
     return rc;
 }

@@ -1277,7 +1277,7 @@ int strata_upgrade(strata *h, const char *target)
     st = run_plan(h, plan, np, 1, &done);
 unlock:
     h->be->unlock(h);
-    if (st != STRATA_OK || done.len)
+    if ((st != STRATA_OK && st != STRATA_LOCK_TIMEOUT) || done.len)
         log_operation(h, "upgrade", done.data, st);
 out:
     strata_free(h->alloc, want);
@@ -1373,7 +1373,7 @@ int strata_downgrade(strata *h, const char *target)
 unlock:
     if (h->conn) {
         h->be->unlock(h);
-        if (st != STRATA_OK || done.len)
+        if ((st != STRATA_OK && st != STRATA_LOCK_TIMEOUT) || done.len)
             log_operation(h, "downgrade", done.data, st);
     }
     strata_free(h->alloc, drop);

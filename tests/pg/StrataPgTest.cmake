@@ -18,6 +18,6 @@ function(strata_add_pg_test name)
   set_tests_properties(${name} PROPERTIES
     FIXTURES_REQUIRED pg
     LABELS "postgres;${arg_LABELS}"
-    ENVIRONMENT "STRATA_PG_ENV=${STRATA_PG_ENV_FILE}"
+    ENVIRONMENT "STRATA_PG_ENV=${PROJECT_BINARY_DIR}/tests/pg/server.env"
     TIMEOUT 300)
 endfunction()

@@ -11,11 +11,21 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 out=$work/transcript.txt
 : >"$out"
+# On PostgreSQL (STRATA_TEST_PG=1, inside tests/pg/pg_env.sh run) the same
+# scenarios run against the test's own database; `q` inspects either one.
+pg=${STRATA_TEST_PG:-0}
+pgurl=${DATABASE_URL:-}
 # A clean environment: nothing from the caller decides the environment or URL.
 unset STRATA_ENV TESTAPP_ENVIRONMENT APP_DATABASE_URL DATABASE_URL DYNO PIKU_APP_NAME \
   DOKKU_APP_NAME KUBERNETES_SERVICE_HOST FLY_APP_NAME RENDER RAILWAY_ENVIRONMENT K_SERVICE \
   ECS_CONTAINER_METADATA_URI TESTAPP_STRICT TESTAPP_AUTO_MIGRATE CLICOLOR_FORCE
 export NO_COLOR=1
+if [ "$pg" = 1 ]; then
+  export DATABASE_URL=$pgurl STRATA_ENV=development
+  db=$pgurl
+else
+  db=sqlite:///testapp-app.db
+fi
 
 # run FIXTURE ARGS...: one command of the transcript, "$ app ARGS" then its
 # stdout and stderr (merged, in order) and its exit code.
@@ -27,6 +37,16 @@ run() {
   printf '[exit %d]\n' $? >>"$out"
 }
 note() { printf '# %s\n' "$*" >>"$out"; }
+# q 'SQL': a query on the scenario's database, rows as a|b.
+q() {
+  printf '$ query: %s\n' "$*" >>"$out"
+  if [ "$pg" = 1 ]; then
+    psql -X -q -tA -v ON_ERROR_STOP=1 "$pgurl" -c "$*" >>"$out" 2>&1
+  else
+    sqlite3 testapp-app.db "$*" >>"$out" 2>&1
+  fi
+  printf '[exit %d]\n' $? >>"$out"
+}
 # sh_ 'COMMAND': a shell command; the build and temp paths are shown as <bin> and <tmp>.
 sh_() {
   local shown=${*//$bin/<bin>}
@@ -59,8 +79,8 @@ seeds)
   run v1 app migrate rebuild
   run v1 app migrate status
   run v1 start
-  sh_ 'sqlite3 testapp-app.db "SELECT revision, state FROM app_strata_version ORDER BY revision"'
-  sh_ 'sqlite3 testapp-app.db "SELECT operation, revisions, outcome FROM app_strata_log ORDER BY id"'
+  q "SELECT revision, state FROM app_strata_version ORDER BY revision"
+  q "SELECT operation, revisions, outcome FROM app_strata_log ORDER BY id"
   ;;
 edited)
   run v1 app migrate upgrade
@@ -85,7 +105,7 @@ accepts)
   note "002_b.sql edited, with accepts= naming the old checksum"
   run v2_accepts app migrate status
   run v2_accepts start
-  sh_ 'sqlite3 testapp-app.db "SELECT exact FROM app_strata_version WHERE revision = '"'bbbb00000002'"'"'
+  q "SELECT exact FROM app_strata_version WHERE revision = 'bbbb00000002'"
   run v2_accepts app migrate status
   ;;
 ahead)
@@ -94,9 +114,9 @@ ahead)
   run v1 app migrate status
   run v1 app migrate current
   run v1 start
-  run v1 app migrate status --env test --database sqlite:///testapp-app.db
-  sh_ 'STRATA_ENV=production DATABASE_URL=sqlite:///testapp-app.db '"$bin"'/testapp_v1 start'
-  sh_ 'STRATA_ENV=production TESTAPP_STRICT=1 DATABASE_URL=sqlite:///testapp-app.db '"$bin"'/testapp_v1 start'
+  sh_ "$bin/testapp_v1 app migrate status --env test --database $db"
+  sh_ 'STRATA_ENV=production DATABASE_URL='"$db $bin"'/testapp_v1 start'
+  sh_ 'STRATA_ENV=production TESTAPP_STRICT=1 DATABASE_URL='"$db $bin"'/testapp_v1 start'
   ;;
 production)
   export STRATA_ENV=production
@@ -200,6 +220,9 @@ sed -E -i 's/\([0-9]+ ms\)/(N ms)/g; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]
   s/ by [^ :]+:[0-9]+/ by <host>:<pid>/g; s/[0-9a-f]{12}(_[a-z0-9_]+\.sql)/<rev>\1/g;
   s/revision=[0-9a-f]{12}/revision=<rev>/g; s/revises=([0-9a-f]{12})$/revises=<rev>/;
   s|Created /[^ ]*/authoring-src/|Created <src>/|; s|'"$bin"'|<bin>|g' "$out"
+if [ "$pg" = 1 ]; then
+  sed -i "s|$pgurl|<pg>|g; s/^(testapp|startup).*<pg>.*$/&/" "$out"
+fi
 if [ "${STRATA_UPDATE_EXPECTED:-}" = 1 ]; then
   cp "$out" "$expected/$name.txt"
   echo "updated $expected/$name.txt"

@@ -43,8 +43,9 @@ int main(int argc, char **argv)
         if (st == STRATA_OK) {
             printf("environment: %s, database: %s\n",
                    strata_environment_name(strata_environment(h)), strata_database_url(h));
-            sqlite3_exec(strata_db_handle(h), "SELECT count(*) FROM items", count_items, NULL,
-                         NULL);
+            if (strncmp(strata_database_url(h), "sqlite:", 7) == 0)
+                sqlite3_exec(strata_db_handle(h), "SELECT count(*) FROM items", count_items, NULL,
+                             NULL);
         }
         strata_close(h);
         return strata_exit_code(st);
