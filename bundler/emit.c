@@ -93,6 +93,52 @@ static void put_hash(strata_buf *b, strata_hash128 h)
     strata_buf_printf(b, "{0x%llxu, 0x%llxu}", (unsigned long long)h.hi, (unsigned long long)h.lo);
 }
 
+/* Little-endian images of the tables (see emit_table). */
+static void put_le32(strata_buf *b, uint64_t v)
+{
+    unsigned char x[4];
+    int i;
+    for (i = 0; i < 4; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
+    strata_buf_put(b, x, sizeof(x));
+}
+
+static void put_le64(strata_buf *b, uint64_t v)
+{
+    put_le32(b, v & 0xffffffffu);
+    put_le32(b, v >> 32);
+}
+
+static void put_le_hash(strata_buf *b, strata_hash128 h)
+{
+    put_le64(b, h.hi);
+    put_le64(b, h.lo);
+}
+
+/*
+ * A table twice: on little-endian targets (__BYTE_ORDER__, which GCC and
+ * Clang define) as one string literal of its in-memory image, overlaid by a
+ * union; elsewhere as ordinary initializers. Both give the same values. The
+ * literal is what makes thousands of migrations compile fast: a compiler
+ * spends microseconds on every initializer element and almost nothing on a
+ * byte of a string. The layouts have no padding on any ABI (every 64-bit
+ * field is at a multiple of 8), which the generated file asserts.
+ */
+static void emit_table(strata_buf *src, const char *type, const char *name, size_t count,
+                       const strata_buf *text, const strata_buf *image)
+{
+    strata_buf_printf(src,
+                      "#if STRATA_BUNDLE_LE_\n"
+                      "static const union {\n    unsigned char bytes[%zu];\n    %s t[%zu];\n"
+                      "} %s_u = {\n",
+                      image->len, type, count, name);
+    put_literal(src, (const unsigned char *)image->data, image->len, "    ");
+    strata_buf_printf(src, "};\n#define %s_ %s_u.t\n#else\nstatic const %s %s[] = {\n", name, name,
+                      type, name);
+    strata_buf_put(src, text->data, text->len);
+    strata_buf_printf(src, "};\n#define %s_ %s\n#endif\n\n", name, name);
+}
+
 /*
  * The preset dictionary. Each section is deflated alone, so that a program
  * inflates only the sections it runs; alone, a 1 KB script compresses
@@ -375,7 +421,7 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
 int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, FILE *errf)
 {
-    strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict;
+    strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
     size_t i, k, nsec = 0, npar = 0, nacc = 0, ntexts = 0;
     size_t *at = NULL, *zlen = NULL;
     text_ref *texts = NULL;
@@ -394,6 +440,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_init(&pars, NULL);
     strata_buf_init(&accs, NULL);
     strata_buf_init(&dict, NULL);
+    strata_buf_init(&secimg, NULL);
+    strata_buf_init(&migimg, NULL);
 
     /* The section texts in apply order, the dictionary, the payload:
      * dictionary first, then every section's raw deflate stream. */
@@ -446,6 +494,22 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         strata_buf_puts(&migs, ", ");
         put_hash(&migs, m->loose);
         strata_buf_puts(&migs, "},\n");
+        put_le32(&migimg, orev);
+        put_le32(&migimg, omsg);
+        put_le32(&migimg, ofile);
+        put_le32(&migimg, npar);
+        put_le32(&migimg, m->nparents);
+        put_le32(&migimg, nsec);
+        put_le32(&migimg, m->nsections);
+        put_le32(&migimg, nacc);
+        put_le32(&migimg, m->naccepts);
+        put_le32(&migimg, m->flags);
+        put_le32(&migimg, m->environments);
+        put_le32(&migimg, m->lock_timeout_ms);
+        put_le32(&migimg, m->statement_timeout_ms);
+        put_le32(&migimg, 0);
+        put_le_hash(&migimg, m->exact);
+        put_le_hash(&migimg, m->loose);
 
         for (k = 0; k < m->nparents; k++, npar++)
             strata_buf_printf(&pars, "%s%zuu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
@@ -457,9 +521,16 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
-            strata_buf_printf(
-                &secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu,\n     ", x->kind, at[nsec], zlen[nsec],
-                x->len, (unsigned long long)strata_hash64_of(payload.data + at[nsec], zlen[nsec]));
+            uint64_t zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
+            strata_buf_printf(&secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu,\n     ", x->kind,
+                              at[nsec], zlen[nsec], x->len, (unsigned long long)zhash);
+            put_le32(&secimg, x->kind);
+            put_le32(&secimg, at[nsec]);
+            put_le32(&secimg, zlen[nsec]);
+            put_le32(&secimg, x->len);
+            put_le64(&secimg, zhash);
+            put_le_hash(&secimg, x->exact);
+            put_le_hash(&secimg, x->loose);
             put_hash(&secs, x->exact);
             strata_buf_puts(&secs, ", ");
             put_hash(&secs, x->loose);
@@ -470,8 +541,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         goto done;
     chainhash = strata_hash128_of(chain.data, chain.len);
 
-    if (strata_buf_reserve(&src, payload.len * 4 + strings.len * 4 + secs.len + migs.len +
-                                     pars.len + accs.len + 4096) < 0)
+    if (strata_buf_reserve(&src, (payload.len + strings.len + secimg.len + migimg.len) * 4 +
+                                     secs.len + migs.len + pars.len + accs.len + 4096) < 0)
         goto done;
     strata_buf_printf(&src,
                       "/* Generated by strata-bundle " STRATA_VERSION " from %zu migrations of "
@@ -488,16 +559,20 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     put_literal(&src, (const unsigned char *)(payload.data ? payload.data : ""), payload.len,
                 "    ");
     strata_buf_puts(&src, ";\n\n");
-    if (nsec) {
-        strata_buf_puts(&src, "static const strata_bundle_section sections[] = {\n");
-        strata_buf_put(&src, secs.data, secs.len);
-        strata_buf_puts(&src, "};\n\n");
-    }
-    if (p->nfiles) {
-        strata_buf_puts(&src, "static const strata_bundle_migration migrations[] = {\n");
-        strata_buf_put(&src, migs.data, migs.len);
-        strata_buf_puts(&src, "};\n\n");
-    }
+    if (nsec || p->nfiles)
+        strata_buf_puts(&src,
+                        "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && "
+                        "__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__\n"
+                        "#define STRATA_BUNDLE_LE_ 1\n"
+                        "_Static_assert(sizeof(strata_bundle_section) == 56 && "
+                        "offsetof(strata_bundle_section, exact) == 24 && "
+                        "sizeof(strata_bundle_migration) == 88 && "
+                        "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
+                        "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");
+    if (nsec)
+        emit_table(&src, "strata_bundle_section", "sections", nsec, &secs, &secimg);
+    if (p->nfiles)
+        emit_table(&src, "strata_bundle_migration", "migrations", p->nfiles, &migs, &migimg);
     if (npar) {
         strata_buf_puts(&src, "static const uint32_t parents[] = {\n");
         strata_buf_put(&src, pars.data, pars.len);
@@ -524,11 +599,11 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_printf(
         &src, "    0x%llxu,\n    0x%llxu,\n    ",
         (unsigned long long)strata_hash64_of(strings.data ? strings.data : "", strings.len),
-        (unsigned long long)strata_hash64_of(dict.data ? dict.data : "", dict.len));
+        (unsigned long long)(dict.len ? strata_hash64_of(dict.data, dict.len) : 0));
     put_hash(&src, chainhash);
     strata_buf_printf(&src,
                       ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
-                      p->nfiles ? "migrations" : "NULL", nsec ? "sections" : "NULL",
+                      p->nfiles ? "migrations_" : "NULL", nsec ? "sections_" : "NULL",
                       npar ? "parents" : "NULL", nacc ? "accepts" : "NULL");
 
     strata_buf_printf(&hdr,
@@ -539,7 +614,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                       "extern const strata_bundle strata_bundle_%s;\n\n"
                       "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
                       ns, ns, ns, ns);
-    if (src.oom || hdr.oom || secs.oom || migs.oom || pars.oom || accs.oom)
+    if (src.oom || hdr.oom || secs.oom || migs.oom || pars.oom || accs.oom || secimg.oom ||
+        migimg.oom)
         goto done;
     st = write_if_changed(out_c, src.data, src.len, &err);
     if (st == STRATA_OK)
@@ -561,5 +637,7 @@ done:
     strata_buf_free(&pars);
     strata_buf_free(&accs);
     strata_buf_free(&dict);
+    strata_buf_free(&secimg);
+    strata_buf_free(&migimg);
     return st;
 }

@@ -4,6 +4,13 @@
  * Conventions: every call returns a strata_status; a handle carries the text
  * of its last error (strata_errmsg); the library never prints and never exits.
  * Ownership is stated on every function.
+ *
+ * Threads: the library has no global state. A handle (strata *) must not be
+ * used by two threads at once; separate handles, in one thread or several,
+ * are independent (two handles on one SQLite file coordinate through its
+ * write lock, as two processes do). SQLite must be built thread-safe (the
+ * default). Without opts->getenv, strata_open reads the process environment
+ * with getenv(), which must not race with setenv().
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -55,6 +62,10 @@ STRATA_API int strata_exit_code(int status);
 /*
  * A caller-supplied allocator. All three functions are required when one is
  * given; ctx is passed back unchanged. Used by tests to fail allocations.
+ * Sizes are never 0; realloc is also called with ptr NULL (it must then act
+ * as malloc); free is never called with NULL. It serves strata's own memory
+ * and zlib's, not SQLite's (SQLite allocates through its own configuration).
+ * Borrowed: it must stay valid until every handle opened with it is closed.
  */
 typedef struct strata_allocator {
     void *(*malloc)(void *ctx, size_t size);
@@ -76,34 +87,44 @@ typedef struct strata_allocator {
 enum { STRATA_LOG_DEBUG, STRATA_LOG_INFO, STRATA_LOG_WARN, STRATA_LOG_ERROR };
 
 /*
- * The logger receives every line the library has to say (progress, warnings,
- * errors). `msg` is valid during the call only and never holds a password.
+ * The logger receives every line the library has to say (progress at INFO,
+ * warnings, and the error strata_startup gives up on). It is called on the
+ * calling thread, during the call. `msg` is valid during the call only, may
+ * span several lines, and never holds a password. No logger: nothing is said.
  */
 typedef void (*strata_log_fn)(void *ctx, int level, const char *msg);
 
-/* Environment lookup; NULL means getenv(). Tests pass their own. */
+/* Environment lookup; NULL means getenv(). Tests pass their own. Called only
+ * inside strata_open (and strata_startup, strata_cli_main through it); the
+ * result is used before the next lookup. NULL or "" means unset. */
 typedef const char *(*strata_getenv_fn)(void *ctx, const char *name);
 
 #define STRATA_OPTIONS_VERSION 1
 
 /*
- * Options, grown only at the end. Start from STRATA_OPTIONS_INIT. Strings are
- * borrowed: they must stay valid while a handle opened with them is open.
+ * Options, grown only at the end. Start from STRATA_OPTIONS_INIT. strata_open
+ * copies the struct itself, but what it points to is borrowed: the strings,
+ * the allocator and the contexts must stay valid while a handle opened with
+ * them is open.
  */
 typedef struct strata_options {
     unsigned version;              /* STRATA_OPTIONS_VERSION */
     const char *app;               /* application name ("silica"): <APP>_ENVIRONMENT, the default
                                       database file <app>-<ns>.db, messages; required */
     unsigned environment;          /* STRATA_DEVELOPMENT/TEST/PRODUCTION, or 0 to detect */
-    const char *database_url;      /* NULL: <NS>_DATABASE_URL, DATABASE_URL, then the default */
+    const char *database_url;      /* NULL: <NS>_DATABASE_URL, DATABASE_URL, then the default
+                                      (development ./<app>-<ns>.db, test :memory:, production
+                                      none: STRATA_POLICY) */
     unsigned lock_wait_ms;         /* wait for the migration lock (SQLite busy timeout); 60000 */
-    unsigned lock_timeout_ms;      /* per statement, PostgreSQL; 0 = off */
-    unsigned statement_timeout_ms; /* per statement, PostgreSQL; 0 = off */
+    unsigned lock_timeout_ms;      /* per statement, PostgreSQL; 0 = off; INIT: 5000. No effect
+                                      yet: this build has no PostgreSQL backend */
+    unsigned statement_timeout_ms; /* per statement, PostgreSQL; 0 = off (no effect yet) */
     int auto_migrate;              /* development: apply at startup instead of refusing */
     int strict;                    /* production: unknown applied revisions are an error */
     int single_transaction;        /* run a whole upgrade or downgrade in one transaction */
     int yes;                       /* confirmed: production downgrade, stamp, repair */
-    const char *table_prefix;      /* tables <ns>_<prefix>_version and _log; "strata" */
+    const char *table_prefix;      /* tables <ns>_<prefix>_version and _log; NULL: "strata";
+                                      1-40 of [a-z0-9_] */
     strata_log_fn log;
     void *log_ctx;
     strata_getenv_fn getenv;
@@ -144,17 +165,24 @@ STRATA_API void strata_interrupt(strata *h);
 STRATA_API void strata_close(strata *h);
 
 /* The message of the last failed call on h: owned by h, valid until the next
- * call. Never NULL; "" when the last call succeeded. */
+ * call on h. Never NULL; "" when the last call succeeded; "out of memory" for
+ * h == NULL (strata_open could not allocate the handle). */
 STRATA_API const char *strata_errmsg(const strata *h);
 
-/* What the context resolved. Owned by h. The URL is redacted. */
+/* What the context resolved. Strings owned by h, valid until strata_close.
+ * The URL is redacted (password replaced by ***), "" if open failed before
+ * resolving it. strata_environment_name returns a static string ("unknown"
+ * for anything but the three environments). */
 STRATA_API const char *strata_namespace(const strata *h);
 STRATA_API unsigned strata_environment(const strata *h);
 STRATA_API const char *strata_environment_name(unsigned environment);
 STRATA_API const char *strata_database_url(const strata *h);
 
-/* The open connection (sqlite3 * or PGconn *), for the application's own
- * queries, e.g. on an in-memory test database. Owned by h. */
+/* The open connection (sqlite3 *), for the application's own queries, e.g.
+ * on an in-memory test database. Owned by h: do not close it. NULL while the
+ * SQLite file does not exist (reading never creates it; the writing calls
+ * do). strata_rebuild reconnects and strata_close closes: a pointer obtained
+ * before either is then invalid. */
 STRATA_API void *strata_db_handle(const strata *h);
 
 /* ------------------------------------------------------------------------ */
@@ -202,8 +230,9 @@ typedef struct strata_report {
     size_t nmigrations;
     const strata_unknown_info *unknown;
     size_t nunknown;
-    size_t npending, napplied, nedited, ncosmetic, naccepted, ndirty;
-    const char *const *current; /* heads of the applied set */
+    size_t npending, napplied, nedited, ncosmetic, naccepted, ndirty; /* napplied counts
+                                      every applied state: cosmetic, accepted, edited, dirty */
+    const char *const *current; /* heads of the applied set, unknown revisions included */
     size_t ncurrent;
     const char *const *heads; /* heads of the bundle */
     size_t nheads;
@@ -212,9 +241,12 @@ typedef struct strata_report {
 
 /*
  * Reads the database without taking a lock or writing anything and compares
- * it with the bundle. *report is owned by h and valid until the next call on h.
- * Returns STRATA_OK even when migrations are pending or edited: look at the
- * counts (strata_verify turns them into a status).
+ * it with the bundle. *report, and every string and array it points to, is
+ * owned by h and valid until the next call on h that reads or changes the
+ * database (strata_report_read, strata_verify, strata_upgrade, ...) or
+ * strata_close; the accessors above do not invalidate it. Returns STRATA_OK
+ * even when migrations are pending or edited: look at the counts
+ * (strata_verify turns them into a status).
  */
 STRATA_API int strata_report_read(strata *h, const strata_report **report);
 
@@ -232,38 +264,52 @@ STRATA_API int strata_verify(strata *h);
 
 /*
  * Targets: "head" (the single head; STRATA_MULTIPLE_HEADS when several),
- * "heads", a revision (or a unique prefix of one), "+N" (upgrade), "-N"
- * (downgrade), "base" (downgrade everything).
+ * "heads", a revision (or a unique prefix of 4+ characters), "+N" (upgrade),
+ * "-N" (downgrade), "base" (downgrade everything). strata_upgrade(h, NULL)
+ * means "heads"; strata_downgrade needs a target (STRATA_MISUSE).
  *
- * Each call takes the migration lock, reads the applied set again under it,
- * and applies what is left (a late replica finds nothing to do: STRATA_OK).
- * Progress goes to the logger, one line per migration.
+ * Each call creates the tables if needed, takes the migration lock, reads the
+ * applied set again under it, applies the policy (STRATA_INTEGRITY, _DIRTY,
+ * _UNKNOWN_APPLIED as strata_verify; pending is not an error here) and
+ * applies what is left (a late replica finds nothing to do: STRATA_OK).
+ * Progress goes to the logger, one line per migration. strata_downgrade in
+ * production needs opts->yes (else STRATA_POLICY).
  */
 STRATA_API int strata_upgrade(strata *h, const char *target);
 STRATA_API int strata_downgrade(strata *h, const char *target);
 
 /* Records `target` (and everything below it) as applied without running
- * anything, removing rows above it; "base" clears the table. */
+ * anything, removing the rows of every other revision of the bundle; "base"
+ * removes them all. Rows of revisions the bundle lacks are kept. "head" with
+ * several heads: STRATA_MULTIPLE_HEADS. Production needs opts->yes (else
+ * STRATA_POLICY). No integrity policy is applied. */
 STRATA_API int strata_stamp(strata *h, const char *target);
 
 /* Repair actions (flags may be combined). */
 #define STRATA_REPAIR_ACCEPT_EDITS 0x1u /* record the bundle's checksum of edited migrations */
-#define STRATA_REPAIR_COSMETIC     0x2u /* record the new checksum of cosmetic edits (default) */
+/* STRATA_REPAIR_COSMETIC is currently implied: cosmetic and accepted edits are
+ * always recorded, with or without it. */
+#define STRATA_REPAIR_COSMETIC 0x2u /* record the new checksum of cosmetic edits (default) */
 
 /*
  * Fixes bookkeeping without running migrations: records new checksums of
  * cosmetic edits (and, with STRATA_REPAIR_ACCEPT_EDITS, of real edits), and
- * with `mark_applied` / `mark_unapplied` (a revision, or NULL) resolves a
- * dirty migration by hand.
+ * with `mark_applied` / `mark_unapplied` (a revision of the bundle, or NULL)
+ * resolves a dirty migration by hand: mark_applied records it as applied,
+ * mark_unapplied deletes its row without running its down section. One
+ * transaction. Production needs opts->yes (else STRATA_POLICY). The strings
+ * are read during the call only.
  */
 STRATA_API int strata_repair(strata *h, unsigned flags, const char *mark_applied,
                              const char *mark_unapplied);
 
-/* Creates the version and log tables (nothing is applied). */
+/* Creates the database (SQLite file) and the version and log tables if they
+ * do not exist; nothing is applied. Idempotent. */
 STRATA_API int strata_init(strata *h);
 
-/* Drops everything (SQLite: deletes the database file) and upgrades to
- * "heads". Refused in production. */
+/* Drops everything (SQLite: deletes the database file, with the tables of
+ * any other namespace stored in it) and upgrades to "heads". Refused in
+ * production (STRATA_POLICY), whatever opts->yes says. */
 STRATA_API int strata_rebuild(strata *h);
 
 /*
@@ -271,10 +317,11 @@ STRATA_API int strata_rebuild(strata *h);
  * context, verifies it and applies what is pending as the environment says
  * (development: refuse with STRATA_PENDING unless auto_migrate; test and
  * production: apply, under the lock). Returns the first failure's status
- * (its exit code via strata_exit_code) after logging why, or STRATA_OK.
- * When `out` is not NULL and there is a single bundle, the open context is
+ * (its exit code via strata_exit_code) after logging why, or STRATA_OK;
+ * bundles after a failed one are not looked at. When `out` is not NULL it is
+ * set to NULL first; with a single bundle and success, the open context is
  * handed back there (the caller closes it), e.g. for an in-memory test
- * database; otherwise contexts are closed.
+ * database; otherwise contexts are closed (an in-memory database with them).
  */
 STRATA_API int strata_startup(const strata_bundle *const *bundles, size_t nbundles,
                               const strata_options *opts, strata **out);
@@ -289,6 +336,10 @@ STRATA_API int strata_startup(const strata_bundle *const *bundles, size_t nbundl
  * for `silica cron migrate upgrade head`. Prints to stdout/stderr (the only
  * part of strata that prints) and returns the process exit code.
  * opts->app names the program in messages ("Run: silica cron migrate upgrade").
+ * opts is copied; command-line options (--env, --database, --yes, --strict,
+ * --single-transaction) override its fields, and opts->log is replaced by the
+ * CLI's own terminal output. NO_COLOR and CLICOLOR_FORCE are read with
+ * getenv(), not opts->getenv. Meant for main(): it reads the terminal state.
  */
 STRATA_API int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles,
                                size_t nbundles, const strata_options *opts);
