@@ -108,6 +108,27 @@ static const char *state_name(strata_state s)
     return (unsigned)s < 7 ? names[s] : "?";
 }
 
+/* Stable tokens for --json (strata_errstr is for people). */
+static const char *status_token(int st)
+{
+    switch (st) {
+    case STRATA_OK:
+        return "up_to_date";
+    case STRATA_PENDING:
+        return "pending";
+    case STRATA_INTEGRITY:
+        return "edited";
+    case STRATA_DIRTY:
+        return "dirty";
+    case STRATA_UNKNOWN_APPLIED:
+        return "unknown_applied";
+    case STRATA_POLICY:
+        return "refused";
+    default:
+        return "error";
+    }
+}
+
 static int fail(strata *h, int st)
 {
     fflush(stdout);
@@ -149,7 +170,7 @@ static int cmd_status(cli *c, strata *h)
         printf(",\n  \"database\": ");
         json_str(strata_database_url(h));
         printf(",\n  \"status\": ");
-        json_str(st == STRATA_OK ? "up_to_date" : strata_errstr(st));
+        json_str(status_token(st));
         printf(",\n  \"exit_code\": %d,\n", strata_exit_code(st));
         json_list("current", r->current, r->ncurrent, 1);
         json_list("heads", r->heads, r->nheads, 1);
@@ -365,8 +386,8 @@ static int cmd_check(cli *c, strata *h)
             printf("%zu pending, %zu applied: run %s %s migrate upgrade\n", r->npending,
                    r->napplied, c->base->app, c->module);
         else
-            printf("%s: %zu applied, checksums match, nothing pending\n", strata_namespace(h),
-                   r->napplied);
+            printf("%s: %zu applied, nothing pending%s\n", strata_namespace(h), r->napplied,
+                   r->ncosmetic ? " (cosmetic edits: see the warning above)" : "");
         return strata_exit_code(st);
     }
     return fail(h, st);
@@ -409,7 +430,7 @@ static int cmd_heads(cli *c, strata *h)
 static int cmd_show(cli *c, strata *h)
 {
     const strata_report *r;
-    size_t i, k, n;
+    size_t i, k, n, matches;
     int st;
 
     if (c->nargs != 1) {
@@ -419,13 +440,24 @@ static int cmd_show(cli *c, strata *h)
     if ((st = strata_report_read(h, &r)) != STRATA_OK)
         return fail(h, st);
     n = strlen(c->args[0]);
-    for (i = 0; i < r->nmigrations; i++)
-        if (strncmp(r->migrations[i].revision, c->args[0], n) == 0)
+    for (i = 0, k = r->nmigrations, matches = 0; i < r->nmigrations; i++) {
+        const char *rev = r->migrations[i].revision;
+        if (strcmp(rev, c->args[0]) == 0) {
+            k = i;
+            matches = 1;
             break;
-    if (i == r->nmigrations || n < 4) {
-        fprintf(stderr, "error: no revision '%s' in namespace %s\n", c->args[0], c->module);
+        }
+        if (n >= 4 && strncmp(rev, c->args[0], n) == 0) {
+            k = i;
+            matches++;
+        }
+    }
+    if (matches != 1) {
+        fprintf(stderr, "error: %s revision '%s' in namespace %s%s\n", matches ? "ambiguous" : "no",
+                c->args[0], c->module, matches ? ": give more digits" : "");
         return 2;
     }
+    i = k;
     {
         const strata_migration_info *m = &r->migrations[i];
         printf("Rev: %s%s\nParent: ", m->revision, m->is_head ? " (head)" : "");
@@ -629,6 +661,10 @@ static void usage(const cli *c, FILE *f)
                "  --database URL   database URL (default: <NS>_DATABASE_URL, DATABASE_URL)\n"
                "  --yes            confirm a destructive command in production\n"
                "  --lock-wait S    wait at most S seconds for the migration lock (60)\n"
+               "  --json           machine output (status, check, current, history, pending,\n"
+               "                   heads)\n"
+               "  --verbose        more detail (history)\n"
+               "  --single-transaction  one transaction for the whole upgrade or downgrade\n"
                "  --strict         unknown applied revisions are an error in production\n"
                "  --help           describe a command\n");
 }
@@ -698,18 +734,9 @@ static int parse(cli *c, int argc, char **argv)
         }
         c->opts.lock_wait_ms = (unsigned)v * 1000u;
     }
-    if (c->env) {
-        const char *e = c->env;
-        if (!strcmp(e, "development") || !strcmp(e, "dev"))
-            c->opts.environment = STRATA_DEVELOPMENT;
-        else if (!strcmp(e, "test"))
-            c->opts.environment = STRATA_TEST;
-        else if (!strcmp(e, "production") || !strcmp(e, "prod"))
-            c->opts.environment = STRATA_PRODUCTION;
-        else {
-            fprintf(stderr, "error: --env '%s': use development, test or production\n", e);
-            return -1;
-        }
+    if (c->env && !(c->opts.environment = strata_environment_parse(c->env))) {
+        fprintf(stderr, "error: --env '%s': use development, test or production\n", c->env);
+        return -1;
     }
     return 0;
 }
@@ -720,7 +747,7 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     const strata_bundle *b = NULL;
     const command *cmd = NULL;
     strata *h = NULL;
-    const char *force;
+    const char *force, *nocolor;
     cli c;
     size_t i;
     int st, rc;
@@ -731,7 +758,8 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     c.opts.log = log_to_terminal;
     c.opts.log_ctx = &c;
     force = getenv("CLICOLOR_FORCE");
-    c.fancy = (isatty(1) || (force && strcmp(force, "0") != 0)) && !getenv("NO_COLOR");
+    nocolor = getenv("NO_COLOR"); /* no-color.org: set and not empty */
+    c.fancy = (isatty(1) || (force && *force && strcmp(force, "0") != 0)) && !(nocolor && *nocolor);
     if (argc < 1) {
         usage(&c, stderr);
         return 2;
@@ -769,6 +797,17 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     if (c.help) {
         printf("usage: %s %s migrate %s\n\n%s", opts->app, c.module, cmd->usage, cmd->help);
         return 0;
+    }
+    if (c.json && !strstr(cmd->usage, "--json")) {
+        fprintf(stderr, "error: %s has no --json output\n", cmd->name);
+        return 2;
+    }
+    if (cmd->run == cmd_validate || cmd->run == cmd_heads) {
+        /* They describe the binary alone: no configured database is needed,
+         * and none is touched. */
+        c.opts.database_url = "sqlite:///:memory:";
+        if (!c.opts.environment)
+            c.opts.environment = STRATA_DEVELOPMENT;
     }
     if (cmd->run == cmd_create || cmd->run == cmd_merge)
         return cmd->run(&c, NULL); /* no database involved */

@@ -84,10 +84,12 @@ static const strata_bundle_migration *mig(const strata *h, size_t i)
     return &h->bundle->migrations[i];
 }
 
-static int ident_ok(const char *s)
+/* Namespaces, prefixes and schemas: [a-z0-9_], at most max bytes, so that
+ * <ns>_<prefix>_version stays within PostgreSQL's 63-byte identifiers. */
+static int ident_ok(const char *s, size_t max)
 {
     size_t i, n = strlen(s);
-    if (n == 0 || n > 40)
+    if (n == 0 || n > max)
         return 0;
     for (i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
@@ -156,12 +158,12 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     st = strata_bundle_verify(bundle, h->alloc, &h->err);
     if (st != STRATA_OK)
         return st;
-    if (!ident_ok(bundle->ns))
+    if (!ident_ok(bundle->ns, 32))
         return strata_fail(h, STRATA_INTEGRITY, "bundle namespace '%s' is not valid", bundle->ns);
     prefix = opts->table_prefix ? opts->table_prefix : "strata";
-    if (!ident_ok(prefix))
+    if (!ident_ok(prefix, 16))
         return strata_fail(h, STRATA_MISUSE,
-                           "table prefix '%s' is not valid: use 1-40 of [a-z0-9_]", prefix);
+                           "table prefix '%s' is not valid: use 1-16 of [a-z0-9_]", prefix);
     if ((st = build_graph(h)) != STRATA_OK)
         return st;
     if ((st = strata_resolve(h)) != STRATA_OK)
@@ -175,8 +177,8 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
                            "postgresql://user@host/dbname",
                            h->url_redacted);
-    if (opts->schema && !ident_ok(opts->schema))
-        return strata_fail(h, STRATA_MISUSE, "schema '%s' is not valid: use 1-40 of [a-z0-9_]",
+    if (opts->schema && !ident_ok(opts->schema, 63))
+        return strata_fail(h, STRATA_MISUSE, "schema '%s' is not valid: use 1-63 of [a-z0-9_]",
                            opts->schema);
 
     strata_buf_init(&b, h->alloc);
@@ -1269,8 +1271,11 @@ int strata_upgrade(strata *h, const char *target)
     if ((st = record_accepted(h)) != STRATA_OK)
         goto unlock;
     if (np == 0) {
-        strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is at %s", h->bundle->ns,
-                   target);
+        if (target[0] == '+' || !strcmp(target, "head") || !strcmp(target, "heads"))
+            strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is up to date",
+                       h->bundle->ns);
+        else
+            strata_log(h, STRATA_LOG_INFO, "Nothing to do: %s is already applied", target);
         goto unlock;
     }
     strata_log(h, STRATA_LOG_INFO, "Upgrading %s database to %s...", h->bundle->ns, target);
@@ -1353,8 +1358,8 @@ int strata_downgrade(strata *h, const char *target)
         plan[np++] = i;
     }
     if (np == 0) {
-        strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is already at %s",
-                   h->bundle->ns, target);
+        strata_log(h, STRATA_LOG_INFO, "Nothing to do: nothing applied above %s",
+                   target[0] == '-' ? "what is there" : target);
         goto unlock;
     }
     {
@@ -1458,7 +1463,14 @@ int strata_repair(strata *h, unsigned flags, const char *mark_applied, const cha
         goto unlock;
     for (i = 0; i < h->report.nmigrations && st == STRATA_OK; i++) {
         strata_state s = h->infos[i].state;
-        if (s == STRATA_STATE_COSMETIC || s == STRATA_STATE_ACCEPTED ||
+        if (s == STRATA_STATE_EDITED && !(flags & STRATA_REPAIR_ACCEPT_EDITS))
+            strata_log(h, STRATA_LOG_WARN,
+                       "migration %s (%s) was edited, not only in comments or white space: "
+                       "left as it is. Revert the file, or record the new text with: %s %s "
+                       "migrate repair --accept-edits",
+                       h->infos[i].revision, h->infos[i].file, h->opts.app, h->bundle->ns);
+        if ((s == STRATA_STATE_COSMETIC && (flags & STRATA_REPAIR_COSMETIC)) ||
+            s == STRATA_STATE_ACCEPTED ||
             (s == STRATA_STATE_EDITED && (flags & STRATA_REPAIR_ACCEPT_EDITS))) {
             st = set_checksums(h, i);
             strata_log(h, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
@@ -1478,6 +1490,18 @@ int strata_repair(strata *h, unsigned flags, const char *mark_applied, const cha
                            h->infos[x].revision);
             strata_buf_printf(&done, "%s+%s", done.len ? " " : "", h->infos[x].revision);
         }
+    }
+    if (st == STRATA_OK && mark_unapplied &&
+        strata_graph_find(&h->graph, h->nodes, mark_unapplied, strlen(mark_unapplied)) ==
+            (size_t)-1 &&
+        find_row(h, mark_unapplied)) {
+        /* A revision this binary does not know: only its row can go. */
+        st = delete_version(h, mark_unapplied);
+        if (st == STRATA_OK)
+            strata_log(h, STRATA_LOG_INFO, "revision %s (unknown to this binary): row removed",
+                       mark_unapplied);
+        strata_buf_printf(&done, "%s-%s", done.len ? " " : "", mark_unapplied);
+        mark_unapplied = NULL;
     }
     if (st == STRATA_OK && mark_unapplied) {
         if ((st = resolve_rev(h, mark_unapplied, &x)) == STRATA_OK) {
@@ -1509,8 +1533,62 @@ void strata_interrupt(strata *h)
 
 int strata_init(strata *h)
 {
+    int st;
     strata_buf_reset(&h->err);
-    return ensure_tables(h);
+    st = ensure_tables(h);
+    log_operation(h, "init", NULL, st);
+    return st;
+}
+
+static int collect_name(void *ctx, int ncols, const char *const *cols)
+{
+    strata_buf *b = ctx;
+    if (ncols > 0 && cols[0])
+        strata_buf_printf(b, "%s%s", b->len ? ", " : "", cols[0]);
+    return STRATA_OK;
+}
+
+/* rebuild destroys the whole database (SQLite) or schema (PostgreSQL):
+ * refuse when other namespaces keep their tables there too. */
+static int other_namespaces(strata *h)
+{
+    const char *prefix = h->opts.table_prefix ? h->opts.table_prefix : "strata";
+    const char *col = h->be->dialect == STRATA_SECTION_SQLITE ? "name" : "tablename";
+    strata_buf sql, names;
+    int st;
+
+    if (!h->conn)
+        return STRATA_OK;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_init(&names, h->alloc);
+    if (h->be->dialect == STRATA_SECTION_SQLITE)
+        strata_buf_puts(&sql, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    else if (h->opts.schema)
+        strata_buf_printf(&sql,
+                          "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = '%s'",
+                          h->opts.schema);
+    else
+        strata_buf_puts(&sql, "SELECT tablename FROM pg_catalog.pg_tables WHERE "
+                              "schemaname = current_schema()");
+    /* Names are [a-z0-9_]: safe in a literal; '_' is escaped for LIKE. */
+    strata_buf_printf(&sql, " AND %s LIKE '%%\\_", col);
+    for (; *prefix; prefix++) {
+        if (*prefix == '_')
+            strata_buf_putc(&sql, '\\');
+        strata_buf_putc(&sql, *prefix);
+    }
+    strata_buf_printf(&sql, "\\_version' ESCAPE '\\' AND %s <> '%s' ORDER BY 1", col,
+                      h->version_name);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, collect_name, &names);
+    if (st == STRATA_OK && names.len)
+        st = strata_fail(h, STRATA_POLICY,
+                         "rebuild would destroy other modules' tables too: this database also "
+                         "holds %s. Give each module its own database (%s), or downgrade base "
+                         "and upgrade instead",
+                         names.data, "<NS>_DATABASE_URL");
+    strata_buf_free(&sql);
+    strata_buf_free(&names);
+    return st;
 }
 
 int strata_rebuild(strata *h)
@@ -1523,12 +1601,15 @@ int strata_rebuild(strata *h)
         return strata_fail(h, STRATA_POLICY,
                            "rebuild destroys the %s database and is refused in production",
                            h->bundle->ns);
+    if ((st = other_namespaces(h)) != STRATA_OK)
+        return st;
     strata_buf_init(&what, h->alloc);
     st = h->be->destroy(h, &what);
     if (st == STRATA_OK) {
         strata_log(h, STRATA_LOG_INFO, "%s", what.data ? what.data : "database removed");
         strata_log(h, STRATA_LOG_INFO, "Rebuilding database from migrations...");
         st = strata_upgrade(h, "heads");
+        log_operation(h, "rebuild", what.data, st);
     }
     strata_buf_free(&what);
     return st;

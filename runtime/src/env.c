@@ -20,7 +20,7 @@ static const char *const platform_vars[] = {
     "RENDER", "RAILWAY_ENVIRONMENT", "K_SERVICE",      "ECS_CONTAINER_METADATA_URI",
 };
 
-static unsigned env_from_name(const char *v)
+unsigned strata_environment_parse(const char *v)
 {
     if (!strcmp(v, "development") || !strcmp(v, "dev") || !strcmp(v, "develop"))
         return STRATA_DEVELOPMENT;
@@ -92,7 +92,7 @@ int strata_resolve(strata *h)
         const char *name = "STRATA_ENV";
         if (!(v = strata_env_get(o, name)))
             v = strata_env_get(o, name = app_var);
-        if (v && !(h->env = env_from_name(v))) {
+        if (v && !(h->env = strata_environment_parse(v))) {
             st = strata_fail(h, STRATA_MISUSE,
                              "%s='%s' is not an environment: use development, test or production",
                              name, v);

@@ -176,6 +176,9 @@ STRATA_API const char *strata_errmsg(const strata *h);
 STRATA_API const char *strata_namespace(const strata *h);
 STRATA_API unsigned strata_environment(const strata *h);
 STRATA_API const char *strata_environment_name(unsigned environment);
+/* "development"/"dev"/"develop", "test"/"testing", "production"/"prod" to
+ * STRATA_DEVELOPMENT/TEST/PRODUCTION; 0 for anything else. */
+STRATA_API unsigned strata_environment_parse(const char *name);
 STRATA_API const char *strata_database_url(const strata *h);
 
 /* The open connection (sqlite3 *), for the application's own queries, e.g.
