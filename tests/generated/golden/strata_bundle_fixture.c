@@ -3,6 +3,10 @@
 #include <stdint.h>
 #include <strata/bundle.h>
 
+#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+
 _Static_assert(STRATA_BUNDLE_FORMAT == 2, "strata_bundle_fixture.c was generated for bundle format 2: rebuild it with the strata-bundle of the strata you compile against");
 
 static const char strings[] =
@@ -30,7 +34,7 @@ _Static_assert(sizeof(strata_bundle_section) == 56 && offsetof(strata_bundle_sec
 
 #if STRATA_BUNDLE_LE_
 static const union {
-    unsigned char bytes[616];
+    unsigned char bytes[617];
     strata_bundle_section t[11];
 } sections_u = {
     "\2\0\0\0\0\0\0\0[\0\0\0_\0\0\0Xt\316]\327\335\235x\260<$\13s\16\331\372\221~\215\3\217\7\217\222\223a:\263\361\215+\337\311.ID\14\267\314O\4\0\0\0[\0\0\0"
@@ -74,7 +78,7 @@ static const strata_bundle_section sections[] = {
 
 #if STRATA_BUNDLE_LE_
 static const union {
-    unsigned char bytes[352];
+    unsigned char bytes[353];
     strata_bundle_migration t[4];
 } migrations_u = {
     "\0\0\0\0\15\0\0\0!\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\4\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\7\0\0\0\210\23\0\0\300\324\1"
