@@ -9,6 +9,7 @@
  * than a list of numbers.
  */
 #include "bundler.h"
+#include "image.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,28 +92,6 @@ static void put_hash(strata_buf *b, strata_hash128 h)
     /* plain constants, not UINT64_C(): thousands of macro expansions are
      * what a compiler spends most of its time on in the tables */
     strata_buf_printf(b, "{0x%llxu, 0x%llxu}", (unsigned long long)h.hi, (unsigned long long)h.lo);
-}
-
-/* Little-endian images of the tables (see emit_table). */
-static void put_le32(strata_buf *b, uint64_t v)
-{
-    unsigned char x[4];
-    int i;
-    for (i = 0; i < 4; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
-    strata_buf_put(b, x, sizeof(x));
-}
-
-static void put_le64(strata_buf *b, uint64_t v)
-{
-    put_le32(b, v & 0xffffffffu);
-    put_le32(b, v >> 32);
-}
-
-static void put_le_hash(strata_buf *b, strata_hash128 h)
-{
-    put_le64(b, h.hi);
-    put_le64(b, h.lo);
 }
 
 /*
@@ -424,6 +403,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                 const char *source_dir, int level, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
+    strata_buf parimg, accimg;
+    uint64_t tables_hash;
     size_t i, k, nsec = 0, npar = 0, nacc = 0, ntexts = 0;
     size_t *at = NULL, *zlen = NULL;
     text_ref *texts = NULL;
@@ -444,6 +425,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_init(&dict, NULL);
     strata_buf_init(&secimg, NULL);
     strata_buf_init(&migimg, NULL);
+    strata_buf_init(&parimg, NULL);
+    strata_buf_init(&accimg, NULL);
 
     /* The section texts in apply order, the dictionary, the payload:
      * dictionary first, then every section's raw deflate stream. */
@@ -496,52 +479,76 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         strata_buf_puts(&migs, ", ");
         put_hash(&migs, m->loose);
         strata_buf_puts(&migs, "},\n");
-        put_le32(&migimg, orev);
-        put_le32(&migimg, omsg);
-        put_le32(&migimg, ofile);
-        put_le32(&migimg, npar);
-        put_le32(&migimg, m->nparents);
-        put_le32(&migimg, nsec);
-        put_le32(&migimg, m->nsections);
-        put_le32(&migimg, nacc);
-        put_le32(&migimg, m->naccepts);
-        put_le32(&migimg, m->flags);
-        put_le32(&migimg, m->environments);
-        put_le32(&migimg, m->lock_timeout_ms);
-        put_le32(&migimg, m->statement_timeout_ms);
-        put_le32(&migimg, 0);
-        put_le_hash(&migimg, m->exact);
-        put_le_hash(&migimg, m->loose);
-
-        for (k = 0; k < m->nparents; k++, npar++)
-            strata_buf_printf(&pars, "%s%zuu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
-                              project_find(p, m->parents[k]));
+        {
+            strata_bundle_migration bm;
+            memset(&bm, 0, sizeof(bm));
+            bm.revision = orev;
+            bm.message = omsg;
+            bm.file = ofile;
+            bm.parent = (uint32_t)npar;
+            bm.nparents = (uint32_t)m->nparents;
+            bm.section = (uint32_t)nsec;
+            bm.nsections = (uint32_t)m->nsections;
+            bm.accept = (uint32_t)nacc;
+            bm.naccepts = (uint32_t)m->naccepts;
+            bm.flags = m->flags;
+            bm.environments = m->environments;
+            bm.lock_timeout_ms = m->lock_timeout_ms;
+            bm.statement_timeout_ms = m->statement_timeout_ms;
+            bm.exact = m->exact;
+            bm.loose = m->loose;
+            strata_image_migration(&migimg, &bm);
+        }
+        for (k = 0; k < m->nparents; k++, npar++) {
+            size_t pi = project_find(p, m->parents[k]);
+            strata_buf_printf(&pars, "%s%zuu", npar % 12 ? ", " : (npar ? ",\n    " : "    "), pi);
+            strata_image_u32(&parimg, (uint32_t)pi);
+        }
         for (k = 0; k < m->naccepts; k++, nacc++) {
             strata_buf_puts(&accs, "    ");
             put_hash(&accs, m->accepts[k]);
             strata_buf_puts(&accs, ",\n");
+            strata_image_hash(&accimg, m->accepts[k]);
         }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
             uint64_t zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
             strata_buf_printf(&secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu,\n     ", x->kind,
                               at[nsec], zlen[nsec], x->len, (unsigned long long)zhash);
-            put_le32(&secimg, x->kind);
-            put_le32(&secimg, at[nsec]);
-            put_le32(&secimg, zlen[nsec]);
-            put_le32(&secimg, x->len);
-            put_le64(&secimg, zhash);
-            put_le_hash(&secimg, x->exact);
-            put_le_hash(&secimg, x->loose);
+            {
+                strata_bundle_section bs;
+                bs.kind = x->kind;
+                bs.offset = (uint32_t)at[nsec];
+                bs.zlen = (uint32_t)zlen[nsec];
+                bs.len = (uint32_t)x->len;
+                bs.zhash = zhash;
+                bs.exact = x->exact;
+                bs.loose = x->loose;
+                strata_image_section(&secimg, &bs);
+            }
             put_hash(&secs, x->exact);
             strata_buf_puts(&secs, ", ");
             put_hash(&secs, x->loose);
             strata_buf_puts(&secs, "},\n");
         }
     }
-    if (chain.oom || strings.oom || payload.oom)
+    if (chain.oom || strings.oom || payload.oom || secimg.oom || migimg.oom || parimg.oom ||
+        accimg.oom)
         goto done;
     chainhash = strata_hash128_of(chain.data, chain.len);
+    {
+        /* What strata_tables_hash computes: the four images, one after the other. */
+        strata_buf all;
+        strata_buf_init(&all, NULL);
+        strata_buf_put(&all, secimg.data, secimg.len);
+        strata_buf_put(&all, migimg.data, migimg.len);
+        strata_buf_put(&all, parimg.data, parimg.len);
+        strata_buf_put(&all, accimg.data, accimg.len);
+        if (all.oom)
+            goto done;
+        tables_hash = strata_hash64_of(all.data ? all.data : "", all.len);
+        strata_buf_free(&all);
+    }
 
     if (strata_buf_reserve(&src, (payload.len + strings.len + secimg.len + migimg.len) * 4 +
                                      secs.len + migs.len + pars.len + accs.len + 4096) < 0)
@@ -552,8 +559,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                       "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
                       "#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */\n"
                       "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n\n"
-                      "_Static_assert(STRATA_BUNDLE_FORMAT == 2, \"strata_bundle_%s.c was "
-                      "generated for bundle format 2: rebuild it with the strata-bundle of the "
+                      "_Static_assert(STRATA_BUNDLE_FORMAT == 3, \"strata_bundle_%s.c was "
+                      "generated for bundle format 3: rebuild it with the strata-bundle of the "
                       "strata you compile against\");\n\n",
                       p->nfiles, ns, ns);
     strata_buf_puts(&src, "static const char strings[] =\n");
@@ -601,9 +608,10 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_printf(&src, "    %zuu, %zuu, %zuu, %zuu, %zuu, %zuu, 0u, %zuu,\n", p->nfiles, nsec,
                       npar, nacc, strings.len, payload.len, dict.len);
     strata_buf_printf(
-        &src, "    0x%llxu,\n    0x%llxu,\n    ",
+        &src, "    0x%llxu,\n    0x%llxu,\n    0x%llxu,\n    ",
         (unsigned long long)strata_hash64_of(strings.data ? strings.data : "", strings.len),
-        (unsigned long long)(dict.len ? strata_hash64_of(dict.data, dict.len) : 0));
+        (unsigned long long)(dict.len ? strata_hash64_of(dict.data, dict.len) : 0),
+        (unsigned long long)tables_hash);
     put_hash(&src, chainhash);
     strata_buf_printf(&src,
                       ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
@@ -643,5 +651,7 @@ done:
     strata_buf_free(&dict);
     strata_buf_free(&secimg);
     strata_buf_free(&migimg);
+    strata_buf_free(&parimg);
+    strata_buf_free(&accimg);
     return st;
 }

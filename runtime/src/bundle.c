@@ -1,5 +1,6 @@
 #include "bundle_int.h"
 #include "checksum.h"
+#include "image.h"
 
 #include <string.h>
 #include <zlib.h>
@@ -42,6 +43,11 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
         return bad(err, b, "missing table");
     if (b->strings_len && strata_hash64_of(b->strings, b->strings_len) != b->strings_hash)
         return bad(err, b, "string table checksum");
+    /* Kinds, flags, timeouts, offsets, parents, accepted checksums: every
+     * field the chained hash does not cover. */
+    if (strata_tables_hash(b->sections, b->nsections, b->migrations, b->nmigrations, b->parents,
+                           b->nparents, b->accepts, b->naccepts) != b->tables_hash)
+        return bad(err, b, "tables checksum");
 
     if (b->dict_offset > b->payload_len || b->dict_len > b->payload_len - b->dict_offset ||
         (b->dict_len && !b->payload))

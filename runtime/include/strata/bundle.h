@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 2
+#define STRATA_BUNDLE_FORMAT 3
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -105,6 +105,8 @@ typedef struct strata_bundle {
     uint32_t dict_len;     /* payload[dict_offset ..+ dict_len), none when 0 */
     uint64_t strings_hash; /* XXH3-64 of strings[0 .. strings_len) */
     uint64_t dict_hash;    /* XXH3-64 of the dictionary */
+    uint64_t tables_hash;  /* XXH3-64 of the little-endian images of the sections,
+                              migrations, parents and accepts tables (runtime/src/image.h) */
     strata_hash128 chain;  /* chained hash over (revision, parents, checksums) */
     const char *strings;
     const unsigned char *payload;

@@ -7,7 +7,7 @@
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 #endif
 
-_Static_assert(STRATA_BUNDLE_FORMAT == 2, "strata_bundle_fixture.c was generated for bundle format 2: rebuild it with the strata-bundle of the strata you compile against");
+_Static_assert(STRATA_BUNDLE_FORMAT == 3, "strata_bundle_fixture.c was generated for bundle format 3: rebuild it with the strata-bundle of the strata you compile against");
 
 static const char strings[] =
     "aaaa00000001\0root: create things\00020240101_0900_aaaa00000001_root.sql\0bbbb00000002\0Tab\\there\? \"quoted\" */ /* C:\\temp\\ \?\?= \?\?/ na\303\257ve \342\200\224 \342\234\223\00020240102_1"
@@ -121,6 +121,7 @@ const strata_bundle strata_bundle_fixture = {
     4u, 11u, 4u, 2u, 307u, 672u, 0u, 0u,
     0x9395e2fbe6cae7fu,
     0x0u,
+    0xec92a44acca4d0d1u,
     {0xd6b78151feaac3du, 0x2e71d620f94995d2u},
     strings,
     payload,
