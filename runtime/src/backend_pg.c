@@ -331,7 +331,21 @@ static void pg_table_name(strata *h, strata_buf *out, const char *name)
 
 static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
 {
-    char *q = h->conn ? PQescapeLiteral(CONN(h), s, strlen(s)) : NULL;
+    char *q;
+
+    if (!h->conn) {
+        /* Offline SQL (upgrade --sql) sets standard_conforming_strings = on:
+         * doubling quotes is then the whole story. */
+        strata_buf_putc(out, '\'');
+        for (; *s; s++) {
+            if (*s == '\'')
+                strata_buf_putc(out, '\'');
+            strata_buf_putc(out, *s);
+        }
+        strata_buf_putc(out, '\'');
+        return;
+    }
+    q = PQescapeLiteral(CONN(h), s, strlen(s));
     if (q) {
         strata_buf_puts(out, q);
         PQfreemem(q);

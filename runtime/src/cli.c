@@ -24,9 +24,10 @@ typedef struct cli {
     const char *command;
     const char *args[8];
     size_t nargs;
-    int json, verbose, help, accept_edits, fancy;
+    int json, verbose, help, accept_edits, fancy, sql;
+    unsigned dialect;
     const char *mark_applied, *mark_unapplied;
-    const char *message, *tmpl, *head, *env, *lock_wait;
+    const char *message, *tmpl, *head, *env, *lock_wait, *dialect_name;
 } cli;
 
 typedef struct command {
@@ -214,6 +215,13 @@ static int cmd_upgrade(cli *c, strata *h)
     size_t before;
     int st;
 
+    if (c->sql) {
+        const char *sql;
+        if ((st = strata_upgrade_sql(h, target, c->dialect, &sql)) != STRATA_OK)
+            return fail(h, st);
+        fputs(sql, stdout);
+        return 0;
+    }
     if ((st = strata_report_read(h, &r)) != STRATA_OK)
         return fail(h, st);
     before = r->npending;
@@ -599,9 +607,14 @@ static const command commands[] = {
     {"status", cmd_status, "status [--json]",
      "Compares the database with the migrations in this binary, without writing or locking.\n"
      "Exit: 0 up to date, 3 pending, 4 edited, 7 dirty, 8 unknown revisions (test env).\n"},
-    {"upgrade", cmd_upgrade, "upgrade [head|heads|REV|+N] [--single-transaction]",
+    {"upgrade", cmd_upgrade,
+     "upgrade [head|heads|REV|+N] [--single-transaction] | upgrade --sql [[FROM:]TO] "
+     "[--dialect sqlite|postgresql]",
      "Applies pending migrations up to the target (default: head), each in its own\n"
-     "transaction with its version row, under the migration lock.\n"},
+     "transaction with its version row, under the migration lock.\n"
+     "With --sql, prints the SQL it would run instead (bookkeeping and timeouts included),\n"
+     "from base or FROM to TO, without connecting: apply it with psql -v ON_ERROR_STOP=1 -f\n"
+     "or sqlite3. --dialect chooses the database (default: the database URL's).\n"},
     {"downgrade", cmd_downgrade, "downgrade REV|-N|base [--yes]",
      "Runs down sections, newest first, until REV is the newest applied revision.\n"
      "Production needs --yes.\n"},
@@ -698,6 +711,10 @@ static int parse(cli *c, int argc, char **argv)
             c->opts.single_transaction = 1;
         else if (!strcmp(a, "--accept-edits"))
             c->accept_edits = 1;
+        else if (!strcmp(a, "--sql"))
+            c->sql = 1;
+        else if (!strcmp(a, "--dialect"))
+            slot = &c->dialect_name;
         else if (!strcmp(a, "--database"))
             slot = &c->opts.database_url;
         else if (!strcmp(a, "--env"))
@@ -733,6 +750,16 @@ static int parse(cli *c, int argc, char **argv)
             return -1;
         }
         c->opts.lock_wait_ms = (unsigned)v * 1000u;
+    }
+    if (c->dialect_name) {
+        if (!strcmp(c->dialect_name, "sqlite"))
+            c->dialect = STRATA_SECTION_SQLITE;
+        else if (!strcmp(c->dialect_name, "postgresql") || !strcmp(c->dialect_name, "postgres"))
+            c->dialect = STRATA_SECTION_POSTGRESQL;
+        else {
+            fprintf(stderr, "error: --dialect '%s': use sqlite or postgresql\n", c->dialect_name);
+            return -1;
+        }
     }
     if (c->env && !(c->opts.environment = strata_environment_parse(c->env))) {
         fprintf(stderr, "error: --env '%s': use development, test or production\n", c->env);
@@ -801,6 +828,15 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     if (c.json && !strstr(cmd->usage, "--json")) {
         fprintf(stderr, "error: %s has no --json output\n", cmd->name);
         return 2;
+    }
+    if (c.sql && cmd->run != cmd_upgrade) {
+        fprintf(stderr, "error: --sql goes with upgrade\n");
+        return 2;
+    }
+    if (c.sql && c.dialect && !c.opts.database_url) {
+        /* Offline: nothing is connected; the URL only names the dialect. */
+        c.opts.database_url =
+            c.dialect == STRATA_SECTION_POSTGRESQL ? "postgresql:///offline" : "sqlite:///:memory:";
     }
     if (cmd->run == cmd_validate || cmd->run == cmd_heads) {
         /* They describe the binary alone: no configured database is needed,

@@ -4,6 +4,7 @@
  * The only place that knows the version and log tables.
  */
 #include "strata_int.h"
+#include "migfile.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -200,7 +201,9 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if (!h->version_name || !h->version_table || !h->log_table)
         return STRATA_NOMEM;
     whoami(h);
-    return h->be->connect(h, 0);
+    /* Connecting waits for the first call that needs the database, so that
+     * what only reads the bundle (validate, heads, upgrade --sql) never does. */
+    return STRATA_OK;
 }
 
 int strata_open(strata **out, const strata_bundle *bundle, const strata_options *opts)
@@ -217,6 +220,7 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
     h->alloc = a;
     h->bundle = bundle;
     strata_buf_init(&h->err, a);
+    strata_buf_init(&h->sql, a);
     if (opts)
         h->opts = *opts;
     st = open_handle(h, bundle, opts);
@@ -273,6 +277,7 @@ void strata_close(strata *h)
     strata_free(a, h->log_table);
     strata_free(a, h->version_name);
     strata_buf_free(&h->err);
+    strata_buf_free(&h->sql);
     strata_free(a, h);
 }
 
@@ -342,8 +347,10 @@ static int read_rows(strata *h, int *exists)
 
     free_report(h);
     *exists = 0;
+    if ((st = h->be->connect(h, 0)) != STRATA_OK)
+        return st;
     if (!h->conn)
-        return STRATA_OK;
+        return STRATA_OK; /* a SQLite file that does not exist yet */
     /* One query, also when the table is missing: startup costs one round trip. */
     strata_buf_init(&sql, h->alloc);
     strata_buf_printf(&sql,
@@ -623,6 +630,43 @@ int strata_verify(strata *h)
 /* Bookkeeping                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* The one place that knows the version and log tables' columns. */
+static void version_ddl(const char *table, strata_buf *out)
+{
+    strata_buf_printf(out,
+                      "CREATE TABLE IF NOT EXISTS %s (\n"
+                      "    revision TEXT PRIMARY KEY,\n"
+                      "    exact TEXT NOT NULL,\n"
+                      "    loose TEXT NOT NULL,\n"
+                      "    message TEXT NOT NULL,\n"
+                      "    applied_at TEXT NOT NULL,\n"
+                      "    duration_ms BIGINT NOT NULL,\n"
+                      "    applied_by TEXT NOT NULL,\n"
+                      "    bundle_hash TEXT NOT NULL,\n"
+                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
+                      "    failed_statement INTEGER\n"
+                      ")",
+                      table);
+}
+
+static void log_ddl(const char *table, unsigned dialect, strata_buf *out)
+{
+    strata_buf_printf(out,
+                      "CREATE TABLE IF NOT EXISTS %s (\n"
+                      "    id %s,\n"
+                      "    at TEXT NOT NULL,\n"
+                      "    by TEXT NOT NULL,\n"
+                      "    operation TEXT NOT NULL,\n"
+                      "    revisions TEXT NOT NULL,\n"
+                      "    outcome TEXT NOT NULL,\n"
+                      "    error TEXT\n"
+                      ")",
+                      table,
+                      dialect == STRATA_SECTION_SQLITE
+                          ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                          : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+}
+
 static int ensure_tables(strata *h)
 {
     strata_buf sql;
@@ -640,39 +684,13 @@ static int ensure_tables(strata *h)
             goto done;
         strata_buf_reset(&sql);
     }
-    strata_buf_printf(&sql,
-                      "CREATE TABLE IF NOT EXISTS %s (\n"
-                      "    revision TEXT PRIMARY KEY,\n"
-                      "    exact TEXT NOT NULL,\n"
-                      "    loose TEXT NOT NULL,\n"
-                      "    message TEXT NOT NULL,\n"
-                      "    applied_at TEXT NOT NULL,\n"
-                      "    duration_ms BIGINT NOT NULL,\n"
-                      "    applied_by TEXT NOT NULL,\n"
-                      "    bundle_hash TEXT NOT NULL,\n"
-                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
-                      "    failed_statement INTEGER\n"
-                      ")",
-                      h->version_table);
+    version_ddl(h->version_table, &sql);
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto done;
     st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
     if (st == STRATA_OK) {
         strata_buf_reset(&sql);
-        strata_buf_printf(&sql,
-                          "CREATE TABLE IF NOT EXISTS %s (\n"
-                          "    id %s,\n"
-                          "    at TEXT NOT NULL,\n"
-                          "    by TEXT NOT NULL,\n"
-                          "    operation TEXT NOT NULL,\n"
-                          "    revisions TEXT NOT NULL,\n"
-                          "    outcome TEXT NOT NULL,\n"
-                          "    error TEXT\n"
-                          ")",
-                          h->log_table,
-                          h->be->dialect == STRATA_SECTION_SQLITE
-                              ? "INTEGER PRIMARY KEY AUTOINCREMENT"
-                              : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+        log_ddl(h->log_table, h->be->dialect, &sql);
         st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
     }
     if (st == STRATA_OK)
@@ -988,24 +1006,24 @@ static int run_section(strata *h, size_t i, const strata_bundle_section *s, size
 
 /* The version-row statement of a migration, with literal values, for
  * backends that send it together with the script. */
-static int bookkeeping_sql(strata *h, size_t i, int up, long long duration_ms, strata_buf *out)
+static int bookkeeping_sql(strata *h, const strata_backend *be, const char *table, size_t i, int up,
+                           const char *state, long long duration_ms, strata_buf *out)
 {
     const strata_bundle_migration *m = mig(h, i);
     char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN], chain[STRATA_HASH_STRLEN];
-    char when[32], dur[32];
+    char when[32];
     const char *vals[8];
     size_t k;
 
     if (!up) {
-        strata_buf_printf(out, "DELETE FROM %s WHERE revision = ", h->version_table);
-        h->be->quote_literal(h, out, bstr(h, m->revision));
+        strata_buf_printf(out, "DELETE FROM %s WHERE revision = ", table);
+        be->quote_literal(h, out, bstr(h, m->revision));
         return out->oom ? STRATA_NOMEM : STRATA_OK;
     }
     strata_hash_format(m->exact, 0, exact);
     strata_hash_format(m->loose, 1, loose);
     strata_hash_format(h->bundle->chain, 0, chain);
     now_iso(when);
-    snprintf(dur, sizeof(dur), "%lld", duration_ms);
     vals[0] = bstr(h, m->revision);
     vals[1] = exact;
     vals[2] = loose;
@@ -1013,20 +1031,21 @@ static int bookkeeping_sql(strata *h, size_t i, int up, long long duration_ms, s
     vals[4] = when;
     vals[5] = h->whoami;
     vals[6] = chain;
+    vals[7] = state;
     strata_buf_printf(out,
                       "INSERT INTO %s (revision, exact, loose, message, applied_at, applied_by, "
                       "bundle_hash, state, duration_ms) VALUES (",
-                      h->version_table);
-    for (k = 0; k < 7; k++) {
-        h->be->quote_literal(h, out, vals[k]);
+                      table);
+    for (k = 0; k < 8; k++) {
+        be->quote_literal(h, out, vals[k]);
         strata_buf_puts(out, ", ");
     }
     /* PostgreSQL measures the script itself: the time since the transaction began. */
-    if (h->be->dialect == STRATA_SECTION_POSTGRESQL)
-        strata_buf_puts(out, "'applied', (extract(epoch FROM clock_timestamp() - "
+    if (be->dialect == STRATA_SECTION_POSTGRESQL)
+        strata_buf_puts(out, "(extract(epoch FROM clock_timestamp() - "
                              "transaction_timestamp()) * 1000)::bigint)");
     else
-        strata_buf_printf(out, "'applied', %s)", dur);
+        strata_buf_printf(out, "%lld)", duration_ms);
     return out->oom ? STRATA_NOMEM : STRATA_OK;
 }
 
@@ -1087,7 +1106,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         strata_buf_init(&book, h->alloc);
         st = section_text(h, s, &text, &len);
         if (st == STRATA_OK)
-            st = bookkeeping_sql(h, i, up, 0, &book);
+            st = bookkeeping_sql(h, h->be, h->version_table, i, up, "applied", 0, &book);
         if (st == STRATA_OK)
             st = section_error(h, i, s, h->be->run_atomic(h, m, text, len, book.data, &failed));
         strata_free(h->alloc, text);
@@ -1384,6 +1403,179 @@ unlock:
     strata_free(h->alloc, drop);
     strata_free(h->alloc, plan);
     strata_buf_free(&done);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Offline SQL                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Appends the SQL of migration i for dialect be: what an online upgrade
+ * would send, bookkeeping and timeouts included. */
+static int offline_one(strata *h, const strata_backend *be, const char *vt, size_t i,
+                       strata_buf *out)
+{
+    const strata_bundle_migration *m = mig(h, i);
+    const strata_backend *saved = h->be;
+    const strata_bundle_section *s;
+    int pg = be->dialect == STRATA_SECTION_POSTGRESQL;
+    int notx = (m->flags & STRATA_MIGRATION_NO_TRANSACTION) != 0;
+    int fkoff = !pg && (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF);
+    uint32_t lt =
+        m->lock_timeout_ms != STRATA_TIMEOUT_UNSET ? m->lock_timeout_ms : h->opts.lock_timeout_ms;
+    uint32_t stt = m->statement_timeout_ms != STRATA_TIMEOUT_UNSET ? m->statement_timeout_ms
+                                                                   : h->opts.statement_timeout_ms;
+    strata_buf line;
+    size_t len;
+    char *text = NULL;
+    int st;
+
+    h->be = be; /* find_section picks the dialect's sections */
+    s = find_section(h, m, STRATA_SECTION_UP);
+    h->be = saved;
+    strata_buf_init(&line, h->alloc);
+    progress_line(h, &line, i, 1, 0);
+    /* progress_line ends with " (0 ms)": the comment names the migration only. */
+    if (line.len > 7)
+        line.data[line.len -= 7] = '\0';
+    strata_buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
+    strata_buf_free(&line);
+    if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
+        return st;
+    if (fkoff)
+        strata_buf_puts(out, "PRAGMA foreign_keys = OFF;\n");
+    if (notx) {
+        if (pg)
+            strata_buf_printf(out, "SET lock_timeout = %u;\nSET statement_timeout = %u;\n", lt,
+                              stt);
+        st = bookkeeping_sql(h, be, vt, i, 1, "dirty", 0, out);
+        strata_buf_puts(out, ";\n");
+    } else {
+        strata_buf_puts(out, "BEGIN;\n");
+        if (pg)
+            strata_buf_printf(
+                out, "SET LOCAL lock_timeout = %u;\nSET LOCAL statement_timeout = %u;\n", lt, stt);
+    }
+    strata_buf_put(out, text, len);
+    /* A script may end in a comment or without its semicolon. */
+    strata_buf_puts(out, "\n;\n");
+    if (st == STRATA_OK && notx) {
+        strata_buf_printf(out, "UPDATE %s SET state = 'applied' WHERE revision = ", vt);
+        be->quote_literal(h, out, bstr(h, m->revision));
+        strata_buf_puts(out, ";\n");
+        if (pg)
+            strata_buf_puts(out, "RESET lock_timeout;\nRESET statement_timeout;\n");
+    } else if (st == STRATA_OK) {
+        if (fkoff)
+            strata_buf_puts(out, "PRAGMA foreign_key_check;\n");
+        st = bookkeeping_sql(h, be, vt, i, 1, "applied", 0, out);
+        strata_buf_puts(out, ";\nCOMMIT;\n");
+    }
+    if (fkoff)
+        strata_buf_puts(out, "PRAGMA foreign_keys = ON;\n");
+    strata_free(h->alloc, text);
+    return out->oom ? STRATA_NOMEM : st;
+}
+
+int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const char **sql)
+{
+    const strata_backend *be = h->be;
+    size_t n = h->bundle->nmigrations, i, x, count = 0;
+    unsigned char *want = NULL, *have = NULL;
+    const char *colon, *to;
+    char from[STRATA_REVISION_MAX + 8];
+    strata_buf vt, lt;
+    int st = STRATA_OK;
+
+    strata_buf_reset(&h->err);
+    *sql = NULL;
+    if (dialect == STRATA_SECTION_POSTGRESQL)
+        be = &strata_pg_backend;
+    else if (dialect == STRATA_SECTION_SQLITE)
+        be = &strata_sqlite_backend;
+    else if (dialect != 0)
+        return strata_fail(h, STRATA_MISUSE, "unknown dialect: use sqlite or postgresql");
+    if (!range)
+        range = "head";
+    colon = strchr(range, ':');
+    from[0] = '\0';
+    if (colon) {
+        if ((size_t)(colon - range) >= sizeof(from))
+            return strata_fail(h, STRATA_MISUSE, "invalid range '%s': use FROM:TO", range);
+        memcpy(from, range, (size_t)(colon - range));
+        from[colon - range] = '\0';
+        to = colon + 1;
+    } else {
+        to = range;
+    }
+    if (!strcmp(to, "head") && h->graph.nheads > 1)
+        return strata_fail(h, STRATA_MULTIPLE_HEADS,
+                           "namespace %s has %zu heads: give 'heads' or a revision", h->bundle->ns,
+                           h->graph.nheads);
+    want = strata_malloc(h->alloc, n + 1);
+    have = strata_malloc(h->alloc, n + 1);
+    strata_buf_init(&vt, h->alloc);
+    strata_buf_init(&lt, h->alloc);
+    if (!want || !have) {
+        st = STRATA_NOMEM;
+        goto done;
+    }
+    memset(want, 0, n + 1);
+    memset(have, 0, n + 1);
+    if (!strcmp(to, "head") || !strcmp(to, "heads"))
+        memset(want, 1, n);
+    else if ((st = resolve_rev(h, to, &x)) == STRATA_OK)
+        mark_ancestors(h, x, want);
+    if (st == STRATA_OK && from[0] && strcmp(from, "base") != 0 &&
+        (st = resolve_rev(h, from, &x)) == STRATA_OK)
+        mark_ancestors(h, x, have);
+    if (st != STRATA_OK)
+        goto done;
+
+    be->table_name(h, &vt, h->version_name);
+    strata_buf_reset(&lt);
+    {
+        strata_buf name;
+        strata_buf_init(&name, h->alloc);
+        strata_buf_puts(&name, h->version_name);
+        /* <ns>_<prefix>_version -> <ns>_<prefix>_log */
+        if (name.len > 8) {
+            name.len -= 8;
+            strata_buf_puts(&name, "_log");
+        }
+        be->table_name(h, &lt, name.data ? name.data : "");
+        strata_buf_free(&name);
+    }
+    strata_buf_reset(&h->sql);
+    strata_buf_printf(&h->sql,
+                      "-- strata " STRATA_VERSION ": offline upgrade of namespace %s, %s to %s, "
+                      "for %s.\n-- Run it once, with psql -v ON_ERROR_STOP=1 -f or sqlite3.\n",
+                      h->bundle->ns, from[0] ? from : "base", to, be->name);
+    if (be->dialect == STRATA_SECTION_POSTGRESQL) {
+        strata_buf_puts(&h->sql, "SET standard_conforming_strings = on;\n");
+        if (h->opts.schema)
+            strata_buf_printf(&h->sql, "CREATE SCHEMA IF NOT EXISTS \"%s\";\n", h->opts.schema);
+    }
+    version_ddl(vt.data ? vt.data : "", &h->sql);
+    strata_buf_puts(&h->sql, ";\n");
+    log_ddl(lt.data ? lt.data : "", be->dialect, &h->sql);
+    strata_buf_puts(&h->sql, ";\n");
+    for (i = 0; i < n && st == STRATA_OK; i++) {
+        if (!want[i] || have[i] || !(mig(h, i)->environments & h->env))
+            continue;
+        st = offline_one(h, be, vt.data ? vt.data : "", i, &h->sql);
+        count++;
+    }
+    strata_buf_printf(&h->sql, "\n-- %zu migration%s\n", count, count == 1 ? "" : "s");
+    if (st == STRATA_OK && h->sql.oom)
+        st = STRATA_NOMEM;
+    if (st == STRATA_OK)
+        *sql = h->sql.data;
+done:
+    strata_free(h->alloc, want);
+    strata_free(h->alloc, have);
+    strata_buf_free(&vt);
+    strata_buf_free(&lt);
     return st;
 }
 

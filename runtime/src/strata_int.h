@@ -91,6 +91,7 @@ struct strata {
     int in_tx;
     volatile sig_atomic_t interrupted;
     strata_buf err;
+    strata_buf sql;      /* strata_upgrade_sql's text */
     char *version_table; /* quoted, ready for SQL */
     char *log_table;
     char *version_name; /* unquoted */

@@ -146,7 +146,9 @@ typedef struct strata strata;
 /*
  * Opens a context for `bundle`: checks the bundle (format, bounds, checksums,
  * chained hash; nothing is inflated), resolves the environment and database
- * URL, and connects. Reads nothing yet from the database and creates nothing.
+ * URL. It does not connect: the first call that needs the database does
+ * (strata_report_read, strata_verify, ...), so what reads only the bundle
+ * (strata_upgrade_sql) never touches one. Creates nothing.
  *
  * *out is set even on failure (unless allocation of the handle itself
  * failed), so strata_errmsg(*out) can say why; close it with strata_close.
@@ -280,6 +282,17 @@ STRATA_API int strata_verify(strata *h);
  */
 STRATA_API int strata_upgrade(strata *h, const char *target);
 STRATA_API int strata_downgrade(strata *h, const char *target);
+
+/*
+ * Offline mode: the SQL an upgrade would run, bookkeeping and timeouts
+ * included, without connecting. range is "TARGET" (from base) or "FROM:TO"
+ * (FROM assumed applied); dialect is STRATA_SECTION_SQLITE or
+ * STRATA_SECTION_POSTGRESQL (0: the database URL's). The output applies with
+ * `psql -v ON_ERROR_STOP=1 -f` or `sqlite3` and leaves the same schema and
+ * version rows as an online upgrade. *sql is owned by h, valid until the
+ * next call on h.
+ */
+STRATA_API int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const char **sql);
 
 /* Records `target` (and everything below it) as applied without running
  * anything, removing the rows of every other revision of the bundle; "base"
