@@ -23,6 +23,8 @@
 #   STRATA_ZLIB       zlib to link (default -lz)
 #   STRATA_INCLUDE    runtime/include
 #   STRATA_CC         C compiler (default cc)
+#   STRATA_LDFLAGS    flags for linking the round-trip check (e.g. sanitizers,
+#                     when the check library was built with them)
 #   STRATA_LEVEL      strata-bundle --level (default: the bundler's default)
 #   STRATA_BENCH_KEEP=1 keeps the work directory
 set -euo pipefail
@@ -85,11 +87,11 @@ cmp -s "$work/first.c" "$out_c" || { echo "bundle_bench: output differs between 
 
 # The round trip, and the raw arrays for the byte-list variant.
 "$cc" -O2 -c -I"$inc" "$out_c" -o "$work/bundle.o"
-"$cc" -o "$work/check" "$work/bundle.o" "$checklib" $zlib
+"$cc" ${STRATA_LDFLAGS:-} -o "$work/check" "$work/bundle.o" "$checklib" $zlib
 "$work/check" | tee "$work/check.out"
 # ... and with the tables as plain initializers (what big-endian targets get)
 "$cc" -O2 -U__BYTE_ORDER__ -c -I"$inc" "$out_c" -o "$work/bundle-init.o"
-"$cc" -o "$work/check-init" "$work/bundle-init.o" "$checklib" $zlib
+"$cc" ${STRATA_LDFLAGS:-} -o "$work/check-init" "$work/bundle-init.o" "$checklib" $zlib
 "$work/check-init" | sed 's/^roundtrip ok/roundtrip ok (initializer tables)/' | grep '^roundtrip'
 "$work/check" "$work/strings.bin" "$work/payload.bin"
 payload=$(sed -n 's/^sizes: payload=\([0-9]*\).*/\1/p' "$work/check.out")

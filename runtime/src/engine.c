@@ -1325,6 +1325,10 @@ int strata_downgrade(strata *h, const char *target)
         return strata_fail(h, STRATA_MISUSE, "downgrade needs a target: REV, -N or base");
     if ((st = need_yes(h, "downgrade")) != STRATA_OK)
         return st;
+    /* A SQLite file that does not exist has nothing to downgrade: read the
+     * (empty) report without creating it; anything else goes under the lock. */
+    if ((st = h->be->connect(h, 0)) != STRATA_OK)
+        return st;
     if (!h->conn) {
         const strata_report *r;
         if ((st = strata_report_read(h, &r)) != STRATA_OK)
@@ -1793,7 +1797,7 @@ int strata_rebuild(strata *h)
         return strata_fail(h, STRATA_POLICY,
                            "rebuild destroys the %s database and is refused in production",
                            h->bundle->ns);
-    if ((st = other_namespaces(h)) != STRATA_OK)
+    if ((st = h->be->connect(h, 0)) != STRATA_OK || (st = other_namespaces(h)) != STRATA_OK)
         return st;
     strata_buf_init(&what, h->alloc);
     st = h->be->destroy(h, &what);
