@@ -38,6 +38,13 @@
 #     are empty) means "irreversible": no down section is written;
 #   - SQLite migrations get "foreign_keys=off": vaultwarden runs its SQLite
 #     migrations with PRAGMA foreign_keys=OFF because several rebuild tables.
+#   - PostgreSQL migrations get "transaction=none" when, by content (comments
+#     stripped), up.sql or down.sql holds a statement PostgreSQL refuses in a
+#     transaction block: CONCURRENTLY (CREATE/DROP INDEX, REINDEX), VACUUM,
+#     CREATE/DROP DATABASE, ALTER SYSTEM, or ALTER TYPE ... ADD VALUE (usable
+#     only after commit). Decided per file; vaultwarden's history has none,
+#     so every one of its migrations runs in a transaction (the count is
+#     printed).
 set -euo pipefail
 
 mode=$1
@@ -60,8 +67,14 @@ has_sql() {
     sed -e 's/--.*$//' "$1" | tr -d ' \t\r\n' | grep -q .
 }
 
+# 1 when a PostgreSQL migration needs transaction=none (see above).
+needs_no_transaction() { # needs_no_transaction DIR
+    cat "$1/up.sql" "$1/down.sql" 2>/dev/null | sed -e 's/--.*$//' | tr '\n' ' ' |
+        grep -Eqi '\bconcurrently\b|\bvacuum\b|\b(create|drop)[[:space:]]+database\b|\balter[[:space:]]+system\b|\badd[[:space:]]+value\b'
+}
+
 convert() { # convert DIALECT OUT_DIR
-    local dialect=$1 out=$2 prev="" d name ts rev slug f n=0 irreversible=0
+    local dialect=$1 out=$2 prev="" d name ts rev slug f n=0 irreversible=0 notx=0
     declare -A seen=()
     mkdir -p "$out"
     for d in "$corpus/$dialect"/*/; do
@@ -85,6 +98,10 @@ convert() { # convert DIALECT OUT_DIR
             [ -n "$prev" ] && printf ' revises=%s' "$prev"
             printf '\n-- strata: message="%s"\n' "$slug"
             [ "$dialect" = sqlite ] && printf -- '-- strata: foreign_keys=off\n'
+            if [ "$dialect" = postgresql ] && needs_no_transaction "$d"; then
+                printf -- '-- strata: transaction=none\n'
+                notx=$((notx + 1))
+            fi
             printf -- '-- Converted from vaultwarden %s/%s (diesel).\n\n' "$dialect" "$name"
             printf -- '-- strata: up dialect=%s\n' "$dialect"
             cat "$d/up.sql"
@@ -103,6 +120,9 @@ convert() { # convert DIALECT OUT_DIR
         n=$((n + 1))
     done
     echo "vaultwarden: $dialect: $n migrations converted ($irreversible irreversible: empty down.sql)"
+    [ "$dialect" = postgresql ] &&
+        echo "vaultwarden: $dialect: $notx need transaction=none (CONCURRENTLY, VACUUM, ...)"
+    return 0
 }
 
 case $mode in
