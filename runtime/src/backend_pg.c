@@ -30,7 +30,11 @@
 #define CONN(h) ((PGconn *)(h)->conn)
 
 typedef struct pgstate {
-    PGconn *lock; /* holds the advisory lock while h is writing */
+    PGconn *lock;     /* holds the advisory lock, or renews the lease, while h is writing */
+    int table;        /* lock=table: a lease row instead of an advisory lock */
+    char holder[160]; /* lock=table: who we are in the lease row */
+    char *lock_table; /* lock=table: the quoted lease table */
+    double next_beat; /* lock=table: when to renew the lease */
     long long key;
     uint32_t lock_timeout_ms; /* of the migration about to run */
     uint32_t statement_timeout_ms;
@@ -145,6 +149,8 @@ static void pg_disconnect(strata *h)
         PQfinish(CONN(h));
     h->conn = NULL;
     h->in_tx = 0;
+    if (s)
+        strata_free(h->alloc, s->lock_table);
     strata_free(h->alloc, h->be_state);
     h->be_state = NULL;
 }
@@ -220,6 +226,8 @@ static void watch_blockers(strata *h)
     PQclear(r);
 }
 
+static void heartbeat(strata *h);
+
 /*
  * Sends sql (one or more statements) and waits for all its results, watching
  * for blockers and interrupts. Returns the first failed result, else the last
@@ -229,7 +237,9 @@ static PGresult *run_async(strata *h, const char *sql)
 {
     PGconn *c = CONN(h);
     PGresult *keep = NULL, *r;
-    double next_watch = mono_ms() + 300;
+    /* The first look comes early: a short lock_timeout must not end the
+     * wait before anyone asked who blocks it. */
+    double next_watch = mono_ms() + 50;
     int cancelled = 0;
 
     if (!PQsendQuery(c, sql))
@@ -256,6 +266,7 @@ static PGresult *run_async(strata *h, const char *sql)
                 watch_blockers(h);
                 next_watch = mono_ms() + 300;
             }
+            heartbeat(h);
         }
         r = PQgetResult(c);
         if (!r)
@@ -409,28 +420,180 @@ static void lock_holder(strata *h, strata_buf *out)
     PQclear(r);
 }
 
-static int pg_lock(strata *h)
+/* ---- lock=table: a lease row, for PgBouncer's transaction pooling ---- */
+
+/* Renews the lease while we hold it; a lost lease cancels what runs. */
+static void heartbeat(strata *h)
 {
     pgstate *s = state(h);
-    strata_buf keytext, holder;
+    const char *params[2];
+    char lease[24];
     PGresult *r;
-    const char *params[1];
-    char key[24];
-    double start = mono_ms(), waited;
-    unsigned pause = 50;
-    int st = STRATA_OK, logged = 0;
 
-    if (s->lock)
-        return STRATA_OK;
-    s->lock = open_conn(h);
-    if (!s->lock || PQstatus(s->lock) != CONNECTION_OK) {
-        st = conn_fail(h, s->lock, "cannot open the lock connection to");
-        PQfinish(s->lock);
-        s->lock = NULL;
-        return st;
+    if (!s || !s->table || !s->lock || !s->lock_table || mono_ms() < s->next_beat)
+        return;
+    snprintf(lease, sizeof(lease), "%u", h->opts.lock_lease_ms);
+    params[0] = s->holder;
+    params[1] = lease;
+    {
+        strata_buf sql;
+        strata_buf_init(&sql, h->alloc);
+        strata_buf_printf(&sql,
+                          "UPDATE %s SET expires_at = clock_timestamp() + $2::int * interval "
+                          "'1 millisecond' WHERE id = 1 AND holder = $1",
+                          s->lock_table);
+        r = sql.oom ? NULL : PQexecParams(s->lock, sql.data, 2, NULL, params, NULL, NULL, 0);
+        strata_buf_free(&sql);
     }
-    /* The key: (database, schema, version table), so modules never block each other. */
-    r = PQexec(s->lock, "SELECT current_database(), current_schema()");
+    if (r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "0") == 0) {
+        strata_log(h, STRATA_LOG_ERROR,
+                   "lost the migration lock lease of namespace %s (expired: a pause longer than "
+                   "%u ms?): stopping",
+                   h->bundle->ns, h->opts.lock_lease_ms);
+        h->interrupted = 1;
+    }
+    PQclear(r);
+    s->next_beat = mono_ms() + h->opts.lock_lease_ms / 3.0;
+}
+
+/* One attempt at the lease row; when not taken and `describe`, says who has it. */
+static int try_table(strata *h, int describe, strata_buf *holder, int *got)
+{
+    pgstate *s = state(h);
+    const char *params[2];
+    char lease[24];
+    strata_buf sql;
+    PGresult *r;
+    int st = STRATA_OK;
+
+    *got = 0;
+    snprintf(lease, sizeof(lease), "%u", h->opts.lock_lease_ms);
+    params[0] = s->holder;
+    params[1] = lease;
+    strata_buf_init(&sql, h->alloc);
+    /* Take the row when it is free or its lease has run out (a dead holder). */
+    strata_buf_printf(&sql,
+                      "INSERT INTO %s AS l (id, holder, acquired_at, expires_at) VALUES (1, $1, "
+                      "clock_timestamp(), clock_timestamp() + $2::int * interval '1 millisecond') "
+                      "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = "
+                      "EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at WHERE l.expires_at "
+                      "< clock_timestamp() RETURNING holder",
+                      s->lock_table);
+    r = sql.oom ? NULL : PQexecParams(s->lock, sql.data, 2, NULL, params, NULL, NULL, 0);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+        st = res_fail(h, r, "cannot take the migration lock lease");
+    else
+        *got = PQntuples(r) == 1;
+    PQclear(r);
+    if (st == STRATA_OK && !*got && describe) {
+        strata_buf_reset(&sql);
+        strata_buf_printf(&sql,
+                          "SELECT holder, to_char(acquired_at AT TIME ZONE 'UTC', "
+                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                          "round(extract(epoch FROM expires_at - clock_timestamp()))::int FROM %s",
+                          s->lock_table);
+        r = sql.oom ? NULL : PQexec(s->lock, sql.data);
+        if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            strata_buf_printf(holder,
+                              "held by %s since %s (a lease row; it expires in %s s unless "
+                              "renewed)",
+                              PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+        else
+            strata_buf_puts(holder, "the holder has just released it");
+        PQclear(r);
+    }
+    strata_buf_free(&sql);
+    return st;
+}
+
+static int table_setup(strata *h)
+{
+    pgstate *s = state(h);
+    strata_buf name, sql;
+    PGresult *r;
+    int st = STRATA_OK, attempt;
+
+    strata_buf_init(&name, h->alloc);
+    strata_buf_puts(&name, h->version_name);
+    if (name.len > 8) {
+        name.len -= 8; /* <ns>_<prefix>_version -> <ns>_<prefix>_lock */
+        strata_buf_puts(&name, "_lock");
+    }
+    strata_buf_init(&sql, h->alloc);
+    if (!name.oom)
+        pg_table_name(h, &sql, name.data);
+    strata_buf_free(&name);
+    strata_free(h->alloc, s->lock_table);
+    s->lock_table = strata_buf_detach(&sql);
+    if (!s->lock_table)
+        return STRATA_NOMEM;
+    snprintf(s->holder, sizeof(s->holder), "%s (%s-strata)", h->whoami, h->opts.app);
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql,
+                      "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                      "holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL, expires_at "
+                      "TIMESTAMPTZ NOT NULL)",
+                      s->lock_table);
+    /* Replicas starting together race on CREATE TABLE IF NOT EXISTS: retry. */
+    for (attempt = 0; attempt < 5; attempt++) {
+        r = sql.oom ? NULL : PQexec(s->lock, sql.data);
+        st = r && PQresultStatus(r) == PGRES_COMMAND_OK
+                 ? STRATA_OK
+                 : res_fail(h, r, "cannot create the lock table");
+        PQclear(r);
+        if (st == STRATA_OK)
+            break;
+        sleep_ms(50u << attempt);
+    }
+    strata_buf_free(&sql);
+    return st;
+}
+
+static void table_unlock(strata *h)
+{
+    pgstate *s = state(h);
+    const char *params[1];
+    strata_buf sql;
+
+    params[0] = s->holder;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = $1", s->lock_table);
+    if (!sql.oom)
+        PQclear(PQexecParams(s->lock, sql.data, 1, NULL, params, NULL, NULL, 0));
+    strata_buf_free(&sql);
+}
+
+/* One attempt at the advisory lock; when not taken and `describe`, says who has it. */
+static int try_advisory(strata *h, int describe, strata_buf *holder, int *got)
+{
+    pgstate *s = state(h);
+    char key[24];
+    const char *params[1];
+    PGresult *r;
+    int st = STRATA_OK;
+
+    snprintf(key, sizeof(key), "%lld", s->key);
+    params[0] = key;
+    r = PQexecParams(s->lock, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL,
+                     NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        st = res_fail(h, r, "cannot take the migration lock");
+    else
+        *got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (st == STRATA_OK && !*got && describe)
+        lock_holder(h, holder);
+    return st;
+}
+
+/* The key: (database, schema, version table), so modules never block each other. */
+static int advisory_setup(strata *h)
+{
+    pgstate *s = state(h);
+    strata_buf keytext;
+    PGresult *r = PQexec(s->lock, "SELECT current_database(), current_schema()");
+    int st;
+
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         st = res_fail(h, r, "cannot read the current schema");
         PQclear(r);
@@ -444,25 +607,57 @@ static int pg_lock(strata *h)
         return STRATA_NOMEM;
     s->key = (long long)strata_hash64_of(keytext.data, keytext.len);
     strata_buf_free(&keytext);
-    snprintf(key, sizeof(key), "%lld", s->key);
-    params[0] = key;
+    return STRATA_OK;
+}
+
+static int lock_mode(strata *h)
+{
+    const char *v;
+
+    if (h->opts.lock_mode)
+        return (int)h->opts.lock_mode;
+    v = strata_env_get(&h->opts, "STRATA_LOCK");
+    return v && !strcmp(v, "table") ? STRATA_LOCK_TABLE : STRATA_LOCK_ADVISORY;
+}
+
+/*
+ * Polls for the lock, never blocking inside the server, for at most
+ * lock_wait_ms; says once who holds it, and names the holder on timeout.
+ */
+static int pg_lock(strata *h)
+{
+    pgstate *s = state(h);
+    int (*try_lock)(strata *, int, strata_buf *, int *);
+    strata_buf holder;
+    double start = mono_ms(), waited;
+    unsigned pause = 50;
+    int st, got = 0, logged = 0;
+
+    if (s->lock)
+        return STRATA_OK;
+    s->lock = open_conn(h);
+    if (!s->lock || PQstatus(s->lock) != CONNECTION_OK) {
+        st = conn_fail(h, s->lock, "cannot open the lock connection to");
+        goto fail;
+    }
+    if (h->opts.lock_lease_ms < 1000)
+        h->opts.lock_lease_ms = 30000;
+    s->table = lock_mode(h) == STRATA_LOCK_TABLE;
+    st = s->table ? table_setup(h) : advisory_setup(h);
+    if (st != STRATA_OK)
+        goto fail;
+    try_lock = s->table ? try_table : try_advisory;
     for (;;) {
-        r = PQexecParams(s->lock, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL,
-                         NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            st = res_fail(h, r, "cannot take the migration lock");
-            PQclear(r);
-            return st;
-        }
-        if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
-            PQclear(r);
-            return STRATA_OK;
-        }
-        PQclear(r);
         waited = mono_ms() - start;
         strata_buf_init(&holder, h->alloc);
-        if (!logged || waited >= h->opts.lock_wait_ms)
-            lock_holder(h, &holder);
+        st = try_lock(h, !logged || waited >= h->opts.lock_wait_ms, &holder, &got);
+        if (st != STRATA_OK || got) {
+            strata_buf_free(&holder);
+            if (st != STRATA_OK)
+                goto fail;
+            s->next_beat = mono_ms() + h->opts.lock_lease_ms / 3.0;
+            return STRATA_OK;
+        }
         if (!logged) {
             strata_log(h, STRATA_LOG_INFO,
                        "waiting up to %u s for the migration lock of namespace %s (%s)",
@@ -477,15 +672,17 @@ static int pg_lock(strata *h)
                              h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
                              h->bundle->ns, h->url_redacted, holder.data ? holder.data : "");
             strata_buf_free(&holder);
-            PQfinish(s->lock);
-            s->lock = NULL;
-            return st;
+            goto fail;
         }
         strata_buf_free(&holder);
         sleep_ms(pause);
         if (pause < 500)
             pause *= 2;
     }
+fail:
+    PQfinish(s->lock);
+    s->lock = NULL;
+    return st;
 }
 
 static void pg_unlock(strata *h)
@@ -496,11 +693,15 @@ static void pg_unlock(strata *h)
 
     if (!s || !s->lock)
         return;
-    snprintf(key, sizeof(key), "%lld", s->key);
-    params[0] = key;
-    PQclear(PQexecParams(s->lock, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL,
-                         NULL, 0));
-    PQfinish(s->lock); /* ending the session would release it anyway */
+    if (s->table) {
+        table_unlock(h);
+    } else {
+        snprintf(key, sizeof(key), "%lld", s->key);
+        params[0] = key;
+        PQclear(PQexecParams(s->lock, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params,
+                             NULL, NULL, 0));
+    }
+    PQfinish(s->lock); /* ending the session would release an advisory lock anyway */
     s->lock = NULL;
 }
 
@@ -677,11 +878,23 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     return c.status;
 }
 
-/* One round trip: BEGIN; timeouts; the script; the bookkeeping; COMMIT. A lock
- * timeout rolls back and retries with backoff, so a migration never queues
- * the application's traffic behind it for longer than lock_timeout. */
+/* Did the guard find this migration done by another process? A duplicate key
+ * of the version table (upgrade) or the guard's own text (downgrade). */
+static int guard_failed(strata *h, const PGresult *r)
+{
+    const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+    if (is_sqlstate(r, "23505") && table && strcmp(table, h->version_name) == 0)
+        return 1;
+    return is_sqlstate(r, "22P02") && msg && strstr(msg, STRATA_GUARD_TEXT) != NULL;
+}
+
+/* One round trip: BEGIN; timeouts; the guard; the script; the rest; COMMIT.
+ * A lock timeout rolls back and retries with backoff, so a migration never
+ * queues the application's traffic behind it for longer than lock_timeout. */
 static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char *script,
-                         size_t len, const char *bookkeeping, size_t *failed)
+                         size_t len, const char *guard, const char *after, size_t *failed)
 {
     static const unsigned backoff_ms[] = {200, 500, 1000, 2000, 4000};
     const unsigned tries = sizeof(backoff_ms) / sizeof(backoff_ms[0]) + 1;
@@ -690,15 +903,14 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     unsigned attempt;
     int st = STRATA_OK;
 
-    (void)m;
     *failed = 0;
     strata_buf_init(&sql, h->alloc);
     strata_buf_puts(&sql, "BEGIN; ");
     timeouts(h, &sql, "LOCAL ");
-    strata_buf_putc(&sql, '\n');
+    strata_buf_printf(&sql, "\n%s;\n", guard);
     offset = sql.len;
     strata_buf_put(&sql, script, len);
-    strata_buf_printf(&sql, "\n;\n%s;\nCOMMIT;", bookkeeping);
+    strata_buf_printf(&sql, "\n;\n%s%sCOMMIT;", after, *after ? ";\n" : "");
     if (sql.oom)
         return STRATA_NOMEM;
     for (attempt = 1; attempt <= tries; attempt++) {
@@ -706,6 +918,13 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
         st = run_text(h, sql.data, offset, 1, 1, &r);
         if (st != STRATA_OK)
             pg_rollback(h);
+        if (st != STRATA_OK && guard_failed(h, r)) {
+            /* The guard: another process did this migration; nothing ran. */
+            PQclear(r);
+            strata_buf_free(&sql);
+            strata_buf_reset(&h->err);
+            return STRATA_INT_ALREADY;
+        }
         if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted) {
             if (st != STRATA_OK && is_sqlstate(r, "55P03"))
                 strata_buf_printf(&h->err, "\ngave up after %u attempts (lock_timeout %u ms)",

@@ -27,7 +27,7 @@ typedef struct cli {
     int json, verbose, help, accept_edits, fancy, sql;
     unsigned dialect;
     const char *mark_applied, *mark_unapplied;
-    const char *message, *tmpl, *head, *env, *lock_wait, *dialect_name;
+    const char *message, *tmpl, *head, *env, *lock_wait, *dialect_name, *lock_name, *lock_lease;
 } cli;
 
 typedef struct command {
@@ -674,6 +674,9 @@ static void usage(const cli *c, FILE *f)
                "  --database URL   database URL (default: <NS>_DATABASE_URL, DATABASE_URL)\n"
                "  --yes            confirm a destructive command in production\n"
                "  --lock-wait S    wait at most S seconds for the migration lock (60)\n"
+               "  --lock table     PostgreSQL behind PgBouncer: a lease row, not an advisory\n"
+               "                   lock (also STRATA_LOCK=table)\n"
+               "  --lock-lease S   with --lock table: a silent holder loses it after S s (30)\n"
                "  --json           machine output (status, check, current, history, pending,\n"
                "                   heads)\n"
                "  --verbose        more detail (history)\n"
@@ -721,6 +724,10 @@ static int parse(cli *c, int argc, char **argv)
             slot = &c->env;
         else if (!strcmp(a, "--lock-wait"))
             slot = &c->lock_wait;
+        else if (!strcmp(a, "--lock"))
+            slot = &c->lock_name;
+        else if (!strcmp(a, "--lock-lease"))
+            slot = &c->lock_lease;
         else if (!strcmp(a, "--mark-applied"))
             slot = &c->mark_applied;
         else if (!strcmp(a, "--mark-unapplied"))
@@ -750,6 +757,24 @@ static int parse(cli *c, int argc, char **argv)
             return -1;
         }
         c->opts.lock_wait_ms = (unsigned)v * 1000u;
+    }
+    if (c->lock_lease) {
+        uint64_t v;
+        if (strata_parse_u64(c->lock_lease, strlen(c->lock_lease), &v) < 0 || v < 1 || v > 3600) {
+            fprintf(stderr, "error: --lock-lease '%s': seconds, 1 to 3600\n", c->lock_lease);
+            return -1;
+        }
+        c->opts.lock_lease_ms = (unsigned)v * 1000u;
+    }
+    if (c->lock_name) {
+        if (!strcmp(c->lock_name, "table"))
+            c->opts.lock_mode = STRATA_LOCK_TABLE;
+        else if (!strcmp(c->lock_name, "advisory"))
+            c->opts.lock_mode = STRATA_LOCK_ADVISORY;
+        else {
+            fprintf(stderr, "error: --lock '%s': use advisory or table\n", c->lock_name);
+            return -1;
+        }
     }
     if (c->dialect_name) {
         if (!strcmp(c->dialect_name, "sqlite"))

@@ -1049,6 +1049,42 @@ static int bookkeeping_sql(strata *h, const strata_backend *be, const char *tabl
     return out->oom ? STRATA_NOMEM : STRATA_OK;
 }
 
+/*
+ * The bookkeeping of a migration sent in one piece with its script. It goes
+ * first, as a guard: a second process running the same migration (a holder
+ * whose lease expired while its transaction still ran on the server) makes
+ * it wait on the version row, then fail before any of the script runs.
+ * Upgrade: the row's INSERT (a duplicate key of the version table if done);
+ * downgrade: a DELETE that fails a cast with STRATA_GUARD_TEXT if it removed
+ * nothing.
+ */
+static int guard_sql(strata *h, size_t i, int up, strata_buf *guard, strata_buf *after)
+{
+    const char *rev = bstr(h, mig(h, i)->revision);
+    int st;
+
+    if (!up) {
+        strata_buf_printf(guard,
+                          "WITH done AS (DELETE FROM %s WHERE revision = ", h->version_table);
+        h->be->quote_literal(h, guard, rev);
+        /* The cast applies to the CASE's result: a cast inside a branch is a
+         * constant, which PostgreSQL folds (and fails) while planning. */
+        strata_buf_puts(guard,
+                        " RETURNING 1) SELECT (CASE WHEN count(*) = 0 THEN '" STRATA_GUARD_TEXT
+                        "' END)::int FROM done");
+        return guard->oom ? STRATA_NOMEM : STRATA_OK;
+    }
+    if ((st = bookkeeping_sql(h, h->be, h->version_table, i, 1, "applied", 0, guard)) != STRATA_OK)
+        return st;
+    /* The script's own time: since the transaction began. */
+    strata_buf_printf(after,
+                      "UPDATE %s SET duration_ms = (extract(epoch FROM clock_timestamp() - "
+                      "transaction_timestamp()) * 1000)::bigint WHERE revision = ",
+                      h->version_table);
+    h->be->quote_literal(h, after, rev);
+    return after->oom ? STRATA_NOMEM : STRATA_OK;
+}
+
 /* One migration in its own transaction, bookkeeping included. *skipped is set
  * when another process got there first. */
 static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
@@ -1098,19 +1134,28 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         return set_state_applied(h, rev, (long long)(now_ms() - t0));
     }
     if (own_tx && h->be->run_atomic) {
-        strata_buf book;
+        strata_buf guard, after;
         char *text = NULL;
         size_t len = 0;
         if ((st = h->be->before_migration(h, m)) != STRATA_OK)
             return st;
-        strata_buf_init(&book, h->alloc);
+        strata_buf_init(&guard, h->alloc);
+        strata_buf_init(&after, h->alloc);
         st = section_text(h, s, &text, &len);
         if (st == STRATA_OK)
-            st = bookkeeping_sql(h, h->be, h->version_table, i, up, "applied", 0, &book);
-        if (st == STRATA_OK)
-            st = section_error(h, i, s, h->be->run_atomic(h, m, text, len, book.data, &failed));
+            st = guard_sql(h, i, up, &guard, &after);
+        if (st == STRATA_OK) {
+            st = h->be->run_atomic(h, m, text, len, guard.data, after.data ? after.data : "",
+                                   &failed);
+            if (st == STRATA_INT_ALREADY) {
+                *skipped = 1;
+                st = STRATA_OK;
+            }
+            st = section_error(h, i, s, st);
+        }
         strata_free(h->alloc, text);
-        strata_buf_free(&book);
+        strata_buf_free(&guard);
+        strata_buf_free(&after);
         h->be->after_migration(h, m);
         return st;
     }
@@ -1209,10 +1254,14 @@ static int begin_write(strata *h)
     const strata_report *r;
     int st;
 
-    if ((st = ensure_tables(h)) != STRATA_OK)
+    /* The lock first: replicas creating the tables together race otherwise
+     * (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe concurrently). */
+    if ((st = h->be->connect(h, 1)) != STRATA_OK || (st = h->be->lock(h)) != STRATA_OK)
         return st;
-    if ((st = h->be->lock(h)) != STRATA_OK)
+    if ((st = ensure_tables(h)) != STRATA_OK) {
+        h->be->unlock(h);
         return st;
+    }
     st = strata_report_read(h, &r);
     if (st != STRATA_OK)
         h->be->unlock(h);

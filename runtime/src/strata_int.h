@@ -64,15 +64,21 @@ struct strata_backend {
     void (*table_name)(strata *h, strata_buf *out, const char *name);
     /* Appends s as a SQL string literal. */
     void (*quote_literal)(strata *h, strata_buf *out, const char *s);
-    /* Optional: the script and its bookkeeping statement in one transaction,
-     * sent at once (PostgreSQL: one round trip). NULL: the engine runs
-     * begin, script, bookkeeping and commit itself. */
+    /* Optional: the script and its bookkeeping in one transaction, sent at
+     * once (PostgreSQL: one round trip): `guard` runs first and fails when
+     * another process already did this migration (returning
+     * STRATA_INT_ALREADY, nothing of the script having run), `after` runs
+     * last. NULL: the engine runs begin, check, script, bookkeeping, commit. */
     int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
-                      const char *bookkeeping, size_t *failed);
+                      const char *guard, const char *after, size_t *failed);
 };
 
 /* Returned by query() when the table does not exist (not an error for status). */
 #define STRATA_INT_NO_TABLE 1000
+/* Returned by run_atomic() when the guard found the migration done already. */
+#define STRATA_INT_ALREADY 1001
+/* The downgrade guard's error text: a migration already undone. */
+#define STRATA_GUARD_TEXT "strata: already done by another process"
 
 extern const strata_backend strata_sqlite_backend;
 extern const strata_backend strata_pg_backend;

@@ -130,14 +130,25 @@ typedef struct strata_options {
     strata_getenv_fn getenv;
     void *getenv_ctx;
     const strata_allocator *allocator; /* NULL: malloc/realloc/free */
-    const char *schema; /* PostgreSQL: the schema of the version and log tables; NULL:
-                           the connection's current schema */
+    const char *schema;     /* PostgreSQL: the schema of the version and log tables; NULL:
+                               the connection's current schema */
+    unsigned lock_mode;     /* PostgreSQL: STRATA_LOCK_ADVISORY (default; also STRATA_LOCK=...
+                               in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
+    unsigned lock_lease_ms; /* STRATA_LOCK_TABLE: how long a silent holder keeps the lock;
+                               30000 */
 } strata_options;
+
+/* Migration locks on PostgreSQL. */
+#define STRATA_LOCK_DEFAULT  0u /* STRATA_LOCK in the environment, else advisory */
+#define STRATA_LOCK_ADVISORY 1u /* a session advisory lock on a connection of its own */
+#define STRATA_LOCK_TABLE                                                                          \
+    2u /* a lease row with expiry and heartbeat: for transaction                                   \
+          poolers (PgBouncer), where session locks do not hold */
 
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
-            NULL, NULL, NULL                                                                       \
+            NULL, NULL, NULL, 0, 30000                                                             \
     }
 
 /* A migration context: one namespace's bundle and its database. */

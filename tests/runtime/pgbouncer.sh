@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# pgbouncer.sh BUILD_DIR: PgBouncer in transaction pooling mode in front of the
+# test's database; replicas migrate through it with --lock table (a lease
+# row: session advisory locks do not hold behind a transaction pooler).
+#  1. 6 replicas start together: every one exits 0, each migration runs once.
+#  2. A holder killed with SIGKILL mid-migration leaves its lease behind; the
+#     next run waits for the lease to expire, then takes over and finishes.
+# Runs inside tests/pg/pg_env.sh (DATABASE_URL, STRATA_PG_PORT, STRATA_PG_DB).
+set -u
+bin=$1
+# shellcheck disable=SC1090
+. "$STRATA_PG_ENV" # the server's port (STRATA_PG_PORT)
+command -v pgbouncer >/dev/null || { echo "pgbouncer not installed: apt-get install pgbouncer"; exit 1; }
+work=$(mktemp -d /tmp/strata-pgb.XXXXXX)
+chown postgres "$work" 2>/dev/null
+cleanup() {
+  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$((20000 + RANDOM % 40000))
+cat >"$work/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$STRATA_PG_PORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $work/users.txt
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+INI
+echo '"postgres" ""' >"$work/users.txt"
+chown postgres "$work"/* 2>/dev/null
+run_as=()
+[ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
+"${run_as[@]}" pgbouncer -d "$work/pgbouncer.ini" || { echo "pgbouncer did not start"; exit 1; }
+for _ in $(seq 50); do
+  psql -X -q "postgresql://postgres@127.0.0.1:$port/$STRATA_PG_DB" -c 'SELECT 1' >/dev/null 2>&1 && break
+  sleep 0.1
+done
+url="postgresql://postgres@127.0.0.1:$port/$STRATA_PG_DB"
+direct=$DATABASE_URL
+unset DATABASE_URL APP_DATABASE_URL
+export NO_COLOR=1 STRATA_ENV=production STRATA_LOCK=table APP_DATABASE_URL=$url
+fail=0
+
+echo "== 6 replicas through PgBouncer (transaction pooling), lock=table"
+pids=()
+for i in 1 2 3 4 5 6; do
+  "$bin/testapp_v3" start >"$work/out.$i" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { echo "replica $((i + 1)) failed:"; cat "$work/out.$((i + 1))"; fail=1; }
+done
+ran=$(cat "$work"/out.* | grep -c 'Running upgrade')
+rows=$(psql -X -tA "$direct" -c "SELECT count(*) FROM app_strata_version WHERE state = 'applied'")
+left=$(psql -X -tA "$direct" -c "SELECT count(*) FROM app_strata_lock")
+echo "migrations run: $ran, version rows: $rows, lease rows left: $left"
+# Production skips the seed migration (environments=development,test): 3 of 4.
+[ "$ran" = 3 ] && [ "$rows" = 3 ] && [ "$left" = 0 ] || { echo "FAILED: exactly once"; fail=1; }
+
+echo "== a holder killed mid-migration: its lease expires, the next run takes over"
+psql -X -q "$direct" -c "DROP TABLE items, app_strata_version, app_strata_log, app_strata_lock"
+"$bin/testapp_slow" app migrate upgrade --lock-lease 3 >"$work/killed.out" 2>&1 &
+victim=$!
+for _ in $(seq 100); do
+  grep -q 'a long data migration' "$work/killed.out" 2>/dev/null && break
+  [ "$(psql -X -tA "$direct" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN;%pg_sleep%' AND pid <> pg_backend_pid()")" = 1 ] && break
+  sleep 0.1
+done
+kill -9 "$victim"
+wait "$victim" 2>/dev/null
+holder=$(psql -X -tA "$direct" -c "SELECT holder FROM app_strata_lock")
+echo "lease left by the killed holder: ${holder:-none}"
+[ -n "$holder" ] || { echo "FAILED: the killed holder had no lease"; fail=1; }
+t0=$(date +%s%N)
+"$bin/testapp_slow" app migrate upgrade --lock-lease 3 --lock-wait 30 >"$work/next.out" 2>&1
+rc=$?
+t1=$(date +%s%N)
+cat "$work/next.out"
+echo "next run: exit $rc after $(((t1 - t0) / 1000000)) ms"
+[ "$rc" = 0 ] || { echo "FAILED: the next run did not take over"; fail=1; }
+grep -q 'waiting up to 30 s for the migration lock' "$work/next.out" ||
+  { echo "FAILED: the next run did not wait for the expired lease"; fail=1; }
+rows=$(psql -X -tA "$direct" -c "SELECT count(*) FROM app_strata_version WHERE state = 'applied'")
+[ "$rows" = 2 ] || { echo "FAILED: expected 2 applied migrations, got $rows"; fail=1; }
+exit $fail
