@@ -150,6 +150,12 @@ static long index_serial;
 static char *obuf;
 static size_t olen, ocap;
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void
+out(const char *fmt, ...);
+
 static void out(const char *fmt, ...)
 {
     va_list ap;
@@ -178,6 +184,12 @@ static void out(const char *fmt, ...)
 /* The statements of the down section, collected in reverse. */
 static char *dbuf[256];
 static int ndown;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void
+down(const char *fmt, ...);
 
 static void down(const char *fmt, ...)
 {
