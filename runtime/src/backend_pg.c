@@ -320,24 +320,13 @@ static int pg_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
     return st;
 }
 
-static void quote_ident(strata_buf *out, const char *ident)
-{
-    strata_buf_putc(out, '"');
-    for (; *ident; ident++) {
-        if (*ident == '"')
-            strata_buf_putc(out, '"');
-        strata_buf_putc(out, *ident);
-    }
-    strata_buf_putc(out, '"');
-}
-
 static void pg_table_name(strata *h, strata_buf *out, const char *name)
 {
     if (h->opts.schema) {
-        quote_ident(out, h->opts.schema);
+        strata_buf_quote(out, h->opts.schema, '"');
         strata_buf_putc(out, '.');
     }
-    quote_ident(out, name);
+    strata_buf_quote(out, name, '"');
 }
 
 static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
@@ -347,13 +336,7 @@ static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
     if (!h->conn) {
         /* Offline SQL (upgrade --sql) sets standard_conforming_strings = on:
          * doubling quotes is then the whole story. */
-        strata_buf_putc(out, '\'');
-        for (; *s; s++) {
-            if (*s == '\'')
-                strata_buf_putc(out, '\'');
-            strata_buf_putc(out, *s);
-        }
-        strata_buf_putc(out, '\'');
+        strata_buf_quote(out, s, '\'');
         return;
     }
     q = PQescapeLiteral(CONN(h), s, strlen(s));
@@ -990,9 +973,9 @@ static int pg_destroy(strata *h, strata_buf *what)
     }
     strata_buf_init(&sql, h->alloc);
     strata_buf_puts(&sql, "DROP SCHEMA IF EXISTS ");
-    quote_ident(&sql, schema);
+    strata_buf_quote(&sql, schema, '"');
     strata_buf_puts(&sql, " CASCADE; CREATE SCHEMA ");
-    quote_ident(&sql, schema);
+    strata_buf_quote(&sql, schema, '"');
     strata_buf_printf(what, "Dropped schema %s and everything in it", schema);
     PQclear(r);
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);

@@ -385,25 +385,13 @@ static int sq_destroy(strata *h, strata_buf *what)
 static void sq_table_name(strata *h, strata_buf *out, const char *name)
 {
     (void)h;
-    strata_buf_putc(out, '"');
-    for (; *name; name++) {
-        if (*name == '"')
-            strata_buf_putc(out, '"');
-        strata_buf_putc(out, *name);
-    }
-    strata_buf_putc(out, '"');
+    strata_buf_quote(out, name, '"');
 }
 
 static void sq_quote_literal(strata *h, strata_buf *out, const char *s)
 {
     (void)h;
-    strata_buf_putc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            strata_buf_putc(out, '\'');
-        strata_buf_putc(out, *s);
-    }
-    strata_buf_putc(out, '\'');
+    strata_buf_quote(out, s, '\'');
 }
 
 const strata_backend strata_sqlite_backend = {

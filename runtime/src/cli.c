@@ -266,24 +266,34 @@ static int is_head(const strata_report *r, const char *rev)
     return 0;
 }
 
-static int cmd_current(cli *c, strata *h)
+/* current: the applied heads; heads: the bundle's. Text marks heads. */
+static int print_revisions(cli *c, strata *h, int current)
 {
     const strata_report *r;
-    size_t i;
+    const char *const *v;
+    size_t i, n;
     int st = strata_report_read(h, &r);
 
     if (st != STRATA_OK)
         return fail(h, st);
+    v = current ? r->current : r->heads;
+    n = current ? r->ncurrent : r->nheads;
     if (c->json) {
         printf("{\n");
-        json_list("current", r->current, r->ncurrent, 1);
+        if (current)
+            json_list("current", r->current, r->ncurrent, 1);
         json_list("heads", r->heads, r->nheads, 0);
         printf("}\n");
         return 0;
     }
-    for (i = 0; i < r->ncurrent; i++)
-        printf("%s%s\n", r->current[i], is_head(r, r->current[i]) ? " (head)" : "");
+    for (i = 0; i < n; i++)
+        printf("%s%s\n", v[i], is_head(r, v[i]) ? " (head)" : "");
     return 0;
+}
+
+static int cmd_current(cli *c, strata *h)
+{
+    return print_revisions(c, h, 1);
 }
 
 static int cmd_history(cli *c, strata *h)
@@ -418,21 +428,7 @@ static int cmd_validate(cli *c, strata *h)
 
 static int cmd_heads(cli *c, strata *h)
 {
-    const strata_report *r;
-    size_t i;
-    int st = strata_report_read(h, &r);
-
-    if (st != STRATA_OK)
-        return fail(h, st);
-    if (c->json) {
-        printf("{\n");
-        json_list("heads", r->heads, r->nheads, 0);
-        printf("}\n");
-        return 0;
-    }
-    for (i = 0; i < r->nheads; i++)
-        printf("%s (head)\n", r->heads[i]);
-    return 0;
+    return print_revisions(c, h, 0);
 }
 
 static int cmd_show(cli *c, strata *h)

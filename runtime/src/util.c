@@ -142,6 +142,17 @@ void strata_buf_printf(strata_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void strata_buf_quote(strata_buf *b, const char *s, char q)
+{
+    strata_buf_putc(b, q);
+    for (; *s; s++) {
+        if (*s == q)
+            strata_buf_putc(b, q);
+        strata_buf_putc(b, *s);
+    }
+    strata_buf_putc(b, q);
+}
+
 char *strata_buf_detach(strata_buf *b)
 {
     char *d;

@@ -45,6 +45,9 @@ void strata_buf_putc(strata_buf *b, char c);
 void strata_buf_puts(strata_buf *b, const char *s);
 void strata_buf_printf(strata_buf *b, const char *fmt, ...) STRATA_PRINTF(2, 3);
 void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap) STRATA_PRINTF(2, 0);
+/* Appends s between two q's, every q inside doubled: SQL's quoting of
+ * identifiers ('"') and standard string literals ('\''). */
+void strata_buf_quote(strata_buf *b, const char *s, char q);
 /* Hands the data to the caller (free with strata_free); the buffer is reset. */
 char *strata_buf_detach(strata_buf *b);
 
