@@ -55,11 +55,16 @@ function(strata_add_migrations target)
     set(source_dir_args "$<${dev}:--source-dir>" "$<${dev}:${dir}>")
   endif()
   file(MAKE_DIRECTORY "${out_dir}")
+  # The list of files, rewritten only when it changes: a removed file leaves
+  # no dependency newer than the bundle, so the list itself must be one.
+  list(JOIN sql_files "\n" manifest)
+  file(CONFIGURE OUTPUT "${out_dir}/strata_bundle_${arg_NAMESPACE}.files"
+       CONTENT "${manifest}\n" @ONLY)
   add_custom_command(
     OUTPUT "${out_c}" "${out_h}"
     COMMAND ${tool} generate --namespace ${arg_NAMESPACE} --out-c "${out_c}" --out-h "${out_h}"
             ${source_dir_args} "${dir}"
-    DEPENDS ${sql_files} ${tool_dep}
+    DEPENDS ${sql_files} "${out_dir}/strata_bundle_${arg_NAMESPACE}.files" ${tool_dep}
     COMMENT "Bundling migrations: namespace ${arg_NAMESPACE} from ${dir}"
     VERBATIM COMMAND_EXPAND_LISTS)
   target_sources(${target} PRIVATE "${out_c}" "${out_h}")

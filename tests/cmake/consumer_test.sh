@@ -6,6 +6,8 @@
 #   pkg_config              a plain compiler line from `pkg-config strata`
 #   subdirectory            consumer/ with add_subdirectory(<strata source>)
 #   subdirectory_host_tool  the same, with STRATA_BUNDLE_EXECUTABLE
+#   regenerate              a copy of consumer/ (add_subdirectory): adding, editing and
+#                           removing a migration file each regenerate the bundle
 # The environment comes from tests/cmake/CMakeLists.txt.
 set -euo pipefail
 
@@ -91,6 +93,26 @@ subdirectory_host_tool)
     configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
         -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR" -DSTRATA_BUNDLE_EXECUTABLE="$tool"
     check_host_tool_used
+    ;;
+regenerate)
+    cp -r "$STRATA_CONSUMER" "$dir/src"
+    STRATA_CONSUMER=$dir/src configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
+        -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR"
+    gen=$(find "$dir/build" -name strata_bundle_demo.c | head -n 1)
+    [[ -f $gen ]] || fail "no generated strata_bundle_demo.c"
+    new=$dir/src/migrations/20250103_0000_abcdefabcdef_add_more.sql
+    printf -- '-- strata: revision=abcdefabcdef revises=0f1e2d3c4b5a\n-- strata: up\nSELECT 1;\n' >"$new"
+    "$CMAKE" --build "$dir/build" >"$dir/added.log" 2>&1 || fail "build after adding a file"
+    grep -q abcdefabcdef "$gen" || fail "an added migration did not reach the bundle"
+    cp "$gen" "$dir/before-edit.c"
+    printf -- 'SELECT 2;\n' >>"$new"
+    "$CMAKE" --build "$dir/build" >"$dir/edited.log" 2>&1 || fail "build after editing a file"
+    cmp -s "$gen" "$dir/before-edit.c" && fail "an edited migration did not change the bundle"
+    rm "$new"
+    "$CMAKE" --build "$dir/build" >"$dir/removed.log" 2>&1 || fail "build after removing a file"
+    grep -q abcdefabcdef "$gen" && fail "a removed migration stayed in the bundle"
+    check_app "$dir/build/app"
+    echo "added, edited and removed: the bundle followed each time"
     ;;
 pkg_config)
     [[ -n $PKG_CONFIG ]] || fail "pkg-config not found: apt-get install pkg-config"
