@@ -245,11 +245,12 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
         body = templates[i].body;
     }
     if (head && strcmp(head, "base") != 0) {
-        if (project_find(p, head) == (size_t)-1) {
-            fprintf(errf, "%s: --head %s: no such revision in %s\n", prog, head, p->dir);
+        int ambiguous;
+        if (!(parent = project_resolve(p, head, &ambiguous))) {
+            fprintf(errf, "%s: --head %s: %s in %s\n", prog, head,
+                    ambiguous ? "ambiguous prefix, give more digits" : "no such revision", p->dir);
             return STRATA_MISUSE;
         }
-        parent = head;
     } else if (!head && p->graph.nheads > 1) {
         fprintf(errf, "%s: %s has %zu heads; a new migration must revise one of them:\n", prog,
                 p->dir, p->graph.nheads);
@@ -273,23 +274,34 @@ int merge_migration(project *p, const char *const *revs, size_t nrevs, const cha
                                "-- A merge joins branches; add SQL only to reconcile them.\n"
                                "\n"
                                "-- strata: down\n";
+    const char **full;
     size_t i, k;
+    int st;
 
     if (nrevs < 2) {
         fprintf(errf, "%s: merge needs at least two revisions\n", prog);
         return STRATA_MISUSE;
     }
+    full = malloc(nrevs * sizeof(*full));
+    if (!full)
+        return STRATA_NOMEM;
     for (i = 0; i < nrevs; i++) {
-        if (project_find(p, revs[i]) == (size_t)-1) {
-            fprintf(errf, "%s: merge: no revision %s in %s\n", prog, revs[i], p->dir);
+        int ambiguous;
+        if (!(full[i] = project_resolve(p, revs[i], &ambiguous))) {
+            fprintf(errf, "%s: merge: %s revision %s in %s\n", prog,
+                    ambiguous ? "ambiguous prefix of a" : "no", revs[i], p->dir);
+            free(full);
             return STRATA_MISUSE;
         }
         for (k = 0; k < i; k++) {
-            if (strcmp(revs[k], revs[i]) == 0) {
-                fprintf(errf, "%s: merge: revision %s is given twice\n", prog, revs[i]);
+            if (strcmp(full[k], full[i]) == 0) {
+                fprintf(errf, "%s: merge: revision %s is given twice\n", prog, full[i]);
+                free(full);
                 return STRATA_MISUSE;
             }
         }
     }
-    return write_new(p, rev_id, revs, nrevs, message, body, prog, out, errf);
+    st = write_new(p, rev_id, full, nrevs, message, body, prog, out, errf);
+    free(full);
+    return st;
 }

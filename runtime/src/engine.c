@@ -1575,13 +1575,17 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
     }
     memset(want, 0, n + 1);
     memset(have, 0, n + 1);
-    if (!strcmp(to, "head") || !strcmp(to, "heads"))
+    if (!strcmp(to, "head") || !strcmp(to, "heads")) {
         memset(want, 1, n);
-    else if ((st = resolve_rev(h, to, &x)) == STRATA_OK)
+    } else if ((st = resolve_rev(h, to, &x)) == STRATA_OK) {
         mark_ancestors(h, x, want);
+        to = h->nodes[x].revision; /* a prefix named in full in the header */
+    }
     if (st == STRATA_OK && from[0] && strcmp(from, "base") != 0 &&
-        (st = resolve_rev(h, from, &x)) == STRATA_OK)
+        (st = resolve_rev(h, from, &x)) == STRATA_OK) {
         mark_ancestors(h, x, have);
+        snprintf(from, sizeof(from), "%s", h->nodes[x].revision);
+    }
     if (st != STRATA_OK)
         goto done;
 

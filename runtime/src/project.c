@@ -282,6 +282,24 @@ const strata_migfile *project_at(const project *p, size_t i)
     return &p->files[p->graph.order[i]];
 }
 
+const char *project_resolve(const project *p, const char *rev, int *ambiguous)
+{
+    size_t i, n = strlen(rev), k = project_find(p, rev), matches = 0;
+    const char *found = NULL;
+
+    *ambiguous = 0;
+    if (k != (size_t)-1)
+        return project_at(p, k)->revision;
+    for (i = 0; i < p->nfiles && n >= 4; i++) {
+        if (p->files[i].revision && strncmp(p->files[i].revision, rev, n) == 0) {
+            found = p->files[i].revision;
+            matches++;
+        }
+    }
+    *ambiguous = matches > 1;
+    return matches == 1 ? found : NULL;
+}
+
 size_t project_find(const project *p, const char *rev)
 {
     size_t k = strata_graph_find(&p->graph, p->nodes, rev, strlen(rev));

@@ -33,6 +33,9 @@ int project_load(project *p, const char *dir, int draft);
 void project_free(project *p);
 /* Migration at apply position i. */
 const strata_migfile *project_at(const project *p, size_t i);
+/* The full revision of `rev` or of a unique prefix of it (4+ characters);
+ * NULL when none or several match (*ambiguous tells which). */
+const char *project_resolve(const project *p, const char *rev, int *ambiguous);
 /* Apply position of `rev` (exact match), or (size_t)-1. */
 size_t project_find(const project *p, const char *rev);
 

@@ -9,8 +9,9 @@
  * used by two threads at once; separate handles, in one thread or several,
  * are independent (two handles on one SQLite file coordinate through its
  * write lock, as two processes do). SQLite must be built thread-safe (the
- * default). Without opts->getenv, strata_open reads the process environment
- * with getenv(), which must not race with setenv().
+ * default). Without opts->getenv, strata reads the process environment with
+ * getenv() (in strata_open, and STRATA_LOCK when a PostgreSQL lock is
+ * taken), which must not race with setenv().
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -94,8 +95,8 @@ enum { STRATA_LOG_DEBUG, STRATA_LOG_INFO, STRATA_LOG_WARN, STRATA_LOG_ERROR };
  */
 typedef void (*strata_log_fn)(void *ctx, int level, const char *msg);
 
-/* Environment lookup; NULL means getenv(). Tests pass their own. Called only
- * inside strata_open (and strata_startup, strata_cli_main through it); the
+/* Environment lookup; NULL means getenv(). Tests pass their own. Called by
+ * strata_open, and for STRATA_LOCK when a PostgreSQL lock is taken; the
  * result is used before the next lookup. NULL or "" means unset. */
 typedef const char *(*strata_getenv_fn)(void *ctx, const char *name);
 
@@ -116,15 +117,17 @@ typedef struct strata_options {
                                       (development ./<app>-<ns>.db, test :memory:, production
                                       none: STRATA_POLICY) */
     unsigned lock_wait_ms;         /* wait for the migration lock (SQLite busy timeout); 60000 */
-    unsigned lock_timeout_ms;      /* per statement, PostgreSQL; 0 = off; INIT: 5000. No effect
-                                      yet: this build has no PostgreSQL backend */
-    unsigned statement_timeout_ms; /* per statement, PostgreSQL; 0 = off (no effect yet) */
+    unsigned lock_timeout_ms;      /* PostgreSQL lock_timeout of each migration (files may
+                                      override); 0 = off; INIT: 5000. Timed-out migrations are
+                                      retried with backoff, then fail naming the blocker */
+    unsigned statement_timeout_ms; /* PostgreSQL statement_timeout of each migration (files may
+                                      override); 0 = off (INIT) */
     int auto_migrate;              /* development: apply at startup instead of refusing */
     int strict;                    /* production: unknown applied revisions are an error */
     int single_transaction;        /* run a whole upgrade or downgrade in one transaction */
     int yes;                       /* confirmed: production downgrade, stamp, repair */
     const char *table_prefix;      /* tables <ns>_<prefix>_version and _log; NULL: "strata";
-                                      1-40 of [a-z0-9_] */
+                                      1-16 of [a-z0-9_] */
     strata_log_fn log;
     void *log_ctx;
     strata_getenv_fn getenv;
