@@ -21,7 +21,10 @@ if(NOT SQLite3_FOUND)
   strata_missing("SQLite 3" "libsqlite3-dev")
 endif()
 
-find_package(PostgreSQL QUIET)
-if(NOT PostgreSQL_FOUND OR NOT TARGET PostgreSQL::PostgreSQL)
-  strata_missing("libpq (PostgreSQL client library)" "libpq-dev")
+if(STRATA_WITH_POSTGRESQL)
+  find_package(PostgreSQL QUIET)
+  if(NOT PostgreSQL_FOUND OR NOT TARGET PostgreSQL::PostgreSQL)
+    strata_missing("libpq (PostgreSQL client library; or -DSTRATA_WITH_POSTGRESQL=OFF)"
+                   "libpq-dev")
+  endif()
 endif()

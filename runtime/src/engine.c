@@ -172,7 +172,14 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if (strncmp(h->url, "sqlite:", 7) == 0)
         h->be = &strata_sqlite_backend;
     else if (strata_url_is_postgres(h->url))
+#ifdef STRATA_HAVE_POSTGRESQL
         h->be = &strata_pg_backend;
+#else
+        return strata_fail(h, STRATA_ERROR,
+                           "database %s is PostgreSQL, and this strata was built without it "
+                           "(STRATA_WITH_POSTGRESQL=OFF)",
+                           h->url_redacted);
+#endif
     else
         return strata_fail(h, STRATA_MISUSE,
                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
@@ -1543,7 +1550,12 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
     strata_buf_reset(&h->err);
     *sql = NULL;
     if (dialect == STRATA_SECTION_POSTGRESQL)
+#ifdef STRATA_HAVE_POSTGRESQL
         be = &strata_pg_backend;
+#else
+        return strata_fail(h, STRATA_MISUSE,
+                           "this strata was built without PostgreSQL (STRATA_WITH_POSTGRESQL=OFF)");
+#endif
     else if (dialect == STRATA_SECTION_SQLITE)
         be = &strata_sqlite_backend;
     else if (dialect != 0)

@@ -6,6 +6,8 @@
 #   pkg_config              a plain compiler line from `pkg-config strata`
 #   subdirectory            consumer/ with add_subdirectory(<strata source>)
 #   subdirectory_host_tool  the same, with STRATA_BUNDLE_EXECUTABLE
+#   sqlite_only             add_subdirectory with STRATA_WITH_POSTGRESQL=OFF: the app
+#                           does not link libpq
 #   regenerate              a copy of consumer/ (add_subdirectory): adding, editing and
 #                           removing a migration file each regenerate the bundle
 # The environment comes from tests/cmake/CMakeLists.txt.
@@ -93,6 +95,14 @@ subdirectory_host_tool)
     configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
         -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR" -DSTRATA_BUNDLE_EXECUTABLE="$tool"
     check_host_tool_used
+    ;;
+sqlite_only)
+    configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
+        -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR" -DSTRATA_WITH_POSTGRESQL=OFF
+    if ldd "$dir/build/app" | grep -q libpq; then
+        fail "a SQLite-only build still links libpq"
+    fi
+    echo "the app does not link libpq"
     ;;
 regenerate)
     cp -r "$STRATA_CONSUMER" "$dir/src"

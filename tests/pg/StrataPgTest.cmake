@@ -9,6 +9,9 @@ include_guard(GLOBAL)
 set(STRATA_PG_ENV_FILE ${PROJECT_BINARY_DIR}/tests/pg/server.env)
 
 function(strata_add_pg_test name)
+  if(NOT STRATA_WITH_POSTGRESQL)
+    return() # a SQLite-only build has no PostgreSQL backend to test
+  endif()
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "LABELS;COMMAND")
   if(NOT arg_COMMAND)
     message(FATAL_ERROR "strata_add_pg_test(${name}): COMMAND is required")
