@@ -14,7 +14,10 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DB(h) ((sqlite3 *)(h)->conn)
@@ -112,12 +115,17 @@ static int sq_connect(strata *h, int create)
     return rc;
 }
 
+static void sq_unlock(strata *h);
+
 static void sq_disconnect(strata *h)
 {
     if (h->conn)
         sqlite3_close(DB(h));
     h->conn = NULL;
     h->in_tx = 0;
+    sq_unlock(h);
+    strata_free(h->alloc, h->be_state);
+    h->be_state = NULL;
 }
 
 /* Parameters are named $1..$n; SQLite numbers them by first appearance, so
@@ -202,15 +210,108 @@ static int sq_table_exists(strata *h, const char *table, int *exists)
     return rc == SQLITE_OK ? STRATA_OK : sq_fail(h, rc, "cannot read the schema");
 }
 
+/*
+ * The migration lock: an exclusive flock on "<database>-strata.lock" for the
+ * whole operation. Each migration's own BEGIN IMMEDIATE makes it atomic, but
+ * a transaction=none migration commits its dirty marker and then runs
+ * outside any transaction: without an operation lock a second process would
+ * see it half done. The kernel drops the lock when the holder dies.
+ */
+typedef struct sqstate {
+    int lockfd;
+} sqstate;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
 static int sq_lock(strata *h)
 {
-    (void)h;
+    sqstate *s = h->be_state;
+    strata_buf path;
+    double start = mono_ms();
+    unsigned pause = 20;
+    int fd, logged = 0;
+
+    if (is_memory(h) || (s && s->lockfd >= 0))
+        return STRATA_OK;
+    if (!s) {
+        if (!(s = h->be_state = strata_malloc(h->alloc, sizeof(*s))))
+            return STRATA_NOMEM;
+        s->lockfd = -1;
+    }
+    strata_buf_init(&path, h->alloc);
+    strata_buf_printf(&path, "%s-strata.lock", h->path);
+    if (path.oom)
+        return STRATA_NOMEM;
+    fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int st = strata_fail(h, STRATA_ERROR, "cannot open the migration lock %s: %s", path.data,
+                             strerror(errno));
+        strata_buf_free(&path);
+        return st;
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        double waited = mono_ms() - start;
+        char holder[160] = "";
+        ssize_t n;
+
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int st = strata_fail(h, STRATA_ERROR, "cannot lock %s: %s", path.data, strerror(errno));
+            close(fd);
+            strata_buf_free(&path);
+            return st;
+        }
+        n = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        if (!logged) {
+            strata_log(h, STRATA_LOG_INFO,
+                       "waiting up to %u s for the migration lock of namespace %s (held by %s)",
+                       (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
+                       holder[0] ? holder : "another process");
+            logged = 1;
+        }
+        if (waited >= h->opts.lock_wait_ms || h->interrupted) {
+            int st = strata_fail(h, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
+                                 "%s after %.1f s waiting for the migration lock of namespace %s "
+                                 "(%s): it is held by %s. Nothing was changed.",
+                                 h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
+                                 h->bundle->ns, path.data, holder[0] ? holder : "another process");
+            close(fd);
+            strata_buf_free(&path);
+            return st;
+        }
+        sleep_ms(pause);
+        if (pause < 250)
+            pause *= 2;
+    }
+    /* Who holds it, for the messages of those who wait. */
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, h->whoami, strlen(h->whoami), 0) < 0)
+        strata_log(h, STRATA_LOG_DEBUG, "could not note the lock holder in %s", path.data);
+    strata_buf_free(&path);
+    s->lockfd = fd;
     return STRATA_OK;
 }
 
 static void sq_unlock(strata *h)
 {
-    (void)h;
+    sqstate *s = h->be_state;
+    if (s && s->lockfd >= 0) {
+        flock(s->lockfd, LOCK_UN);
+        close(s->lockfd);
+        s->lockfd = -1;
+    }
 }
 
 static int sq_begin(strata *h)

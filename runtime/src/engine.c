@@ -543,8 +543,10 @@ static void cmd_hint(const strata *h, strata_buf *b, const char *cmd)
     strata_buf_printf(b, "%s %s migrate %s", h->opts.app, h->bundle->ns, cmd);
 }
 
-/* Logs what the report says and returns the policy's verdict. */
-static int judge(strata *h, int pending_is_error)
+/* Logs what the report says and returns the policy's verdict. Without the
+ * lock a dirty row may be a migration still running in another process:
+ * only a caller that then takes the lock may pass dirty_is_error = 0. */
+static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
 {
     const strata_report *r = &h->report;
     strata_buf hint;
@@ -580,7 +582,7 @@ static int judge(strata *h, int pending_is_error)
                              "on this database only with: %s",
                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
                              x->applied_exact, x->exact, x->applied_exact, hint.data);
-        } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK) {
+        } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error) {
             strata_buf_reset(&hint);
             cmd_hint(h, &hint, "repair --mark-applied ");
             strata_buf_puts(&hint, x->revision);
@@ -624,6 +626,11 @@ static int judge(strata *h, int pending_is_error)
     }
     strata_buf_free(&hint);
     return hint.oom ? STRATA_NOMEM : st;
+}
+
+static int judge(strata *h, int pending_is_error)
+{
+    return judge_ex(h, pending_is_error, 1);
 }
 
 int strata_verify(strata *h)
@@ -1885,17 +1892,20 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
     strata *h = NULL;
     const strata_report *r;
     size_t pending;
-    int st = strata_open(&h, b, o);
+    int applies, st = strata_open(&h, b, o);
 
     if (st != STRATA_OK)
         goto fail;
     if ((st = strata_report_read(h, &r)) != STRATA_OK)
         goto fail;
-    st = judge(h, h->env == STRATA_DEVELOPMENT && !h->opts.auto_migrate);
+    /* Without the lock: where migrations are applied, a dirty row is judged
+     * under it by strata_upgrade (another replica may still be running it). */
+    applies = h->env != STRATA_DEVELOPMENT || h->opts.auto_migrate;
+    st = judge_ex(h, !applies, !applies);
     if (st != STRATA_OK)
         goto fail;
     pending = r->npending;
-    if (pending || r->naccepted) {
+    if (pending || r->naccepted || (applies && r->ndirty)) {
         if (h->env == STRATA_PRODUCTION && pending)
             strata_log(h, STRATA_LOG_INFO, "Production detected: auto-applying %s migrations...",
                        b->ns);
