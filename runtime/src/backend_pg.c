@@ -83,7 +83,11 @@ static int conn_fail(strata *h, PGconn *c, const char *what)
     int st;
 
     strata_buf_init(&msg, h->alloc);
-    strata_buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
+    if (h->url_malformed)
+        strata_buf_puts(&msg, "libpq cannot parse this connection URL or string (check its "
+                              "syntax: percent escapes, brackets, quotes)");
+    else
+        strata_buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
     trim(&msg);
     st = strata_fail(h, STRATA_ERROR, "%s %s: %s", what, h->url_redacted, msg.data ? msg.data : "");
     strata_buf_free(&msg);
@@ -215,7 +219,8 @@ static void watch_blockers(strata *h)
     params[0] = pid;
     r = PQexecParams(s->lock,
                      "SELECT pid, coalesce(application_name, ''), coalesce(state, ''), "
-                     "left(regexp_replace(coalesce(query, ''), '\\s+', ' ', 'g'), 200) "
+                     "left(regexp_replace(regexp_replace(coalesce(query, ''), '\\s+', ' ', "
+                     "'g'), '(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi'), 200) "
                      "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1::int)) "
                      "ORDER BY pid LIMIT 1",
                      1, NULL, params, NULL, NULL, 0);

@@ -25,6 +25,7 @@ int strata_fail(strata *h, int status, const char *fmt, ...)
     va_start(ap, fmt);
     strata_buf_vprintf(&h->err, fmt, ap);
     va_end(ap);
+    strata_scrub(h, &h->err);
     return h->err.oom ? STRATA_NOMEM : status;
 }
 
@@ -39,6 +40,7 @@ void strata_log(strata *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     strata_buf_vprintf(&b, fmt, ap);
     va_end(ap);
+    strata_scrub(h, &b);
     if (!b.oom && b.data)
         h->opts.log(h->opts.log_ctx, level, b.data);
     strata_buf_free(&b);
@@ -279,6 +281,8 @@ void strata_close(strata *h)
     strata_free(a, h->parent_names);
     strata_free(a, h->url);
     strata_free(a, h->url_redacted);
+    strata_free(a, h->secrets[0]);
+    strata_free(a, h->secrets[1]);
     strata_free(a, h->path);
     strata_free(a, h->version_table);
     strata_free(a, h->log_table);

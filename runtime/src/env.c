@@ -4,6 +4,10 @@
  */
 #include "strata_int.h"
 
+#ifdef STRATA_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,14 +131,21 @@ int strata_resolve(strata *h)
     strata_redact_url(h->url, &b);
     if (!(h->url_redacted = strata_buf_detach(&b)))
         goto done;
-    st = STRATA_OK;
+    st = strata_find_secrets(h);
 done:
     strata_free(h->alloc, ns_var);
     strata_free(h->alloc, app_var);
     return st;
 }
 
-/* Copies s, replacing the value of every password=... pair by ***. */
+static int kv_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* Copies s, replacing the value of every password=... pair by ***: key=value
+ * strings (libpq's rules: blanks between pairs, quotes, backslash escapes)
+ * and URI query parameters. */
 static void redact_params(const char *s, strata_buf *out)
 {
     while (*s) {
@@ -145,9 +156,9 @@ static void redact_params(const char *s, strata_buf *out)
             return;
         }
         q = p + 8;
-        while (*q == ' ')
+        while (kv_space(*q))
             q++;
-        if (*q != '=' || (p > s && p[-1] != ' ' && p[-1] != '?' && p[-1] != '&')) {
+        if (*q != '=' || (p > s && !kv_space(p[-1]) && p[-1] != '?' && p[-1] != '&')) {
             strata_buf_put(out, s, (size_t)(p + 8 - s));
             s = p + 8;
             continue;
@@ -155,7 +166,7 @@ static void redact_params(const char *s, strata_buf *out)
         q++;
         strata_buf_put(out, s, (size_t)(q - s));
         strata_buf_puts(out, "***");
-        while (*q == ' ')
+        while (kv_space(*q))
             q++;
         if (*q == '\'') {
             for (q++; *q && *q != '\''; q++)
@@ -164,29 +175,131 @@ static void redact_params(const char *s, strata_buf *out)
             if (*q)
                 q++;
         } else {
-            while (*q && *q != ' ' && *q != '&')
-                q++;
+            for (; *q && !kv_space(*q) && *q != '&'; q++)
+                if (*q == '\\' && q[1])
+                    q++;
         }
         s = q;
     }
 }
 
+/* The password between "scheme://user:" and the '@' that ends the userinfo
+ * (the last '@' before the path), or NULL. *n receives its length. */
+static const char *uri_password(const char *url, size_t *n)
+{
+    const char *scheme = strstr(url, "://"), *start, *end, *at, *colon;
+
+    if (!scheme)
+        return NULL;
+    start = scheme + 3;
+    end = start + strcspn(start, "/");
+    for (at = end; at > start && *at != '@'; at--)
+        ;
+    if (*at != '@')
+        return NULL;
+    colon = memchr(start, ':', (size_t)(at - start));
+    if (!colon)
+        return NULL;
+    *n = (size_t)(at - colon - 1);
+    return colon + 1;
+}
+
 void strata_redact_url(const char *url, strata_buf *out)
 {
-    const char *scheme = strstr(url, "://"), *at, *colon, *end;
+    size_t n = 0;
+    const char *pw = uri_password(url, &n);
 
-    if (!scheme) {
-        redact_params(url, out);
-        return;
-    }
-    end = url + strcspn(url, "?");
-    for (at = end; at > scheme && *at != '@'; at--)
-        ;
-    colon = at > scheme ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (colon) {
-        strata_buf_put(out, url, (size_t)(colon + 1 - url));
+    if (pw) {
+        strata_buf_put(out, url, (size_t)(pw - url));
         strata_buf_puts(out, "***");
-        url = at;
+        url = pw + n;
     }
     redact_params(url, out);
+}
+
+static int add_secret(strata *h, const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || h->nsecrets == sizeof(h->secrets) / sizeof(h->secrets[0]))
+        return STRATA_OK;
+    for (i = 0; i < h->nsecrets; i++)
+        if (strlen(h->secrets[i]) == n && memcmp(h->secrets[i], s, n) == 0)
+            return STRATA_OK;
+    if (!(h->secrets[h->nsecrets] = strata_strndup(h->alloc, s, n)))
+        return STRATA_NOMEM;
+    h->nsecrets++;
+    return STRATA_OK;
+}
+
+/* The value after the first "password=" of a key=value string. */
+static int kv_secret(strata *h, const char *url)
+{
+    const char *p = strstr(url, "password"), *q, *v;
+
+    if (!p)
+        return STRATA_OK;
+    for (q = p + 8; kv_space(*q); q++)
+        ;
+    if (*q != '=')
+        return STRATA_OK;
+    for (q++; kv_space(*q); q++)
+        ;
+    if (*q == '\'') {
+        for (v = ++q; *q && *q != '\''; q++)
+            if (*q == '\\' && q[1])
+                q++;
+    } else {
+        for (v = q; *q && !kv_space(*q) && *q != '&'; q++)
+            ;
+    }
+    return add_secret(h, v, (size_t)(q - v));
+}
+
+/*
+ * The password of h->url, as written and as libpq reads it, kept so that
+ * every message can be scrubbed of it, whatever put it there (a libpq error
+ * that quotes the URL, a malformed percent escape, ...).
+ */
+int strata_find_secrets(strata *h)
+{
+    size_t n = 0;
+    const char *pw = uri_password(h->url, &n);
+    int st = pw ? add_secret(h, pw, n) : kv_secret(h, h->url);
+
+#ifdef STRATA_HAVE_POSTGRESQL
+    if (st == STRATA_OK && strata_url_is_postgres(h->url)) {
+        char *err = NULL;
+        PQconninfoOption *opts = PQconninfoParse(h->url, &err), *o;
+        if (!opts) {
+            h->url_malformed = 1; /* libpq's own message may quote the password */
+        } else {
+            for (o = opts; o->keyword && st == STRATA_OK; o++)
+                if (!strcmp(o->keyword, "password") && o->val)
+                    st = add_secret(h, o->val, strlen(o->val));
+            PQconninfoFree(opts);
+        }
+        PQfreemem(err);
+    }
+#endif
+    return st;
+}
+
+void strata_scrub(const strata *h, strata_buf *b)
+{
+    size_t i, k, n;
+
+    for (i = 0; i < h->nsecrets && b->data && !b->oom; i++) {
+        n = strlen(h->secrets[i]);
+        if (n < 3)
+            continue; /* too short to replace without garbling the message */
+        for (k = 0; k + n <= b->len; k++) {
+            if (memcmp(b->data + k, h->secrets[i], n) == 0) {
+                memcpy(b->data + k, "***", 3);
+                memmove(b->data + k + 3, b->data + k + n, b->len - k - n + 1);
+                b->len -= n - 3;
+                k += 2;
+            }
+        }
+    }
 }

@@ -90,7 +90,10 @@ struct strata {
     unsigned env;
     char *url;          /* as resolved; may hold a password: never print it */
     char *url_redacted; /* for every message */
-    char *path;         /* SQLite: the file, or ":memory:" */
+    char *secrets[2];   /* the URL's password, as written and as decoded */
+    size_t nsecrets;
+    int url_malformed; /* libpq cannot parse the URL: never quote its message */
+    char *path;        /* SQLite: the file, or ":memory:" */
     const strata_backend *be;
     void *conn;
     void *be_state; /* the backend's own */
@@ -128,6 +131,10 @@ const char *strata_env_get(const strata_options *o, const char *name);
 /* Resolves environment and URL into h (opts->environment, opts->database_url,
  * then the environment variables of DESIGN.md). */
 int strata_resolve(strata *h);
+/* Finds the URL's password(s) for strata_scrub. */
+int strata_find_secrets(strata *h);
+/* Replaces every occurrence of the URL's password in b by "***". */
+void strata_scrub(const strata *h, strata_buf *b);
 /* Writes url into out with any password replaced by "***". */
 void strata_redact_url(const char *url, strata_buf *out);
 /* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */

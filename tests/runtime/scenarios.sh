@@ -163,6 +163,12 @@ redaction)
   pw "$bin/testapp_v1 app migrate status --database 'host=127.0.0.1 port=1 user=alice password=s3cret-pw dbname=app'"
   pw 'STRATA_ENV=production DATABASE_URL=postgresql://alice:s3cret-pw@127.0.0.1:1/app?sslmode=disable '"$bin"'/testapp_v1 start'
   pw 'DATABASE_URL=postgresql://alice:s3cret-pw@127.0.0.1:1/app '"$bin"'/testapp_v1 app migrate status --json'
+  note "URLs that libpq reads differently from a naive parser, or cannot parse at all"
+  pw 'DATABASE_URL="postgresql://alice:s3cret-pw?x@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
+  pw 'DATABASE_URL="postgresql://alice:s3cret-pw%@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
+  pw 'DATABASE_URL="postgresql://alice:s3cret-pw@[::1/app" '"$bin"'/testapp_v1 app migrate status'
+  pw "$bin/testapp_v1 app migrate status --database \"\$(printf 'host=127.0.0.1 port=1\tpassword=s3cret-pw dbname=app')\""
+  pw "$bin/testapp_v1 app migrate status --database 'host=127.0.0.1 port=1 password=abc\\ s3cret-pw dbname=app'"
   if grep -q s3cret "$leak"; then note "PASSWORD LEAKED"; else note "no password in any output"; fi
   ;;
 dirty)
