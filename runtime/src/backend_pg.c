@@ -338,8 +338,9 @@ static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
 {
     char *q;
 
-    if (!h->conn) {
-        /* Offline SQL (upgrade --sql) sets standard_conforming_strings = on:
+    if (!h->conn || h->be != &strata_pg_backend) {
+        /* Offline SQL (upgrade --sql, which may run on a handle of another
+         * database) sets standard_conforming_strings = on:
          * doubling quotes is then the whole story. */
         strata_buf_quote(out, s, '\'');
         return;

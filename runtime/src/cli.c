@@ -855,9 +855,10 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
         return 2;
     }
     if (c.sql && c.dialect && !c.opts.database_url) {
-        /* Offline: nothing is connected; the URL only names the dialect. */
-        c.opts.database_url =
-            c.dialect == STRATA_SECTION_POSTGRESQL ? "postgresql:///offline" : "sqlite:///:memory:";
+        /* Offline: nothing is connected and --dialect names the database; a
+         * placeholder URL, not a PostgreSQL one, which would decide the
+         * environment (production) on its own. */
+        c.opts.database_url = "sqlite:///:memory:";
     }
     if (cmd->run == cmd_validate || cmd->run == cmd_heads) {
         /* They describe the binary alone: no configured database is needed,

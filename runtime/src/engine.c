@@ -1629,8 +1629,16 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
     strata_buf_reset(&h->sql);
     strata_buf_printf(&h->sql,
                       "-- strata " STRATA_VERSION ": offline upgrade of namespace %s, %s to %s, "
-                      "for %s.\n-- Run it once, with psql -v ON_ERROR_STOP=1 -f or sqlite3.\n",
-                      h->bundle->ns, from[0] ? from : "base", to, be->name);
+                      "for %s, %s environment.\n-- Run it once, with %s.\n",
+                      h->bundle->ns, from[0] ? from : "base", to, be->name,
+                      strata_environment_name(h->env),
+                      be->dialect == STRATA_SECTION_SQLITE ? "sqlite3 -bail (it stops at the "
+                                                             "first error)"
+                                                           : "psql -v ON_ERROR_STOP=1 -f");
+    if (be->dialect == STRATA_SECTION_SQLITE)
+        /* The sqlite3 shell goes on after an error unless told otherwise, and
+         * would then record a failed migration as applied. */
+        strata_buf_puts(&h->sql, ".bail on\n");
     if (be->dialect == STRATA_SECTION_POSTGRESQL) {
         strata_buf_puts(&h->sql, "SET standard_conforming_strings = on;\n");
         if (h->opts.schema)

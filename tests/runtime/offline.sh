@@ -49,6 +49,13 @@ else
   DATABASE_URL=$offline "$app" cron migrate status >status.txt
   check grep -q "up to date" status.txt
 fi
+# A failing migration in the offline SQL: sqlite3 stops there (.bail on), so
+# the migration is not recorded as applied (transaction=none: left dirty).
+if [ "$mode" = sqlite ]; then
+  "$bin/testapp_dirty" app migrate upgrade --sql --dialect sqlite >fail.sql || exit 1
+  sqlite3 failing.db <fail.sql >/dev/null 2>&1
+  check test "$(sqlite3 failing.db "SELECT state FROM app_strata_version WHERE revision = 'eeee00000002'")" = dirty
+fi
 # A range: only what lies between FROM and TO.
 "$app" cron migrate upgrade --sql fc0bfa77ff5a:34065a4cc718 --dialect sqlite >range.sql
 check test "$(grep -c '^-- Running upgrade' range.sql)" = 1
