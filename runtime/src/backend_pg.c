@@ -702,6 +702,8 @@ static void timeouts(strata *h, strata_buf *out, const char *scope)
                       s->lock_timeout_ms, scope, s->statement_timeout_ms);
 }
 
+static void pg_rollback(strata *h);
+
 static int pg_begin(strata *h)
 {
     strata_buf sql;
@@ -713,6 +715,8 @@ static int pg_begin(strata *h)
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
     strata_buf_free(&sql);
     h->in_tx = st == STRATA_OK;
+    if (st != STRATA_OK)
+        pg_rollback(h); /* a SET that failed left the BEGIN open and aborted */
     return st;
 }
 
@@ -840,12 +844,20 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
 
     *failed = 0;
     if (h->in_tx) {
+        /* In a transaction of several migrations (--single-transaction),
+         * each still runs under its own timeouts. */
         strata_buf text;
+        size_t offset;
         strata_buf_init(&text, h->alloc);
+        timeouts(h, &text, "LOCAL ");
+        strata_buf_putc(&text, '\n');
+        offset = text.len;
         strata_buf_put(&text, sql, len);
-        if (text.oom)
+        if (text.oom) {
+            strata_buf_free(&text);
             return STRATA_NOMEM;
-        st = run_text(h, text.data, 0, line0, 1, NULL);
+        }
+        st = run_text(h, text.data, offset, line0, 1, NULL);
         strata_buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
@@ -900,8 +912,10 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     offset = sql.len;
     strata_buf_put(&sql, script, len);
     strata_buf_printf(&sql, "\n;\n%s%sCOMMIT;", after, *after ? ";\n" : "");
-    if (sql.oom)
+    if (sql.oom) {
+        strata_buf_free(&sql);
         return STRATA_NOMEM;
+    }
     for (attempt = 1; attempt <= tries; attempt++) {
         PGresult *r = NULL;
         st = run_text(h, sql.data, offset, 1, 1, &r);

@@ -71,6 +71,20 @@ static int sq_exec(strata *h, const char *sql)
     return STRATA_OK;
 }
 
+static void sleep_ms(unsigned ms);
+
+/* Waits for another connection's lock, up to lock_wait_ms, or until
+ * strata_interrupt. */
+static int on_busy(void *arg, int count)
+{
+    strata *h = arg;
+    unsigned waited = (unsigned)count * 10u;
+    if (h->interrupted || waited >= h->opts.lock_wait_ms)
+        return 0;
+    sleep_ms(10);
+    return 1;
+}
+
 /* strata_interrupt: abandon the running statement. */
 static int progress(void *arg)
 {
@@ -82,7 +96,6 @@ static int sq_connect(strata *h, int create)
     struct stat sb;
     sqlite3 *db = NULL;
     int rc, flags = SQLITE_OPEN_READWRITE;
-    char busy[64];
 
     if (h->conn)
         return STRATA_OK;
@@ -108,10 +121,10 @@ static int sq_connect(strata *h, int create)
     h->conn = db;
     sqlite3_extended_result_codes(db, 1);
     sqlite3_progress_handler(db, 1000, progress, h);
-    snprintf(busy, sizeof(busy), "PRAGMA busy_timeout = %u", h->opts.lock_wait_ms);
-    rc = sq_exec(h, busy);
-    if (rc == STRATA_OK)
-        rc = sq_exec(h, "PRAGMA foreign_keys = ON");
+    /* A busy handler of our own rather than busy_timeout: the same bound,
+     * but strata_interrupt ends the wait. */
+    sqlite3_busy_handler(db, on_busy, h);
+    rc = sq_exec(h, "PRAGMA foreign_keys = ON");
     return rc;
 }
 
@@ -314,29 +327,51 @@ static void sq_unlock(strata *h)
     }
 }
 
-static int sq_begin(strata *h)
+/* SQLITE_BUSY in any of its forms (BUSY_RECOVERY, BUSY_SNAPSHOT, ...). */
+static int busy(strata *h)
 {
-    int st = sq_exec(h, "BEGIN IMMEDIATE");
-    if (st == STRATA_OK) {
-        h->in_tx = 1;
-    } else if (sqlite3_extended_errcode(DB(h)) == SQLITE_BUSY) {
-        strata_buf msg;
-        strata_buf_init(&msg, h->alloc);
-        strata_buf_puts(&msg, strata_errmsg(h));
-        st = strata_fail(h, STRATA_LOCK_TIMEOUT,
-                         "timed out after %u ms waiting for the write lock on %s (%s): another "
-                         "process is writing to it",
-                         h->opts.lock_wait_ms, h->url_redacted, msg.data ? msg.data : "");
-        strata_buf_free(&msg);
-    }
+    return (sqlite3_extended_errcode(DB(h)) & 0xff) == SQLITE_BUSY;
+}
+
+/* The busy wait ran out: another process holds the database's write lock. */
+static int busy_fail(strata *h, const char *what)
+{
+    strata_buf msg;
+    int st;
+
+    strata_buf_init(&msg, h->alloc);
+    strata_buf_puts(&msg, strata_errmsg(h));
+    st = strata_fail(h, STRATA_LOCK_TIMEOUT,
+                     "timed out after %u ms waiting to %s %s (%s): another process holds it",
+                     h->opts.lock_wait_ms, what, h->url_redacted, msg.data ? msg.data : "");
+    strata_buf_free(&msg);
     return st;
 }
 
+static void sq_rollback(strata *h);
+
+static int sq_begin(strata *h)
+{
+    int st = sq_exec(h, "BEGIN IMMEDIATE");
+    if (st == STRATA_OK)
+        h->in_tx = 1;
+    else if (busy(h))
+        st = busy_fail(h, "lock");
+    return st;
+}
+
+/* A COMMIT that fails (a reader still holds SHARED, the disk is full) leaves
+ * the transaction open: roll it back, so the handle stays usable. */
 static int sq_commit(strata *h)
 {
     int st = sq_exec(h, "COMMIT");
-    if (st == STRATA_OK || sqlite3_get_autocommit(DB(h)))
+    if (st == STRATA_OK) {
         h->in_tx = 0;
+        return st;
+    }
+    if (busy(h))
+        st = busy_fail(h, "commit to");
+    sq_rollback(h);
     return st;
 }
 
@@ -378,6 +413,11 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     while (p < end) {
         const char *start = p;
         unsigned at = first_code_line(p, (size_t)(end - p), line);
+        if (h->interrupted) {
+            *failed = count + 1;
+            return strata_fail(h, STRATA_ERROR, "interrupted before statement %zu (line %u)",
+                               count + 1, at);
+        }
         rc = sqlite3_prepare_v2(DB(h), p, (int)(end - p), &st, &tail);
         if (rc == SQLITE_OK && !st) {
             p = tail; /* only white space or comments were left */
@@ -467,8 +507,10 @@ static int sq_destroy(strata *h, strata_buf *what)
         strata_buf name;
         strata_buf_init(&name, h->alloc);
         strata_buf_printf(&name, "%s%s", h->path, suffixes[i]);
-        if (name.oom)
+        if (name.oom) {
+            strata_buf_free(&name);
             return STRATA_NOMEM;
+        }
         if (unlink(name.data) != 0 && errno != ENOENT) {
             int st =
                 strata_fail(h, STRATA_ERROR, "cannot remove %s: %s", name.data, strerror(errno));

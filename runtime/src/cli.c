@@ -392,11 +392,12 @@ static int cmd_pending(cli *c, strata *h)
 
 static int cmd_check(cli *c, strata *h)
 {
-    int st = strata_verify(h);
     const strata_report *r;
+    int st;
 
     if (c->json)
-        return cmd_status(c, h);
+        return cmd_status(c, h); /* one verdict, one set of warnings */
+    st = strata_verify(h);
     if (st == STRATA_OK || st == STRATA_PENDING) {
         if (strata_report_read(h, &r) != STRATA_OK)
             return fail(h, STRATA_NOMEM);

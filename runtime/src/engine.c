@@ -187,6 +187,9 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
                            "postgresql://user@host/dbname",
                            h->url_redacted);
+    if (opts->lock_timeout_ms > 2147483647u || opts->statement_timeout_ms > 2147483647u)
+        return strata_fail(h, STRATA_MISUSE,
+                           "lock_timeout_ms and statement_timeout_ms are at most 2147483647");
     if (opts->schema && !ident_ok(opts->schema, 63))
         return strata_fail(h, STRATA_MISUSE, "schema '%s' is not valid: use 1-63 of [a-z0-9_]",
                            opts->schema);
@@ -570,7 +573,7 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
             strata_log(h, STRATA_LOG_WARN,
                        "migration %s (%s) of namespace %s was edited after it was applied, in "
                        "comments or white space only; record it with: %s",
-                       x->revision, x->file, h->bundle->ns, hint.data);
+                       x->revision, x->file, h->bundle->ns, hint.data ? hint.data : "");
         } else if (x->state == STRATA_STATE_EDITED && st == STRATA_OK) {
             strata_buf_reset(&hint);
             cmd_hint(h, &hint, "repair --accept-edits");
@@ -585,7 +588,8 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
                              "to the file's header so every database accepts it, or record it "
                              "on this database only with: %s",
                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                             x->applied_exact, x->exact, x->applied_exact, hint.data);
+                             x->applied_exact, x->exact, x->applied_exact,
+                             hint.data ? hint.data : "");
         } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error) {
             strata_buf_reset(&hint);
             cmd_hint(h, &hint, "repair --mark-applied ");
@@ -598,7 +602,7 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
                              "did not finish (started %s by %s). Check what it changed, finish "
                              "or undo it by hand, then run '%s'",
                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                             hint.data);
+                             hint.data ? hint.data : "");
         }
     }
     if (st == STRATA_OK && r->nunknown) {
@@ -611,12 +615,14 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
                              "the %s database has %zu applied revision%s this binary does not "
                              "know (%s): it was migrated by a newer build. Deploy that build, or "
                              "downgrade with it",
-                             h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s", hint.data);
+                             h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
+                             hint.data ? hint.data : "");
         else
             strata_log(h, STRATA_LOG_WARN,
                        "the %s database has %zu applied revision%s this binary does not know "
                        "(%s): a newer build migrated it (rolling deploy?)",
-                       h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s", hint.data);
+                       h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
+                       hint.data ? hint.data : "");
     }
     if (st == STRATA_OK && r->npending && pending_is_error) {
         strata_buf_reset(&hint);
@@ -626,7 +632,7 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
         if (name[0] >= 'a' && name[0] <= 'z')
             name[0] = (char)(name[0] - 'a' + 'A');
         st = strata_fail(h, STRATA_PENDING, "%s database needs migration (%zu pending)\n   Run: %s",
-                         name, r->npending, hint.data);
+                         name, r->npending, hint.data ? hint.data : "");
     }
     strata_buf_free(&hint);
     return hint.oom ? STRATA_NOMEM : st;
@@ -692,8 +698,21 @@ static int ensure_tables(strata *h)
 
     if ((st = h->be->connect(h, 1)) != STRATA_OK)
         return st;
-    if ((st = h->be->table_exists(h, h->version_name, &exists)) != STRATA_OK || exists)
+    if ((st = h->be->table_exists(h, h->version_name, &exists)) != STRATA_OK)
         return st;
+    if (exists) {
+        /* The log table too: logging must not stop because it was dropped. */
+        strata_buf_init(&sql, h->alloc);
+        strata_buf_puts(&sql, h->version_name);
+        if (sql.len > 8) {
+            sql.len -= 8;
+            strata_buf_puts(&sql, "_log");
+        }
+        st = sql.oom ? STRATA_NOMEM : h->be->table_exists(h, sql.data, &exists);
+        strata_buf_free(&sql);
+        if (st != STRATA_OK || exists)
+            return st;
+    }
     strata_buf_init(&sql, h->alloc);
     if (h->opts.schema && h->be->dialect == STRATA_SECTION_POSTGRESQL) {
         strata_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", h->opts.schema);
@@ -797,6 +816,11 @@ static int set_state_applied(strata *h, const char *rev, long long duration_ms)
     snprintf(dur, sizeof(dur), "%lld", duration_ms);
     return sql2(h, "UPDATE", "SET state = 'applied', duration_ms = $2 WHERE revision = $1", rev,
                 dur, NULL);
+}
+
+static int set_state_dirty(strata *h, const char *rev)
+{
+    return sql2(h, "UPDATE", "SET state = 'dirty' WHERE revision = $1", rev, NULL, NULL);
 }
 
 /* Best effort: the dirty marker says which statement failed. */
@@ -1116,22 +1140,24 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     int st, found = 0;
 
     *skipped = 0;
-    if (up && (m->flags & STRATA_MIGRATION_NO_TRANSACTION)) {
-        /* Mark dirty first, durably, so a crash in the middle is visible. */
+    if (m->flags & STRATA_MIGRATION_NO_TRANSACTION) {
+        /* Mark it dirty first, durably, so that a crash in the middle shows;
+         * both ways: a down section without a transaction (DROP INDEX
+         * CONCURRENTLY) can stop half way too. */
         if ((st = h->be->before_migration(h, m)) != STRATA_OK)
             return st;
         if ((st = h->be->begin(h)) != STRATA_OK)
             return st;
         st = is_recorded(h, rev, &found);
-        if (st == STRATA_OK && !found)
-            st = write_version(h, i, "dirty", 0);
+        if (st == STRATA_OK && found != up)
+            st = up ? write_version(h, i, "dirty", 0) : set_state_dirty(h, rev);
         if (st == STRATA_OK)
             st = h->be->commit(h);
         else
             h->be->rollback(h);
-        if (st != STRATA_OK || found) {
+        if (st != STRATA_OK || found == up) {
             h->be->after_migration(h, m);
-            *skipped = found;
+            *skipped = st == STRATA_OK;
             return st;
         }
         st = run_section(h, i, s, &failed);
@@ -1144,13 +1170,15 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
             record_failed_statement(h, rev, n);
             strata_buf_printf(&h->err,
                               "\nIt runs without a transaction: the statements before the "
-                              "failed one stay applied, and the migration is marked dirty "
+                              "failed one stay done, and the migration is marked dirty "
                               "(see '%s %s migrate status').",
                               h->opts.app, h->bundle->ns);
             return STRATA_DIRTY;
         }
-        return set_state_applied(h, rev, (long long)(now_ms() - t0));
+        return up ? set_state_applied(h, rev, (long long)(now_ms() - t0)) : delete_version(h, rev);
     }
+    if (!own_tx && (st = h->be->before_migration(h, m)) != STRATA_OK)
+        return st; /* one transaction for all: each migration's own timeouts */
     if (own_tx && h->be->run_atomic) {
         strata_buf guard, after;
         char *text = NULL;
@@ -1228,6 +1256,13 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
     }
     for (k = 0; k < n && st == STRATA_OK; k++) {
         double t0 = now_ms();
+        if (h->interrupted) {
+            st = strata_fail(h, STRATA_ERROR,
+                             "interrupted: stopped before migration %s; what ran before it "
+                             "stays applied",
+                             bstr(h, mig(h, plan[k])->revision));
+            break;
+        }
         st = apply_one(h, plan[k], up, !single, &skipped);
         if (st != STRATA_OK)
             break;
@@ -1304,7 +1339,7 @@ static int record_accepted(strata *h)
     return st;
 }
 
-int strata_upgrade(strata *h, const char *target)
+static int upgrade_impl(strata *h, const char *target)
 {
     size_t n = h->bundle->nmigrations, i, count = 0, np = 0, x;
     unsigned char *want = NULL;
@@ -1378,7 +1413,7 @@ out:
     return st;
 }
 
-int strata_downgrade(strata *h, const char *target)
+static int downgrade_impl(strata *h, const char *target)
 {
     size_t n = h->bundle->nmigrations, i, count = 0, np = 0, x;
     unsigned char *drop = NULL;
@@ -1667,7 +1702,7 @@ done:
     return st;
 }
 
-int strata_stamp(strata *h, const char *target)
+static int stamp_impl(strata *h, const char *target)
 {
     size_t n = h->bundle->nmigrations, i, x;
     unsigned char *want = NULL;
@@ -1704,6 +1739,8 @@ int strata_stamp(strata *h, const char *target)
     for (i = 0; i < n && st == STRATA_OK; i++) {
         strata_state s = h->infos[i].state;
         int applied = s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+        if (s == STRATA_STATE_SKIPPED)
+            continue; /* not for this environment: stamping would claim it ran */
         if (want[i] && !applied)
             st = write_version(h, i, "applied", 0);
         else if (!want[i] && applied)
@@ -1727,7 +1764,8 @@ unlock:
     return st;
 }
 
-int strata_repair(strata *h, unsigned flags, const char *mark_applied, const char *mark_unapplied)
+static int repair_impl(strata *h, unsigned flags, const char *mark_applied,
+                       const char *mark_unapplied)
 {
     size_t i, x;
     strata_buf done;
@@ -1811,7 +1849,7 @@ void strata_interrupt(strata *h)
         h->interrupted = 1;
 }
 
-int strata_init(strata *h)
+static int init_impl(strata *h)
 {
     int st;
     strata_buf_reset(&h->err);
@@ -1871,7 +1909,7 @@ static int other_namespaces(strata *h)
     return st;
 }
 
-int strata_rebuild(strata *h)
+static int rebuild_impl(strata *h)
 {
     strata_buf what;
     int st;
@@ -1881,10 +1919,15 @@ int strata_rebuild(strata *h)
         return strata_fail(h, STRATA_POLICY,
                            "rebuild destroys the %s database and is refused in production",
                            h->bundle->ns);
-    if ((st = h->be->connect(h, 0)) != STRATA_OK || (st = other_namespaces(h)) != STRATA_OK)
+    if ((st = h->be->connect(h, 0)) != STRATA_OK || (st = h->be->lock(h)) != STRATA_OK)
         return st;
+    if ((st = other_namespaces(h)) != STRATA_OK) {
+        h->be->unlock(h);
+        return st;
+    }
     strata_buf_init(&what, h->alloc);
     st = h->be->destroy(h, &what);
+    h->be->unlock(h);
     if (st == STRATA_OK) {
         strata_log(h, STRATA_LOG_INFO, "%s", what.data ? what.data : "database removed");
         strata_log(h, STRATA_LOG_INFO, "Rebuilding database from migrations...");
@@ -1892,6 +1935,55 @@ int strata_rebuild(strata *h)
         log_operation(h, "rebuild", what.data, st);
     }
     strata_buf_free(&what);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The public calls that change the database                                 */
+/* ------------------------------------------------------------------------ */
+
+/* An interrupt stops the call in progress (or the next one); once a call has
+ * returned, it is spent. */
+
+int strata_upgrade(strata *h, const char *target)
+{
+    int st = upgrade_impl(h, target);
+    h->interrupted = 0;
+    return st;
+}
+
+int strata_downgrade(strata *h, const char *target)
+{
+    int st = downgrade_impl(h, target);
+    h->interrupted = 0;
+    return st;
+}
+
+int strata_stamp(strata *h, const char *target)
+{
+    int st = stamp_impl(h, target);
+    h->interrupted = 0;
+    return st;
+}
+
+int strata_repair(strata *h, unsigned flags, const char *mark_applied, const char *mark_unapplied)
+{
+    int st = repair_impl(h, flags, mark_applied, mark_unapplied);
+    h->interrupted = 0;
+    return st;
+}
+
+int strata_rebuild(strata *h)
+{
+    int st = rebuild_impl(h);
+    h->interrupted = 0;
+    return st;
+}
+
+int strata_init(strata *h)
+{
+    int st = init_impl(h);
+    h->interrupted = 0;
     return st;
 }
 

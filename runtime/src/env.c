@@ -90,6 +90,10 @@ int strata_resolve(strata *h)
         url = strata_env_get(o, ns_var);
     if (!url)
         url = strata_env_get(o, "DATABASE_URL");
+    /* A getenv callback's answer lives until its next lookup: keep a copy. */
+    if (url && !(h->url = strata_strdup(h->alloc, url)))
+        goto done;
+    url = h->url;
 
     h->env = o->environment;
     if (!h->env) {
@@ -114,6 +118,8 @@ int strata_resolve(strata *h)
     strata_buf_init(&b, h->alloc);
     if (url) {
         strata_buf_puts(&b, url);
+        strata_free(h->alloc, h->url);
+        h->url = NULL;
     } else if (h->env == STRATA_TEST) {
         strata_buf_puts(&b, "sqlite:///:memory:");
     } else if (h->env == STRATA_PRODUCTION) {

@@ -358,7 +358,8 @@ static int parse_duration(const char *s, size_t n, uint32_t *ms)
         mult = 3600000;
     else if (i != n && !strata_streqn(s + i, n - i, "ms"))
         return -1;
-    if (v > (uint64_t)(STRATA_TIMEOUT_UNSET - 1) / mult)
+    /* PostgreSQL's timeouts are ints of milliseconds. */
+    if (v > (uint64_t)2147483647u / mult)
         return -1;
     *ms = (uint32_t)(v * mult);
     return 0;
@@ -439,7 +440,9 @@ static void header_directive(parser *p, word *w)
     case 6: /* statement_timeout */
         if (parse_duration(w->value, w->valuelen,
                            k == 5 ? &m->lock_timeout_ms : &m->statement_timeout_ms) < 0)
-            err(p, p->line, "invalid duration '%s' for '%s': use e.g. 500ms, 5s, 2min or 0 (off)",
+            err(p, p->line,
+                "invalid duration '%s' for '%s': use e.g. 500ms, 5s, 2min or 0 (off), at most "
+                "2147483647ms (24 days)",
                 w->value, header_keys[k]);
         break;
     case 7: /* accepts */

@@ -62,4 +62,17 @@ check test "$rc" = 7
 check grep -q 'statement 1 (line 1 of the section) failed: could not create unique index' <<<"$out"
 check grep -q 'INVALID index(es) left by a failed concurrent build: ux_t_x' <<<"$out"
 check test "$(psql -X -tA "$url" -c "SELECT state || ' ' || failed_statement FROM app_strata_version WHERE revision = '1a0000000002'")" = "dirty 1"
+echo "== transaction=none both ways: DROP INDEX CONCURRENTLY runs outside a transaction"
+psql -X -q "$url" -c "DROP TABLE IF EXISTS t, app_strata_version, app_strata_log"
+check "$bin/testapp_cic_small" app migrate upgrade
+check "$bin/testapp_cic_small" app migrate downgrade -1 --yes
+check test "$(psql -X -tA "$url" -c "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_items_name'")" = 0
+
+echo "== --single-transaction keeps each migration's own statement_timeout"
+psql -X -q "$url" -c "DROP TABLE items, app_strata_version, app_strata_log"
+out=$("$bin/testapp_stmt_timeout" app migrate upgrade --single-transaction 2>&1)
+rc=$?
+echo "$out"
+check test "$rc" = 1
+check grep -q 'canceling statement due to statement timeout' <<<"$out"
 exit $fail

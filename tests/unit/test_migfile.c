@@ -120,7 +120,7 @@ static void test_errors(void)
          "a section 'up' or 'down'"},
         {"-- strata: revision=a lock_timeout=5sec\n-- strata: up\nx;\n",
          "f.sql:1: error: invalid duration '5sec' for 'lock_timeout': use e.g. 500ms, 5s, 2min "
-         "or 0 (off)"},
+         "or 0 (off), at most 2147483647ms (24 days)"},
         {"-- strata: revision=a revises=a\n-- strata: up\nx;\n",
          "f.sql:1: error: revision 'a' revises itself"},
         {"-- strata: revision=a\nCREATE TABLE t (x);\n-- strata: up\nx;\n",

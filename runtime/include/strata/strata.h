@@ -197,11 +197,12 @@ STRATA_API const char *strata_environment_name(unsigned environment);
 STRATA_API unsigned strata_environment_parse(const char *name);
 STRATA_API const char *strata_database_url(const strata *h);
 
-/* The open connection (sqlite3 *), for the application's own queries, e.g.
- * on an in-memory test database. Owned by h: do not close it. NULL while the
- * SQLite file does not exist (reading never creates it; the writing calls
- * do). strata_rebuild reconnects and strata_close closes: a pointer obtained
- * before either is then invalid. */
+/* The open connection (sqlite3 * on SQLite, PGconn * on PostgreSQL), for the
+ * application's own queries, e.g. on an in-memory test database. Owned by h:
+ * do not close it. NULL before the first call that needs the database (open
+ * does not connect), and while a SQLite file does not exist (reading never
+ * creates it; the writing calls do). strata_rebuild reconnects and
+ * strata_close closes: a pointer obtained before either is then invalid. */
 STRATA_API void *strata_db_handle(const strata *h);
 
 /* ------------------------------------------------------------------------ */
@@ -317,13 +318,13 @@ STRATA_API int strata_stamp(strata *h, const char *target);
 
 /* Repair actions (flags may be combined). */
 #define STRATA_REPAIR_ACCEPT_EDITS 0x1u /* record the bundle's checksum of edited migrations */
-/* STRATA_REPAIR_COSMETIC is currently implied: cosmetic and accepted edits are
- * always recorded, with or without it. */
-#define STRATA_REPAIR_COSMETIC 0x2u /* record the new checksum of cosmetic edits (default) */
+/* Edits accepted by their file (accepts=) are always recorded. */
+#define STRATA_REPAIR_COSMETIC 0x2u /* record the new checksum of cosmetic edits */
 
 /*
  * Fixes bookkeeping without running migrations: records new checksums of
- * cosmetic edits (and, with STRATA_REPAIR_ACCEPT_EDITS, of real edits), and
+ * cosmetic edits (with STRATA_REPAIR_COSMETIC) and of real edits (with
+ * STRATA_REPAIR_ACCEPT_EDITS), and
  * with `mark_applied` / `mark_unapplied` (a revision of the bundle, or NULL)
  * resolves a dirty migration by hand: mark_applied records it as applied,
  * mark_unapplied deletes its row without running its down section. One
