@@ -612,9 +612,10 @@ static const command commands[] = {
      "With --sql, prints the SQL it would run instead (bookkeeping and timeouts included),\n"
      "from base or FROM to TO, without connecting: apply it with psql -v ON_ERROR_STOP=1 -f\n"
      "or sqlite3. --dialect chooses the database (default: the database URL's).\n"},
-    {"downgrade", cmd_downgrade, "downgrade REV|-N|base [--yes]",
+    {"downgrade", cmd_downgrade, "downgrade REV|-N|base [--yes] [--force]",
      "Runs down sections, newest first, until REV is the newest applied revision.\n"
-     "Production needs --yes.\n"},
+     "Production needs --yes. A migration without a down section stops it, unless\n"
+     "--force: then its row is removed and its changes stay.\n"},
     {"current", cmd_current, "current [--json]",
      "Prints the applied head revision(s) of the database.\n"},
     {"history", cmd_history, "history [--verbose] [--json]",
@@ -707,6 +708,8 @@ static int parse(cli *c, int argc, char **argv)
             c->opts.yes = 1;
         else if (!strcmp(a, "--strict"))
             c->opts.strict = 1;
+        else if (!strcmp(a, "--force"))
+            c->opts.force = 1;
         else if (!strcmp(a, "--single-transaction"))
             c->opts.single_transaction = 1;
         else if (!strcmp(a, "--accept-edits"))

@@ -1473,13 +1473,19 @@ static int downgrade_impl(strata *h, const char *target)
             continue;
         if (count && np == count)
             break;
-        if (!h->infos[i].reversible) {
+        if (!h->infos[i].reversible && !h->opts.force) {
             st = strata_fail(h, STRATA_ERROR,
                              "migration %s (%s) has no down section for %s: it cannot be "
-                             "reversed, so nothing was downgraded",
+                             "reversed, so nothing was downgraded. --force forgets it instead "
+                             "(its row goes, its changes stay)",
                              h->infos[i].revision, h->infos[i].file, h->be->name);
             goto unlock;
         }
+        if (!h->infos[i].reversible)
+            strata_log(h, STRATA_LOG_WARN,
+                       "migration %s has no down section: forced, its row goes and its changes "
+                       "stay in the database",
+                       h->infos[i].revision);
         plan[np++] = i;
     }
     if (np == 0) {

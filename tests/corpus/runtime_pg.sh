@@ -139,7 +139,7 @@ cli 0 check
 cli 0 current
 want_out "$head_rev"
 cli 1 downgrade base
-want_out "error: migration $irrev ($irrev_file) has no down section for postgresql: it cannot be reversed, so nothing was downgraded"
+want_out "error: migration $irrev ($irrev_file) has no down section for postgresql: it cannot be reversed, so nothing was downgraded. --force forgets it instead (its row goes, its changes stay)"
 cli 0 status
 want_out "database is up to date"
 # down as far as allowed and up again, each in a single transaction, with the CLI

@@ -422,7 +422,7 @@ static int cycle(char **argv)
         return 1;
     snprintf(expected_err, sizeof(expected_err),
              "migration %s (%s) has no down section for postgresql: it cannot be reversed, so "
-             "nothing was downgraded",
+             "nothing was downgraded. --force forgets it instead (its row goes, its changes stay)",
              irrev, irrev_file);
 
     /* 1-4: upgrade, downgrade as far as allowed, upgrade, one transaction per migration */

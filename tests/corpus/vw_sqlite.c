@@ -254,7 +254,7 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
      *    and nothing is downgraded */
     snprintf(expected_err, sizeof(expected_err),
              "migration %s (%s) has no down section for sqlite: it cannot be reversed, so "
-             "nothing was downgraded",
+             "nothing was downgraded. --force forgets it instead (its row goes, its changes stay)",
              irrev, irrev_file);
     st = strata_downgrade(h, "base");
     CHECK(st == STRATA_ERROR, "downgrade base: status %d (%s), want refused (%d)", st,

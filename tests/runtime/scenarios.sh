@@ -203,6 +203,13 @@ json)
   json_ok v1 app migrate heads --json
   run v1 app migrate status --json
   ;;
+force)
+  run irrev app migrate upgrade
+  run irrev app migrate downgrade base
+  run irrev app migrate current
+  run irrev app migrate downgrade base --force
+  run irrev app migrate status
+  ;;
 authoring)
   src=$bin/authoring-src
   # Whatever happens, leave the build tree's copy as it was.

@@ -139,6 +139,8 @@ typedef struct strata_options {
                                in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
     unsigned lock_lease_ms; /* STRATA_LOCK_TABLE: how long a silent holder keeps the lock;
                                30000 */
+    int force;              /* downgrade past migrations without a down section: their rows
+                               are removed, nothing runs, their changes stay */
 } strata_options;
 
 /* Migration locks on PostgreSQL. */
@@ -151,7 +153,7 @@ typedef struct strata_options {
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
-            NULL, NULL, NULL, 0, 30000                                                             \
+            NULL, NULL, NULL, 0, 30000, 0                                                          \
     }
 
 /* A migration context: one namespace's bundle and its database. */
