@@ -513,8 +513,9 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
             uint64_t zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
-            strata_buf_printf(&secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu,\n     ", x->kind,
-                              at[nsec], zlen[nsec], x->len, (unsigned long long)zhash);
+            strata_buf_printf(&secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu, %uu, 0u,\n     ",
+                              x->kind, at[nsec], zlen[nsec], x->len, (unsigned long long)zhash,
+                              x->line + 1);
             {
                 strata_bundle_section bs;
                 bs.kind = x->kind;
@@ -522,6 +523,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                 bs.zlen = (uint32_t)zlen[nsec];
                 bs.len = (uint32_t)x->len;
                 bs.zhash = zhash;
+                bs.line = x->line + 1; /* the text starts below its directive */
+                bs.reserved = 0;
                 bs.exact = x->exact;
                 bs.loose = x->loose;
                 strata_image_section(&secimg, &bs);
@@ -559,8 +562,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                       "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
                       "#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */\n"
                       "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n\n"
-                      "_Static_assert(STRATA_BUNDLE_FORMAT == 3, \"strata_bundle_%s.c was "
-                      "generated for bundle format 3: rebuild it with the strata-bundle of the "
+                      "_Static_assert(STRATA_BUNDLE_FORMAT == 4, \"strata_bundle_%s.c was "
+                      "generated for bundle format 4: rebuild it with the strata-bundle of the "
                       "strata you compile against\");\n\n",
                       p->nfiles, ns, ns);
     strata_buf_puts(&src, "static const char strings[] =\n");
@@ -575,8 +578,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                         "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && "
                         "__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__\n"
                         "#define STRATA_BUNDLE_LE_ 1\n"
-                        "_Static_assert(sizeof(strata_bundle_section) == 56 && "
-                        "offsetof(strata_bundle_section, exact) == 24 && "
+                        "_Static_assert(sizeof(strata_bundle_section) == 64 && "
+                        "offsetof(strata_bundle_section, exact) == 32 && "
                         "sizeof(strata_bundle_migration) == 88 && "
                         "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
                         "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");

@@ -781,8 +781,8 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, i
         strata_buf_init(&msg, h->alloc);
         pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
         if (pos && lines)
-            strata_buf_printf(&msg, "line %u of the section: ",
-                              line_of(sql, offset, strtol(pos, NULL, 10), line0));
+            strata_buf_printf(&msg,
+                              "line %u: ", line_of(sql, offset, strtol(pos, NULL, 10), line0));
         describe(r, CONN(h), &msg);
         if (is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) {
             if (s->blocker[0])
@@ -802,6 +802,7 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, i
 
 typedef struct split_ctx {
     strata *h;
+    unsigned line0; /* the file's line of the script's first line */
     size_t count;
     size_t *failed;
     int status;
@@ -811,6 +812,7 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
 {
     split_ctx *c = ctx;
     strata *h = c->h;
+    unsigned at = c->line0 + line - 1;
     strata_buf sql, msg;
     int st;
 
@@ -821,12 +823,12 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
         c->status = STRATA_NOMEM;
         return 1;
     }
-    st = run_text(h, sql.data, 0, line, 0, NULL);
+    st = run_text(h, sql.data, 0, at, 0, NULL);
     strata_buf_free(&sql);
     if (st != STRATA_OK) {
         *c->failed = c->count;
         strata_buf_init(&msg, h->alloc);
-        strata_buf_printf(&msg, "statement %zu (line %u of the section) failed: %s", c->count, line,
+        strata_buf_printf(&msg, "statement %zu (line %u) failed: %s", c->count, at,
                           strata_errmsg(h));
         invalid_indexes(h, &msg);
         c->status = strata_fail(h, STRATA_ERROR, "%s", msg.data ? msg.data : "");
@@ -871,6 +873,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     if (st != STRATA_OK)
         return st;
     c.h = h;
+    c.line0 = line0;
     c.count = 0;
     c.failed = failed;
     c.status = STRATA_OK;
@@ -895,7 +898,8 @@ static int guard_failed(strata *h, const PGresult *r)
  * A lock timeout rolls back and retries with backoff, so a migration never
  * queues the application's traffic behind it for longer than lock_timeout. */
 static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char *script,
-                         size_t len, const char *guard, const char *after, size_t *failed)
+                         size_t len, unsigned line0, const char *guard, const char *after,
+                         size_t *failed)
 {
     static const unsigned backoff_ms[] = {200, 500, 1000, 2000, 4000};
     const unsigned tries = sizeof(backoff_ms) / sizeof(backoff_ms[0]) + 1;
@@ -918,7 +922,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     }
     for (attempt = 1; attempt <= tries; attempt++) {
         PGresult *r = NULL;
-        st = run_text(h, sql.data, offset, 1, 1, &r);
+        st = run_text(h, sql.data, offset, line0, 1, &r);
         if (st != STRATA_OK)
             pg_rollback(h);
         if (st != STRATA_OK && guard_failed(h, r)) {

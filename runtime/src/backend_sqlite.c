@@ -434,8 +434,7 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         if (rc != SQLITE_OK) {
             *failed = count;
             strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
-                        "statement %zu (line %u of the section) failed: %s", count, at,
-                        sqlite3_errmsg(DB(h)));
+                        "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
             if (h->in_tx && sqlite3_get_autocommit(DB(h))) {
                 h->in_tx = 0;
                 strata_buf_puts(&h->err, "; SQLite rolled the transaction back on its own");

@@ -1041,7 +1041,7 @@ static int run_section(strata *h, size_t i, const strata_bundle_section *s, size
         return STRATA_OK;
     if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
         return st;
-    st = h->be->run_script(h, text, len, 1, failed);
+    st = h->be->run_script(h, text, len, s->line ? s->line : 1, failed);
     strata_free(h->alloc, text);
     return section_error(h, i, s, st);
 }
@@ -1191,8 +1191,8 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         if (st == STRATA_OK)
             st = guard_sql(h, i, up, &guard, &after);
         if (st == STRATA_OK) {
-            st = h->be->run_atomic(h, m, text, len, guard.data, after.data ? after.data : "",
-                                   &failed);
+            st = h->be->run_atomic(h, m, text, len, s && s->line ? s->line : 1, guard.data,
+                                   after.data ? after.data : "", &failed);
             if (st == STRATA_INT_ALREADY) {
                 *skipped = 1;
                 st = STRATA_OK;

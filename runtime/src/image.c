@@ -32,6 +32,8 @@ void strata_image_section(strata_buf *b, const strata_bundle_section *s)
     strata_image_u32(b, s->zlen);
     strata_image_u32(b, s->len);
     u64(b, s->zhash);
+    strata_image_u32(b, s->line);
+    strata_image_u32(b, s->reserved);
     strata_image_hash(b, s->exact);
     strata_image_hash(b, s->loose);
 }
@@ -96,7 +98,7 @@ uint64_t strata_tables_hash(const strata_bundle_section *s, size_t ns,
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* The arrays are their own images here: no padding, little-endian. */
-    if (sizeof(*s) == 56 && sizeof(*m) == 88 && sizeof(*accepts) == 16) {
+    if (sizeof(*s) == 64 && sizeof(*m) == 88 && sizeof(*accepts) == 16) {
         XXH3_state_t st;
         XXH3_64bits_reset(&st);
         XXH3_64bits_update(&st, s, ns * sizeof(*s));

@@ -70,7 +70,7 @@ struct strata_backend {
      * STRATA_INT_ALREADY, nothing of the script having run), `after` runs
      * last. NULL: the engine runs begin, check, script, bookkeeping, commit. */
     int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
-                      const char *guard, const char *after, size_t *failed);
+                      unsigned line0, const char *guard, const char *after, size_t *failed);
 };
 
 /* Returned by query() when the table does not exist (not an error for status). */

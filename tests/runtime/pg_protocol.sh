@@ -59,7 +59,7 @@ out=$("$bin/testapp_invalid" app migrate upgrade 2>&1)
 rc=$?
 echo "$out"
 check test "$rc" = 7
-check grep -q 'statement 1 (line 1 of the section) failed: could not create unique index' <<<"$out"
+check grep -q 'statement 1 (line 6) failed: could not create unique index' <<<"$out"
 check grep -q 'INVALID index(es) left by a failed concurrent build: ux_t_x' <<<"$out"
 check test "$(psql -X -tA "$url" -c "SELECT state || ' ' || failed_statement FROM app_strata_version WHERE revision = '1a0000000002'")" = "dirty 1"
 echo "== transaction=none both ways: DROP INDEX CONCURRENTLY runs outside a transaction"

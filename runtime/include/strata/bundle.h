@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 3
+#define STRATA_BUNDLE_FORMAT 4
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -62,11 +62,13 @@ typedef struct strata_hash128 {
 } strata_hash128;
 
 typedef struct strata_bundle_section {
-    uint32_t kind;        /* STRATA_SECTION_* direction | dialect */
-    uint32_t offset;      /* of the compressed bytes in the payload */
-    uint32_t zlen;        /* compressed length (raw deflate, preset dictionary if any) */
-    uint32_t len;         /* length of the script text */
-    uint64_t zhash;       /* XXH3-64 of the compressed bytes: checked without inflating */
+    uint32_t kind;   /* STRATA_SECTION_* direction | dialect */
+    uint32_t offset; /* of the compressed bytes in the payload */
+    uint32_t zlen;   /* compressed length (raw deflate, preset dictionary if any) */
+    uint32_t len;    /* length of the script text */
+    uint64_t zhash;  /* XXH3-64 of the compressed bytes: checked without inflating */
+    uint32_t line;   /* line of the file where the section's text begins */
+    uint32_t reserved;
     strata_hash128 exact; /* of the script text, see docs/checksums.md */
     strata_hash128 loose;
 } strata_bundle_section;
