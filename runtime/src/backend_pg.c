@@ -377,19 +377,20 @@ static int pg_table_exists(strata *h, const char *table, int *exists)
 }
 
 /* The holder of our advisory lock, for the timeout message. */
-static void lock_holder(strata *h, strata_buf *out)
+static int lock_holder(strata *h, PGconn *conn, strata_buf *out)
 {
     pgstate *s = state(h);
     char classid[24], objid[24];
     const char *params[2];
     unsigned long long k = (unsigned long long)s->key;
     PGresult *r;
+    int found;
 
     snprintf(classid, sizeof(classid), "%llu", k >> 32);
     snprintf(objid, sizeof(objid), "%llu", k & 0xffffffffull);
     params[0] = classid;
     params[1] = objid;
-    r = PQexecParams(s->lock,
+    r = PQexecParams(conn,
                      "SELECT a.pid, coalesce(a.application_name, ''), "
                      "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', "
                      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?'), coalesce(a.state, ''), "
@@ -398,7 +399,8 @@ static void lock_holder(strata *h, strata_buf *out)
                      "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid "
                      "AND l.objid = $2::oid AND l.objsubid = 1",
                      2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+    found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    if (found)
         strata_buf_printf(out,
                           "held by pid %s (application_name '%s', from %s, connected since %s, "
                           "%s); to end it: SELECT pg_terminate_backend(%s)",
@@ -407,6 +409,7 @@ static void lock_holder(strata *h, strata_buf *out)
     else
         strata_buf_puts(out, "the holder has just released it");
     PQclear(r);
+    return found;
 }
 
 /* ---- lock=table: a lease row, for PgBouncer's transaction pooling ---- */
@@ -495,12 +498,11 @@ static int try_table(strata *h, int describe, strata_buf *holder, int *got)
     return st;
 }
 
-static int table_setup(strata *h)
+/* <ns>_<prefix>_lock, quoted: the lease table's name. */
+static int lease_table_name(strata *h)
 {
     pgstate *s = state(h);
     strata_buf name, sql;
-    PGresult *r;
-    int st = STRATA_OK, attempt;
 
     strata_buf_init(&name, h->alloc);
     strata_buf_puts(&name, h->version_name);
@@ -514,8 +516,18 @@ static int table_setup(strata *h)
     strata_buf_free(&name);
     strata_free(h->alloc, s->lock_table);
     s->lock_table = strata_buf_detach(&sql);
-    if (!s->lock_table)
-        return STRATA_NOMEM;
+    return s->lock_table ? STRATA_OK : STRATA_NOMEM;
+}
+
+static int table_setup(strata *h)
+{
+    pgstate *s = state(h);
+    strata_buf sql;
+    PGresult *r;
+    int st, attempt;
+
+    if ((st = lease_table_name(h)) != STRATA_OK)
+        return st;
     snprintf(s->holder, sizeof(s->holder), "%s (%s-strata)", h->whoami, h->opts.app);
     strata_buf_init(&sql, h->alloc);
     strata_buf_printf(&sql,
@@ -571,16 +583,16 @@ static int try_advisory(strata *h, int describe, strata_buf *holder, int *got)
         *got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (st == STRATA_OK && !*got && describe)
-        lock_holder(h, holder);
+        lock_holder(h, s->lock, holder);
     return st;
 }
 
 /* The key: (database, schema, version table), so modules never block each other. */
-static int advisory_setup(strata *h)
+static int advisory_key(strata *h, PGconn *conn)
 {
     pgstate *s = state(h);
     strata_buf keytext;
-    PGresult *r = PQexec(s->lock, "SELECT current_database(), current_schema()");
+    PGresult *r = PQexec(conn, "SELECT current_database(), current_schema()");
     int st;
 
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
@@ -632,7 +644,7 @@ static int pg_lock(strata *h)
     if (h->opts.lock_lease_ms < 1000)
         h->opts.lock_lease_ms = 30000;
     s->table = lock_mode(h) == STRATA_LOCK_TABLE;
-    st = s->table ? table_setup(h) : advisory_setup(h);
+    st = s->table ? table_setup(h) : advisory_key(h, s->lock);
     if (st != STRATA_OK)
         goto fail;
     try_lock = s->table ? try_table : try_advisory;
@@ -672,6 +684,37 @@ fail:
     PQfinish(s->lock);
     s->lock = NULL;
     return st;
+}
+
+/* Is the migration lock held right now? Asked without taking it, on the main
+ * connection, by status when it sees a dirty row: running, or crashed? */
+static int pg_lock_held(strata *h, strata_buf *holder, int *held)
+{
+    pgstate *s = state(h);
+    strata_buf sql;
+    PGresult *r;
+    int st;
+
+    *held = 0;
+    if (lock_mode(h) != STRATA_LOCK_TABLE) {
+        if ((st = advisory_key(h, CONN(h))) != STRATA_OK)
+            return st;
+        *held = lock_holder(h, CONN(h), holder);
+        return STRATA_OK;
+    }
+    if ((st = lease_table_name(h)) != STRATA_OK)
+        return st;
+    strata_buf_init(&sql, h->alloc);
+    strata_buf_printf(&sql, "SELECT holder FROM %s WHERE expires_at > clock_timestamp()",
+                      s->lock_table);
+    r = sql.oom ? NULL : PQexec(CONN(h), sql.data);
+    strata_buf_free(&sql);
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        *held = 1;
+        strata_buf_printf(holder, "held by %s (a lease row)", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r); /* no lease table: nobody holds it */
+    return STRATA_OK;
 }
 
 static void pg_unlock(strata *h)
@@ -1008,15 +1051,26 @@ static int pg_destroy(strata *h, strata_buf *what)
 }
 
 const strata_backend strata_pg_backend = {
-    "postgresql",  STRATA_SECTION_POSTGRESQL,
-    pg_connect,    pg_disconnect,
-    pg_exec,       pg_exec_params,
-    pg_query,      pg_table_exists,
-    pg_lock,       pg_unlock,
-    pg_begin,      pg_commit,
-    pg_rollback,   pg_run_script,
-    pg_before,     pg_check,
-    pg_after,      pg_destroy,
-    pg_table_name, pg_quote_literal,
-    pg_run_atomic,
+    .name = "postgresql",
+    .dialect = STRATA_SECTION_POSTGRESQL,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .exec = pg_exec,
+    .exec_params = pg_exec_params,
+    .query = pg_query,
+    .table_exists = pg_table_exists,
+    .lock = pg_lock,
+    .unlock = pg_unlock,
+    .lock_held = pg_lock_held,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .run_script = pg_run_script,
+    .before_migration = pg_before,
+    .check_migration = pg_check,
+    .after_migration = pg_after,
+    .destroy = pg_destroy,
+    .table_name = pg_table_name,
+    .quote_literal = pg_quote_literal,
+    .run_atomic = pg_run_atomic,
 };

@@ -317,6 +317,38 @@ static int sq_lock(strata *h)
     return STRATA_OK;
 }
 
+/* Is the lock file locked by someone? A shared, non-blocking probe: it never
+ * creates the file, and a writer that meets it just polls again. */
+static int sq_lock_held(strata *h, strata_buf *holder, int *held)
+{
+    strata_buf path;
+    char who[160] = "";
+    ssize_t n;
+    int fd;
+
+    *held = 0;
+    if (!h->path || is_memory(h))
+        return STRATA_OK;
+    strata_buf_init(&path, h->alloc);
+    strata_buf_printf(&path, "%s-strata.lock", h->path);
+    if (path.oom) {
+        strata_buf_free(&path);
+        return STRATA_NOMEM;
+    }
+    fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    strata_buf_free(&path);
+    if (fd < 0)
+        return STRATA_OK; /* never locked */
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        *held = 1;
+        n = pread(fd, who, sizeof(who) - 1, 0);
+        who[n > 0 ? n : 0] = '\0';
+        strata_buf_printf(holder, "held by %s", who[0] ? who : "another process");
+    }
+    close(fd); /* drops the probe's shared lock, if it got one */
+    return STRATA_OK;
+}
+
 static void sq_unlock(strata *h)
 {
     sqstate *s = h->be_state;
@@ -537,9 +569,26 @@ static void sq_quote_literal(strata *h, strata_buf *out, const char *s)
 }
 
 const strata_backend strata_sqlite_backend = {
-    "sqlite",      STRATA_SECTION_SQLITE, sq_connect, sq_disconnect, sq_exec,  sq_exec_params,
-    sq_query,      sq_table_exists,       sq_lock,    sq_unlock,     sq_begin, sq_commit,
-    sq_rollback,   sq_run_script,         sq_before,  sq_check,      sq_after, sq_destroy,
-    sq_table_name, sq_quote_literal,      NULL, /* run_atomic: BEGIN IMMEDIATE per migration and a
-                                                   re-check instead */
+    .name = "sqlite",
+    .dialect = STRATA_SECTION_SQLITE,
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .exec = sq_exec,
+    .exec_params = sq_exec_params,
+    .query = sq_query,
+    .table_exists = sq_table_exists,
+    .lock = sq_lock,
+    .unlock = sq_unlock,
+    .lock_held = sq_lock_held,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .run_script = sq_run_script,
+    .before_migration = sq_before,
+    .check_migration = sq_check,
+    .after_migration = sq_after,
+    .destroy = sq_destroy,
+    .table_name = sq_table_name,
+    .quote_literal = sq_quote_literal,
+    .run_atomic = NULL, /* BEGIN IMMEDIATE per migration and a re-check instead */
 };

@@ -149,11 +149,13 @@ static void hint(const cli *c, const char *cmd)
 static int cmd_status(cli *c, strata *h)
 {
     const strata_report *r;
-    char name[40];
+    char name[40], verdict[1024];
     int st = strata_verify(h);
 
     if (st != STRATA_OK && st != STRATA_PENDING && st != STRATA_NOMEM && !c->json)
         return fail(h, st);
+    /* Reading the report again resets the handle's message: keep the verdict's. */
+    snprintf(verdict, sizeof(verdict), "%s", strata_errmsg(h));
     if (st == STRATA_NOMEM || strata_report_read(h, &r) != STRATA_OK)
         return fail(h, STRATA_NOMEM);
     title(name, sizeof(name), strata_namespace(h));
@@ -197,6 +199,10 @@ static int cmd_status(cli *c, strata *h)
             json_str(r->unknown[i].revision);
         }
         printf("]\n}\n");
+        return strata_exit_code(st);
+    }
+    if (st == STRATA_PENDING && r->ndirty) { /* a migration running elsewhere */
+        printf("%s%s\n", emoji(c, "⏳ "), verdict);
         return strata_exit_code(st);
     }
     if (st == STRATA_PENDING) {

@@ -550,10 +550,33 @@ static void cmd_hint(const strata *h, strata_buf *b, const char *cmd)
     strata_buf_printf(b, "%s %s migrate %s", h->opts.app, h->bundle->ns, cmd);
 }
 
+/* A dirty migration whose lock someone holds is running, not crashed: sets
+ * the message and says so. */
+static int running(strata *h, const strata_migration_info *x)
+{
+    strata_buf holder;
+    int held = 0;
+
+    if (!h->conn || !h->be->lock_held)
+        return 0;
+    strata_buf_init(&holder, h->alloc);
+    if (h->be->lock_held(h, &holder, &held) != STRATA_OK)
+        held = 0;
+    if (held)
+        strata_fail(h, STRATA_PENDING,
+                    "migration %s (%s) of namespace %s is being applied right now (the "
+                    "migration lock is %s): not ready yet",
+                    x->revision, x->file, h->bundle->ns, holder.data ? holder.data : "held");
+    strata_buf_free(&holder);
+    return held;
+}
+
 /* Logs what the report says and returns the policy's verdict. Without the
  * lock a dirty row may be a migration still running in another process:
- * only a caller that then takes the lock may pass dirty_is_error = 0. */
-static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
+ * only a caller that then takes the lock may pass dirty_is_error = 0, and a
+ * caller that does not hold it passes `probe` to ask whether someone does
+ * (then the migration is running: not ready, exit 3, rather than crashed). */
+static int judge_ex(strata *h, int pending_is_error, int dirty_is_error, int probe)
 {
     const strata_report *r = &h->report;
     strata_buf hint;
@@ -590,6 +613,9 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
                              x->applied_exact, x->exact, x->applied_exact,
                              hint.data ? hint.data : "");
+        } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error && probe &&
+                   running(h, x)) {
+            st = STRATA_PENDING; /* running(): message set */
         } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error) {
             strata_buf_reset(&hint);
             cmd_hint(h, &hint, "repair --mark-applied ");
@@ -638,16 +664,17 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error)
     return hint.oom ? STRATA_NOMEM : st;
 }
 
+/* Under the lock: a dirty row is a migration that did not finish. */
 static int judge(strata *h, int pending_is_error)
 {
-    return judge_ex(h, pending_is_error, 1);
+    return judge_ex(h, pending_is_error, 1, 0);
 }
 
 int strata_verify(strata *h)
 {
     const strata_report *r;
     int st = strata_report_read(h, &r);
-    return st != STRATA_OK ? st : judge(h, 1);
+    return st != STRATA_OK ? st : judge_ex(h, 1, 1, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2011,7 +2038,7 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
     /* Without the lock: where migrations are applied, a dirty row is judged
      * under it by strata_upgrade (another replica may still be running it). */
     applies = h->env != STRATA_DEVELOPMENT || h->opts.auto_migrate;
-    st = judge_ex(h, !applies, !applies);
+    st = judge_ex(h, !applies, !applies, 1);
     if (st != STRATA_OK)
         goto fail;
     pending = r->npending;

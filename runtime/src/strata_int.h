@@ -48,6 +48,10 @@ struct strata_backend {
      * SQLite: nothing, each transaction is BEGIN IMMEDIATE). */
     int (*lock)(strata *h);
     void (*unlock)(strata *h);
+    /* Is the migration lock held by someone right now? Asked without taking
+     * it (status, to tell a running migration from a crashed one); the
+     * holder is described in `holder` when it is. */
+    int (*lock_held)(strata *h, strata_buf *holder, int *held);
     int (*begin)(strata *h);
     int (*commit)(strata *h);
     void (*rollback)(strata *h);
