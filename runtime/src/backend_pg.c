@@ -46,21 +46,6 @@ static pgstate *state(strata *h)
     return h->be_state;
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 /* libpq prints notices to stderr by default; the library never prints. */
 static void on_notice(void *arg, const char *message)
 {
@@ -244,7 +229,7 @@ static PGresult *run_async(strata *h, const char *sql)
     PGresult *keep = NULL, *r;
     /* The first look comes early: a short lock_timeout must not end the
      * wait before anyone asked who blocks it. */
-    double next_watch = mono_ms() + 50;
+    double next_watch = strata_mono_ms() + 50;
     int cancelled = 0;
 
     if (!PQsendQuery(c, sql))
@@ -267,9 +252,9 @@ static PGresult *run_async(strata *h, const char *sql)
                 }
                 cancelled = 1;
             }
-            if (mono_ms() >= next_watch) {
+            if (strata_mono_ms() >= next_watch) {
                 watch_blockers(h);
-                next_watch = mono_ms() + 300;
+                next_watch = strata_mono_ms() + 300;
             }
             heartbeat(h);
         }
@@ -422,7 +407,7 @@ static void heartbeat(strata *h)
     char lease[24];
     PGresult *r;
 
-    if (!s || !s->table || !s->lock || !s->lock_table || mono_ms() < s->next_beat)
+    if (!s || !s->table || !s->lock || !s->lock_table || strata_mono_ms() < s->next_beat)
         return;
     snprintf(lease, sizeof(lease), "%u", h->opts.lock_lease_ms);
     params[0] = s->holder;
@@ -445,7 +430,7 @@ static void heartbeat(strata *h)
         h->interrupted = 1;
     }
     PQclear(r);
-    s->next_beat = mono_ms() + h->opts.lock_lease_ms / 3.0;
+    s->next_beat = strata_mono_ms() + h->opts.lock_lease_ms / 3.0;
 }
 
 /* One attempt at the lease row; when not taken and `describe`, says who has it. */
@@ -544,7 +529,7 @@ static int table_setup(strata *h)
         PQclear(r);
         if (st == STRATA_OK)
             break;
-        sleep_ms(50u << attempt);
+        strata_sleep_ms(50u << attempt);
     }
     strata_buf_free(&sql);
     return st;
@@ -630,7 +615,7 @@ static int pg_lock(strata *h)
     pgstate *s = state(h);
     int (*try_lock)(strata *, int, strata_buf *, int *);
     strata_buf holder;
-    double start = mono_ms(), waited;
+    double start = strata_mono_ms(), waited;
     unsigned pause = 50;
     int st, got = 0, logged = 0;
 
@@ -649,14 +634,14 @@ static int pg_lock(strata *h)
         goto fail;
     try_lock = s->table ? try_table : try_advisory;
     for (;;) {
-        waited = mono_ms() - start;
+        waited = strata_mono_ms() - start;
         strata_buf_init(&holder, h->alloc);
         st = try_lock(h, !logged || waited >= h->opts.lock_wait_ms, &holder, &got);
         if (st != STRATA_OK || got) {
             strata_buf_free(&holder);
             if (st != STRATA_OK)
                 goto fail;
-            s->next_beat = mono_ms() + h->opts.lock_lease_ms / 3.0;
+            s->next_beat = strata_mono_ms() + h->opts.lock_lease_ms / 3.0;
             return STRATA_OK;
         }
         if (!logged) {
@@ -676,7 +661,7 @@ static int pg_lock(strata *h)
             goto fail;
         }
         strata_buf_free(&holder);
-        sleep_ms(pause);
+        strata_sleep_ms(pause);
         if (pause < 500)
             pause *= 2;
     }
@@ -989,7 +974,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
                    strata_bundle_str(h->bundle, m->revision),
                    state(h)->blocker[0] ? state(h)->blocker : "blocker unknown",
                    backoff_ms[attempt - 1], attempt + 1, tries);
-        sleep_ms(backoff_ms[attempt - 1]);
+        strata_sleep_ms(backoff_ms[attempt - 1]);
     }
     if (st != STRATA_OK)
         *failed = 1;

@@ -71,8 +71,6 @@ static int sq_exec(strata *h, const char *sql)
     return STRATA_OK;
 }
 
-static void sleep_ms(unsigned ms);
-
 /* Waits for another connection's lock, up to lock_wait_ms, or until
  * strata_interrupt. */
 static int on_busy(void *arg, int count)
@@ -81,7 +79,7 @@ static int on_busy(void *arg, int count)
     unsigned waited = (unsigned)count * 10u;
     if (h->interrupted || waited >= h->opts.lock_wait_ms)
         return 0;
-    sleep_ms(10);
+    strata_sleep_ms(10);
     return 1;
 }
 
@@ -234,26 +232,11 @@ typedef struct sqstate {
     int lockfd;
 } sqstate;
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 static int sq_lock(strata *h)
 {
     sqstate *s = h->be_state;
     strata_buf path;
-    double start = mono_ms();
+    double start = strata_mono_ms();
     unsigned pause = 20;
     int fd, logged = 0;
 
@@ -276,7 +259,7 @@ static int sq_lock(strata *h)
         return st;
     }
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        double waited = mono_ms() - start;
+        double waited = strata_mono_ms() - start;
         char holder[160] = "";
         ssize_t n;
 
@@ -305,7 +288,7 @@ static int sq_lock(strata *h)
             strata_buf_free(&path);
             return st;
         }
-        sleep_ms(pause);
+        strata_sleep_ms(pause);
         if (pause < 250)
             pause *= 2;
     }

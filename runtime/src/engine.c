@@ -774,13 +774,6 @@ static void now_iso(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static int write_version(strata *h, size_t i, const char *state, long long duration_ms)
 {
     const strata_bundle_migration *m = mig(h, i);
@@ -1162,7 +1155,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     const char *rev = bstr(h, m->revision);
     const strata_bundle_section *s =
         find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN);
-    double t0 = now_ms();
+    double t0 = strata_mono_ms();
     size_t failed = 0;
     int st, found = 0;
 
@@ -1202,7 +1195,8 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
                               h->opts.app, h->bundle->ns);
             return STRATA_DIRTY;
         }
-        return up ? set_state_applied(h, rev, (long long)(now_ms() - t0)) : delete_version(h, rev);
+        return up ? set_state_applied(h, rev, (long long)(strata_mono_ms() - t0))
+                  : delete_version(h, rev);
     }
     if (!own_tx && (st = h->be->before_migration(h, m)) != STRATA_OK)
         return st; /* one transaction for all: each migration's own timeouts */
@@ -1246,7 +1240,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         if (st == STRATA_OK && own_tx)
             st = h->be->check_migration(h, m);
         if (st == STRATA_OK)
-            st = up ? write_version(h, i, "applied", (long long)(now_ms() - t0))
+            st = up ? write_version(h, i, "applied", (long long)(strata_mono_ms() - t0))
                     : delete_version(h, rev);
     }
     if (own_tx) {
@@ -1282,7 +1276,7 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
             st = h->be->begin(h);
     }
     for (k = 0; k < n && st == STRATA_OK; k++) {
-        double t0 = now_ms();
+        double t0 = strata_mono_ms();
         if (h->interrupted) {
             st = strata_fail(h, STRATA_ERROR,
                              "interrupted: stopped before migration %s; what ran before it "
@@ -1298,7 +1292,7 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
                        up ? "upgrade" : "downgrade", bstr(h, mig(h, plan[k])->revision));
             continue;
         }
-        progress_line(h, &line, plan[k], up, now_ms() - t0);
+        progress_line(h, &line, plan[k], up, strata_mono_ms() - t0);
         strata_log(h, STRATA_LOG_INFO, "%s", line.data ? line.data : "");
         strata_buf_printf(done, "%s%s", done->len ? " " : "", bstr(h, mig(h, plan[k])->revision));
     }

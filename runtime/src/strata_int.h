@@ -130,6 +130,11 @@ struct strata {
 int strata_fail(strata *h, int status, const char *fmt, ...) STRATA_PRINTF(3, 4);
 void strata_log(strata *h, int level, const char *fmt, ...) STRATA_PRINTF(3, 4);
 
+/* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
+ * a sleep of about ms milliseconds (lock polling, retry backoff). */
+double strata_mono_ms(void);
+void strata_sleep_ms(unsigned ms);
+
 /* env.c */
 const char *strata_env_get(const strata_options *o, const char *name);
 /* Resolves environment and URL into h (opts->environment, opts->database_url,
