@@ -69,8 +69,9 @@ static int conn_fail(strata *h, PGconn *c, const char *what)
 
     strata_buf_init(&msg, h->alloc);
     if (h->url_malformed)
-        strata_buf_puts(&msg, "libpq cannot parse this connection URL or string (check its "
-                              "syntax: percent escapes, brackets, quotes)");
+        strata_buf_puts(&msg, "libpq cannot read this connection URL as meant (check its "
+                              "syntax: percent escapes, brackets, quotes; in a password, write "
+                              "'@' as %40 and '/' as %2F)");
     else
         strata_buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
     trim(&msg);
@@ -209,6 +210,14 @@ static void watch_blockers(strata *h)
                      "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1::int)) "
                      "ORDER BY pid LIMIT 1",
                      1, NULL, params, NULL, NULL, 0);
+    if (PQstatus(s->lock) == CONNECTION_BAD && !h->interrupted) {
+        /* The session that held the lock is gone, and the lock with it: another
+         * replica may take it now. Stop, as for a lost lease. */
+        strata_log(h, STRATA_LOG_ERROR,
+                   "lost the connection holding the migration lock of namespace %s: stopping",
+                   h->bundle->ns);
+        h->interrupted = 1;
+    }
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
         snprintf(s->blocker, sizeof(s->blocker), "pid %s (application_name '%s', %s): %s",
                  PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
@@ -520,8 +529,18 @@ static int table_setup(strata *h)
                       "holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL, expires_at "
                       "TIMESTAMPTZ NOT NULL)",
                       s->lock_table);
-    /* Replicas starting together race on CREATE TABLE IF NOT EXISTS: retry. */
+    /* Replicas starting together race on CREATE TABLE IF NOT EXISTS: retry.
+     * With a schema option, the schema may not exist yet either. */
     for (attempt = 0; attempt < 5; attempt++) {
+        if (h->opts.schema) {
+            strata_buf schema;
+            strata_buf_init(&schema, h->alloc);
+            strata_buf_puts(&schema, "CREATE SCHEMA IF NOT EXISTS ");
+            strata_buf_quote(&schema, h->opts.schema, '"');
+            if (!schema.oom)
+                PQclear(PQexec(s->lock, schema.data));
+            strata_buf_free(&schema);
+        }
         r = sql.oom ? NULL : PQexec(s->lock, sql.data);
         st = r && PQresultStatus(r) == PGRES_COMMAND_OK
                  ? STRATA_OK

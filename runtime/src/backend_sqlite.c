@@ -22,6 +22,13 @@
 
 #define DB(h) ((sqlite3 *)(h)->conn)
 
+/* The backend's own state: the migration lock, and the file connected to. */
+typedef struct sqstate {
+    int lockfd;
+    dev_t dev; /* the file connected to: a rebuild by another process replaces it */
+    ino_t ino;
+} sqstate;
+
 static int is_memory(const strata *h)
 {
     return strcmp(h->path, ":memory:") == 0;
@@ -117,6 +124,17 @@ static int sq_connect(strata *h, int create)
         return st;
     }
     h->conn = db;
+    if (!h->be_state) {
+        sqstate *s = strata_malloc(h->alloc, sizeof(*s));
+        if (!s)
+            return STRATA_NOMEM;
+        s->lockfd = -1;
+        h->be_state = s;
+    }
+    if (!is_memory(h) && stat(h->path, &sb) == 0) {
+        ((sqstate *)h->be_state)->dev = sb.st_dev;
+        ((sqstate *)h->be_state)->ino = sb.st_ino;
+    }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_progress_handler(db, 1000, progress, h);
     /* A busy handler of our own rather than busy_timeout: the same bound,
@@ -228,9 +246,6 @@ static int sq_table_exists(strata *h, const char *table, int *exists)
  * outside any transaction: without an operation lock a second process would
  * see it half done. The kernel drops the lock when the holder dies.
  */
-typedef struct sqstate {
-    int lockfd;
-} sqstate;
 
 static int sq_lock(strata *h)
 {
@@ -248,9 +263,11 @@ static int sq_lock(strata *h)
         s->lockfd = -1;
     }
     strata_buf_init(&path, h->alloc);
-    strata_buf_printf(&path, "%s-strata.lock", h->path);
-    if (path.oom)
+    strata_buf_printf(&path, "%s-%s.lock", h->path, h->version_name);
+    if (path.oom) {
+        strata_buf_free(&path);
         return STRATA_NOMEM;
+    }
     fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int st = strata_fail(h, STRATA_ERROR, "cannot open the migration lock %s: %s", path.data,
@@ -278,7 +295,9 @@ static int sq_lock(strata *h)
                        holder[0] ? holder : "another process");
             logged = 1;
         }
-        if (waited >= h->opts.lock_wait_ms || h->interrupted) {
+        /* At least 100 ms, whatever lock_wait_ms: a status probe holds the
+         * file shared for microseconds, and must never make a writer fail. */
+        if ((waited >= h->opts.lock_wait_ms && waited >= 100) || h->interrupted) {
             int st = strata_fail(h, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
                                  "%s after %.1f s waiting for the migration lock of namespace %s "
                                  "(%s): it is held by %s. Nothing was changed.",
@@ -297,6 +316,16 @@ static int sq_lock(strata *h)
         strata_log(h, STRATA_LOG_DEBUG, "could not note the lock holder in %s", path.data);
     strata_buf_free(&path);
     s->lockfd = fd;
+    /* While we waited, another process may have rebuilt the database: its
+     * file is not the one we are connected to any more. */
+    if (h->conn) {
+        struct stat sb;
+        if (stat(h->path, &sb) != 0 || sb.st_dev != s->dev || sb.st_ino != s->ino) {
+            sqlite3_close(DB(h));
+            h->conn = NULL;
+            return sq_connect(h, 1);
+        }
+    }
     return STRATA_OK;
 }
 
@@ -313,7 +342,7 @@ static int sq_lock_held(strata *h, strata_buf *holder, int *held)
     if (!h->path || is_memory(h))
         return STRATA_OK;
     strata_buf_init(&path, h->alloc);
-    strata_buf_printf(&path, "%s-strata.lock", h->path);
+    strata_buf_printf(&path, "%s-%s.lock", h->path, h->version_name);
     if (path.oom) {
         strata_buf_free(&path);
         return STRATA_NOMEM;
@@ -510,7 +539,12 @@ static int sq_destroy(strata *h, strata_buf *what)
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
     size_t i;
 
-    sq_disconnect(h);
+    /* Close the connection only: the migration lock stays held until the
+     * rebuilt database is migrated again. */
+    if (h->conn)
+        sqlite3_close(DB(h));
+    h->conn = NULL;
+    h->in_tx = 0;
     if (!h->path && parse_url(h) != STRATA_OK)
         return STRATA_MISUSE;
     if (is_memory(h)) {

@@ -681,6 +681,7 @@ static void usage(const cli *c, FILE *f)
                "  --lock table     PostgreSQL behind PgBouncer: a lease row, not an advisory\n"
                "                   lock (also STRATA_LOCK=table)\n"
                "  --lock-lease S   with --lock table: a silent holder loses it after S s (30)\n"
+               "  --schema NAME    PostgreSQL: the schema of strata's tables (default: current)\n"
                "  --json           machine output (status, check, current, history, pending,\n"
                "                   heads)\n"
                "  --verbose        more detail (history)\n"
@@ -734,6 +735,8 @@ static int parse(cli *c, int argc, char **argv)
             slot = &c->lock_name;
         else if (!strcmp(a, "--lock-lease"))
             slot = &c->lock_lease;
+        else if (!strcmp(a, "--schema"))
+            slot = &c->opts.schema;
         else if (!strcmp(a, "--mark-applied"))
             slot = &c->mark_applied;
         else if (!strcmp(a, "--mark-unapplied"))

@@ -149,11 +149,22 @@ static int kv_space(char ch)
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
-/* Copies s, replacing the value of every password=... pair by ***: key=value
- * strings (libpq's rules: blanks between pairs, quotes, backslash escapes)
- * and URI query parameters. */
+/* Is s[0..p) ending a key whose name is `password` or `sslpassword`, with a
+ * separator before it? */
+static int password_key(const char *s, const char *p)
+{
+    if (p >= s + 3 && memcmp(p - 3, "ssl", 3) == 0)
+        p -= 3;
+    return p == s || kv_space(p[-1]) || p[-1] == '?' || p[-1] == '&';
+}
+
+/* Copies s, replacing the value of every password=... (and sslpassword=...)
+ * pair by ***: key=value strings (libpq's rules: blanks between pairs,
+ * quotes, backslash escapes) and URI query parameters. */
 static void redact_params(const char *s, strata_buf *out)
 {
+    const char *start = s;
+
     while (*s) {
         const char *p = strstr(s, "password");
         const char *q;
@@ -164,7 +175,7 @@ static void redact_params(const char *s, strata_buf *out)
         q = p + 8;
         while (kv_space(*q))
             q++;
-        if (*q != '=' || (p > s && !kv_space(p[-1]) && p[-1] != '?' && p[-1] != '&')) {
+        if (*q != '=' || !password_key(start, p)) {
             strata_buf_put(out, s, (size_t)(p + 8 - s));
             s = p + 8;
             continue;
@@ -189,8 +200,12 @@ static void redact_params(const char *s, strata_buf *out)
     }
 }
 
-/* The password between "scheme://user:" and the '@' that ends the userinfo
- * (the last '@' before the path), or NULL. *n receives its length. */
+/*
+ * The password span of a URI: from the first ':' after "scheme://" to the
+ * last '@' before the query. Wider than libpq's own reading on purpose: a
+ * password holding '@' or '/' is read differently by libpq and by people,
+ * and all of it must stay out of sight. NULL when there is no "user:...@".
+ */
 static const char *uri_password(const char *url, size_t *n)
 {
     const char *scheme = strstr(url, "://"), *start, *end, *at, *colon;
@@ -198,7 +213,7 @@ static const char *uri_password(const char *url, size_t *n)
     if (!scheme)
         return NULL;
     start = scheme + 3;
-    end = start + strcspn(start, "/");
+    end = start + strcspn(start, "?");
     for (at = end; at > start && *at != '@'; at--)
         ;
     if (*at != '@')
@@ -269,9 +284,23 @@ static int kv_secret(strata *h, const char *url)
  */
 int strata_find_secrets(strata *h)
 {
-    size_t n = 0;
+    size_t n = 0, i, k;
     const char *pw = uri_password(h->url, &n);
     int st = pw ? add_secret(h, pw, n) : kv_secret(h, h->url);
+
+    /* A password holding '@' or '/' is read by libpq otherwise than meant
+     * (it splits there, and may quote a piece as a host or a port): such a
+     * URL is malformed, its libpq message never shown; every piece is a
+     * secret all the same. */
+    if (pw && (memchr(pw, '@', n) || memchr(pw, '/', n)))
+        h->url_malformed = 1;
+    for (i = 0, k = 0; pw && st == STRATA_OK && i <= n; i++) {
+        if (i == n || pw[i] == '@' || pw[i] == '/' || pw[i] == ':') {
+            if (i > k && i - k < n)
+                st = add_secret(h, pw + k, i - k);
+            k = i + 1;
+        }
+    }
 
 #ifdef STRATA_HAVE_POSTGRESQL
     if (st == STRATA_OK && strata_url_is_postgres(h->url)) {
@@ -281,7 +310,8 @@ int strata_find_secrets(strata *h)
             h->url_malformed = 1; /* libpq's own message may quote the password */
         } else {
             for (o = opts; o->keyword && st == STRATA_OK; o++)
-                if (!strcmp(o->keyword, "password") && o->val)
+                if ((!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")) &&
+                    o->val)
                     st = add_secret(h, o->val, strlen(o->val));
             PQconninfoFree(opts);
         }

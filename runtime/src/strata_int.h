@@ -94,7 +94,7 @@ struct strata {
     unsigned env;
     char *url;          /* as resolved; may hold a password: never print it */
     char *url_redacted; /* for every message */
-    char *secrets[2];   /* the URL's password, as written and as decoded */
+    char *secrets[8];   /* the URL's password, as written, decoded, and in pieces */
     size_t nsecrets;
     int url_malformed; /* libpq cannot parse the URL: never quote its message */
     char *path;        /* SQLite: the file, or ":memory:" */

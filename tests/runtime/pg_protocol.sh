@@ -68,8 +68,15 @@ check "$bin/testapp_cic_small" app migrate upgrade
 check "$bin/testapp_cic_small" app migrate downgrade -1 --yes
 check test "$(psql -X -tA "$url" -c "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_items_name'")" = 0
 
+echo "== lock=table with a schema of its own, on a fresh database"
+psql -X -q "$url" -c "DROP TABLE IF EXISTS items, app_strata_version, app_strata_log"
+check "$bin/testapp_v1" app migrate upgrade --lock table --schema strata_meta
+check test "$(psql -X -tA "$url" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'strata_meta'")" = 3
+check "$bin/testapp_v1" app migrate status --schema strata_meta
+psql -X -q "$url" -c "DROP SCHEMA strata_meta CASCADE; DROP TABLE IF EXISTS items"
+
 echo "== --single-transaction keeps each migration's own statement_timeout"
-psql -X -q "$url" -c "DROP TABLE items, app_strata_version, app_strata_log"
+psql -X -q "$url" -c "DROP TABLE IF EXISTS items, app_strata_version, app_strata_log"
 out=$("$bin/testapp_stmt_timeout" app migrate upgrade --single-transaction 2>&1)
 rc=$?
 echo "$out"

@@ -169,6 +169,9 @@ redaction)
   pw 'DATABASE_URL="postgresql://alice:s3cret-pw@[::1/app" '"$bin"'/testapp_v1 app migrate status'
   pw "$bin/testapp_v1 app migrate status --database \"\$(printf 'host=127.0.0.1 port=1\tpassword=s3cret-pw dbname=app')\""
   pw "$bin/testapp_v1 app migrate status --database 'host=127.0.0.1 port=1 password=abc\\ s3cret-pw dbname=app'"
+  pw 'DATABASE_URL="postgresql://alice:se/s3cret-pw@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
+  pw 'DATABASE_URL="postgresql://alice:p@s3cret-pw@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
+  pw 'DATABASE_URL="postgresql://alice@127.0.0.1:1/app?sslpassword=s3cret-pw&sslmode=disable" '"$bin"'/testapp_v1 app migrate status --json'
   if grep -q s3cret "$leak"; then note "PASSWORD LEAKED"; else note "no password in any output"; fi
   ;;
 dirty)
