@@ -18,70 +18,10 @@
 #include <time.h>
 
 #include <strata/strata.h>
+#include "vw_common.h"
 #include "strata_bundle_vaultwarden.h"
 
 static const strata_bundle *const bundles[] = {&strata_bundle_vaultwarden};
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL (line %d): ", __LINE__);                                         \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Warnings and errors only: progress lines (one per migration) are counted. */
-static size_t info_lines;
-static void log_line(void *ctx, int level, const char *msg)
-{
-    (void)ctx;
-    if (level >= STRATA_LOG_WARN)
-        fprintf(stderr, "%s: %s\n", level == STRATA_LOG_WARN ? "warning" : "error", msg);
-    else
-        info_lines++;
-}
-
-static char *vw_dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (!d) {
-        perror("malloc");
-        exit(1);
-    }
-    return memcpy(d, s, n);
-}
-
-/* A growing string. */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static void text_add(text *t, const char *s)
-{
-    size_t n = strlen(s);
-    if (t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2;
-        t->s = realloc(t->s, t->cap);
-        if (!t->s) {
-            perror("realloc");
-            exit(1);
-        }
-    }
-    memcpy(t->s + t->len, s, n + 1);
-    t->len += n;
-}
 
 static int dump_row(void *ctx, int n, char **cols, char **names)
 {
@@ -126,20 +66,6 @@ static long long one_int(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
-}
-
-/* Prints the first line where a and b differ. */
-static void show_diff(const char *what, const char *a, const char *b)
-{
-    size_t line = 1;
-    while (*a && *a == *b) {
-        line += *a == '\n';
-        a++, b++;
-    }
-    while (line > 1 && a[-1] != '\n')
-        a--, b--;
-    fprintf(stderr, "%s: first difference at line %zu:\n  first:  %.200s\n  now:    %.200s\n", what,
-            line, a, b);
 }
 
 static void expect_schema(strata *h, const char *ref, const char *what)

@@ -1,0 +1,93 @@
+/*
+ * vw_common.h - what the vaultwarden drivers (vw_sqlite.c, vw_pg.c) share:
+ * the CHECK macro and its failure count, a clock, a logger that counts
+ * progress lines, and a growing string. One translation unit each: the
+ * definitions are static.
+ */
+#ifndef VW_COMMON_H
+#define VW_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <strata/strata.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL (line %d): ", __LINE__);                                         \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static inline double now_ms(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Warnings and errors only: progress lines (one per migration) are counted. */
+static size_t info_lines;
+static inline void log_line(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level >= STRATA_LOG_WARN)
+        fprintf(stderr, "%s: %s\n", level == STRATA_LOG_WARN ? "warning" : "error", msg);
+    else if (level >= STRATA_LOG_INFO)
+        info_lines++;
+}
+
+static inline char *vw_dup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) {
+        perror("malloc");
+        exit(1);
+    }
+    return memcpy(d, s, n);
+}
+
+/* A growing string. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static inline void text_add(text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        if (!t->s) {
+            perror("realloc");
+            exit(1);
+        }
+    }
+    memcpy(t->s + t->len, s, n + 1);
+    t->len += n;
+}
+
+/* Prints the first line where a and b differ. */
+static inline void show_diff(const char *what, const char *a, const char *b)
+{
+    size_t line = 1;
+    while (*a && *a == *b) {
+        line += *a == '\n';
+        a++, b++;
+    }
+    while (line > 1 && a[-1] != '\n')
+        a--, b--;
+    fprintf(stderr, "%s: first difference at line %zu:\n  first:  %.200s\n  now:    %.200s\n", what,
+            line, a, b);
+}
+
+#endif
