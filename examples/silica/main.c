@@ -36,7 +36,7 @@ static void log_line(void *ctx, int level, const char *msg)
     else if (level == STRATA_LOG_ERROR)
         fprintf(stderr, "%s%s\n", fancy() ? "❌ " : "error: ", msg);
     else
-        fprintf(stderr, "%s\n", msg);
+        fprintf(stderr, "%s%s\n", fancy() ? strata_log_emoji(msg) : "", msg);
 }
 
 static int usage(void)

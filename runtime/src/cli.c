@@ -56,7 +56,7 @@ static void log_to_terminal(void *ctx, int level, const char *msg)
                                          : (c->fancy ? "❌ " : "error: "),
                 msg);
     else if (level == STRATA_LOG_INFO && !c->json)
-        printf("%s\n", msg);
+        printf("%s%s\n", c->fancy ? strata_log_emoji(msg) : "", msg);
 }
 
 /* "Cron" for "cron": the seeds' wording. */

@@ -46,6 +46,32 @@ void strata_log(strata *h, int level, const char *fmt, ...)
     strata_buf_free(&b);
 }
 
+/* The seeds decorate these lines; matched here, next to where they are
+ * worded, so a reworded line cannot silently lose its emoji (tests compare
+ * the terminal output). */
+const char *strata_log_emoji(const char *msg)
+{
+    static const struct {
+        const char *start, *end, *emoji;
+    } deco[] = {
+        {"Production detected:", NULL, "🚀 "},
+        {"Removed existing database:", NULL, "🗑️  "},
+        {"Dropped schema ", NULL, "🗑️  "},
+        {"Rebuilding database from migrations", NULL, "🔄 "},
+        {NULL, " migrations applied successfully", "✅ "},
+    };
+    size_t i, n = msg ? strlen(msg) : 0;
+
+    for (i = 0; msg && i < sizeof deco / sizeof deco[0]; i++) {
+        if (deco[i].start && strncmp(msg, deco[i].start, strlen(deco[i].start)) == 0)
+            return deco[i].emoji;
+        if (deco[i].end && n >= strlen(deco[i].end) &&
+            strcmp(msg + n - strlen(deco[i].end), deco[i].end) == 0)
+            return deco[i].emoji;
+    }
+    return "";
+}
+
 const char *strata_errmsg(const strata *h)
 {
     if (!h)

@@ -118,6 +118,18 @@ ahead)
   sh_ 'STRATA_ENV=production DATABASE_URL='"$db $bin"'/testapp_v1 start'
   sh_ 'STRATA_ENV=production TESTAPP_STRICT=1 DATABASE_URL='"$db $bin"'/testapp_v1 start'
   ;;
+terminal)
+  note "on a terminal (CLICOLOR_FORCE=1 stands in for one): the seeds' emoji"
+  unset NO_COLOR
+  export CLICOLOR_FORCE=1
+  run v1 app migrate status
+  run v1 app migrate upgrade
+  run v1 app migrate status
+  run v1 app migrate rebuild
+  run v1 app migrate check --strict
+  note "NO_COLOR wins over CLICOLOR_FORCE"
+  NO_COLOR=1 run v1 app migrate status
+  ;;
 production)
   export STRATA_ENV=production
   run v1 start

@@ -95,6 +95,14 @@ enum { STRATA_LOG_DEBUG, STRATA_LOG_INFO, STRATA_LOG_WARN, STRATA_LOG_ERROR };
  */
 typedef void (*strata_log_fn)(void *ctx, int level, const char *msg);
 
+/*
+ * The emoji the seeds' wording puts before an INFO line of the library
+ * ("🚀 " before "Production detected: ..."), or "" for any other line. For
+ * loggers that decorate a terminal; keeps the wording and its decoration in
+ * one place. Static string, never NULL.
+ */
+STRATA_API const char *strata_log_emoji(const char *msg);
+
 /* Environment lookup; NULL means getenv(). Tests pass their own. Called by
  * strata_open, and for STRATA_LOCK when a PostgreSQL lock is taken; the
  * result is used before the next lookup. NULL or "" means unset. */
