@@ -608,6 +608,33 @@ static void check_file_name(parser *p)
             (int)(e - r), r, rev);
 }
 
+/*
+ * Where the lexer is, line by line: a line that starts inside a string, a
+ * quoted identifier, a dollar-quoted body or a block comment is their text,
+ * not a directive, even when it reads "-- strata: down" (a function body or a
+ * commented-out section may hold one).
+ */
+typedef struct {
+    size_t at, end; /* the token covering the current line's start */
+    unsigned line;  /* the line `at` is on */
+    int kind;
+} lexpos;
+
+/* The line of the quote or comment that position i (a line start) is inside,
+ * or 0 when i is in code. Positions must not go backwards. */
+static unsigned quoted_since(lexpos *t, const char *s, size_t len, size_t i)
+{
+    while (t->end <= i && t->end < len) {
+        for (; t->at < t->end; t->at++)
+            t->line += s[t->at] == '\n';
+        t->end = strata_sql_token(s, len, t->at, &t->kind);
+    }
+    if (t->at < i && i < t->end &&
+        (t->kind == STRATA_TOK_QUOTED || t->kind == STRATA_TOK_BLOCK_COMMENT))
+        return t->line;
+    return 0;
+}
+
 static int parse(strata_migfile *m, const strata_allocator *a, const char *file, const char *data,
                  size_t n, strata_diags *d, int draft)
 {
@@ -616,6 +643,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     const char *s;
     size_t i, len, first_section = (size_t)-1;
     strata_section_src *cur = NULL;
+    lexpos lex = {0, 0, 1, STRATA_TOK_SPACE};
     int up_seen = 0;
 
     memset(m, 0, sizeof(*m));
@@ -645,12 +673,21 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     len = m->textlen;
     for (i = 0, p.line = 1; i < len && p.status != STRATA_NOMEM; p.line++) {
         size_t eol = i, j = i;
+        unsigned opened;
         word w;
         int r;
 
         while (eol < len && s[eol] != '\n')
             eol++;
-        if (strata_sql_is_directive(s + i, eol - i)) {
+        if ((opened = quoted_since(&lex, s, len, i)) != 0) {
+            /* A quote left open swallows every section after it: say so,
+             * rather than let a down section silently vanish into the up. */
+            if (lex.end == len && strata_sql_is_directive(s + i, eol - i))
+                err(&p, p.line,
+                    "this directive is inside a quote or comment opened at line %u that runs to "
+                    "the end of the file: close it",
+                    opened);
+        } else if (strata_sql_is_directive(s + i, eol - i)) {
             j = (size_t)((const char *)memchr(s + i, ':', eol - i) - s) + 1;
             if (cur) {
                 cur->len = i - cur->start;

@@ -142,6 +142,49 @@ static void test_errors(void)
     }
 }
 
+/* A line inside a quote or a block comment is text, not a directive. */
+static void test_directive_in_quotes(void)
+{
+    strata_migfile m;
+    int st = parse(&m, "f.sql",
+                   "-- strata: revision=a\n"
+                   "-- strata: up\n"
+                   "CREATE FUNCTION f() RETURNS text AS $body$\n"
+                   "-- strata: down\n"
+                   "  -- strata up\n"
+                   "SELECT 'x'\n"
+                   "$body$ LANGUAGE sql;\n"
+                   "INSERT INTO t VALUES ('a\n"
+                   "-- strata: down\n"
+                   "');\n"
+                   "/* not yet:\n"
+                   "-- strata: down dialect=sqlite\n"
+                   "DROP TABLE t;\n"
+                   "*/\n"
+                   "-- strata: down\n"
+                   "DROP FUNCTION f;\n");
+    CHECK(st == STRATA_OK);
+    CHECK_STR(first_diag(), "");
+    CHECK(m.nsections == 2);
+    CHECK(m.sections[1].line == 15);
+    CHECK_STR(section_body(&m, STRATA_SECTION_DOWN), "DROP FUNCTION f;\n");
+    CHECK(strstr(section_body(&m, STRATA_SECTION_UP), "$body$\n-- strata: down\n") != NULL);
+    strata_migfile_free(&m);
+
+    /* A quote left open would swallow the down section: an error, not silence. */
+    st = parse(&m, "f.sql",
+               "-- strata: revision=a\n"
+               "-- strata: up\n"
+               "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $ LANGUAGE sql;\n"
+               "\n"
+               "-- strata: down\n"
+               "DROP FUNCTION f;\n");
+    CHECK(st == STRATA_INVALID);
+    CHECK_STR(first_diag(), "f.sql:5: error: this directive is inside a quote or comment opened "
+                            "at line 3 that runs to the end of the file: close it");
+    strata_migfile_free(&m);
+}
+
 static void test_file_name_revision(void)
 {
     strata_migfile m;
@@ -205,6 +248,7 @@ int main(void)
     test_full_header();
     test_merge_without_up();
     test_errors();
+    test_directive_in_quotes();
     test_file_name_revision();
     test_line_endings();
     test_loose();
