@@ -2,7 +2,7 @@
 # Installs what is missing, then builds and runs the whole test suite:
 #   1. preset ci:    gcc, warnings are errors, every test
 #   2. preset asan:  gcc with AddressSanitizer and UndefinedBehaviorSanitizer
-#   3. preset clang: clang, warnings are errors, every test
+#   3. preset clang: clang, warnings are errors, every test and the fuzz targets
 # Stops at the first failing step; exit status 0 only when all passed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -57,7 +57,10 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
 
     for (i = 0; i < b->nsections; i++) {
         const strata_bundle_section *s = &b->sections[i];
-        if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset)
+        /* deflate expands at most 1032:1 (258 bytes for 2 bits): a larger
+         * length is a corrupt table, not a reason to allocate gigabytes */
+        if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset ||
+            s->len > (uint64_t)s->zlen * 1032)
             return bad(err, b, "section bounds");
         if (strata_hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
             return bad(err, b, "section checksum");

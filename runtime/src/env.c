@@ -202,24 +202,33 @@ static void redact_params(const char *s, strata_buf *out)
 
 /*
  * The password span of a URI: from the first ':' after "scheme://" to the
- * last '@' before the query. Wider than libpq's own reading on purpose: a
- * password holding '@' or '/' is read differently by libpq and by people,
- * and all of it must stay out of sight. NULL when there is no "user:...@".
+ * last '@'. Wider than libpq's own reading on purpose: a password holding
+ * '@', '/' or '?' unencoded is read differently by libpq and by people, and
+ * all of it must stay out of sight. No password when the text before the
+ * first '/' or '?' is a plain host[:port] (libpq's reading too), so that
+ * "host:5432/db?application_name=a@b" keeps its query. NULL when there is no
+ * "user:...@". Found by tests/fuzz/fuzz_url.c: a '?' in a password.
  */
 static const char *uri_password(const char *url, size_t *n)
 {
-    const char *scheme = strstr(url, "://"), *start, *end, *at, *colon;
+    const char *scheme = strstr(url, "://"), *start, *at, *colon, *seg;
+    size_t seglen;
 
-    if (!scheme)
+    /* A URI starts with its scheme; "://" later is inside a key=value string */
+    if (!scheme || scheme == url ||
+        strspn(url, "abcdefghijklmnopqrstuvwxyz0123456789+.-") != (size_t)(scheme - url))
         return NULL;
     start = scheme + 3;
-    end = start + strcspn(start, "?");
-    for (at = end; at > start && *at != '@'; at--)
-        ;
-    if (*at != '@')
+    at = strrchr(start, '@');
+    if (!at)
         return NULL;
     colon = memchr(start, ':', (size_t)(at - start));
     if (!colon)
+        return NULL;
+    seglen = strcspn(start, "/?");
+    seg = start + seglen;
+    if (*seg && !memchr(start, '@', seglen) &&
+        (colon > seg || strspn(colon + 1, "0123456789") == (size_t)(seg - colon - 1)))
         return NULL;
     *n = (size_t)(at - colon - 1);
     return colon + 1;
@@ -227,15 +236,24 @@ static const char *uri_password(const char *url, size_t *n)
 
 void strata_redact_url(const char *url, strata_buf *out)
 {
+    strata_buf tmp;
     size_t n = 0;
     const char *pw = uri_password(url, &n);
 
-    if (pw) {
-        strata_buf_put(out, url, (size_t)(pw - url));
-        strata_buf_puts(out, "***");
-        url = pw + n;
+    if (!pw) {
+        redact_params(url, out);
+        return;
     }
-    redact_params(url, out);
+    /* The query may name password= too, before or after the userinfo's. */
+    strata_buf_init(&tmp, out->alloc);
+    strata_buf_put(&tmp, url, (size_t)(pw - url));
+    strata_buf_puts(&tmp, "***");
+    strata_buf_puts(&tmp, pw + n);
+    if (tmp.oom)
+        out->oom = 1;
+    else
+        redact_params(tmp.data, out);
+    strata_buf_free(&tmp);
 }
 
 static int add_secret(strata *h, const char *s, size_t n)

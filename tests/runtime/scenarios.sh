@@ -184,6 +184,9 @@ redaction)
   pw 'DATABASE_URL="postgresql://alice:se/s3cret-pw@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
   pw 'DATABASE_URL="postgresql://alice:p@s3cret-pw@127.0.0.1:1/app" '"$bin"'/testapp_v1 app migrate status'
   pw 'DATABASE_URL="postgresql://alice@127.0.0.1:1/app?sslpassword=s3cret-pw&sslmode=disable" '"$bin"'/testapp_v1 app migrate status --json'
+  note "found by tests/fuzz/fuzz_url.c: '://' inside a key=value string; a password in the query too"
+  pw "$bin/testapp_v1 app migrate status --database 'host=127.0.0.1 port=1 password=s3cret-pw application_name=a://b:c@d dbname=app'"
+  pw 'DATABASE_URL="postgresql://alice:s3cret?pw@127.0.0.1:1/app?password=s3cret-pw2" '"$bin"'/testapp_v1 app migrate status'
   if grep -q s3cret "$leak"; then note "PASSWORD LEAKED"; else note "no password in any output"; fi
   ;;
 dirty)
