@@ -145,7 +145,7 @@ int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
 {
     size_t i = 0, e, first = (size_t)-1, prev_word = 0, prev_len = 0;
     unsigned line = 1, first_line = 1;
-    int kind, atomic = 0, cases = 0, r;
+    int kind, atomic = 0, cases = 0, parens = 0, r;
 
     while (i <= n) {
         if (i == n) {
@@ -171,7 +171,13 @@ int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
             prev_word = i;
             prev_len = e - i;
         }
-        if (kind == STRATA_TOK_SEMI && (!atomic || i == n)) {
+        /* As psql: no split inside parentheses, where CREATE RULE ... DO
+         * ALSO (a; b) keeps its statements. */
+        if (kind == STRATA_TOK_OTHER && s[i] == '(')
+            parens++;
+        else if (kind == STRATA_TOK_OTHER && s[i] == ')' && parens)
+            parens--;
+        if (kind == STRATA_TOK_SEMI && ((!atomic && !parens) || i == n)) {
             if (first != (size_t)-1 && (r = fn(ctx, s + first, i - first, first_line)) != 0)
                 return r;
             first = (size_t)-1;

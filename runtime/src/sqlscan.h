@@ -29,8 +29,9 @@ size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
  * Splits s[0..n) into statements at top-level semicolons, and calls
  * fn(ctx, start, len, line) for each one that holds more than white space and
  * comments (start/len exclude the semicolon; line is the 1-based line of its
- * first token). Semicolons inside quotes, comments, dollar quotes and
- * BEGIN ATOMIC ... END bodies (SQL-standard function bodies) do not split.
+ * first token). Semicolons inside quotes, comments, dollar quotes,
+ * parentheses (CREATE RULE ... DO (a; b), as psql) and BEGIN ATOMIC ... END
+ * bodies (SQL-standard function bodies) do not split.
  * Stops at the first non-zero return of fn and returns it.
  */
 typedef int (*strata_stmt_fn)(void *ctx, const char *start, size_t len, unsigned line);

@@ -125,6 +125,11 @@ static void test_split(void)
               "  SELECT CASE WHEN true THEN 1 END; SELECT 2;\nEND]5[CREATE INDEX CONCURRENTLY i "
               "ON t (x)]");
     CHECK_STR(split("BEGIN; x; COMMIT;"), "1[BEGIN]1[x]1[COMMIT]");
+    CHECK_STR(split("CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); "
+                    "INSERT INTO b VALUES (2));\nSELECT (1);"),
+              "1[CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO "
+              "b VALUES (2))]2[SELECT (1)]");
+    CHECK_STR(split("SELECT ')'; x);\ny;"), "1[SELECT ')']1[x)]2[y]");
 }
 
 int main(void)
