@@ -90,4 +90,23 @@ static inline void show_diff(const char *what, const char *a, const char *b)
             line, a, b);
 }
 
+/* The report agrees with a version table of `want` applied rows: applied
+ * is always a prefix, the history being linear. */
+static inline void expect_report(strata *h, size_t want, const char *what)
+{
+    const strata_report *r;
+    size_t i, applied = 0;
+
+    CHECK(strata_report_read(h, &r) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
+    for (i = 0; i < r->nmigrations; i++) {
+        int is_applied = r->migrations[i].state == STRATA_STATE_APPLIED;
+        applied += is_applied;
+        CHECK(is_applied == (i < want), "%s: migration %s is %s", what, r->migrations[i].revision,
+              is_applied ? "applied" : "not applied");
+    }
+    CHECK(applied == want && r->napplied == want && r->npending == r->nmigrations - want,
+          "%s: report says %zu applied, %zu pending (want %zu applied)", what, r->napplied,
+          r->npending, want);
+}
+
 #endif

@@ -103,24 +103,13 @@ static void expect_schema(const char *url, const char *ref, const char *what)
  * report agrees; applied is a prefix of the (linear) history. */
 static void expect_applied(strata *h, const char *url, size_t want, const char *what)
 {
-    const strata_report *r;
     long long rows = one_int(url, "SELECT count(*) FROM vaultwarden_pg_strata_version");
     long long ok = one_int(url, "SELECT count(*) FROM vaultwarden_pg_strata_version "
                                 "WHERE state = 'applied'");
-    size_t i, applied = 0;
 
     CHECK(rows == (long long)want && ok == rows,
           "%s: version table has %lld rows (%lld applied), want %zu applied", what, rows, ok, want);
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
-    for (i = 0; i < r->nmigrations; i++) {
-        int is_applied = r->migrations[i].state == STRATA_STATE_APPLIED;
-        applied += is_applied;
-        CHECK(is_applied == (i < want), "%s: migration %s is %s", what, r->migrations[i].revision,
-              is_applied ? "applied" : "not applied");
-    }
-    CHECK(applied == want && r->napplied == want && r->npending == r->nmigrations - want,
-          "%s: report says %zu applied, %zu pending (want %zu applied)", what, r->napplied,
-          r->npending, want);
+    expect_report(h, want, what);
 }
 
 static strata *open_db(const char *url, int single_transaction)

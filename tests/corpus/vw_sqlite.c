@@ -83,25 +83,13 @@ static void expect_schema(strata *h, const char *ref, const char *what)
 static void expect_applied(strata *h, size_t want, const char *what)
 {
     sqlite3 *db = strata_db_handle(h);
-    const strata_report *r;
     long long rows = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version");
     long long ok = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version "
                                "WHERE state = 'applied'");
-    size_t i, applied = 0;
 
     CHECK(rows == (long long)want && ok == rows,
           "%s: version table has %lld rows (%lld applied), want %zu applied", what, rows, ok, want);
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
-    for (i = 0; i < r->nmigrations; i++) {
-        int is_applied = r->migrations[i].state == STRATA_STATE_APPLIED;
-        applied += is_applied;
-        /* Applied is always a prefix: the history is linear. */
-        CHECK(is_applied == (i < want), "%s: migration %s is %s", what, r->migrations[i].revision,
-              is_applied ? "applied" : "not applied");
-    }
-    CHECK(applied == want && r->napplied == want && r->npending == r->nmigrations - want,
-          "%s: report says %zu applied, %zu pending (want %zu applied)", what, r->napplied,
-          r->npending, want);
+    expect_report(h, want, what);
     CHECK(one_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0,
           "%s: PRAGMA foreign_key_check reports rows", what);
     CHECK(one_int(db, "PRAGMA foreign_keys") == 1,
