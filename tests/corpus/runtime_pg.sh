@@ -114,25 +114,10 @@ fail=0
 
 # The CLI, on the database the cycle left up to date.
 export VAULTWARDEN_PG_DATABASE_URL=$url
-cli() { # cli WANT_EXIT ARGS...: runs `vw_pg vaultwarden_pg migrate ARGS`, output in $out
-    local want=$1 rc
-    shift
-    out=$("$app" vaultwarden_pg migrate "$@" 2>&1)
-    rc=$?
-    printf '$ vaultwarden_pg migrate %s\n%s\n[exit %d]\n' "$*" "$out" "$rc"
-    if [ "$rc" -ne "$want" ]; then
-        echo "FAIL: migrate $*: exit $rc, want $want" >&2
-        fail=1
-    fi
-}
-want_out() { # want_out TEXT: the last cli output contains TEXT
-    if [[ "$out" != *"$1"* ]]; then
-        echo "FAIL: the output does not say: $1" >&2
-        fail=1
-    fi
-}
-head_rev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' \
-    "$(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort | tail -n 1)")
+cli_ns=vaultwarden_pg
+# shellcheck disable=SC1091
+. "$here/cli_lib.sh"
+head_rev=$(head_revision "$dir")
 cli 0 status
 want_out "database is up to date"
 cli 0 check
