@@ -109,4 +109,60 @@ static inline void expect_report(strata *h, size_t want, const char *what)
           r->npending, want);
 }
 
+/* A development context on url for bundle b; exits on failure. */
+static inline strata *vw_open(const strata_bundle *b, const char *url, int single_transaction)
+{
+    strata_options opts = STRATA_OPTIONS_INIT;
+    strata *h = NULL;
+    int st;
+
+    opts.app = "vwtest";
+    opts.environment = STRATA_DEVELOPMENT;
+    opts.database_url = url;
+    opts.single_transaction = single_transaction;
+    opts.log = log_line;
+    st = strata_open(&h, b, &opts);
+    if (st != STRATA_OK) {
+        fprintf(stderr, "strata_open(%s): %s\n", url, h ? strata_errmsg(h) : strata_errstr(st));
+        exit(1);
+    }
+    return h;
+}
+
+/* The bundle against the converted files: nmig migrations, one head, nrev
+ * reversible, irrev the newest irreversible one (*irrev_at its index). *head
+ * receives a copy of the head revision (free it). 1 on a failed check. */
+static inline int vw_check_bundle(strata *h, size_t nmig, const char *irrev, size_t nrev,
+                                  char **head, size_t *irrev_at)
+{
+    const strata_report *r;
+    size_t i, reversible = 0;
+
+    *head = NULL;
+    *irrev_at = (size_t)-1;
+    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    if (failures)
+        return 1;
+    CHECK(r->nmigrations == nmig, "the bundle has %zu migrations, the directory %zu",
+          r->nmigrations, nmig);
+    CHECK(!r->database_exists && r->npending == r->nmigrations, "the database is not fresh");
+    CHECK(r->nheads == 1, "%zu heads", r->nheads);
+    if (failures)
+        return 1;
+    for (i = 0; i < r->nmigrations; i++) {
+        reversible += r->migrations[i].reversible != 0;
+        if (!r->migrations[i].reversible)
+            *irrev_at = i;
+    }
+    CHECK(reversible == nrev, "the bundle has %zu reversible migrations, the files %zu", reversible,
+          nrev);
+    CHECK(*irrev_at != (size_t)-1 && strcmp(r->migrations[*irrev_at].revision, irrev) == 0,
+          "newest irreversible migration: bundle %s, files %s",
+          *irrev_at != (size_t)-1 ? r->migrations[*irrev_at].revision : "none", irrev);
+    if (failures)
+        return 1;
+    *head = vw_dup(r->heads[0]);
+    return 0;
+}
+
 #endif

@@ -114,21 +114,7 @@ static void expect_applied(strata *h, const char *url, size_t want, const char *
 
 static strata *open_db(const char *url, int single_transaction)
 {
-    strata_options opts = STRATA_OPTIONS_INIT;
-    strata *h = NULL;
-    int st;
-
-    opts.app = "vwtest";
-    opts.environment = STRATA_DEVELOPMENT;
-    opts.database_url = url;
-    opts.single_transaction = single_transaction;
-    opts.log = log_line;
-    st = strata_open(&h, &strata_bundle_vaultwarden_pg, &opts);
-    if (st != STRATA_OK) {
-        fprintf(stderr, "strata_open(%s): %s\n", url, h ? strata_errmsg(h) : strata_errstr(st));
-        exit(1);
-    }
-    return h;
+    return vw_open(&strata_bundle_vaultwarden_pg, url, single_transaction);
 }
 
 static int is_current(strata *h, const char *rev)
@@ -308,30 +294,12 @@ static int cycle(char **argv)
     const char *irrev = argv[4], *irrev_file = argv[5];
     size_t nrev = strtoul(argv[6], NULL, 10), nnotx = strtoul(argv[7], NULL, 10);
     const char *bad_downs = argv[8];
-    const strata_report *r;
     strata *h = open_db(url, 0);
     char *first = NULL, *head, expected_err[512];
-    size_t i, irrev_at = (size_t)-1, reversible = 0;
+    size_t irrev_at;
 
-    /* The bundle against the converted files. */
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
-    CHECK(r->nmigrations == nmig, "the bundle has %zu migrations, the directory %zu",
-          r->nmigrations, nmig);
-    CHECK(!r->database_exists && r->npending == r->nmigrations, "the database is not fresh");
-    CHECK(r->nheads == 1, "%zu heads", r->nheads);
-    if (failures)
+    if (vw_check_bundle(h, nmig, irrev, nrev, &head, &irrev_at))
         return 1;
-    head = vw_dup(r->heads[0]);
-    for (i = 0; i < r->nmigrations; i++) {
-        reversible += r->migrations[i].reversible != 0;
-        if (!r->migrations[i].reversible)
-            irrev_at = i;
-    }
-    CHECK(reversible == nrev, "the bundle has %zu reversible migrations, the files %zu", reversible,
-          nrev);
-    CHECK(irrev_at != (size_t)-1 && strcmp(r->migrations[irrev_at].revision, irrev) == 0,
-          "newest irreversible migration: bundle %s, files %s",
-          irrev_at != (size_t)-1 ? r->migrations[irrev_at].revision : "none", irrev);
     strata_close(h);
     if (failures)
         return 1;

@@ -98,21 +98,7 @@ static void expect_applied(strata *h, size_t want, const char *what)
 
 static strata *open_db(const char *url, int single_transaction)
 {
-    strata_options opts = STRATA_OPTIONS_INIT;
-    strata *h = NULL;
-    int st;
-
-    opts.app = "vwtest";
-    opts.environment = STRATA_DEVELOPMENT;
-    opts.database_url = url;
-    opts.single_transaction = single_transaction;
-    opts.log = log_line;
-    st = strata_open(&h, &strata_bundle_vaultwarden, &opts);
-    if (st != STRATA_OK) {
-        fprintf(stderr, "strata_open(%s): %s\n", url, h ? strata_errmsg(h) : strata_errstr(st));
-        exit(1);
-    }
-    return h;
+    return vw_open(&strata_bundle_vaultwarden, url, single_transaction);
 }
 
 static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t nrev)
@@ -120,34 +106,14 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
     const strata_report *r;
     strata *h = open_db("sqlite:///./vw.db", 0);
     char *first, *mid, expected_err[512];
-    size_t i, irrev_at = (size_t)-1, reversible = 0, ndown;
-    const char *head;
+    size_t i, irrev_at, ndown;
+    char *head;
     double t;
     int st;
 
-    /* The bundle against the converted files. */
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
-    CHECK(r->nmigrations == nmig, "the bundle has %zu migrations, the directory %zu",
-          r->nmigrations, nmig);
-    CHECK(!r->database_exists && r->npending == r->nmigrations, "the database is not fresh");
-    CHECK(r->nheads == 1, "%zu heads", r->nheads);
-    if (failures)
-        return 1;
-    head = r->heads[0];
-    for (i = 0; i < r->nmigrations; i++) {
-        reversible += r->migrations[i].reversible != 0;
-        if (!r->migrations[i].reversible)
-            irrev_at = i;
-    }
-    CHECK(reversible == nrev, "the bundle has %zu reversible migrations, the files %zu", reversible,
-          nrev);
-    CHECK(irrev_at != (size_t)-1 && strcmp(r->migrations[irrev_at].revision, irrev) == 0,
-          "newest irreversible migration: bundle %s, files %s",
-          irrev_at != (size_t)-1 ? r->migrations[irrev_at].revision : "none", irrev);
-    if (failures)
+    if (vw_check_bundle(h, nmig, irrev, nrev, &head, &irrev_at))
         return 1;
     ndown = nmig - 1 - irrev_at;
-    head = vw_dup(head);
 
     /* 1. upgrade heads on a fresh file */
     t = now_ms();
@@ -270,7 +236,7 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
     strata_close(h);
 
     free(first);
-    free((char *)head);
+    free(head);
     printf("vw_sqlite: %zu progress lines logged\n", info_lines);
     if (failures)
         fprintf(stderr, "vw_sqlite: %d check(s) failed\n", failures);
