@@ -69,7 +69,7 @@ fail=0
 export VAULTWARDEN_DATABASE_URL=sqlite:///./vw.db
 cli_ns=vaultwarden
 # shellcheck disable=SC1091
-. "$here/cli_lib.sh"
+. "$here/vw_lib.sh"
 head_rev=$(head_revision "$dir")
 cli 0 status
 want_out "database is up to date"
@@ -98,10 +98,4 @@ if [ -n "$tool" ]; then
         fail=1
     fi
 fi
-t_end=$(date +%s%N)
-echo "vaultwarden: runtime test took $(((t_end - t_start) / 1000000)) ms"
-if [ "$fail" -ne 0 ]; then
-    echo "vaultwarden: FAILED" >&2
-    exit 1
-fi
-echo "vaultwarden: ok"
+finish "runtime test"

@@ -116,7 +116,7 @@ fail=0
 export VAULTWARDEN_PG_DATABASE_URL=$url
 cli_ns=vaultwarden_pg
 # shellcheck disable=SC1091
-. "$here/cli_lib.sh"
+. "$here/vw_lib.sh"
 head_rev=$(head_revision "$dir")
 cli 0 status
 want_out "database is up to date"
@@ -167,10 +167,4 @@ if [ "$psql_ok" -eq 1 ]; then
     fi
 fi
 
-t_end=$(date +%s%N)
-echo "vaultwarden: PostgreSQL runtime test took $(((t_end - t_start) / 1000000)) ms"
-if [ "$fail" -ne 0 ]; then
-    echo "vaultwarden: FAILED" >&2
-    exit 1
-fi
-echo "vaultwarden: ok"
+finish "PostgreSQL runtime test"
