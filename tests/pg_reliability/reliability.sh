@@ -108,7 +108,7 @@ ADVISORY="SELECT coalesce(string_agg(pid::text, ' ' ORDER BY pid), '') FROM pg_l
 # ---------------------------------------------------------------------------
 cic_round() {
     local round=$1 db=$2 rurl i rc logsize t0 t1 ms valid invalid rows nrun r waited nothing \
-        dl rowsbig
+        dl rowsbig audit note
     rurl="postgresql://postgres@$STRATA_PG_HOST:$STRATA_PG_PORT/$db"
     mkdir "r$round"
     logsize=$(stat -c %s "$serverlog" 2>/dev/null || echo 0)
@@ -149,6 +149,11 @@ cic_round() {
         fail "round $round: version table '$rows' (expected exactly 2 applied rows)"
     rowsbig=$(q "$rurl" "SELECT count(*) FROM big")
     [[ $rowsbig == 300000 ]] || fail "round $round: big has '$rowsbig' rows (expected 300000)"
+    audit=$(q "$rurl" "UPDATE big SET name = name WHERE id = 1;
+                       SELECT string_agg(what, ',' ORDER BY what) FROM big_audit")
+    [[ $audit == "new,old" ]] || fail "round $round: the rule big_audit wrote '$audit' (expected new,old)"
+    note=$(q "$rurl" "SELECT big_note()")
+    [[ $note == "body kept; whole" ]] || fail "round $round: big_note() returned '$note'"
     for r in c1c000000001 c1c000000002; do
         nrun=$(cat r$round/out.* | grep -c "Running upgrade .*-> $r,")
         [[ $nrun == 1 ]] || fail "round $round: migration $r ran $nrun times (expected exactly once)"
