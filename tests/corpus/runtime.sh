@@ -39,21 +39,9 @@ dir=$3
 tool=${4:-}
 t_start=$(date +%s%N)
 
-# From the files: count, reversible count, newest irreversible (revision, file).
-nmig=0 nrev=0 irrev="" irrev_file=""
-while IFS= read -r f; do
-    nmig=$((nmig + 1))
-    if grep -Eq '^--[[:space:]]*strata:[[:space:]]*down([[:space:]]|$)' "$f"; then
-        nrev=$((nrev + 1))
-    else
-        irrev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' "$f" | head -n 1)
-        irrev_file=$(basename "$f")
-    fi
-done < <(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
-if [ "$nmig" -eq 0 ] || [ -z "$irrev" ]; then
-    echo "runtime.sh: no migrations, or no irreversible one, in $dir" >&2
-    exit 1
-fi
+# shellcheck disable=SC1091
+. "$here/vw_lib.sh"
+count_migrations "$dir"
 echo "vaultwarden: $nmig SQLite migrations, $nrev reversible; newest irreversible: $irrev ($irrev_file)"
 
 work=$(mktemp -d /tmp/strata-vw.XXXXXX)
@@ -68,8 +56,6 @@ fail=0
 # The CLI, on the database the cycle left up to date.
 export VAULTWARDEN_DATABASE_URL=sqlite:///./vw.db
 cli_ns=vaultwarden
-# shellcheck disable=SC1091
-. "$here/vw_lib.sh"
 head_rev=$(head_revision "$dir")
 cli 0 status
 want_out "database is up to date"

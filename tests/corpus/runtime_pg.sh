@@ -54,26 +54,6 @@ t_start=$(date +%s%N)
 # downgrade of the cycle: add_manage (2025-01-09), irreversible, is newer.
 bad_downs=v20220727110000
 
-# From the files: count, reversible count, newest irreversible (revision,
-# file), transaction=none count.
-nmig=0 nrev=0 nnotx=0 irrev="" irrev_file=""
-while IFS= read -r f; do
-    nmig=$((nmig + 1))
-    grep -q '^-- strata: transaction=none' "$f" && nnotx=$((nnotx + 1))
-    if grep -Eq '^--[[:space:]]*strata:[[:space:]]*down([[:space:]]|$)' "$f"; then
-        nrev=$((nrev + 1))
-    else
-        irrev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' "$f" | head -n 1)
-        irrev_file=$(basename "$f")
-    fi
-done < <(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
-if [ "$nmig" -eq 0 ] || [ -z "$irrev" ]; then
-    echo "runtime_pg.sh: no migrations, or no irreversible one, in $dir" >&2
-    exit 1
-fi
-echo "vaultwarden: $nmig PostgreSQL migrations, $nrev reversible, $nnotx transaction=none;" \
-    "newest irreversible: $irrev ($irrev_file)"
-
 # The server (pg_env.sh exported DATABASE_URL and the rest).
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${STRATA_PG_DB:-}" ]; then
     echo "runtime_pg.sh: DATABASE_URL/STRATA_PG_DB not set: run through ctest (strata_add_pg_test)" >&2
@@ -82,6 +62,11 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091
 . "$here/../pg/pg_env.sh"
+# shellcheck disable=SC1091
+. "$here/vw_lib.sh"
+count_migrations "$dir"
+echo "vaultwarden: $nmig PostgreSQL migrations, $nrev reversible, $nnotx transaction=none;" \
+    "newest irreversible: $irrev ($irrev_file)"
 pg_env_load
 pg_dump=$(command -v pg_dump || true)
 if [ -z "$pg_dump" ] && [ -x "${STRATA_PG_BINDIR_USED:-}/pg_dump" ]; then
@@ -115,8 +100,6 @@ fail=0
 # The CLI, on the database the cycle left up to date.
 export VAULTWARDEN_PG_DATABASE_URL=$url
 cli_ns=vaultwarden_pg
-# shellcheck disable=SC1091
-. "$here/vw_lib.sh"
 head_rev=$(head_revision "$dir")
 cli 0 status
 want_out "database is up to date"

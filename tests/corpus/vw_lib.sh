@@ -1,7 +1,27 @@
-# Sourced by runtime.sh and runtime_pg.sh: the CLI checks both run on the
-# database their cycle left up to date, and the verdict. Needs $app (the
-# driver), $cli_ns (its namespace) and $t_start; sets $out and, on a failed
-# check, fail=1.
+# Sourced by runtime.sh and runtime_pg.sh: what both learn from the files,
+# the CLI checks both run on the database their cycle left up to date, and
+# the verdict. cli needs $app (the driver) and $cli_ns (its namespace),
+# finish $t_start; a failed check sets fail=1.
+
+count_migrations() { # count_migrations DIR: sets nmig, nrev (reversible), nnotx
+    # (transaction=none), irrev and irrev_file (the newest irreversible one)
+    local f
+    nmig=0 nrev=0 nnotx=0 irrev="" irrev_file=""
+    while IFS= read -r f; do
+        nmig=$((nmig + 1))
+        grep -q '^-- strata: transaction=none' "$f" && nnotx=$((nnotx + 1))
+        if grep -Eq '^--[[:space:]]*strata:[[:space:]]*down([[:space:]]|$)' "$f"; then
+            nrev=$((nrev + 1))
+        else
+            irrev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' "$f" | head -n 1)
+            irrev_file=$(basename "$f")
+        fi
+    done < <(find "$1" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
+    if [ "$nmig" -eq 0 ] || [ -z "$irrev" ]; then
+        echo "$(basename "$0"): no migrations, or no irreversible one, in $1" >&2
+        exit 1
+    fi
+}
 
 cli() { # cli WANT_EXIT ARGS...: runs `$app $cli_ns migrate ARGS`, output in $out
     local want=$1 rc

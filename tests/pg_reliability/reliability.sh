@@ -206,17 +206,25 @@ snapshot() {
     q "SELECT 'table', tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1, 2"
 }
 
-t_lock_wait() {
-    local apid holder apids before after t0 t1 rc arc ta0 ta1
-    ta0=$(now_ms)
-    "$bin/testapp_sleep" app migrate upgrade >a.out 2>&1 &
-    apid=$!
-    bgpids+=("$apid")
-    # A holds the lock once its migration (pg_sleep(8)) is running.
+# start_sleeper OUT: `upgrade` of the pg_sleep(8) migration in the background,
+# output in OUT; returns once the migration runs (it holds the lock), its pid
+# in $sleeper.
+start_sleeper() {
+    "$bin/testapp_sleep" app migrate upgrade >"$1" 2>&1 &
+    sleeper=$!
+    bgpids+=("$sleeper")
     wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
                  AND state = 'active' AND query LIKE '%pg_sleep(8)%'
                  AND application_name = 'testapp-strata'" >/dev/null ||
-        { show a.out "first process"; die "the first process never started its migration"; }
+        { show "$1" "upgrade"; die "the pg_sleep(8) migration never started"; }
+}
+
+t_lock_wait() {
+    local apid holder apids before after t0 t1 rc arc ta0 ta1
+    ta0=$(now_ms)
+    # A holds the lock once its migration (pg_sleep(8)) is running.
+    start_sleeper a.out
+    apid=$sleeper
     holder=$(q "$ADVISORY")
     apids=$(q "SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity
                WHERE datname = current_database() AND application_name = 'testapp-strata'")
@@ -377,13 +385,8 @@ t_lock_timeout_giveup() {
 t_signal() {
     local sig=$1 pid t0 ts te tl rc locks rc2 t2 t3
     t0=$(now_ms)
-    "$bin/testapp_sleep" app migrate upgrade >m.out 2>&1 &
-    pid=$!
-    bgpids+=("$pid")
-    wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                 AND state = 'active' AND query LIKE '%pg_sleep(8)%'
-                 AND application_name = 'testapp-strata'" >/dev/null ||
-        { show m.out "upgrade"; die "the migration never started"; }
+    start_sleeper m.out
+    pid=$sleeper
     [[ -n $(q "$ADVISORY") ]] || die "no advisory lock held while the migration runs"
     while (($(now_ms) - t0 < 1000)); do sleep 0.02; done
     ts=$(now_ms)
