@@ -55,8 +55,11 @@ static void log_to_terminal(void *ctx, int level, const char *msg)
                 level == STRATA_LOG_WARN ? (c->fancy ? "⚠️  " : "warning: ")
                                          : (c->fancy ? "❌ " : "error: "),
                 msg);
-    else if (level == STRATA_LOG_INFO && !c->json)
+    else if (level == STRATA_LOG_INFO && !c->json) {
         printf("%s%s\n", c->fancy ? strata_log_emoji(msg) : "", msg);
+        /* A container's log is a pipe: "Running upgrade X" must show while X runs. */
+        fflush(stdout);
+    }
 }
 
 /* "Cron" for "cron": the seeds' wording. */

@@ -88,12 +88,17 @@ echo "== a holder killed mid-migration: its lease expires, the next run takes ov
 psql -X -q "$direct" -c "DROP TABLE items, app_strata_version, app_strata_log, app_strata_lock"
 "$bin/testapp_slow" app migrate upgrade --lock-lease 3 >"$work/killed.out" 2>&1 &
 victim=$!
+# Other tests share the server and run pg_sleep migrations of their own: only
+# this database's sessions count.
+running=0
 for _ in $(seq 100); do
-  grep -q 'a long data migration' "$work/killed.out" 2>/dev/null && break
-  [ "$(psql -X -tA "$direct" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN;%pg_sleep%' AND pid <> pg_backend_pid()")" = 1 ] && break
+  grep -q 'a long data migration' "$work/killed.out" 2>/dev/null && { running=1; break; }
+  [ "$(psql -X -tA "$direct" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'BEGIN;%pg_sleep(6)%' AND pid <> pg_backend_pid()")" -ge 1 ] &&
+    { running=1; break; }
   sleep 0.1
 done
-kill -9 "$victim"
+[ "$running" = 1 ] || { echo "FAILED: the slow migration never started:"; cat "$work/killed.out"; fail=1; }
+kill -9 "$victim" || { echo "FAILED: the holder ended before it was killed:"; cat "$work/killed.out"; fail=1; }
 wait "$victim" 2>/dev/null
 holder=$(psql -X -tA "$direct" -c "SELECT holder FROM app_strata_lock")
 echo "lease left by the killed holder: ${holder:-none}"
