@@ -96,10 +96,24 @@ static int progress(void *arg)
     return ((strata *)arg)->interrupted != 0;
 }
 
+/* The backend's state, made on first use: by the lock or the connection,
+ * whichever comes first. NULL when out of memory. */
+static sqstate *sq_state(strata *h)
+{
+    sqstate *s = h->be_state;
+    if (!s && (s = strata_malloc(h->alloc, sizeof(*s))) != NULL) {
+        memset(s, 0, sizeof(*s));
+        s->lockfd = -1;
+        h->be_state = s;
+    }
+    return s;
+}
+
 static int sq_connect(strata *h, int create)
 {
     struct stat sb;
     sqlite3 *db = NULL;
+    sqstate *s;
     int rc, flags = SQLITE_OPEN_READWRITE;
 
     if (h->conn)
@@ -115,6 +129,9 @@ static int sq_connect(strata *h, int create)
     }
     if (create)
         flags |= SQLITE_OPEN_CREATE;
+    /* Before the connection: h->conn set means connected and ready. */
+    if (!(s = sq_state(h)))
+        return STRATA_NOMEM;
     rc = sqlite3_open_v2(h->path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         int st = strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
@@ -124,16 +141,9 @@ static int sq_connect(strata *h, int create)
         return st;
     }
     h->conn = db;
-    if (!h->be_state) {
-        sqstate *s = strata_malloc(h->alloc, sizeof(*s));
-        if (!s)
-            return STRATA_NOMEM;
-        s->lockfd = -1;
-        h->be_state = s;
-    }
     if (!is_memory(h) && stat(h->path, &sb) == 0) {
-        ((sqstate *)h->be_state)->dev = sb.st_dev;
-        ((sqstate *)h->be_state)->ino = sb.st_ino;
+        s->dev = sb.st_dev;
+        s->ino = sb.st_ino;
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_progress_handler(db, 1000, progress, h);
@@ -206,9 +216,14 @@ static int sq_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
     if (n > 16)
         n = 16;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             cols[i] = (const char *)sqlite3_column_text(st, i);
-        if ((r = row(ctx, n, cols)) != STRATA_OK)
+            /* NULL is also how SQLite says it ran out of memory converting
+             * the value: never let that pass for an SQL NULL. */
+            if (!cols[i] && sqlite3_column_type(st, i) != SQLITE_NULL)
+                r = strata_fail(h, STRATA_NOMEM, "out of memory reading a query's row");
+        }
+        if (r != STRATA_OK || (r = row(ctx, n, cols)) != STRATA_OK)
             break;
     }
     if (r == STRATA_OK && rc != SQLITE_DONE)
@@ -257,11 +272,8 @@ static int sq_lock(strata *h)
 
     if (is_memory(h) || (s && s->lockfd >= 0))
         return STRATA_OK;
-    if (!s) {
-        if (!(s = h->be_state = strata_malloc(h->alloc, sizeof(*s))))
-            return STRATA_NOMEM;
-        s->lockfd = -1;
-    }
+    if (!s && !(s = sq_state(h)))
+        return STRATA_NOMEM;
     strata_buf_init(&path, h->alloc);
     strata_buf_printf(&path, "%s-%s.lock", h->path, h->version_name);
     if (path.oom) {
