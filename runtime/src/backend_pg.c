@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CONN(h) ((PGconn *)(h)->conn)
 
@@ -39,6 +41,10 @@ typedef struct pgstate {
     uint32_t lock_timeout_ms; /* of the migration about to run */
     uint32_t statement_timeout_ms;
     char blocker[600]; /* last session seen blocking the migration */
+    /* Leads every migration statement we send, so the lock connection can
+     * find our backend in pg_stat_activity: behind PgBouncer, PQbackendPID is
+     * the pooler's cancel key, not the server process running our SQL. */
+    char mark[80];
 } pgstate;
 
 static pgstate *state(strata *h)
@@ -114,9 +120,19 @@ static int pg_connect(strata *h, int create)
     if (h->conn)
         return STRATA_OK;
     if (!h->be_state) {
-        if (!(h->be_state = strata_malloc(h->alloc, sizeof(pgstate))))
+        struct timespec ts;
+        unsigned long long nonce;
+        pgstate *s = strata_malloc(h->alloc, sizeof(pgstate));
+        if (!s)
             return STRATA_NOMEM;
-        memset(h->be_state, 0, sizeof(pgstate));
+        memset(s, 0, sizeof(*s));
+        /* Unique among the processes running at once (containers on one
+         * server may share a pid and a host name); not a secret. */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        nonce = ((unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec) ^
+                ((unsigned long long)getpid() << 40) ^ (unsigned long long)(uintptr_t)h;
+        snprintf(s->mark, sizeof(s->mark), "/* strata %s %016llx */\n", h->bundle->ns, nonce);
+        h->be_state = s;
     }
     c = open_conn(h);
     if (!c || PQstatus(c) != CONNECTION_OK) {
@@ -196,20 +212,25 @@ static void watch_blockers(strata *h)
 {
     pgstate *s = state(h);
     char pid[24];
-    const char *params[1];
+    const char *params[2];
     PGresult *r;
 
     if (!s || !s->lock)
         return;
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(CONN(h)));
     params[0] = pid;
+    params[1] = s->mark;
+    /* Our backend is the one running our marked statement; the pid libpq
+     * reports is the fallback (no marked statement running just now). */
     r = PQexecParams(s->lock,
                      "SELECT pid, coalesce(application_name, ''), coalesce(state, ''), "
                      "left(regexp_replace(regexp_replace(coalesce(query, ''), '\\s+', ' ', "
                      "'g'), '(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi'), 200) "
-                     "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1::int)) "
+                     "FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(coalesce("
+                     "(SELECT pid FROM pg_stat_activity WHERE state = 'active' AND "
+                     "left(query, length($2)) = $2 LIMIT 1), $1::int))) "
                      "ORDER BY pid LIMIT 1",
-                     1, NULL, params, NULL, NULL, 0);
+                     2, NULL, params, NULL, NULL, 0);
     if (PQstatus(s->lock) == CONNECTION_BAD && !h->interrupted) {
         /* The session that held the lock is gone, and the lock with it: another
          * replica may take it now. Stop, as for a lost lease. */
@@ -757,6 +778,7 @@ static int pg_begin(strata *h)
     int st;
 
     strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, state(h)->mark);
     strata_buf_puts(&sql, "BEGIN; ");
     timeouts(h, &sql, "LOCAL ");
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
@@ -865,6 +887,7 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
 
     c->count++;
     strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, state(h)->mark);
     strata_buf_put(&sql, stmt, len);
     if (sql.oom) {
         c->status = STRATA_NOMEM;
@@ -898,6 +921,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         strata_buf text;
         size_t offset;
         strata_buf_init(&text, h->alloc);
+        strata_buf_puts(&text, state(h)->mark);
         timeouts(h, &text, "LOCAL ");
         strata_buf_putc(&text, '\n');
         offset = text.len;
@@ -957,6 +981,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
 
     *failed = 0;
     strata_buf_init(&sql, h->alloc);
+    strata_buf_puts(&sql, state(h)->mark);
     strata_buf_puts(&sql, "BEGIN; ");
     timeouts(h, &sql, "LOCAL ");
     strata_buf_printf(&sql, "\n%s;\n", guard);

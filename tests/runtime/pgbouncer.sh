@@ -5,6 +5,8 @@
 #  1. 6 replicas start together: every one exits 0, each migration runs once.
 #  2. A holder killed with SIGKILL mid-migration leaves its lease behind; the
 #     next run waits for the lease to expire, then takes over and finishes.
+#  3. A session holding a table lock makes the migration time out and retry:
+#     the warning names that session's real pid (PgBouncer hides our own).
 # Runs inside tests/pg/pg_env.sh (DATABASE_URL, STRATA_PG_PORT, STRATA_PG_DB).
 set -u
 bin=$1
@@ -93,7 +95,7 @@ victim=$!
 running=0
 for _ in $(seq 100); do
   grep -q 'a long data migration' "$work/killed.out" 2>/dev/null && { running=1; break; }
-  [ "$(psql -X -tA "$direct" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'BEGIN;%pg_sleep(6)%' AND pid <> pg_backend_pid()")" -ge 1 ] &&
+  [ "$(psql -X -tA "$direct" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%BEGIN;%pg_sleep(6)%' AND pid <> pg_backend_pid()")" -ge 1 ] &&
     { running=1; break; }
   sleep 0.1
 done
@@ -114,4 +116,27 @@ grep -q 'waiting up to 30 s for the migration lock' "$work/next.out" ||
   { echo "FAILED: the next run did not wait for the expired lease"; fail=1; }
 rows=$(psql -X -tA "$direct" -c "SELECT count(*) FROM app_strata_version WHERE state = 'applied'")
 [ "$rows" = 2 ] || { echo "FAILED: expected 2 applied migrations, got $rows"; fail=1; }
+
+echo "== a table lock held by another session: the retry warning names it"
+altert=$bin/../pg_reliability/testapp_altert
+psql -X -q "$direct" -c "DROP TABLE items, app_strata_version, app_strata_log, app_strata_lock"
+"$altert" app migrate upgrade a17e00000001 >"$work/m1.out" 2>&1 ||
+  { echo "FAILED: the first migration:"; cat "$work/m1.out"; fail=1; }
+printf 'BEGIN;\nSELECT count(*) FROM t;\nSELECT pg_sleep(2);\nCOMMIT;\n' |
+  PGAPPNAME=strata-test-blocker psql -X -q -tA "$direct" >"$work/blocker.out" 2>&1 &
+blk=$!
+blkpid=
+for _ in $(seq 100); do
+  blkpid=$(psql -X -tA "$direct" -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strata-test-blocker' AND query LIKE 'SELECT pg_sleep%'")
+  [ -n "$blkpid" ] && break
+  sleep 0.05
+done
+echo "blocker: backend pid ${blkpid:-?} holds AccessShareLock on t for 2 s"
+"$altert" app migrate upgrade >"$work/m2.out" 2>&1
+rc=$?
+wait "$blk"
+sed "s/pid $blkpid\b/pid BLOCKER/" "$work/m2.out" | grep 'lock timeout' | head -n 1
+[ "$rc" = 0 ] || { echo "FAILED: the migration exited $rc:"; cat "$work/m2.out"; fail=1; }
+[ -n "$blkpid" ] && grep 'lock timeout' "$work/m2.out" | grep -q "(pid $blkpid\b" ||
+  { echo "FAILED: no retry warning names the blocker's pid ${blkpid:-?}:"; cat "$work/m2.out"; fail=1; }
 exit $fail
