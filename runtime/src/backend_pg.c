@@ -908,11 +908,22 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
     return 0;
 }
 
+/* Behind a transaction pooler (PgBouncer) the server process running our
+ * statements is not the one libpq connected to. */
+static int behind_pooler(strata *h)
+{
+    PGresult *r = PQexec(CONN(h), "SELECT pg_backend_pid()");
+    int pooled = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                 strtol(PQgetvalue(r, 0, 0), NULL, 10) != PQbackendPID(CONN(h));
+    PQclear(r);
+    return pooled;
+}
+
 static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed)
 {
     split_ctx c;
     strata_buf set;
-    int st;
+    int st, pooled;
 
     *failed = 0;
     if (h->in_tx) {
@@ -936,20 +947,33 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             *failed = 1;
         return st;
     }
-    /* transaction=none: session-level timeouts, then one statement at a time. */
-    strata_buf_init(&set, h->alloc);
-    timeouts(h, &set, "");
-    st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
-    strata_buf_free(&set);
-    if (st != STRATA_OK)
-        return st;
+    /* transaction=none: session-level timeouts, then one statement at a time.
+     * Behind a transaction pooler a session SET lands on whichever server
+     * connection is free: it may miss our statements, and stays behind for
+     * the next client of that connection (the application's queries would
+     * inherit our lock_timeout). There the statements run without them. */
+    if ((pooled = behind_pooler(h)) != 0) {
+        strata_log(h, STRATA_LOG_WARN,
+                   "transaction=none behind a connection pooler: lock_timeout and "
+                   "statement_timeout are not set for these statements (a session SET would "
+                   "reach another client's connection); run this migration on a direct "
+                   "connection to have them");
+    } else {
+        strata_buf_init(&set, h->alloc);
+        timeouts(h, &set, "");
+        st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
+        strata_buf_free(&set);
+        if (st != STRATA_OK)
+            return st;
+    }
     c.h = h;
     c.line0 = line0;
     c.count = 0;
     c.failed = failed;
     c.status = STRATA_OK;
     strata_sql_split(sql, len, run_one, &c);
-    PQclear(PQexec(CONN(h), "RESET lock_timeout; RESET statement_timeout"));
+    if (!pooled)
+        PQclear(PQexec(CONN(h), "RESET lock_timeout; RESET statement_timeout"));
     return c.status;
 }
 

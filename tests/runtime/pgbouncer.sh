@@ -7,6 +7,9 @@
 #     next run waits for the lease to expire, then takes over and finishes.
 #  3. A session holding a table lock makes the migration time out and retry:
 #     the warning names that session's real pid (PgBouncer hides our own).
+#  4. A transaction=none migration (CREATE INDEX CONCURRENTLY, a rule, a
+#     function) runs through PgBouncer without session SETs: it warns that its
+#     timeouts cannot be set, and no pooled connection is left with them.
 # Runs inside tests/pg/pg_env.sh (DATABASE_URL, STRATA_PG_PORT, STRATA_PG_DB).
 set -u
 bin=$1
@@ -139,4 +142,26 @@ sed "s/pid $blkpid\b/pid BLOCKER/" "$work/m2.out" | grep 'lock timeout' | head -
 [ "$rc" = 0 ] || { echo "FAILED: the migration exited $rc:"; cat "$work/m2.out"; fail=1; }
 [ -n "$blkpid" ] && grep 'lock timeout' "$work/m2.out" | grep -q "(pid $blkpid\b" ||
   { echo "FAILED: no retry warning names the blocker's pid ${blkpid:-?}:"; cat "$work/m2.out"; fail=1; }
+
+echo "== transaction=none through PgBouncer: no session SET"
+psql -X -q "$direct" -c "DROP TABLE t, app_strata_version, app_strata_log, app_strata_lock"
+"$bin/../pg_reliability/testapp_cic" app migrate upgrade >"$work/cic.out" 2>&1
+rc=$?
+grep 'transaction=none' "$work/cic.out"
+[ "$rc" = 0 ] || { echo "FAILED: the migration exited $rc:"; cat "$work/cic.out"; fail=1; }
+grep -q 'warning: transaction=none behind a connection pooler' "$work/cic.out" ||
+  { echo "FAILED: no warning that the timeouts are not set"; fail=1; }
+valid=$(psql -X -tA "$direct" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_big_name'::regclass")
+body=$(psql -X -tA "$direct" -c "SELECT big_note()")
+echo "index valid: ${valid:-none}; function: ${body:-none}"
+[ "$valid" = t ] && [ "$body" = 'body kept; whole' ] || { echo "FAILED: index or function missing"; fail=1; }
+# Every pooled server connection (default_pool_size = 3), held at once by
+# three transactions, reports the server's default lock_timeout.
+for i in 1 2 3; do
+  psql -X -q -tA "$url" -c "BEGIN" -c "SELECT current_setting('lock_timeout'), pg_sleep(0.5)" -c "COMMIT" >"$work/lt.$i" 2>&1 &
+done
+wait
+settings=$(cut -d'|' -f1 "$work"/lt.* | sort | uniq -c | sed 's/^ *//')
+echo "lock_timeout on the pooled connections: $settings"
+[ "$settings" = "3 0" ] || { echo "FAILED: a pooled connection kept a session setting:"; cat "$work"/lt.*; fail=1; }
 exit $fail
