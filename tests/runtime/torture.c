@@ -188,16 +188,15 @@ int main(void)
 {
     static const sqlite3_mem_methods mem = {sq_malloc,  sq_free, sq_realloc,  sq_size,
                                             sq_roundup, sq_init, sq_shutdown, NULL};
-    char dir[] = "/dev/shm/strata-torture.XXXXXX", path[128], url[160];
+    char shm[] = "/dev/shm/strata-torture.XXXXXX", tmp[] = "/tmp/strata-torture.XXXXXX";
+    char path[128], url[160];
+    const char *dir;
     long own = 0, own_absorbed = 0, sq = 0, sq_absorbed = 0;
     int ok;
 
     /* tmpfs when there is one: a thousand runs of fsync on a disk take minutes. */
-    if (!mkdtemp(dir)) {
-        memcpy(dir, "/tmp/strata-torture.XXXXXX", sizeof(dir));
-        if (!mkdtemp(dir))
-            return 1;
-    }
+    if ((dir = mkdtemp(shm)) == NULL && (dir = mkdtemp(tmp)) == NULL)
+        return 1;
     snprintf(path, sizeof(path), "%s/t.db", dir);
     snprintf(url, sizeof(url), "sqlite:///%s", path);
     /* Counted from a clean start: SQLite's one-time setup is not torture. */
