@@ -66,6 +66,11 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
             return bad(err, b, "section checksum");
     }
 
+    /* Every entry, also one no migration points at: the runtime maps them all. */
+    for (i = 0; i < b->nparents; i++)
+        if (b->parents[i] >= b->nmigrations)
+            return bad(err, b, "parent bounds");
+
     strata_buf_init(&chain, a);
     strata_chain_begin(&chain);
     for (i = 0; i < b->nmigrations && st == STRATA_OK; i++) {

@@ -4,7 +4,10 @@
  * every checksum then recomputed so the edits reach the checks behind them
  * (bounds, parent order, inflation). strata_bundle_verify must accept or
  * reject without reading out of bounds; after it accepts, every section must
- * inflate to its declared length or be rejected.
+ * inflate to its declared length or be rejected. A bundle that passes is then
+ * run by the engine on an in-memory SQLite database (status, upgrade, offline
+ * SQL, downgrade): whatever the edited graph, kinds, flags and SQL, every
+ * call returns a status.
  *
  * Input: records of 5 bytes, a little-endian position in the editable bytes
  * and a byte to xor there. Counts may only shrink: the arrays behind them are
@@ -30,6 +33,48 @@ static strata_bundle_section sections[MAXN];
 static strata_bundle_migration migrations[MAXN];
 static uint32_t parents[MAXN];
 static strata_hash128 accepts[MAXN];
+
+/* The engine's use of a bundle that verify accepted. The environment is
+ * fixed (no process environment) so runs are reproducible. */
+static const char *no_env(void *ctx, const char *name)
+{
+    (void)ctx;
+    (void)name;
+    return NULL;
+}
+
+static void known(int st)
+{
+    if (strata_exit_code(st) < 0 || strata_errstr(st) == NULL)
+        abort();
+}
+
+static void run_engine(const strata_bundle *b)
+{
+    strata_options o = STRATA_OPTIONS_INIT;
+    const strata_report *rep = NULL;
+    const char *sql = NULL;
+    strata *h = NULL;
+    int st;
+
+    o.app = "fuzz";
+    o.environment = STRATA_TEST;
+    o.database_url = "sqlite:///:memory:";
+    o.getenv = no_env;
+    o.lock_wait_ms = 0;
+    o.force = 1;
+    st = strata_open(&h, b, &o);
+    known(st);
+    if (st == STRATA_OK) {
+        known(strata_report_read(h, &rep));
+        known(strata_upgrade(h, "heads"));
+        known(strata_verify(h));
+        known(strata_upgrade_sql(h, "heads", STRATA_SECTION_POSTGRESQL, &sql));
+        known(strata_downgrade(h, "base"));
+        known(strata_upgrade(h, "+1"));
+    }
+    strata_close(h);
+}
 
 static void shrink(uint32_t *v, uint32_t real)
 {
@@ -173,6 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
             strata_free(NULL, text);
         }
     }
+    if (st == STRATA_OK)
+        run_engine(&b);
     strata_buf_free(&err);
     free(strings);
     free(payload);

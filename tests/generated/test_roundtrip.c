@@ -15,6 +15,7 @@
  *       passes.
  */
 #include "bundle_int.h"
+#include "image.h"
 #include "migfile.h"
 #include "strata_bundle_fixture.h"
 
@@ -379,6 +380,27 @@ static int corrupt_metadata(void)
     secs[1].exact.lo ^= 1;
     expect_verify("section exact checksum flipped", &b, STRATA_INTEGRITY);
     secs[1].exact.lo ^= 1;
+    {
+        /* A parents entry no migration points at, out of range, behind a
+         * recomputed tables hash: the runtime maps every entry (found by
+         * fuzz_bundle once it ran the engine). */
+        uint32_t *parents = malloc((orig->nparents + 1) * sizeof(*parents));
+        if (!parents)
+            return 1;
+        if (orig->nparents)
+            memcpy(parents, orig->parents, orig->nparents * sizeof(*parents));
+        parents[orig->nparents] = orig->nmigrations + 7;
+        b.parents = parents;
+        b.nparents = orig->nparents + 1;
+        b.tables_hash = strata_tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                           b.parents, b.nparents, b.accepts, b.naccepts);
+        expect_verify("parents entry out of range", &b, STRATA_INTEGRITY);
+        b.nparents = orig->nparents; /* the same table, minus the bad entry: accepted again */
+        b.tables_hash = strata_tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                           b.parents, b.nparents, b.accepts, b.naccepts);
+        expect_verify("parents table restored", &b, STRATA_OK);
+        free(parents);
+    }
     free(migs);
     free(secs);
     return failures != 0;
