@@ -770,6 +770,15 @@ static void timeouts(strata *h, strata_buf *out, const char *scope)
                       s->lock_timeout_ms, scope, s->statement_timeout_ms);
 }
 
+/* How every transactional migration text starts: our mark (see pgstate),
+ * `begin` ("BEGIN; " or ""), then the migration's SET LOCAL timeouts. */
+static void text_head(strata *h, strata_buf *out, const char *begin)
+{
+    strata_buf_puts(out, state(h)->mark);
+    strata_buf_puts(out, begin);
+    timeouts(h, out, "LOCAL ");
+}
+
 static void pg_rollback(strata *h);
 
 static int pg_begin(strata *h)
@@ -778,9 +787,7 @@ static int pg_begin(strata *h)
     int st;
 
     strata_buf_init(&sql, h->alloc);
-    strata_buf_puts(&sql, state(h)->mark);
-    strata_buf_puts(&sql, "BEGIN; ");
-    timeouts(h, &sql, "LOCAL ");
+    text_head(h, &sql, "BEGIN; ");
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
     strata_buf_free(&sql);
     h->in_tx = st == STRATA_OK;
@@ -932,8 +939,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         strata_buf text;
         size_t offset;
         strata_buf_init(&text, h->alloc);
-        strata_buf_puts(&text, state(h)->mark);
-        timeouts(h, &text, "LOCAL ");
+        text_head(h, &text, "");
         strata_buf_putc(&text, '\n');
         offset = text.len;
         strata_buf_put(&text, sql, len);
@@ -1005,9 +1011,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
 
     *failed = 0;
     strata_buf_init(&sql, h->alloc);
-    strata_buf_puts(&sql, state(h)->mark);
-    strata_buf_puts(&sql, "BEGIN; ");
-    timeouts(h, &sql, "LOCAL ");
+    text_head(h, &sql, "BEGIN; ");
     strata_buf_printf(&sql, "\n%s;\n", guard);
     offset = sql.len;
     strata_buf_put(&sql, script, len);

@@ -24,14 +24,21 @@ typedef struct counter {
     int failed;
 } counter;
 
+/* Counts a call; true when it is the one to fail. c may be NULL (not counting). */
+static int fail_now(counter *c)
+{
+    if (!c || ++c->calls != c->fail_at)
+        return 0;
+    c->failed = 1;
+    return 1;
+}
+
 static void *t_malloc(void *ctx, size_t n)
 {
     counter *c = ctx;
     void *p;
-    if (++c->calls == c->fail_at) {
-        c->failed = 1;
+    if (fail_now(c))
         return NULL;
-    }
     if ((p = malloc(n)) != NULL)
         c->live++;
     return p;
@@ -41,10 +48,8 @@ static void *t_realloc(void *ctx, void *old, size_t n)
 {
     counter *c = ctx;
     void *p;
-    if (++c->calls == c->fail_at) {
-        c->failed = 1;
+    if (fail_now(c))
         return NULL;
-    }
     p = realloc(old, n);
     if (p && !old)
         c->live++;
@@ -66,10 +71,8 @@ static void *sq_malloc(int n)
 {
     counter *c = sq_counter;
     sqlite3_int64 *p;
-    if (c && ++c->calls == c->fail_at) {
-        c->failed = 1;
+    if (fail_now(c))
         return NULL;
-    }
     if ((p = malloc((size_t)n + 16)) == NULL)
         return NULL;
     p[0] = n; /* 16 bytes keep the block 16-aligned */
@@ -94,12 +97,9 @@ static int sq_size(void *p)
 
 static void *sq_realloc(void *old, int n)
 {
-    counter *c = sq_counter;
     sqlite3_int64 *p;
-    if (c && ++c->calls == c->fail_at) {
-        c->failed = 1;
+    if (fail_now(sq_counter))
         return NULL;
-    }
     if ((p = realloc((char *)old - 16, (size_t)n + 16)) == NULL)
         return NULL;
     p[0] = n;
