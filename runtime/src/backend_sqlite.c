@@ -262,6 +262,25 @@ static int sq_table_exists(strata *h, const char *table, int *exists)
  * see it half done. The kernel drops the lock when the holder dies.
  */
 
+/* <db>-<ns>_<prefix>_version.lock: the operation lock's file, one per namespace. */
+static int lock_path(strata *h, strata_buf *path)
+{
+    strata_buf_init(path, h->alloc);
+    strata_buf_printf(path, "%s-%s.lock", h->path, h->version_name);
+    if (!path->oom)
+        return STRATA_OK;
+    strata_buf_free(path);
+    return STRATA_NOMEM;
+}
+
+/* Who holds the lock, as its holder wrote in the file; "" when unknown. */
+static const char *read_holder(int fd, char *buf, size_t size)
+{
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
 static int sq_lock(strata *h)
 {
     sqstate *s = h->be_state;
@@ -274,12 +293,8 @@ static int sq_lock(strata *h)
         return STRATA_OK;
     if (!s && !(s = sq_state(h)))
         return STRATA_NOMEM;
-    strata_buf_init(&path, h->alloc);
-    strata_buf_printf(&path, "%s-%s.lock", h->path, h->version_name);
-    if (path.oom) {
-        strata_buf_free(&path);
+    if (lock_path(h, &path) != STRATA_OK)
         return STRATA_NOMEM;
-    }
     fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int st = strata_fail(h, STRATA_ERROR, "cannot open the migration lock %s: %s", path.data,
@@ -289,8 +304,7 @@ static int sq_lock(strata *h)
     }
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         double waited = strata_mono_ms() - start;
-        char holder[160] = "";
-        ssize_t n;
+        char holder[160];
 
         if (errno != EWOULDBLOCK && errno != EINTR) {
             int st = strata_fail(h, STRATA_ERROR, "cannot lock %s: %s", path.data, strerror(errno));
@@ -298,8 +312,7 @@ static int sq_lock(strata *h)
             strata_buf_free(&path);
             return st;
         }
-        n = pread(fd, holder, sizeof(holder) - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
+        read_holder(fd, holder, sizeof(holder));
         if (!logged) {
             strata_log(h, STRATA_LOG_INFO,
                        "waiting up to %u s for the migration lock of namespace %s (held by %s)",
@@ -346,28 +359,22 @@ static int sq_lock(strata *h)
 static int sq_lock_held(strata *h, strata_buf *holder, int *held)
 {
     strata_buf path;
-    char who[160] = "";
-    ssize_t n;
+    char who[160];
     int fd;
 
     *held = 0;
     if (!h->path || is_memory(h))
         return STRATA_OK;
-    strata_buf_init(&path, h->alloc);
-    strata_buf_printf(&path, "%s-%s.lock", h->path, h->version_name);
-    if (path.oom) {
-        strata_buf_free(&path);
+    if (lock_path(h, &path) != STRATA_OK)
         return STRATA_NOMEM;
-    }
     fd = open(path.data, O_RDONLY | O_CLOEXEC);
     strata_buf_free(&path);
     if (fd < 0)
         return STRATA_OK; /* never locked */
     if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         *held = 1;
-        n = pread(fd, who, sizeof(who) - 1, 0);
-        who[n > 0 ? n : 0] = '\0';
-        strata_buf_printf(holder, "held by %s", who[0] ? who : "another process");
+        strata_buf_printf(holder, "held by %s",
+                          read_holder(fd, who, sizeof(who))[0] ? who : "another process");
     }
     close(fd); /* drops the probe's shared lock, if it got one */
     return STRATA_OK;
