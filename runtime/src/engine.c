@@ -291,7 +291,6 @@ static void free_report(strata *h)
     h->unknown = NULL;
     h->current = NULL;
     h->exact_strs = NULL;
-    h->report_valid = 0;
     memset(&h->report, 0, sizeof(h->report));
 }
 
@@ -547,7 +546,6 @@ static int build_report(strata *h, int exists)
     for (i = 0; i < h->graph.nheads; i++)
         h->current[rep->ncurrent + i] = h->nodes[h->graph.heads[i]].revision;
     rep->nheads = h->graph.nheads;
-    h->report_valid = 1;
     return STRATA_OK;
 }
 
@@ -613,10 +611,7 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error, int pro
     strata_buf_init(&hint, h->alloc);
     for (i = 0; i < r->nmigrations; i++) {
         const strata_migration_info *x = &r->migrations[i];
-        const strata_bundle_migration *m = mig(h, i);
-        char loose[STRATA_HASH_STRLEN];
 
-        strata_hash_format(m->loose, 1, loose);
         if (x->state == STRATA_STATE_COSMETIC) {
             strata_buf_reset(&hint);
             cmd_hint(h, &hint, "repair");
@@ -697,18 +692,25 @@ static int judge(strata *h, int pending_is_error)
     return judge_ex(h, pending_is_error, 1, 0);
 }
 
-int strata_verify(strata *h)
+/* Reads the report and judges it without the lock (probing for a running
+ * migration); the report is then h->report. */
+static int read_and_judge(strata *h, int pending_is_error, int dirty_is_error)
 {
     const strata_report *r;
     int st = strata_report_read(h, &r);
 
     if (st == STRATA_OK)
-        st = judge_ex(h, 1, 1, 1);
+        st = judge_ex(h, pending_is_error, dirty_is_error, 1);
     /* A dirty row whose lock nobody holds: crashed, or finished between the
      * read and the probe. A second read tells. */
     if (st == STRATA_DIRTY && (st = strata_report_read(h, &r)) == STRATA_OK)
-        st = judge_ex(h, 1, 1, 1);
+        st = judge_ex(h, pending_is_error, dirty_is_error, 1);
     return st;
+}
+
+int strata_verify(strata *h)
+{
+    return read_and_judge(h, 1, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1100,10 +1102,10 @@ static int run_section(strata *h, size_t i, const strata_bundle_section *s, size
     return section_error(h, i, s, st);
 }
 
-/* The version-row statement of a migration, with literal values, for
- * backends that send it together with the script. */
-static int bookkeeping_sql(strata *h, const strata_backend *be, const char *table, size_t i, int up,
-                           const char *state, long long duration_ms, strata_buf *out)
+/* The version row's INSERT of a migration, with literal values, for
+ * backends that send it together with the script and for offline SQL. */
+static int bookkeeping_sql(strata *h, const strata_backend *be, const char *table, size_t i,
+                           const char *state, strata_buf *out)
 {
     const strata_bundle_migration *m = mig(h, i);
     char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN], chain[STRATA_HASH_STRLEN];
@@ -1111,11 +1113,6 @@ static int bookkeeping_sql(strata *h, const strata_backend *be, const char *tabl
     const char *vals[8];
     size_t k;
 
-    if (!up) {
-        strata_buf_printf(out, "DELETE FROM %s WHERE revision = ", table);
-        be->quote_literal(h, out, bstr(h, m->revision));
-        return out->oom ? STRATA_NOMEM : STRATA_OK;
-    }
     strata_hash_format(m->exact, 0, exact);
     strata_hash_format(m->loose, 1, loose);
     strata_hash_format(h->bundle->chain, 0, chain);
@@ -1136,12 +1133,13 @@ static int bookkeeping_sql(strata *h, const strata_backend *be, const char *tabl
         be->quote_literal(h, out, vals[k]);
         strata_buf_puts(out, ", ");
     }
-    /* PostgreSQL measures the script itself: the time since the transaction began. */
+    /* PostgreSQL measures the script itself: the time since the transaction
+     * began. Elsewhere the row is written before the script runs. */
     if (be->dialect == STRATA_SECTION_POSTGRESQL)
         strata_buf_puts(out, "(extract(epoch FROM clock_timestamp() - "
                              "transaction_timestamp()) * 1000)::bigint)");
     else
-        strata_buf_printf(out, "%lld)", duration_ms);
+        strata_buf_puts(out, "0)");
     return out->oom ? STRATA_NOMEM : STRATA_OK;
 }
 
@@ -1170,7 +1168,7 @@ static int guard_sql(strata *h, size_t i, int up, strata_buf *guard, strata_buf 
                         "' END)::int FROM done");
         return guard->oom ? STRATA_NOMEM : STRATA_OK;
     }
-    if ((st = bookkeeping_sql(h, h->be, h->version_table, i, 1, "applied", 0, guard)) != STRATA_OK)
+    if ((st = bookkeeping_sql(h, h->be, h->version_table, i, "applied", guard)) != STRATA_OK)
         return st;
     /* The script's own time: since the transaction began. */
     strata_buf_printf(after,
@@ -1615,7 +1613,7 @@ static int offline_one(strata *h, const strata_backend *be, const char *vt, size
         if (pg)
             strata_buf_printf(out, "SET lock_timeout = %u;\nSET statement_timeout = %u;\n", lt,
                               stt);
-        st = bookkeeping_sql(h, be, vt, i, 1, "dirty", 0, out);
+        st = bookkeeping_sql(h, be, vt, i, "dirty", out);
         strata_buf_puts(out, ";\n");
     } else {
         strata_buf_puts(out, "BEGIN;\n");
@@ -1640,7 +1638,7 @@ static int offline_one(strata *h, const strata_backend *be, const char *vt, size
                                  "INTEGER CHECK (violations = 0));\n"
                                  "INSERT INTO strata_fk_check SELECT count(*) FROM "
                                  "pragma_foreign_key_check;\n");
-        st = bookkeeping_sql(h, be, vt, i, 1, "applied", 0, out);
+        st = bookkeeping_sql(h, be, vt, i, "applied", out);
         strata_buf_puts(out, ";\nCOMMIT;\n");
     }
     if (fkoff)
@@ -2068,16 +2066,12 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
 
     if (st != STRATA_OK)
         goto fail;
-    if ((st = strata_report_read(h, &r)) != STRATA_OK)
-        goto fail;
-    /* Without the lock: where migrations are applied, a dirty row is judged
-     * under it by strata_upgrade (another replica may still be running it). */
+    /* Where migrations are applied, a dirty row is judged under the lock by
+     * strata_upgrade (another replica may still be running it). */
     applies = h->env != STRATA_DEVELOPMENT || h->opts.auto_migrate;
-    st = judge_ex(h, !applies, !applies, 1);
-    if (st == STRATA_DIRTY && (st = strata_report_read(h, &r)) == STRATA_OK)
-        st = judge_ex(h, !applies, !applies, 1); /* see strata_verify */
-    if (st != STRATA_OK)
+    if ((st = read_and_judge(h, !applies, !applies)) != STRATA_OK)
         goto fail;
+    r = &h->report;
     pending = r->npending;
     if (pending || r->naccepted || (applies && r->ndirty)) {
         if (h->env == STRATA_PRODUCTION && pending)

@@ -123,7 +123,6 @@ struct strata {
     const char **current;
     char (*exact_strs)[STRATA_HASH_STRLEN];
     strata_report report;
-    int report_valid;
 };
 
 /* Sets h's message (printf-style) and returns status. */
