@@ -453,25 +453,27 @@ static int build_report(strata *h, int exists)
     const strata_bundle *b = h->bundle;
     strata_report *rep = &h->report;
     size_t i, k, n = b->nmigrations;
-    unsigned char *known;
+    unsigned char *known, *has_child;
 
     h->infos = strata_malloc(h->alloc, (n + 1) * sizeof(*h->infos));
     h->exact_strs = strata_malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
     h->unknown = strata_malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
     h->current = strata_malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
-    known = strata_malloc(h->alloc, h->nrows + 1);
+    /* known[row]: the row is one of the bundle's; has_child[i]: an applied
+     * migration names i as a parent. */
+    known = strata_malloc(h->alloc, h->nrows + n + 1);
     if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
         strata_free(h->alloc, known);
         return STRATA_NOMEM;
     }
-    memset(known, 0, h->nrows + 1);
+    memset(known, 0, h->nrows + n + 1);
+    has_child = known + h->nrows;
     memset(rep, 0, sizeof(*rep));
     rep->database_exists = exists;
     for (i = 0; i < n; i++) {
         const strata_bundle_migration *m = mig(h, i);
         strata_migration_info *x = &h->infos[i];
         strata_row *r = find_row(h, bstr(h, m->revision));
-        char loose[STRATA_HASH_STRLEN];
 
         memset(x, 0, sizeof(*x));
         x->revision = bstr(h, m->revision);
@@ -493,17 +495,19 @@ static int build_report(strata *h, int exists)
         x->applied_at = r->applied_at;
         x->applied_by = r->applied_by;
         x->duration_ms = r->duration_ms;
-        strata_hash_format(m->loose, 1, loose);
         if (strcmp(r->state, "dirty") == 0)
             x->state = STRATA_STATE_DIRTY;
         else if (strcmp(r->exact, x->exact) == 0)
             x->state = STRATA_STATE_APPLIED;
         else if (accepts_hash(h, m, r->exact))
             x->state = STRATA_STATE_ACCEPTED;
-        else if (strcmp(r->loose, loose) == 0)
-            x->state = STRATA_STATE_COSMETIC;
-        else
-            x->state = STRATA_STATE_EDITED;
+        else {
+            char loose[STRATA_HASH_STRLEN];
+            strata_hash_format(m->loose, 1, loose);
+            x->state = strcmp(r->loose, loose) == 0 ? STRATA_STATE_COSMETIC : STRATA_STATE_EDITED;
+        }
+        for (k = h->graph.pstart[i]; k < h->graph.pstart[i + 1]; k++)
+            has_child[h->graph.pidx[k]] = 1;
         rep->napplied++;
         rep->nedited += x->state == STRATA_STATE_EDITED;
         rep->ncosmetic += x->state == STRATA_STATE_COSMETIC;
@@ -511,21 +515,10 @@ static int build_report(strata *h, int exists)
         rep->ndirty += x->state == STRATA_STATE_DIRTY;
     }
     /* current: applied migrations none of whose children is applied. */
-    for (i = 0; i < n; i++) {
-        int child_applied = 0;
-        if (h->infos[i].state == STRATA_STATE_PENDING || h->infos[i].state == STRATA_STATE_SKIPPED)
-            continue;
-        for (k = i + 1; k < n && !child_applied; k++) {
-            size_t p;
-            if (h->infos[k].state == STRATA_STATE_PENDING ||
-                h->infos[k].state == STRATA_STATE_SKIPPED)
-                continue;
-            for (p = h->graph.pstart[k]; p < h->graph.pstart[k + 1]; p++)
-                child_applied |= h->graph.pidx[p] == i;
-        }
-        if (!child_applied)
+    for (i = 0; i < n; i++)
+        if (h->infos[i].state != STRATA_STATE_PENDING &&
+            h->infos[i].state != STRATA_STATE_SKIPPED && !has_child[i])
             h->current[rep->ncurrent++] = h->infos[i].revision;
-    }
     for (i = 0; i < h->nrows; i++) {
         strata_unknown_info *u;
         if (known[i])
