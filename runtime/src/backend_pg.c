@@ -520,11 +520,7 @@ static int lease_table_name(strata *h)
     strata_buf name, sql;
 
     strata_buf_init(&name, h->alloc);
-    strata_buf_puts(&name, h->version_name);
-    if (name.len > 8) {
-        name.len -= 8; /* <ns>_<prefix>_version -> <ns>_<prefix>_lock */
-        strata_buf_puts(&name, "_lock");
-    }
+    strata_buf_printf(&name, "%s_%s_lock", h->bundle->ns, h->opts.table_prefix);
     strata_buf_init(&sql, h->alloc);
     if (!name.oom)
         pg_table_name(h, &sql, name.data);

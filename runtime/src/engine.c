@@ -193,6 +193,7 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if (!ident_ok(prefix, 16))
         return strata_fail(h, STRATA_MISUSE,
                            "table prefix '%s' is not valid: use 1-16 of [a-z0-9_]", prefix);
+    h->opts.table_prefix = prefix; /* the default, for everything that names a table */
     if ((st = build_graph(h)) != STRATA_OK)
         return st;
     if ((st = strata_resolve(h)) != STRATA_OK)
@@ -229,14 +230,12 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     h->version_table = strata_buf_detach(&b);
     strata_buf_init(&b, h->alloc);
     strata_buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
-    if (!b.oom) {
-        strata_buf q;
-        strata_buf_init(&q, h->alloc);
-        h->be->table_name(h, &q, b.data);
-        h->log_table = strata_buf_detach(&q);
-    }
-    strata_buf_free(&b);
-    if (!h->version_name || !h->version_table || !h->log_table)
+    h->log_name = strata_buf_detach(&b);
+    strata_buf_init(&b, h->alloc);
+    if (h->log_name)
+        h->be->table_name(h, &b, h->log_name);
+    h->log_table = strata_buf_detach(&b);
+    if (!h->version_name || !h->version_table || !h->log_name || !h->log_table)
         return STRATA_NOMEM;
     whoami(h);
     /* Connecting waits for the first call that needs the database, so that
@@ -316,6 +315,7 @@ void strata_close(strata *h)
     strata_free(a, h->version_table);
     strata_free(a, h->log_table);
     strata_free(a, h->version_name);
+    strata_free(a, h->log_name);
     strata_buf_free(&h->err);
     strata_buf_free(&h->sql);
     strata_free(a, h);
@@ -758,14 +758,7 @@ static int ensure_tables(strata *h)
         return st;
     if (exists) {
         /* The log table too: logging must not stop because it was dropped. */
-        strata_buf_init(&sql, h->alloc);
-        strata_buf_puts(&sql, h->version_name);
-        if (sql.len > 8) {
-            sql.len -= 8;
-            strata_buf_puts(&sql, "_log");
-        }
-        st = sql.oom ? STRATA_NOMEM : h->be->table_exists(h, sql.data, &exists);
-        strata_buf_free(&sql);
+        st = h->be->table_exists(h, h->log_name, &exists);
         if (st != STRATA_OK || exists)
             return st;
     }
@@ -1705,19 +1698,7 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
         goto done;
 
     be->table_name(h, &vt, h->version_name);
-    strata_buf_reset(&lt);
-    {
-        strata_buf name;
-        strata_buf_init(&name, h->alloc);
-        strata_buf_puts(&name, h->version_name);
-        /* <ns>_<prefix>_version -> <ns>_<prefix>_log */
-        if (name.len > 8) {
-            name.len -= 8;
-            strata_buf_puts(&name, "_log");
-        }
-        be->table_name(h, &lt, name.data ? name.data : "");
-        strata_buf_free(&name);
-    }
+    be->table_name(h, &lt, h->log_name);
     strata_buf_reset(&h->sql);
     strata_buf_printf(&h->sql,
                       "-- strata " STRATA_VERSION ": offline upgrade of namespace %s, %s to %s, "
@@ -1927,7 +1908,7 @@ static int collect_name(void *ctx, int ncols, const char *const *cols)
  * refuse when other namespaces keep their tables there too. */
 static int other_namespaces(strata *h)
 {
-    const char *prefix = h->opts.table_prefix ? h->opts.table_prefix : "strata";
+    const char *prefix = h->opts.table_prefix;
     const char *col = h->be->dialect == STRATA_SECTION_SQLITE ? "name" : "tablename";
     strata_buf sql, names;
     int st;

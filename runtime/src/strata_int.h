@@ -107,7 +107,8 @@ struct strata {
     strata_buf sql;      /* strata_upgrade_sql's text */
     char *version_table; /* quoted, ready for SQL */
     char *log_table;
-    char *version_name; /* unquoted */
+    char *version_name; /* unquoted: <ns>_<prefix>_version */
+    char *log_name;     /* unquoted: <ns>_<prefix>_log */
     char whoami[128];   /* host:pid */
 
     /* The bundle's graph, built at open. */
