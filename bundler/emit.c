@@ -286,6 +286,29 @@ static int deflate_section(z_stream *primed, const char *text, size_t len, strat
     return r == Z_STREAM_END ? STRATA_OK : STRATA_ERROR;
 }
 
+/* The initialisers of one table row, field by field from the row itself. */
+static void put_section(strata_buf *b, const strata_bundle_section *s)
+{
+    strata_buf_printf(b, "    {%uu, %uu, %uu, %uu, 0x%llxu, %uu, 0u,\n     ", s->kind, s->offset,
+                      s->zlen, s->len, (unsigned long long)s->zhash, s->line);
+    put_hash(b, s->exact);
+    strata_buf_puts(b, ", ");
+    put_hash(b, s->loose);
+    strata_buf_puts(b, "},\n");
+}
+
+static void put_migration(strata_buf *b, const strata_bundle_migration *m)
+{
+    strata_buf_printf(b, "    {%uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, 0x%xu, 0x%xu, ",
+                      m->revision, m->message, m->file, m->parent, m->nparents, m->section,
+                      m->nsections, m->accept, m->naccepts, m->flags, m->environments);
+    strata_buf_printf(b, "%uu, %uu, 0u,\n     ", m->lock_timeout_ms, m->statement_timeout_ms);
+    put_hash(b, m->exact);
+    strata_buf_puts(b, ", ");
+    put_hash(b, m->loose);
+    strata_buf_puts(b, "},\n");
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -403,7 +426,10 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
                 const char *source_dir, int level, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
-    strata_buf parimg, accimg;
+    strata_bundle_migration *bmv = NULL;
+    strata_bundle_section *bsv = NULL;
+    uint32_t *pv = NULL;
+    strata_hash128 *av = NULL;
     uint64_t tables_hash;
     size_t i, k, nsec = 0, npar = 0, nacc = 0, ntexts = 0;
     size_t *at = NULL, *zlen = NULL;
@@ -425,8 +451,6 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_buf_init(&dict, NULL);
     strata_buf_init(&secimg, NULL);
     strata_buf_init(&migimg, NULL);
-    strata_buf_init(&parimg, NULL);
-    strata_buf_init(&accimg, NULL);
 
     /* The section texts in apply order, the dictionary, the payload:
      * dictionary first, then every section's raw deflate stream. */
@@ -458,100 +482,75 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     }
     st = STRATA_NOMEM;
 
+    /* The tables as the runtime will see them; their initialisers, their
+     * little-endian images and the tables hash are all made from these. */
+    for (i = 0; i < p->nfiles; i++) {
+        npar += project_at(p, i)->nparents;
+        nacc += project_at(p, i)->naccepts;
+    }
+    bmv = malloc((p->nfiles ? p->nfiles : 1) * sizeof(*bmv));
+    bsv = malloc((ntexts ? ntexts : 1) * sizeof(*bsv));
+    pv = malloc((npar ? npar : 1) * sizeof(*pv));
+    av = malloc((nacc ? nacc : 1) * sizeof(*av));
+    if (!bmv || !bsv || !pv || !av)
+        goto done;
+    npar = nacc = 0;
     strata_chain_begin(&chain);
     for (i = 0; i < p->nfiles; i++) {
         const strata_migfile *m = project_at(p, i);
-        uint32_t orev, omsg, ofile;
+        strata_bundle_migration *bm = &bmv[i];
 
-        put_str(&strings, m->revision, &orev);
-        put_str(&strings, m->message, &omsg);
-        put_str(&strings, base_name(m->file), &ofile);
+        memset(bm, 0, sizeof(*bm));
+        put_str(&strings, m->revision, &bm->revision);
+        put_str(&strings, m->message, &bm->message);
+        put_str(&strings, base_name(m->file), &bm->file);
         parents = (const char *const *)m->parents;
         strata_chain_add(&chain, m->revision, parents, m->nparents, m->exact, m->loose);
-
-        strata_buf_printf(&migs,
-                          "    {%uu, %uu, %uu, %zuu, %zuu, %zuu, %zuu, %zuu, %zuu, 0x%xu, 0x%xu, ",
-                          orev, omsg, ofile, npar, m->nparents, nsec, m->nsections, nacc,
-                          m->naccepts, m->flags, m->environments);
-        strata_buf_printf(&migs, "%luu, %luu, 0u,\n     ", (unsigned long)m->lock_timeout_ms,
-                          (unsigned long)m->statement_timeout_ms);
-        put_hash(&migs, m->exact);
-        strata_buf_puts(&migs, ", ");
-        put_hash(&migs, m->loose);
-        strata_buf_puts(&migs, "},\n");
-        {
-            strata_bundle_migration bm;
-            memset(&bm, 0, sizeof(bm));
-            bm.revision = orev;
-            bm.message = omsg;
-            bm.file = ofile;
-            bm.parent = (uint32_t)npar;
-            bm.nparents = (uint32_t)m->nparents;
-            bm.section = (uint32_t)nsec;
-            bm.nsections = (uint32_t)m->nsections;
-            bm.accept = (uint32_t)nacc;
-            bm.naccepts = (uint32_t)m->naccepts;
-            bm.flags = m->flags;
-            bm.environments = m->environments;
-            bm.lock_timeout_ms = m->lock_timeout_ms;
-            bm.statement_timeout_ms = m->statement_timeout_ms;
-            bm.exact = m->exact;
-            bm.loose = m->loose;
-            strata_image_migration(&migimg, &bm);
-        }
+        bm->parent = (uint32_t)npar;
+        bm->nparents = (uint32_t)m->nparents;
+        bm->section = (uint32_t)nsec;
+        bm->nsections = (uint32_t)m->nsections;
+        bm->accept = (uint32_t)nacc;
+        bm->naccepts = (uint32_t)m->naccepts;
+        bm->flags = m->flags;
+        bm->environments = m->environments;
+        bm->lock_timeout_ms = m->lock_timeout_ms;
+        bm->statement_timeout_ms = m->statement_timeout_ms;
+        bm->exact = m->exact;
+        bm->loose = m->loose;
         for (k = 0; k < m->nparents; k++, npar++) {
-            size_t pi = project_find(p, m->parents[k]);
-            strata_buf_printf(&pars, "%s%zuu", npar % 12 ? ", " : (npar ? ",\n    " : "    "), pi);
-            strata_image_u32(&parimg, (uint32_t)pi);
+            pv[npar] = (uint32_t)project_find(p, m->parents[k]);
+            strata_buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
+                              pv[npar]);
         }
         for (k = 0; k < m->naccepts; k++, nacc++) {
+            av[nacc] = m->accepts[k];
             strata_buf_puts(&accs, "    ");
-            put_hash(&accs, m->accepts[k]);
+            put_hash(&accs, av[nacc]);
             strata_buf_puts(&accs, ",\n");
-            strata_image_hash(&accimg, m->accepts[k]);
         }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
-            uint64_t zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
-            strata_buf_printf(&secs, "    {%uu, %zuu, %zuu, %zuu, 0x%llxu, %uu, 0u,\n     ",
-                              x->kind, at[nsec], zlen[nsec], x->len, (unsigned long long)zhash,
-                              x->line + 1);
-            {
-                strata_bundle_section bs;
-                bs.kind = x->kind;
-                bs.offset = (uint32_t)at[nsec];
-                bs.zlen = (uint32_t)zlen[nsec];
-                bs.len = (uint32_t)x->len;
-                bs.zhash = zhash;
-                bs.line = x->line + 1; /* the text starts below its directive */
-                bs.reserved = 0;
-                bs.exact = x->exact;
-                bs.loose = x->loose;
-                strata_image_section(&secimg, &bs);
-            }
-            put_hash(&secs, x->exact);
-            strata_buf_puts(&secs, ", ");
-            put_hash(&secs, x->loose);
-            strata_buf_puts(&secs, "},\n");
+            strata_bundle_section *bs = &bsv[nsec];
+            bs->kind = x->kind;
+            bs->offset = (uint32_t)at[nsec];
+            bs->zlen = (uint32_t)zlen[nsec];
+            bs->len = (uint32_t)x->len;
+            bs->zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
+            bs->line = x->line + 1; /* the text starts below its directive */
+            bs->reserved = 0;
+            bs->exact = x->exact;
+            bs->loose = x->loose;
+            put_section(&secs, bs);
+            strata_image_section(&secimg, bs);
         }
+        put_migration(&migs, bm);
+        strata_image_migration(&migimg, bm);
     }
-    if (chain.oom || strings.oom || payload.oom || secimg.oom || migimg.oom || parimg.oom ||
-        accimg.oom)
+    if (chain.oom || strings.oom || payload.oom || secimg.oom || migimg.oom)
         goto done;
     chainhash = strata_hash128_of(chain.data, chain.len);
-    {
-        /* What strata_tables_hash computes: the four images, one after the other. */
-        strata_buf all;
-        strata_buf_init(&all, NULL);
-        strata_buf_put(&all, secimg.data, secimg.len);
-        strata_buf_put(&all, migimg.data, migimg.len);
-        strata_buf_put(&all, parimg.data, parimg.len);
-        strata_buf_put(&all, accimg.data, accimg.len);
-        if (all.oom)
-            goto done;
-        tables_hash = strata_hash64_of(all.data ? all.data : "", all.len);
-        strata_buf_free(&all);
-    }
+    tables_hash = strata_tables_hash(bsv, nsec, bmv, p->nfiles, pv, npar, av, nacc);
 
     if (strata_buf_reserve(&src, (payload.len + strings.len + secimg.len + migimg.len) * 4 +
                                      secs.len + migs.len + pars.len + accs.len + 4096) < 0)
@@ -654,7 +653,9 @@ done:
     strata_buf_free(&dict);
     strata_buf_free(&secimg);
     strata_buf_free(&migimg);
-    strata_buf_free(&parimg);
-    strata_buf_free(&accimg);
+    free(bmv);
+    free(bsv);
+    free(pv);
+    free(av);
     return st;
 }
