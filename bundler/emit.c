@@ -309,12 +309,6 @@ static void put_migration(strata_buf *b, const strata_bundle_migration *m)
     strata_buf_puts(b, "},\n");
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static void put_str(strata_buf *tab, const char *s, uint32_t *off)
 {
     *off = (uint32_t)tab->len;
@@ -503,7 +497,7 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         memset(bm, 0, sizeof(*bm));
         put_str(&strings, m->revision, &bm->revision);
         put_str(&strings, m->message, &bm->message);
-        put_str(&strings, base_name(m->file), &bm->file);
+        put_str(&strings, strata_base_name(m->file), &bm->file);
         parents = (const char *const *)m->parents;
         strata_chain_add(&chain, m->revision, parents, m->nparents, m->exact, m->loose);
         bm->parent = (uint32_t)npar;

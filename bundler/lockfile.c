@@ -244,12 +244,6 @@ static int listed(const char *const *v, size_t n, const char *s)
     return 0;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static void put_entry(strata_buf *b, const strata_migfile *m)
 {
     char h[STRATA_HASH_STRLEN];
@@ -258,7 +252,7 @@ static void put_entry(strata_buf *b, const strata_migfile *m)
     strata_hash_format(m->exact, 0, h);
     strata_buf_printf(b, " %s", h);
     strata_hash_format(m->loose, 1, h);
-    strata_buf_printf(b, " %s %s\n", h, base_name(m->file));
+    strata_buf_printf(b, " %s %s\n", h, strata_base_name(m->file));
 }
 
 int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out)

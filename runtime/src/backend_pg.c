@@ -379,8 +379,10 @@ static int pg_table_exists(strata *h, const char *table, int *exists)
     *exists = 0;
     strata_buf_init(&name, h->alloc);
     pg_table_name(h, &name, table);
-    if (name.oom)
+    if (name.oom) {
+        strata_buf_free(&name);
         return STRATA_NOMEM;
+    }
     params[0] = name.data;
     r = PQexecParams(CONN(h), "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
     st = PQresultStatus(r) == PGRES_TUPLES_OK ? STRATA_OK : res_fail(h, r, "cannot read schema");

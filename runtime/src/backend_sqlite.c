@@ -291,7 +291,7 @@ static int sq_lock(strata *h)
 
     if (is_memory(h) || (s && s->lockfd >= 0))
         return STRATA_OK;
-    if (!s && !(s = sq_state(h)))
+    if (!(s = sq_state(h)))
         return STRATA_NOMEM;
     if (lock_path(h, &path) != STRATA_OK)
         return STRATA_NOMEM;

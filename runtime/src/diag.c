@@ -29,8 +29,6 @@ void strata_diag_add(strata_diags *d, int severity, const char *file, unsigned l
 
     if (severity == STRATA_DIAG_ERROR)
         d->nerrors++;
-    else if (severity == STRATA_DIAG_WARNING)
-        d->nwarnings++;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
         strata_diag *v = strata_realloc(d->alloc, d->v, cap * sizeof(*v));

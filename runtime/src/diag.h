@@ -22,7 +22,6 @@ typedef struct strata_diags {
     size_t n;
     size_t cap;
     size_t nerrors;
-    size_t nwarnings;
     int oom;
     const strata_allocator *alloc;
 } strata_diags;

@@ -558,12 +558,6 @@ static int body_empty(const char *s, size_t n)
     return 1;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static int is_digits(const char *s, size_t n)
 {
     size_t i;
@@ -590,7 +584,7 @@ static int is_hex12(const char *s, size_t n)
  */
 static void check_file_name(parser *p)
 {
-    const char *b = base_name(p->m->file), *r, *e;
+    const char *b = strata_base_name(p->m->file), *r, *e;
     const char *rev = p->m->revision;
     size_t rl = strlen(rev), bl = strlen(b);
 

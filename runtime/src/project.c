@@ -243,11 +243,10 @@ int project_load(project *p, const char *dir, int draft)
     for (i = 0; i < p->nfiles; i++) {
         strata_migfile *m = &p->files[i];
         strata_gnode *g = &p->nodes[i];
-        const char *b = strrchr(m->file, '/');
         g->revision = m->revision;
         g->parents = (const char *const *)m->parents;
         g->nparents = m->nparents;
-        g->sortkey = b ? b + 1 : m->file;
+        g->sortkey = strata_base_name(m->file);
         g->file = m->file;
         g->line = m->revision_line;
         g->revises_line = m->revises_line;

@@ -57,4 +57,7 @@ int strata_parse_u64(const char *s, size_t n, uint64_t *out);
 /* Case-sensitive equality of a counted string and a C string. */
 int strata_streqn(const char *s, size_t n, const char *lit);
 
+/* The file name part of a path: after the last '/'. Points into path. */
+const char *strata_base_name(const char *path);
+
 #endif
