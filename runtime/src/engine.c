@@ -422,8 +422,9 @@ static int accepts_hash(const strata *h, const strata_bundle_migration *m, const
     return 0;
 }
 
+/* m's section for a direction and a dialect: the dialect's own, else the plain one. */
 static const strata_bundle_section *find_section(const strata *h, const strata_bundle_migration *m,
-                                                 unsigned direction)
+                                                 unsigned direction, unsigned dialect)
 {
     const strata_bundle_section *plain = NULL;
     uint32_t k;
@@ -432,7 +433,7 @@ static const strata_bundle_section *find_section(const strata *h, const strata_b
         const strata_bundle_section *s = &h->bundle->sections[m->section + k];
         if (STRATA_SECTION_DIRECTION(s->kind) != direction)
             continue;
-        if (STRATA_SECTION_DIALECT(s->kind) == h->be->dialect)
+        if (STRATA_SECTION_DIALECT(s->kind) == dialect)
             return s;
         if (STRATA_SECTION_DIALECT(s->kind) == STRATA_SECTION_ANY)
             plain = s;
@@ -444,8 +445,8 @@ static const strata_bundle_section *find_section(const strata *h, const strata_b
  * either (a merge: nothing to undo). */
 static int reversible(const strata *h, const strata_bundle_migration *m)
 {
-    return find_section(h, m, STRATA_SECTION_DOWN) != NULL ||
-           find_section(h, m, STRATA_SECTION_UP) == NULL;
+    return find_section(h, m, STRATA_SECTION_DOWN, h->be->dialect) != NULL ||
+           find_section(h, m, STRATA_SECTION_UP, h->be->dialect) == NULL;
 }
 
 static int build_report(strata *h, int exists)
@@ -1024,6 +1025,7 @@ static void heads_list(const strata *h, strata_buf *b)
 /* Running migrations                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* "Running upgrade a -> b, message (12 ms)"; without the time when ms < 0. */
 static void progress_line(strata *h, strata_buf *b, size_t i, int up, double ms)
 {
     const strata_bundle_migration *m = mig(h, i);
@@ -1040,7 +1042,9 @@ static void progress_line(strata *h, strata_buf *b, size_t i, int up, double ms)
         for (k = 0; k < m->nparents; k++)
             strata_buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
     }
-    strata_buf_printf(b, ", %s (%.0f ms)", bstr(h, m->message), ms);
+    strata_buf_printf(b, ", %s", bstr(h, m->message));
+    if (ms >= 0)
+        strata_buf_printf(b, " (%.0f ms)", ms);
 }
 
 /* Puts the migration and section in front of the backend's message. */
@@ -1172,7 +1176,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     const strata_bundle_migration *m = mig(h, i);
     const char *rev = bstr(h, m->revision);
     const strata_bundle_section *s =
-        find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN);
+        find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN, h->be->dialect);
     double t0 = strata_mono_ms();
     size_t failed = 0;
     int st, found = 0;
@@ -1567,8 +1571,7 @@ static int offline_one(strata *h, const strata_backend *be, const char *vt, size
                        strata_buf *out)
 {
     const strata_bundle_migration *m = mig(h, i);
-    const strata_backend *saved = h->be;
-    const strata_bundle_section *s;
+    const strata_bundle_section *s = find_section(h, m, STRATA_SECTION_UP, be->dialect);
     int pg = be->dialect == STRATA_SECTION_POSTGRESQL;
     int notx = (m->flags & STRATA_MIGRATION_NO_TRANSACTION) != 0;
     int fkoff = !pg && (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF);
@@ -1581,14 +1584,8 @@ static int offline_one(strata *h, const strata_backend *be, const char *vt, size
     char *text = NULL;
     int st;
 
-    h->be = be; /* find_section picks the dialect's sections */
-    s = find_section(h, m, STRATA_SECTION_UP);
-    h->be = saved;
     strata_buf_init(&line, h->alloc);
-    progress_line(h, &line, i, 1, 0);
-    /* progress_line ends with " (0 ms)": the comment names the migration only. */
-    if (line.len > 7)
-        line.data[line.len -= 7] = '\0';
+    progress_line(h, &line, i, 1, -1);
     strata_buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
     strata_buf_free(&line);
     if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
