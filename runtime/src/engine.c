@@ -867,16 +867,26 @@ static int set_state_dirty(strata *h, const char *rev)
 }
 
 /* Best effort: the dirty marker says which statement failed. */
+/* Best-effort bookkeeping after a failure keeps the failure's message:
+ * err_stash() sets it aside, err_unstash() puts it back. */
+static strata_buf err_stash(strata *h)
+{
+    strata_buf saved = h->err;
+    strata_buf_init(&h->err, h->alloc);
+    return saved;
+}
+
+static void err_unstash(strata *h, strata_buf *saved)
+{
+    strata_buf_free(&h->err);
+    h->err = *saved;
+}
+
 static void record_failed_statement(strata *h, const char *rev, const char *n)
 {
-    strata_buf saved;
-    strata_buf_init(&saved, h->alloc);
-    strata_buf_puts(&saved, strata_errmsg(h));
+    strata_buf saved = err_stash(h);
     sql2(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, n, NULL);
-    strata_buf_reset(&h->err);
-    if (saved.data)
-        strata_buf_puts(&h->err, saved.data);
-    strata_buf_free(&saved);
+    err_unstash(h, &saved);
 }
 
 static int set_checksums(strata *h, size_t i)
@@ -937,14 +947,9 @@ static void log_operation(strata *h, const char *op, const char *revisions, int 
                       "$2, $3, $4, $5, $6)",
                       h->log_table);
     if (!sql.oom) {
-        strata_buf saved;
-        strata_buf_init(&saved, h->alloc);
-        strata_buf_puts(&saved, strata_errmsg(h));
+        strata_buf saved = err_stash(h); /* params[5] still points into it */
         h->be->exec_params(h, sql.data, 6, params);
-        strata_buf_reset(&h->err);
-        if (saved.data)
-            strata_buf_puts(&h->err, saved.data);
-        strata_buf_free(&saved);
+        err_unstash(h, &saved);
     }
     strata_buf_free(&sql);
 }

@@ -115,24 +115,22 @@ int strata_resolve(strata *h)
     if (!h->env)
         h->env = STRATA_DEVELOPMENT;
 
-    strata_buf_init(&b, h->alloc);
-    if (url) {
-        strata_buf_puts(&b, url);
-        strata_free(h->alloc, h->url);
-        h->url = NULL;
-    } else if (h->env == STRATA_TEST) {
-        strata_buf_puts(&b, "sqlite:///:memory:");
-    } else if (h->env == STRATA_PRODUCTION) {
-        st = strata_fail(h, STRATA_POLICY,
-                         "production needs an explicit database: set %s or DATABASE_URL, or pass "
-                         "--database",
-                         ns_var);
-        goto done;
-    } else {
-        strata_buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);
+    if (!url) { /* the environment's default; else h->url is the copy made above */
+        strata_buf_init(&b, h->alloc);
+        if (h->env == STRATA_TEST) {
+            strata_buf_puts(&b, "sqlite:///:memory:");
+        } else if (h->env == STRATA_PRODUCTION) {
+            st = strata_fail(h, STRATA_POLICY,
+                             "production needs an explicit database: set %s or DATABASE_URL, or "
+                             "pass --database",
+                             ns_var);
+            goto done;
+        } else {
+            strata_buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);
+        }
+        if (!(h->url = strata_buf_detach(&b)))
+            goto done;
     }
-    if (!(h->url = strata_buf_detach(&b)))
-        goto done;
     strata_buf_init(&b, h->alloc);
     strata_redact_url(h->url, &b);
     if (!(h->url_redacted = strata_buf_detach(&b)))
