@@ -447,23 +447,6 @@ static void sq_rollback(strata *h)
     h->in_tx = 0;
 }
 
-/* Line of the first token of s[0..n) that is not space or comment. */
-static unsigned first_code_line(const char *s, size_t n, unsigned line)
-{
-    size_t i = 0, e;
-    int kind;
-
-    while (i < n) {
-        e = strata_sql_token(s, n, i, &kind);
-        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
-            kind != STRATA_TOK_BLOCK_COMMENT)
-            break;
-        for (; i < e; i++)
-            line += s[i] == '\n';
-    }
-    return line;
-}
-
 static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed)
 {
     const char *p = sql, *end = sql + len, *tail;
@@ -475,7 +458,8 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     *failed = 0;
     while (p < end) {
         const char *start = p;
-        unsigned at = first_code_line(p, (size_t)(end - p), line);
+        unsigned at = line; /* of the statement's first token */
+        strata_sql_skip_blank(p, (size_t)(end - p), &at);
         if (h->interrupted) {
             *failed = count + 1;
             return strata_fail(h, STRATA_ERROR, "interrupted before statement %zu (line %u)",

@@ -528,34 +528,15 @@ static int near_directive(const char *s, size_t n)
 /* Text before the first section may hold only comments and blank lines. */
 static void check_preamble(parser *p, const char *s, size_t n)
 {
-    size_t i = 0, e;
     unsigned line = 1;
-    int kind;
 
-    while (i < n) {
-        e = strata_sql_token(s, n, i, &kind);
-        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
-            kind != STRATA_TOK_BLOCK_COMMENT) {
-            err(p, line, "SQL before the first section: put '-- strata: up' above it");
-            return;
-        }
-        for (; i < e; i++)
-            line += s[i] == '\n';
-    }
+    if (strata_sql_skip_blank(s, n, &line) < n)
+        err(p, line, "SQL before the first section: put '-- strata: up' above it");
 }
 
 static int body_empty(const char *s, size_t n)
 {
-    size_t i = 0;
-    int kind;
-
-    while (i < n) {
-        i = strata_sql_token(s, n, i, &kind);
-        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
-            kind != STRATA_TOK_BLOCK_COMMENT)
-            return 0;
-    }
-    return 1;
+    return strata_sql_skip_blank(s, n, NULL) == n;
 }
 
 static int is_digits(const char *s, size_t n)

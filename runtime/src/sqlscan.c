@@ -193,3 +193,20 @@ int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
     }
     return 0;
 }
+
+size_t strata_sql_skip_blank(const char *s, size_t n, unsigned *line)
+{
+    size_t i = 0, e;
+    int kind;
+
+    while (i < n) {
+        e = strata_sql_token(s, n, i, &kind);
+        if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
+            kind != STRATA_TOK_BLOCK_COMMENT)
+            break;
+        for (; line && i < e; i++)
+            *line += s[i] == '\n';
+        i = e;
+    }
+    return i;
+}

@@ -37,6 +37,13 @@ size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
 typedef int (*strata_stmt_fn)(void *ctx, const char *start, size_t len, unsigned line);
 int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx);
 
+/*
+ * Position of the first token of s[0..n) that is not white space or a
+ * comment (n when there is none); *line, if not NULL, grows by the newlines
+ * passed over.
+ */
+size_t strata_sql_skip_blank(const char *s, size_t n, unsigned *line);
+
 /* 1 when the line comment s[0..n) is a strata directive ("-- strata: ..."). */
 int strata_sql_is_directive(const char *s, size_t n);
 

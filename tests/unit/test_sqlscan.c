@@ -132,9 +132,21 @@ static void test_split(void)
     CHECK_STR(split("SELECT ')'; x);\ny;"), "1[SELECT ')']1[x)]2[y]");
 }
 
+static void test_skip_blank(void)
+{
+    static const char s[] = "  -- c\n/* a\nb */\n\tSELECT 1; -- x\n";
+    unsigned line = 1;
+    CHECK(strata_sql_skip_blank(s, strlen(s), &line) == strlen("  -- c\n/* a\nb */\n\t"));
+    CHECK(line == 4);
+    CHECK(strata_sql_skip_blank(s, strlen(s), NULL) == 18);
+    CHECK(strata_sql_skip_blank("  -- only\n/* c */ ", 18, NULL) == 18);
+    CHECK(strata_sql_skip_blank("", 0, NULL) == 0);
+}
+
 int main(void)
 {
     test_split();
+    test_skip_blank();
     test_tokens();
     test_loose_text();
     test_canonical();
