@@ -39,23 +39,6 @@ static void lock_free(lock_file *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int parse_loose(const char *s, size_t n, strata_hash128 *h)
-{
-    static const char prefix[] = STRATA_LOOSE_PREFIX;
-    strata_buf b;
-    int r;
-
-    if (n < sizeof(prefix) - 1 || memcmp(s, prefix, sizeof(prefix) - 1) != 0)
-        return -1;
-    /* Reuse the exact parser on the hex digits. */
-    strata_buf_init(&b, NULL);
-    strata_buf_puts(&b, STRATA_EXACT_PREFIX);
-    strata_buf_put(&b, s + sizeof(prefix) - 1, n - (sizeof(prefix) - 1));
-    r = b.oom ? -1 : strata_hash_parse(b.data, b.len, h);
-    strata_buf_free(&b);
-    return r;
-}
-
 static int lock_read(project *p, lock_file *l)
 {
     char *data = NULL, *s, *eol;
@@ -126,7 +109,7 @@ static int lock_read(project *p, lock_file *l)
         e->line = line;
         if (k < 3 || !strata_revision_valid(f[0], fl[0]) ||
             strata_hash_parse(f[1], fl[1], &e->exact) < 0 ||
-            parse_loose(f[2], fl[2], &e->loose) < 0) {
+            strata_hash_parse_loose(f[2], fl[2], &e->loose) < 0) {
             strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
                             "malformed line: expected '<revision> <exact checksum> <loose "
                             "checksum> <file>'; restore the file from version control");

@@ -143,18 +143,19 @@ static int hexval(char c)
     return -1;
 }
 
-int strata_hash_parse(const char *s, size_t n, strata_hash128 *out)
+/* s[0..n) is one of the prefixes then exactly 32 hex digits. */
+static int parse_prefixed(const char *s, size_t n, const char *const *prefixes, size_t nprefixes,
+                          strata_hash128 *out)
 {
-    static const char *const prefixes[] = {STRATA_EXACT_PREFIX, "xxh3-128:"};
     size_t i, p = 0, k;
     uint64_t v[2] = {0, 0};
 
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < nprefixes; k++) {
         p = strlen(prefixes[k]);
         if (n == p + 32 && memcmp(s, prefixes[k], p) == 0)
             break;
     }
-    if (k == 2)
+    if (k == nprefixes)
         return -1;
     for (i = 0; i < 32; i++) {
         int d = hexval(s[p + i]);
@@ -165,6 +166,18 @@ int strata_hash_parse(const char *s, size_t n, strata_hash128 *out)
     out->hi = v[0];
     out->lo = v[1];
     return 0;
+}
+
+int strata_hash_parse(const char *s, size_t n, strata_hash128 *out)
+{
+    static const char *const prefixes[] = {STRATA_EXACT_PREFIX, "xxh3-128:"};
+    return parse_prefixed(s, n, prefixes, 2, out);
+}
+
+int strata_hash_parse_loose(const char *s, size_t n, strata_hash128 *out)
+{
+    static const char *const prefixes[] = {STRATA_LOOSE_PREFIX};
+    return parse_prefixed(s, n, prefixes, 1, out);
 }
 
 void strata_chain_begin(strata_buf *b)

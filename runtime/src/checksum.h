@@ -51,6 +51,8 @@ void strata_hash_format(strata_hash128 h, int loose, char out[STRATA_HASH_STRLEN
  * Returns 0, or -1 when s is not a checksum this version understands.
  */
 int strata_hash_parse(const char *s, size_t n, strata_hash128 *out);
+/* The same for a loose checksum (STRATA_LOOSE_PREFIX). */
+int strata_hash_parse_loose(const char *s, size_t n, strata_hash128 *out);
 
 /*
  * The chained hash is XXH3-128 of a text that starts "strata-chain/1\n" and

@@ -91,6 +91,10 @@ static void test_stored_form(void)
     strata_hash_format(h, 1, s);
     CHECK_STR(s, "xxh3-128/loose1:0123456789abcdeffedcba9876543210");
     CHECK(strata_hash_parse(s, strlen(s), &p) < 0);
+    CHECK(strata_hash_parse_loose(s, strlen(s), &p) == 0 && strata_hash_equal(h, p));
+    CHECK(strata_hash_parse_loose(s, strlen(s) - 1, &p) < 0);
+    strata_hash_format(h, 0, s);
+    CHECK(strata_hash_parse_loose(s, strlen(s), &p) < 0);
     CHECK(strata_hash_parse("xxh3-128/2:0123456789abcdeffedcba9876543210", 43, &p) < 0);
     CHECK(strata_hash_parse("xxh3-128/1:0123456789abcdeffedcba987654321g", 43, &p) < 0);
 }
