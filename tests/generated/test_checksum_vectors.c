@@ -14,19 +14,12 @@
 #include "checksum.h"
 #include "migfile.h"
 
+#include "../unit/check.h"
+
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
 static int print_mode;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 typedef struct sums {
     char exact[STRATA_HASH_STRLEN];
@@ -44,7 +37,7 @@ static sums sums_of(const char *raw, size_t n)
     strata_canonicalize(raw, n, &canon);
     if (strata_checksums(NULL, canon.data ? canon.data : "", canon.len, &e, &l) != STRATA_OK) {
         fprintf(stderr, "out of memory\n");
-        failures++;
+        check_failures++;
     }
     strata_hash_format(e, 0, s.exact);
     strata_hash_format(l, 1, s.loose);
@@ -66,11 +59,11 @@ static void expect(const char *name, sums s, const char *exact, const char *loos
     }
     if (strcmp(s.exact, exact) != 0) {
         fprintf(stderr, "%s: exact %s, expected %s\n", name, s.exact, exact);
-        failures++;
+        check_failures++;
     }
     if (strcmp(s.loose, loose) != 0) {
         fprintf(stderr, "%s: loose %s, expected %s\n", name, s.loose, loose);
-        failures++;
+        check_failures++;
     }
 }
 
@@ -146,7 +139,7 @@ static void test_vectors(void)
             sums x = sums_str(pairs[i][0]), y = sums_str(pairs[i][1]);
             if (same(x.loose, y.loose)) {
                 fprintf(stderr, "quoted pair %zu: loose checksums equal\n", i);
-                failures++;
+                check_failures++;
             }
             /* ...while white space outside them still does not count. */
             y = sums_str(pairs[i][0]);
@@ -194,7 +187,7 @@ static void test_loose_text(void)
         if (strcmp(b.data ? b.data : "", v[i].out) != 0) {
             fprintf(stderr, "loose text %zu: got [%s], expected [%s]\n", i, b.data ? b.data : "",
                     v[i].out);
-            failures++;
+            check_failures++;
         }
         strata_buf_free(&b);
     }
@@ -238,7 +231,7 @@ static void test_migfile(void)
         printf("%-16s %s\n", "migfile", h);
     else if (strcmp(h, "xxh3-128/1:40449671f78902aac95bd5a3d72236ac") != 0) {
         fprintf(stderr, "migfile: exact %s\n", h);
-        failures++;
+        check_failures++;
     }
     /* Sections: bodies start after their directive line, end at the next one. */
     CHECK(a.nsections == 2 && b.nsections == 2);
@@ -261,7 +254,7 @@ static void test_migfile(void)
             printf("%-16s %s\n", "section down", h);
         else if (strcmp(h, "xxh3-128/1:39048ff9ab08885403a222dafa129daa") != 0) {
             fprintf(stderr, "section down: exact %s\n", h);
-            failures++;
+            check_failures++;
         }
     }
     strata_migfile_free(&a);
@@ -322,7 +315,7 @@ static void test_chain(void)
         printf("%-16s %s\n", "chain", h);
     else if (strcmp(h, "xxh3-128/1:337ef4ef6dcf6eb9a4b08e33fee10d97") != 0) {
         fprintf(stderr, "chain: %s\n", h);
-        failures++;
+        check_failures++;
     }
     strata_buf_free(&b);
 }
@@ -337,8 +330,8 @@ int main(int argc, char **argv)
     test_chain();
     if (print_mode)
         return 0;
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
+    if (check_failures) {
+        fprintf(stderr, "%d failure(s)\n", check_failures);
         return 1;
     }
     printf("checksum vectors: all passed\n");
