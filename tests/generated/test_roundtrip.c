@@ -242,6 +242,25 @@ static void expect_verify(const char *what, const strata_bundle *copy, int want)
     strata_buf_free(&err);
 }
 
+/* Each byte of p[0..n), b's payload or strings, flipped alone: verify must refuse. */
+static void flip_each(const strata_bundle *b, unsigned char *p, uint32_t n, unsigned char mask,
+                      const char *what)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        strata_buf err;
+        int st;
+        p[i] ^= mask;
+        strata_buf_init(&err, NULL);
+        st = strata_bundle_verify(b, NULL, &err);
+        if (st != STRATA_INTEGRITY)
+            FAIL("%s byte %u flipped: verify returned %d", what, i, st);
+        strata_buf_free(&err);
+        p[i] ^= mask;
+    }
+}
+
 static int corrupt(void)
 {
     const strata_bundle *orig = &strata_bundle_fixture;
@@ -250,7 +269,6 @@ static int corrupt(void)
     char *strings = malloc(orig->strings_len ? orig->strings_len : 1);
     strata_bundle_migration *migs = malloc(orig->nmigrations * sizeof(*migs) + 1);
     strata_bundle_section *secs = malloc(orig->nsections * sizeof(*secs) + 1);
-    uint32_t i;
 
     if (!payload || !strings || !migs || !secs)
         return 1;
@@ -265,32 +283,12 @@ static int corrupt(void)
     expect_verify("untouched copy", &b, STRATA_OK);
 
     /* Every byte of the payload is covered by some section's hash. */
-    for (i = 0; i < orig->payload_len; i++) {
-        strata_buf err;
-        int st;
-        payload[i] ^= 0x01;
-        strata_buf_init(&err, NULL);
-        st = strata_bundle_verify(&b, NULL, &err);
-        if (st != STRATA_INTEGRITY)
-            FAIL("payload byte %u flipped: verify returned %d", i, st);
-        strata_buf_free(&err);
-        payload[i] ^= 0x01;
-    }
+    flip_each(&b, payload, orig->payload_len, 0x01, "payload");
     payload[orig->payload_len / 2] ^= 0x80;
     expect_verify("payload byte flipped", &b, STRATA_INTEGRITY);
     payload[orig->payload_len / 2] ^= 0x80;
 
-    for (i = 0; i < orig->strings_len; i++) {
-        strata_buf err;
-        int st;
-        strings[i] ^= 0x20;
-        strata_buf_init(&err, NULL);
-        st = strata_bundle_verify(&b, NULL, &err);
-        if (st != STRATA_INTEGRITY)
-            FAIL("string byte %u flipped: verify returned %d", i, st);
-        strata_buf_free(&err);
-        strings[i] ^= 0x20;
-    }
+    flip_each(&b, (unsigned char *)strings, orig->strings_len, 0x20, "string");
     strings[1] ^= 0x20;
     expect_verify("string table byte flipped", &b, STRATA_INTEGRITY);
     strings[1] ^= 0x20;
