@@ -56,16 +56,7 @@ fail=0
 # The CLI, on the database the cycle left up to date.
 export VAULTWARDEN_DATABASE_URL=sqlite:///./vw.db
 cli_ns=vaultwarden
-head_rev=$(head_revision "$dir")
-cli 0 status
-want_out "database is up to date"
-cli 0 check
-cli 0 current
-want_out "$head_rev"
-cli 1 downgrade base
-want_out "error: migration $irrev ($irrev_file) has no down section for sqlite: it cannot be reversed, so nothing was downgraded. --force forgets it instead (its row goes, its changes stay)"
-cli 0 status
-want_out "database is up to date"
+vw_cli_checks sqlite
 
 if [ -n "$tool" ]; then
     # The sqlite3 CLI's result (its last, step-by-step run: a full database).

@@ -100,16 +100,7 @@ fail=0
 # The CLI, on the database the cycle left up to date.
 export VAULTWARDEN_PG_DATABASE_URL=$url
 cli_ns=vaultwarden_pg
-head_rev=$(head_revision "$dir")
-cli 0 status
-want_out "database is up to date"
-cli 0 check
-cli 0 current
-want_out "$head_rev"
-cli 1 downgrade base
-want_out "error: migration $irrev ($irrev_file) has no down section for postgresql: it cannot be reversed, so nothing was downgraded. --force forgets it instead (its row goes, its changes stay)"
-cli 0 status
-want_out "database is up to date"
+vw_cli_checks postgresql
 # down as far as allowed and up again, each in a single transaction, with the CLI
 cli 0 downgrade "$irrev" --single-transaction
 cli 0 current

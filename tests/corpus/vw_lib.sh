@@ -1,6 +1,6 @@
 # Sourced by runtime.sh and runtime_pg.sh: what both learn from the files,
-# the CLI checks both run on the database their cycle left up to date, and
-# the verdict. cli needs $app (the driver) and $cli_ns (its namespace),
+# the CLI checks both run on the database their cycle left up to date
+# (vw_cli_checks, which reads $dir, $irrev, $irrev_file), and the verdict. cli needs $app (the driver) and $cli_ns (its namespace),
 # finish $t_start; a failed check sets fail=1.
 
 count_migrations() { # count_migrations DIR: sets nmig, nrev (reversible), nnotx
@@ -42,9 +42,21 @@ want_out() { # want_out TEXT: the last cli output contains TEXT
     fi
 }
 
-head_revision() { # head_revision DIR: the revision of the newest migration file
-    sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' \
-        "$(find "$1" -maxdepth 1 -name '*.sql' | LC_ALL=C sort | tail -n 1)"
+vw_cli_checks() { # vw_cli_checks DIALECT: on the up-to-date database of $dir,
+    # status, check and current name the head; downgrade base refuses at the
+    # newest irreversible migration ($irrev) and changes nothing
+    local head_rev
+    head_rev=$(sed -n 's/^-- strata: revision=\(v[0-9]*\).*/\1/p' \
+        "$(find "$dir" -maxdepth 1 -name '*.sql' | LC_ALL=C sort | tail -n 1)")
+    cli 0 status
+    want_out "database is up to date"
+    cli 0 check
+    cli 0 current
+    want_out "$head_rev"
+    cli 1 downgrade base
+    want_out "error: migration $irrev ($irrev_file) has no down section for $1: it cannot be reversed, so nothing was downgraded. --force forgets it instead (its row goes, its changes stay)"
+    cli 0 status
+    want_out "database is up to date"
 }
 
 finish() { # finish WHAT: how long since $t_start, then the verdict and exit status
