@@ -55,6 +55,27 @@ static inline char *vw_dup(const char *s)
     return memcpy(d, s, n);
 }
 
+/* The end of a cycle: what was logged, then the verdict as an exit status. */
+static inline int vw_done(const char *prog)
+{
+    printf("%s: %zu progress lines logged\n", prog, info_lines);
+    if (failures)
+        fprintf(stderr, "%s: %d check(s) failed\n", prog, failures);
+    return failures ? 1 : 0;
+}
+
+/* `PROG NS migrate ...`: the application's CLI, mounted as silica does. */
+static inline int vw_cli(int argc, char **argv, const strata_bundle *bundle)
+{
+    strata_options opts = STRATA_OPTIONS_INIT;
+    const strata_bundle *bundles[1];
+
+    bundles[0] = bundle;
+    opts.app = "vwtest";
+    opts.environment = STRATA_DEVELOPMENT;
+    return strata_cli_main(argc - 1, argv + 1, bundles, 1, &opts);
+}
+
 /* A growing string. */
 typedef struct text {
     char *s;

@@ -27,7 +27,6 @@
 #include "vw_common.h"
 #include "strata_bundle_vaultwarden_pg.h"
 
-static const strata_bundle *const bundles[] = {&strata_bundle_vaultwarden_pg};
 static const char *pg_dump;
 
 /* The application's schema (see the top). Caller frees. */
@@ -335,16 +334,11 @@ static int cycle(char **argv)
 
     free(first);
     free(head);
-    printf("vw_pg: %zu progress lines logged\n", info_lines);
-    if (failures)
-        fprintf(stderr, "vw_pg: %d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    return vw_done("vw_pg");
 }
 
 int main(int argc, char **argv)
 {
-    strata_options opts = STRATA_OPTIONS_INIT;
-
     if (argc == 12 && strcmp(argv[1], "cycle") == 0) {
         pg_dump = argv[2];
         return cycle(argv + 3);
@@ -357,11 +351,8 @@ int main(int argc, char **argv)
         free(s);
         return 0;
     }
-    if (argc >= 3 && strcmp(argv[2], "migrate") == 0) {
-        opts.app = "vwtest";
-        opts.environment = STRATA_DEVELOPMENT;
-        return strata_cli_main(argc - 1, argv + 1, bundles, 1, &opts);
-    }
+    if (argc >= 3 && strcmp(argv[2], "migrate") == 0)
+        return vw_cli(argc, argv, &strata_bundle_vaultwarden_pg);
     fprintf(stderr,
             "usage: vw_pg cycle PG_DUMP URL STEPS_URL SINGLE_URL NMIG NEWEST_IRREV FILE "
             "NREVERSIBLE NNOTX BAD_DOWNS | schema PG_DUMP URL | vaultwarden_pg migrate ...\n");

@@ -21,8 +21,6 @@
 #include "vw_common.h"
 #include "strata_bundle_vaultwarden.h"
 
-static const strata_bundle *const bundles[] = {&strata_bundle_vaultwarden};
-
 static int dump_row(void *ctx, int n, char **cols, char **names)
 {
     int i;
@@ -237,16 +235,11 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
 
     free(first);
     free(head);
-    printf("vw_sqlite: %zu progress lines logged\n", info_lines);
-    if (failures)
-        fprintf(stderr, "vw_sqlite: %d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    return vw_done("vw_sqlite");
 }
 
 int main(int argc, char **argv)
 {
-    strata_options opts = STRATA_OPTIONS_INIT;
-
     if (argc == 6 && strcmp(argv[1], "cycle") == 0)
         return cycle(strtoul(argv[2], NULL, 10), argv[3], argv[4], strtoul(argv[5], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "schema") == 0) {
@@ -262,11 +255,8 @@ int main(int argc, char **argv)
         sqlite3_close(db);
         return 0;
     }
-    if (argc >= 3 && strcmp(argv[2], "migrate") == 0) {
-        opts.app = "vwtest";
-        opts.environment = STRATA_DEVELOPMENT;
-        return strata_cli_main(argc - 1, argv + 1, bundles, 1, &opts);
-    }
+    if (argc >= 3 && strcmp(argv[2], "migrate") == 0)
+        return vw_cli(argc, argv, &strata_bundle_vaultwarden);
     fprintf(stderr, "usage: vw_sqlite cycle NMIG NEWEST_IRREV FILE NREVERSIBLE | schema DB | "
                     "vaultwarden migrate ...\n");
     return 2;
