@@ -85,6 +85,21 @@ static int load(project *p, const char *dir, int draft)
     return st;
 }
 
+/* check and generate: the directory loaded, its heads and strata.lock
+ * checked, diagnostics printed. Several heads are an error with single_head. */
+static int load_checked(project *p, const char *dir, int single_head, size_t *nlocked)
+{
+    int st = load(p, dir, 0);
+    if (st == STRATA_OK) {
+        int heads_bad = warn_heads(p, single_head);
+        st = lock_check(p, nlocked);
+        report(p);
+        if (st == STRATA_OK && heads_bad)
+            st = STRATA_ERROR;
+    }
+    return st;
+}
+
 static int cmd_generate(opts *o)
 {
     project p;
@@ -102,12 +117,7 @@ static int cmd_generate(opts *o)
             return usage_error("--level '%s': use 1 (fastest) to 9 (smallest)", o->level);
         level = (int)v;
     }
-    st = load(&p, o->pos[0], 0);
-    if (st == STRATA_OK) {
-        warn_heads(&p, 0);
-        st = lock_check(&p, &nlocked);
-        report(&p);
-    }
+    st = load_checked(&p, o->pos[0], 0, &nlocked);
     if (st == STRATA_OK)
         st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, stderr);
     if (st == STRATA_NOMEM)
@@ -124,14 +134,7 @@ static int cmd_check(opts *o)
 
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    st = load(&p, o->pos[0], 0);
-    if (st == STRATA_OK) {
-        int heads_bad = warn_heads(&p, o->single_head);
-        st = lock_check(&p, &nlocked);
-        report(&p);
-        if (st == STRATA_OK && heads_bad)
-            st = STRATA_ERROR;
-    }
+    st = load_checked(&p, o->pos[0], o->single_head, &nlocked);
     if (st == STRATA_OK) {
         printf("%s: %zu migrations, %zu head%s", p.dir, p.nfiles, p.graph.nheads,
                p.graph.nheads == 1 ? "" : "s");
