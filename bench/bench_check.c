@@ -1,12 +1,12 @@
 /*
- * bench_check.c - the round trip of a benchmark bundle: strata_bundle_verify,
- * then strata_bundle_inflate of every section (which checks each text against
+ * bench_check.c - the round trip of a benchmark bundle: strata__bundle_verify,
+ * then strata__bundle_inflate of every section (which checks each text against
  * its exact checksum). Linked by bundle_bench.sh with the generated object of
  * namespace "bench". Prints the count of sections and bytes inflated and the
  * time taken; exits non-zero on any failure. With two arguments, writes the
  * strings and payload arrays to those files instead.
  */
-#include "bundle_int.h"
+#include "bundle_read.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -45,9 +45,9 @@ int main(int argc, char **argv)
     if (argc == 3)
         return dump(argv[1], b->strings, b->strings_len) ||
                dump(argv[2], b->payload, b->payload_len);
-    strata_buf_init(&err, NULL);
+    strata__buf_init(&err, NULL);
     t0 = now();
-    st = strata_bundle_verify(b, NULL, &err);
+    st = strata__bundle_verify(b, NULL, &err);
     t1 = now();
     if (st != STRATA_OK) {
         fprintf(stderr, "bench_check: verify: %s\n", err.data ? err.data : "failed");
@@ -55,14 +55,14 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < b->nsections; i++) {
         char *text;
-        st = strata_bundle_inflate(b, &b->sections[i], NULL, &text, &err);
+        st = strata__bundle_inflate(b, &b->sections[i], NULL, &text, &err);
         if (st != STRATA_OK) {
             fprintf(stderr, "bench_check: section %u: %s\n", (unsigned)i,
                     err.data ? err.data : "inflate failed");
             return 1;
         }
         bytes += b->sections[i].len;
-        strata_free(NULL, text);
+        strata__free(NULL, text);
     }
     t2 = now();
     printf("sizes: payload=%u strings=%u dict=%u sections_text=%zu\n", (unsigned)b->payload_len,
@@ -71,6 +71,6 @@ int main(int argc, char **argv)
            "verify %.3f s, inflate all %.3f s (%.1f us/section)\n",
            (unsigned)b->nmigrations, (unsigned)b->nsections, bytes, (unsigned)b->dict_len, t1 - t0,
            t2 - t1, b->nsections ? (t2 - t1) * 1e6 / b->nsections : 0.0);
-    strata_buf_free(&err);
+    strata__buf_free(&err);
     return 0;
 }

@@ -18,12 +18,12 @@
 /* Compares the directory with its strata.lock, if any. Returns STRATA_OK,
  * STRATA_INTEGRITY (an edit; diagnostics say which) or STRATA_ERROR. *nlocked
  * receives the number of entries checked. */
-int lock_check(project *p, size_t *nlocked);
+int lock_check(strata_project *p, size_t *nlocked);
 /* Writes or appends strata.lock; accept[] lists revisions whose entry may change. */
-int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out);
+int lock_write(strata_project *p, const char *const *accept, size_t naccept, FILE *out);
 
 /* Writes the generated source and header (only when their bytes change). */
-int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h,
+int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, FILE *err);
 
 int namespace_valid(const char *ns);

@@ -40,13 +40,13 @@ static void put_literal(strata_buf *b, const unsigned char *s, size_t n, const c
     char *o;
 
     if (n == 0) {
-        strata_buf_put(b, indent, il);
-        strata_buf_puts(b, "\"\"");
+        strata__buf_put(b, indent, il);
+        strata__buf_puts(b, "\"\"");
         return;
     }
     /* worst case: 4 bytes per input byte, plus line breaks and indents */
     if (n > (SIZE_MAX - 64) / 5 - il ||
-        strata_buf_reserve(b, n * 4 + (n / (LITERAL_COLS / 4) + 2) * (il + 4)) < 0) {
+        strata__buf_reserve(b, n * 4 + (n / (LITERAL_COLS / 4) + 2) * (il + 4)) < 0) {
         b->oom = 1;
         return;
     }
@@ -91,7 +91,7 @@ static void put_hash(strata_buf *b, strata_hash128 h)
 {
     /* plain constants, not UINT64_C(): thousands of macro expansions are
      * what a compiler spends most of its time on in the tables */
-    strata_buf_printf(b, "{0x%llxu, 0x%llxu}", (unsigned long long)h.hi, (unsigned long long)h.lo);
+    strata__buf_printf(b, "{0x%llxu, 0x%llxu}", (unsigned long long)h.hi, (unsigned long long)h.lo);
 }
 
 /*
@@ -106,16 +106,16 @@ static void put_hash(strata_buf *b, strata_hash128 h)
 static void emit_table(strata_buf *src, const char *type, const char *name, size_t count,
                        const strata_buf *text, const strata_buf *image)
 {
-    strata_buf_printf(src,
-                      "#if STRATA_BUNDLE_LE_\n"
-                      "static const union {\n    unsigned char bytes[%zu];\n    %s t[%zu];\n"
-                      "} %s_u = {\n",
-                      image->len + 1, type, count, name); /* + 1: room for the NUL */
+    strata__buf_printf(src,
+                       "#if STRATA_BUNDLE_LE_\n"
+                       "static const union {\n    unsigned char bytes[%zu];\n    %s t[%zu];\n"
+                       "} %s_u = {\n",
+                       image->len + 1, type, count, name); /* + 1: room for the NUL */
     put_literal(src, (const unsigned char *)image->data, image->len, "    ");
-    strata_buf_printf(src, "};\n#define %s_ %s_u.t\n#else\nstatic const %s %s[] = {\n", name, name,
-                      type, name);
-    strata_buf_put(src, text->data, text->len);
-    strata_buf_printf(src, "};\n#define %s_ %s\n#endif\n\n", name, name);
+    strata__buf_printf(src, "};\n#define %s_ %s_u.t\n#else\nstatic const %s %s[] = {\n", name, name,
+                       type, name);
+    strata__buf_put(src, text->data, text->len);
+    strata__buf_printf(src, "};\n#define %s_ %s\n#endif\n\n", name, name);
 }
 
 /*
@@ -243,7 +243,7 @@ static int build_dictionary(const text_ref *t, size_t nt, strata_buf *dict)
     }
     qsort(segs, nseg, sizeof(*segs), seg_cmp);
     for (i = 0; i < nseg; i++)
-        strata_buf_put(dict, sample + segs[i].at, DICT_SEG);
+        strata__buf_put(dict, sample + segs[i].at, DICT_SEG);
     st = dict->oom ? STRATA_NOMEM : STRATA_OK;
 done:
     free(sample);
@@ -271,7 +271,7 @@ static int deflate_section(z_stream *primed, const char *text, size_t len, strat
     if (r != Z_OK)
         return r == Z_MEM_ERROR ? STRATA_NOMEM : STRATA_ERROR;
     bound = deflateBound(&z, (uLong)len);
-    if (strata_buf_reserve(out, bound) < 0) {
+    if (strata__buf_reserve(out, bound) < 0) {
         deflateEnd(&z);
         return STRATA_NOMEM;
     }
@@ -289,30 +289,30 @@ static int deflate_section(z_stream *primed, const char *text, size_t len, strat
 /* The initialisers of one table row, field by field from the row itself. */
 static void put_section(strata_buf *b, const strata_bundle_section *s)
 {
-    strata_buf_printf(b, "    {%uu, %uu, %uu, %uu, 0x%llxu, %uu, 0u,\n     ", s->kind, s->offset,
-                      s->zlen, s->len, (unsigned long long)s->zhash, s->line);
+    strata__buf_printf(b, "    {%uu, %uu, %uu, %uu, 0x%llxu, %uu, 0u,\n     ", s->kind, s->offset,
+                       s->zlen, s->len, (unsigned long long)s->zhash, s->line);
     put_hash(b, s->exact);
-    strata_buf_puts(b, ", ");
+    strata__buf_puts(b, ", ");
     put_hash(b, s->loose);
-    strata_buf_puts(b, "},\n");
+    strata__buf_puts(b, "},\n");
 }
 
 static void put_migration(strata_buf *b, const strata_bundle_migration *m)
 {
-    strata_buf_printf(b, "    {%uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, 0x%xu, 0x%xu, ",
-                      m->revision, m->message, m->file, m->parent, m->nparents, m->section,
-                      m->nsections, m->accept, m->naccepts, m->flags, m->environments);
-    strata_buf_printf(b, "%uu, %uu, 0u,\n     ", m->lock_timeout_ms, m->statement_timeout_ms);
+    strata__buf_printf(b, "    {%uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, 0x%xu, 0x%xu, ",
+                       m->revision, m->message, m->file, m->parent, m->nparents, m->section,
+                       m->nsections, m->accept, m->naccepts, m->flags, m->environments);
+    strata__buf_printf(b, "%uu, %uu, 0u,\n     ", m->lock_timeout_ms, m->statement_timeout_ms);
     put_hash(b, m->exact);
-    strata_buf_puts(b, ", ");
+    strata__buf_puts(b, ", ");
     put_hash(b, m->loose);
-    strata_buf_puts(b, "},\n");
+    strata__buf_puts(b, "},\n");
 }
 
 static void put_str(strata_buf *tab, const char *s, uint32_t *off)
 {
     *off = (uint32_t)tab->len;
-    strata_buf_put(tab, s, strlen(s) + 1);
+    strata__buf_put(tab, s, strlen(s) + 1);
 }
 
 /* Sections [from, to) deflated into out, section i at out offset at[i]. */
@@ -379,7 +379,7 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
         job[t].dict = dict;
         job[t].level = level;
         job[t].st = STRATA_OK;
-        strata_buf_init(&job[t].out, NULL);
+        strata__buf_init(&job[t].out, NULL);
     }
 #ifdef STRATA_HAVE_PTHREAD
     if (nj == 2)
@@ -402,21 +402,21 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
         if (st == STRATA_OK && job[t].out.oom)
             st = STRATA_NOMEM;
         if (st == STRATA_OK) {
-            strata_buf_put(payload, job[t].out.data, job[t].out.len);
+            strata__buf_put(payload, job[t].out.data, job[t].out.len);
             for (i = job[t].from; i < job[t].to; i++) {
                 size_t end = i + 1 < job[t].to ? at[i + 1] : job[t].out.len;
                 zlen[i] = end - at[i];
                 at[i] += base;
             }
         }
-        strata_buf_free(&job[t].out);
+        strata__buf_free(&job[t].out);
     }
     if (st == STRATA_OK && payload->oom)
         st = STRATA_NOMEM;
     return st;
 }
 
-int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h,
+int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
@@ -432,31 +432,31 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     strata_hash128 chainhash;
     const char *const *parents;
 
-    strata_buf_init(&src, NULL);
-    strata_buf_init(&hdr, NULL);
-    strata_buf_init(&strings, NULL);
-    strata_buf_init(&payload, NULL);
-    strata_buf_init(&chain, NULL);
-    strata_buf_init(&err, NULL);
-    strata_buf_init(&secs, NULL);
-    strata_buf_init(&migs, NULL);
-    strata_buf_init(&pars, NULL);
-    strata_buf_init(&accs, NULL);
-    strata_buf_init(&dict, NULL);
-    strata_buf_init(&secimg, NULL);
-    strata_buf_init(&migimg, NULL);
+    strata__buf_init(&src, NULL);
+    strata__buf_init(&hdr, NULL);
+    strata__buf_init(&strings, NULL);
+    strata__buf_init(&payload, NULL);
+    strata__buf_init(&chain, NULL);
+    strata__buf_init(&err, NULL);
+    strata__buf_init(&secs, NULL);
+    strata__buf_init(&migs, NULL);
+    strata__buf_init(&pars, NULL);
+    strata__buf_init(&accs, NULL);
+    strata__buf_init(&dict, NULL);
+    strata__buf_init(&secimg, NULL);
+    strata__buf_init(&migimg, NULL);
 
     /* The section texts in apply order, the dictionary, the payload:
      * dictionary first, then every section's raw deflate stream. */
     for (i = 0; i < p->nfiles; i++)
-        ntexts += project_at(p, i)->nsections;
+        ntexts += strata__project_at(p, i)->nsections;
     texts = malloc((ntexts ? ntexts : 1) * sizeof(*texts));
     at = malloc((ntexts ? ntexts : 1) * sizeof(*at));
     zlen = malloc((ntexts ? ntexts : 1) * sizeof(*zlen));
     if (!texts || !at || !zlen)
         goto done;
     for (i = 0, ntexts = 0; i < p->nfiles; i++) {
-        const strata_migfile *m = project_at(p, i);
+        const strata_migfile *m = strata__project_at(p, i);
         for (k = 0; k < m->nsections; k++, ntexts++) {
             texts[ntexts].p = m->text + m->sections[k].start;
             texts[ntexts].n = m->sections[k].len;
@@ -465,7 +465,7 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     st = build_dictionary(texts, ntexts, &dict);
     if (st != STRATA_OK)
         goto done;
-    strata_buf_put(&payload, dict.data, dict.len);
+    strata__buf_put(&payload, dict.data, dict.len);
     st = deflate_all(texts, ntexts, &dict, level, at, zlen, &payload);
     if (st != STRATA_OK)
         goto done;
@@ -479,8 +479,8 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     /* The tables as the runtime will see them; their initialisers, their
      * little-endian images and the tables hash are all made from these. */
     for (i = 0; i < p->nfiles; i++) {
-        npar += project_at(p, i)->nparents;
-        nacc += project_at(p, i)->naccepts;
+        npar += strata__project_at(p, i)->nparents;
+        nacc += strata__project_at(p, i)->naccepts;
     }
     bmv = malloc((p->nfiles ? p->nfiles : 1) * sizeof(*bmv));
     bsv = malloc((ntexts ? ntexts : 1) * sizeof(*bsv));
@@ -489,17 +489,17 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
     if (!bmv || !bsv || !pv || !av)
         goto done;
     npar = nacc = 0;
-    strata_chain_begin(&chain);
+    strata__chain_begin(&chain);
     for (i = 0; i < p->nfiles; i++) {
-        const strata_migfile *m = project_at(p, i);
+        const strata_migfile *m = strata__project_at(p, i);
         strata_bundle_migration *bm = &bmv[i];
 
         memset(bm, 0, sizeof(*bm));
         put_str(&strings, m->revision, &bm->revision);
         put_str(&strings, m->message, &bm->message);
-        put_str(&strings, strata_base_name(m->file), &bm->file);
+        put_str(&strings, strata__base_name(m->file), &bm->file);
         parents = (const char *const *)m->parents;
-        strata_chain_add(&chain, m->revision, parents, m->nparents, m->exact, m->loose);
+        strata__chain_add(&chain, m->revision, parents, m->nparents, m->exact, m->loose);
         bm->parent = (uint32_t)npar;
         bm->nparents = (uint32_t)m->nparents;
         bm->section = (uint32_t)nsec;
@@ -513,15 +513,15 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
         bm->exact = m->exact;
         bm->loose = m->loose;
         for (k = 0; k < m->nparents; k++, npar++) {
-            pv[npar] = (uint32_t)project_find(p, m->parents[k]);
-            strata_buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
-                              pv[npar]);
+            pv[npar] = (uint32_t)strata__project_find(p, m->parents[k]);
+            strata__buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
+                               pv[npar]);
         }
         for (k = 0; k < m->naccepts; k++, nacc++) {
             av[nacc] = m->accepts[k];
-            strata_buf_puts(&accs, "    ");
+            strata__buf_puts(&accs, "    ");
             put_hash(&accs, av[nacc]);
-            strata_buf_puts(&accs, ",\n");
+            strata__buf_puts(&accs, ",\n");
         }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
@@ -530,123 +530,124 @@ int emit_bundle(project *p, const char *ns, const char *out_c, const char *out_h
             bs->offset = (uint32_t)at[nsec];
             bs->zlen = (uint32_t)zlen[nsec];
             bs->len = (uint32_t)x->len;
-            bs->zhash = strata_hash64_of(payload.data + at[nsec], zlen[nsec]);
+            bs->zhash = strata__hash64_of(payload.data + at[nsec], zlen[nsec]);
             bs->line = x->line + 1; /* the text starts below its directive */
             bs->reserved = 0;
             bs->exact = x->exact;
             bs->loose = x->loose;
             put_section(&secs, bs);
-            strata_image_section(&secimg, bs);
+            strata__image_section(&secimg, bs);
         }
         put_migration(&migs, bm);
-        strata_image_migration(&migimg, bm);
+        strata__image_migration(&migimg, bm);
     }
     if (chain.oom || strings.oom || payload.oom || secimg.oom || migimg.oom)
         goto done;
-    chainhash = strata_hash128_of(chain.data, chain.len);
-    tables_hash = strata_tables_hash(bsv, nsec, bmv, p->nfiles, pv, npar, av, nacc);
+    chainhash = strata__hash128_of(chain.data, chain.len);
+    tables_hash = strata__tables_hash(bsv, nsec, bmv, p->nfiles, pv, npar, av, nacc);
 
-    if (strata_buf_reserve(&src, (payload.len + strings.len + secimg.len + migimg.len) * 4 +
-                                     secs.len + migs.len + pars.len + accs.len + 4096) < 0)
+    if (strata__buf_reserve(&src, (payload.len + strings.len + secimg.len + migimg.len) * 4 +
+                                      secs.len + migs.len + pars.len + accs.len + 4096) < 0)
         goto done;
-    strata_buf_printf(&src,
-                      "/* Generated by strata-bundle " STRATA_VERSION " from %zu migrations of "
-                      "namespace \"%s\". Do not edit. */\n"
-                      "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
-                      "#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */\n"
-                      "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n\n"
-                      "_Static_assert(STRATA_BUNDLE_FORMAT == 4, \"strata_bundle_%s.c was "
-                      "generated for bundle format 4: rebuild it with the strata-bundle of the "
-                      "strata you compile against\");\n\n",
-                      p->nfiles, ns, ns);
-    strata_buf_puts(&src, "static const char strings[] =\n");
+    strata__buf_printf(&src,
+                       "/* Generated by strata-bundle " STRATA_VERSION " from %zu migrations of "
+                       "namespace \"%s\". Do not edit. */\n"
+                       "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
+                       "#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */\n"
+                       "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n\n"
+                       "_Static_assert(STRATA_BUNDLE_FORMAT == 4, \"strata_bundle_%s.c was "
+                       "generated for bundle format 4: rebuild it with the strata-bundle of the "
+                       "strata you compile against\");\n\n",
+                       p->nfiles, ns, ns);
+    strata__buf_puts(&src, "static const char strings[] =\n");
     put_literal(&src, (const unsigned char *)(strings.data ? strings.data : ""), strings.len,
                 "    ");
-    strata_buf_puts(&src, ";\n\nstatic const unsigned char payload[] =\n");
+    strata__buf_puts(&src, ";\n\nstatic const unsigned char payload[] =\n");
     put_literal(&src, (const unsigned char *)(payload.data ? payload.data : ""), payload.len,
                 "    ");
-    strata_buf_puts(&src, ";\n\n");
+    strata__buf_puts(&src, ";\n\n");
     if (nsec || p->nfiles)
-        strata_buf_puts(&src,
-                        "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && "
-                        "__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__\n"
-                        "#define STRATA_BUNDLE_LE_ 1\n"
-                        "_Static_assert(sizeof(strata_bundle_section) == 64 && "
-                        "offsetof(strata_bundle_section, exact) == 32 && "
-                        "sizeof(strata_bundle_migration) == 88 && "
-                        "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
-                        "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");
+        strata__buf_puts(
+            &src, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && "
+                  "__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__\n"
+                  "#define STRATA_BUNDLE_LE_ 1\n"
+                  "_Static_assert(sizeof(strata_bundle_section) == 64 && "
+                  "offsetof(strata_bundle_section, exact) == 32 && "
+                  "sizeof(strata_bundle_migration) == 88 && "
+                  "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
+                  "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");
     if (nsec)
         emit_table(&src, "strata_bundle_section", "sections", nsec, &secs, &secimg);
     if (p->nfiles)
         emit_table(&src, "strata_bundle_migration", "migrations", p->nfiles, &migs, &migimg);
     if (npar) {
-        strata_buf_puts(&src, "static const uint32_t parents[] = {\n");
-        strata_buf_put(&src, pars.data, pars.len);
-        strata_buf_puts(&src, "\n};\n\n");
+        strata__buf_puts(&src, "static const uint32_t parents[] = {\n");
+        strata__buf_put(&src, pars.data, pars.len);
+        strata__buf_puts(&src, "\n};\n\n");
     }
     if (nacc) {
-        strata_buf_puts(&src, "static const strata_hash128 accepts[] = {\n");
-        strata_buf_put(&src, accs.data, accs.len);
-        strata_buf_puts(&src, "};\n\n");
+        strata__buf_puts(&src, "static const strata_hash128 accepts[] = {\n");
+        strata__buf_put(&src, accs.data, accs.len);
+        strata__buf_puts(&src, "};\n\n");
     }
-    strata_buf_printf(&src,
-                      "extern const strata_bundle strata_bundle_%s;\n"
-                      "const strata_bundle strata_bundle_%s = {\n"
-                      "    STRATA_BUNDLE_FORMAT,\n    1u,\n    \"%s\",\n",
-                      ns, ns, ns);
+    strata__buf_printf(&src,
+                       "extern const strata_bundle strata_bundle_%s;\n"
+                       "const strata_bundle strata_bundle_%s = {\n"
+                       "    STRATA_BUNDLE_FORMAT,\n    1u,\n    \"%s\",\n",
+                       ns, ns, ns);
     if (source_dir) {
         put_literal(&src, (const unsigned char *)source_dir, strlen(source_dir), "    ");
-        strata_buf_puts(&src, ",\n");
+        strata__buf_puts(&src, ",\n");
     } else {
-        strata_buf_puts(&src, "    NULL,\n");
+        strata__buf_puts(&src, "    NULL,\n");
     }
-    strata_buf_printf(&src, "    %zuu, %zuu, %zuu, %zuu, %zuu, %zuu, 0u, %zuu,\n", p->nfiles, nsec,
-                      npar, nacc, strings.len, payload.len, dict.len);
-    strata_buf_printf(
+    strata__buf_printf(&src, "    %zuu, %zuu, %zuu, %zuu, %zuu, %zuu, 0u, %zuu,\n", p->nfiles, nsec,
+                       npar, nacc, strings.len, payload.len, dict.len);
+    strata__buf_printf(
         &src, "    0x%llxu,\n    0x%llxu,\n    0x%llxu,\n    ",
-        (unsigned long long)strata_hash64_of(strings.data ? strings.data : "", strings.len),
-        (unsigned long long)(dict.len ? strata_hash64_of(dict.data, dict.len) : 0),
+        (unsigned long long)strata__hash64_of(strings.data ? strings.data : "", strings.len),
+        (unsigned long long)(dict.len ? strata__hash64_of(dict.data, dict.len) : 0),
         (unsigned long long)tables_hash);
     put_hash(&src, chainhash);
-    strata_buf_printf(&src,
-                      ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
-                      p->nfiles ? "migrations_" : "NULL", nsec ? "sections_" : "NULL",
-                      npar ? "parents" : "NULL", nacc ? "accepts" : "NULL");
+    strata__buf_printf(&src,
+                       ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
+                       p->nfiles ? "migrations_" : "NULL", nsec ? "sections_" : "NULL",
+                       npar ? "parents" : "NULL", nacc ? "accepts" : "NULL");
 
-    strata_buf_printf(&hdr,
-                      "/* Generated by strata-bundle " STRATA_VERSION " for namespace \"%s\". "
-                      "Do not edit. */\n"
-                      "#ifndef STRATA_BUNDLE_%s_H\n#define STRATA_BUNDLE_%s_H\n\n"
-                      "#include <strata/bundle.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
-                      "extern const strata_bundle strata_bundle_%s;\n\n"
-                      "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
-                      ns, ns, ns, ns);
+    strata__buf_printf(
+        &hdr,
+        "/* Generated by strata-bundle " STRATA_VERSION " for namespace \"%s\". "
+        "Do not edit. */\n"
+        "#ifndef STRATA_BUNDLE_%s_H\n#define STRATA_BUNDLE_%s_H\n\n"
+        "#include <strata/bundle.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+        "extern const strata_bundle strata_bundle_%s;\n\n"
+        "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+        ns, ns, ns, ns);
     if (src.oom || hdr.oom || secs.oom || migs.oom || pars.oom || accs.oom || secimg.oom ||
         migimg.oom)
         goto done;
-    st = write_if_changed(out_c, src.data, src.len, &err);
+    st = strata__write_if_changed(out_c, src.data, src.len, &err);
     if (st == STRATA_OK)
-        st = write_if_changed(out_h, hdr.data, hdr.len, &err);
+        st = strata__write_if_changed(out_h, hdr.data, hdr.len, &err);
     if (st == STRATA_ERROR)
         fprintf(errf, "strata-bundle: %s\n", err.data ? err.data : "write failed");
 done:
     free(texts);
     free(at);
     free(zlen);
-    strata_buf_free(&src);
-    strata_buf_free(&hdr);
-    strata_buf_free(&strings);
-    strata_buf_free(&payload);
-    strata_buf_free(&chain);
-    strata_buf_free(&err);
-    strata_buf_free(&secs);
-    strata_buf_free(&migs);
-    strata_buf_free(&pars);
-    strata_buf_free(&accs);
-    strata_buf_free(&dict);
-    strata_buf_free(&secimg);
-    strata_buf_free(&migimg);
+    strata__buf_free(&src);
+    strata__buf_free(&hdr);
+    strata__buf_free(&strings);
+    strata__buf_free(&payload);
+    strata__buf_free(&chain);
+    strata__buf_free(&err);
+    strata__buf_free(&secs);
+    strata__buf_free(&migs);
+    strata__buf_free(&pars);
+    strata__buf_free(&accs);
+    strata__buf_free(&dict);
+    strata__buf_free(&secimg);
+    strata__buf_free(&migimg);
     free(bmv);
     free(bsv);
     free(pv);

@@ -39,7 +39,7 @@ static void lock_free(lock_file *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int lock_read(project *p, lock_file *l)
+static int lock_read(strata_project *p, lock_file *l)
 {
     char *data = NULL, *s, *eol;
     size_t len = 0, cap = 0, i;
@@ -49,20 +49,20 @@ static int lock_read(project *p, lock_file *l)
     int st;
 
     memset(l, 0, sizeof(*l));
-    if (!(l->path = path_join(p->dir, STRATA_LOCK_FILE)))
+    if (!(l->path = strata__path_join(p->dir, STRATA_LOCK_FILE)))
         return STRATA_NOMEM;
     if (stat(l->path, &sb) != 0 && errno == ENOENT)
         return STRATA_OK;
     l->exists = 1;
-    strata_buf_init(&err, NULL);
-    st = read_file(l->path, STRATA_MAX_FILE_SIZE, &data, &len, &err);
+    strata__buf_init(&err, NULL);
+    st = strata__read_file(l->path, STRATA_MAX_FILE_SIZE, &data, &len, &err);
     if (st != STRATA_OK) {
-        strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, 0, "%s",
-                        err.data ? err.data : "cannot read");
-        strata_buf_free(&err);
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, 0, "%s",
+                         err.data ? err.data : "cannot read");
+        strata__buf_free(&err);
         return st;
     }
-    strata_buf_free(&err);
+    strata__buf_free(&err);
     for (s = data; s < data + len; s = eol + 1) {
         const char *f[4];
         size_t fl[4], k = 0;
@@ -107,27 +107,27 @@ static int lock_read(project *p, lock_file *l)
         e = &l->v[l->n];
         memset(e, 0, sizeof(*e));
         e->line = line;
-        if (k < 3 || !strata_revision_valid(f[0], fl[0]) ||
-            strata_hash_parse(f[1], fl[1], &e->exact) < 0 ||
-            strata_hash_parse_loose(f[2], fl[2], &e->loose) < 0) {
-            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
-                            "malformed line: expected '<revision> <exact checksum> <loose "
-                            "checksum> <file>'; restore the file from version control");
+        if (k < 3 || !strata__revision_valid(f[0], fl[0]) ||
+            strata__hash_parse(f[1], fl[1], &e->exact) < 0 ||
+            strata__hash_parse_loose(f[2], fl[2], &e->loose) < 0) {
+            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
+                             "malformed line: expected '<revision> <exact checksum> <loose "
+                             "checksum> <file>'; restore the file from version control");
             free(data);
             return STRATA_INTEGRITY;
         }
         for (i = 0; i < l->n; i++) {
-            if (strata_streqn(f[0], fl[0], l->v[i].revision)) {
-                strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
-                                "revision %.*s is listed twice (also at line %u): restore the "
-                                "file from version control",
-                                (int)fl[0], f[0], l->v[i].line);
+            if (strata__streqn(f[0], fl[0], l->v[i].revision)) {
+                strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, line,
+                                 "revision %.*s is listed twice (also at line %u): restore the "
+                                 "file from version control",
+                                 (int)fl[0], f[0], l->v[i].line);
                 free(data);
                 return STRATA_INTEGRITY;
             }
         }
-        e->revision = strata_strndup(NULL, f[0], fl[0]);
-        e->file = strata_strndup(NULL, k == 4 ? f[3] : "", k == 4 ? fl[3] : 0);
+        e->revision = strata__strndup(NULL, f[0], fl[0]);
+        e->file = strata__strndup(NULL, k == 4 ? f[3] : "", k == 4 ? fl[3] : 0);
         l->n++;
         if (!e->revision || !e->file) {
             free(data);
@@ -142,7 +142,7 @@ static int accepts(const strata_migfile *m, strata_hash128 h)
 {
     size_t i;
     for (i = 0; i < m->naccepts; i++)
-        if (strata_hash_equal(m->accepts[i], h))
+        if (strata__hash_equal(m->accepts[i], h))
             return 1;
     return 0;
 }
@@ -150,54 +150,54 @@ static int accepts(const strata_migfile *m, strata_hash128 h)
 enum { SAME, ACCEPTED, COSMETIC, EDITED, MISSING };
 
 /* Compares one entry with the directory; reports it unless `forced`. */
-static int compare_entry(project *p, const lock_file *l, const lock_entry *e, int forced)
+static int compare_entry(strata_project *p, const lock_file *l, const lock_entry *e, int forced)
 {
     char was[STRATA_HASH_STRLEN], now[STRATA_HASH_STRLEN];
-    size_t k = project_find(p, e->revision);
+    size_t k = strata__project_find(p, e->revision);
     const strata_migfile *m;
 
     if (k == (size_t)-1) {
-        strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, e->line,
-                        "revision %s (%s) is released but no migration declares it any more: "
-                        "restore the file from version control (a released migration may have "
-                        "been applied somewhere)",
-                        e->revision, e->file);
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, e->line,
+                         "revision %s (%s) is released but no migration declares it any more: "
+                         "restore the file from version control (a released migration may have "
+                         "been applied somewhere)",
+                         e->revision, e->file);
         return MISSING;
     }
-    m = project_at(p, k);
-    if (strata_hash_equal(m->exact, e->exact))
+    m = strata__project_at(p, k);
+    if (strata__hash_equal(m->exact, e->exact))
         return SAME;
-    strata_hash_format(e->exact, 0, was);
-    strata_hash_format(m->exact, 0, now);
+    strata__hash_format(e->exact, 0, was);
+    strata__hash_format(m->exact, 0, now);
     if (accepts(m, e->exact)) {
-        strata_diag_add(&p->diags, STRATA_DIAG_NOTE, m->file, m->revision_line,
-                        "revision %s: edit accepted by its 'accepts' directive (%s -> %s)",
-                        m->revision, was, now);
+        strata__diag_add(&p->diags, STRATA_DIAG_NOTE, m->file, m->revision_line,
+                         "revision %s: edit accepted by its 'accepts' directive (%s -> %s)",
+                         m->revision, was, now);
         return ACCEPTED;
     }
     if (forced)
         return EDITED;
-    if (strata_hash_equal(m->loose, e->loose)) {
-        strata_diag_add(&p->diags, STRATA_DIAG_WARNING, m->file, m->revision_line,
-                        "revision %s: cosmetic edit (comments or white space only) of a released "
-                        "migration\n  %s: %s\n  now:         %s\n  Databases that applied it "
-                        "will warn until 'migrate repair'; record it here with: strata-bundle "
-                        "lock --accept-edit %s %s",
-                        m->revision, STRATA_LOCK_FILE, was, now, m->revision, p->dir);
+    if (strata__hash_equal(m->loose, e->loose)) {
+        strata__diag_add(&p->diags, STRATA_DIAG_WARNING, m->file, m->revision_line,
+                         "revision %s: cosmetic edit (comments or white space only) of a released "
+                         "migration\n  %s: %s\n  now:         %s\n  Databases that applied it "
+                         "will warn until 'migrate repair'; record it here with: strata-bundle "
+                         "lock --accept-edit %s %s",
+                         m->revision, STRATA_LOCK_FILE, was, now, m->revision, p->dir);
         return COSMETIC;
     }
-    strata_diag_add(&p->diags, STRATA_DIAG_ERROR, m->file, m->revision_line,
-                    "revision %s was edited after it was released\n  %s: %s\n  now:         %s\n"
-                    "  Put the change in a new migration (strata-bundle create %s \"message\"). "
-                    "If this edit is intended,\n  add to the file's header:\n"
-                    "    -- strata: accepts=\"%s\"\n"
-                    "  so every database that applied the old text accepts the new one, then run "
-                    "strata-bundle lock %s",
-                    m->revision, STRATA_LOCK_FILE, was, now, p->dir, was, p->dir);
+    strata__diag_add(&p->diags, STRATA_DIAG_ERROR, m->file, m->revision_line,
+                     "revision %s was edited after it was released\n  %s: %s\n  now:         %s\n"
+                     "  Put the change in a new migration (strata-bundle create %s \"message\"). "
+                     "If this edit is intended,\n  add to the file's header:\n"
+                     "    -- strata: accepts=\"%s\"\n"
+                     "  so every database that applied the old text accepts the new one, then run "
+                     "strata-bundle lock %s",
+                     m->revision, STRATA_LOCK_FILE, was, now, p->dir, was, p->dir);
     return EDITED;
 }
 
-int lock_check(project *p, size_t *nlocked)
+int lock_check(strata_project *p, size_t *nlocked)
 {
     lock_file l;
     size_t i;
@@ -231,14 +231,14 @@ static void put_entry(strata_buf *b, const strata_migfile *m)
 {
     char h[STRATA_HASH_STRLEN];
 
-    strata_buf_puts(b, m->revision);
-    strata_hash_format(m->exact, 0, h);
-    strata_buf_printf(b, " %s", h);
-    strata_hash_format(m->loose, 1, h);
-    strata_buf_printf(b, " %s %s\n", h, strata_base_name(m->file));
+    strata__buf_puts(b, m->revision);
+    strata__hash_format(m->exact, 0, h);
+    strata__buf_printf(b, " %s", h);
+    strata__hash_format(m->loose, 1, h);
+    strata__buf_printf(b, " %s %s\n", h, strata__base_name(m->file));
 }
 
-int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out)
+int lock_write(strata_project *p, const char *const *accept, size_t naccept, FILE *out)
 {
     lock_file l;
     strata_buf b, err;
@@ -254,9 +254,9 @@ int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out)
             if (strcmp(l.v[k].revision, accept[i]) == 0)
                 break;
         if (k == l.n)
-            strata_diag_add(&p->diags, STRATA_DIAG_WARNING, l.path, 0,
-                            "--accept-edit %s: revision not in %s; nothing to accept", accept[i],
-                            STRATA_LOCK_FILE);
+            strata__diag_add(&p->diags, STRATA_DIAG_WARNING, l.path, 0,
+                             "--accept-edit %s: revision not in %s; nothing to accept", accept[i],
+                             STRATA_LOCK_FILE);
     }
     for (i = 0; i < l.n; i++) {
         int r = compare_entry(p, &l, &l.v[i], listed(accept, naccept, l.v[i].revision));
@@ -264,9 +264,9 @@ int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out)
             r = ACCEPTED;
         if (r == COSMETIC) {
             /* compare_entry reported the warning; lock refuses like for any edit. */
-            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l.path, l.v[i].line,
-                            "refusing to rewrite the entry of %s without --accept-edit %s",
-                            l.v[i].revision, l.v[i].revision);
+            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l.path, l.v[i].line,
+                             "refusing to rewrite the entry of %s without --accept-edit %s",
+                             l.v[i].revision, l.v[i].revision);
         }
         bad |= r == EDITED || r == MISSING || r == COSMETIC;
         updated += r == ACCEPTED;
@@ -281,31 +281,31 @@ int lock_write(project *p, const char *const *accept, size_t naccept, FILE *out)
         st = STRATA_NOMEM;
         goto done;
     }
-    strata_buf_init(&b, NULL);
-    strata_buf_puts(&b, "# strata.lock: checksums of released migrations, in the order they were "
-                        "locked.\n# Written by 'strata-bundle lock'; checked by 'strata-bundle "
-                        "check' and the build.\n# A changed line means an edited migration: see "
-                        "docs/checksums.md.\n");
+    strata__buf_init(&b, NULL);
+    strata__buf_puts(&b, "# strata.lock: checksums of released migrations, in the order they were "
+                         "locked.\n# Written by 'strata-bundle lock'; checked by 'strata-bundle "
+                         "check' and the build.\n# A changed line means an edited migration: see "
+                         "docs/checksums.md.\n");
     for (i = 0; i < l.n; i++) {
-        k = project_find(p, l.v[i].revision);
+        k = strata__project_find(p, l.v[i].revision);
         locked[k] = 1;
-        put_entry(&b, project_at(p, k));
+        put_entry(&b, strata__project_at(p, k));
     }
     for (i = 0; i < p->nfiles; i++) {
         if (!locked[i]) {
-            put_entry(&b, project_at(p, i));
+            put_entry(&b, strata__project_at(p, i));
             added++;
         }
     }
-    strata_buf_init(&err, NULL);
-    st = b.oom ? STRATA_NOMEM : write_if_changed(l.path, b.data, b.len, &err);
+    strata__buf_init(&err, NULL);
+    st = b.oom ? STRATA_NOMEM : strata__write_if_changed(l.path, b.data, b.len, &err);
     if (st == STRATA_ERROR)
-        strata_diag_add(&p->diags, STRATA_DIAG_ERROR, l.path, 0, "%s", err.data);
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l.path, 0, "%s", err.data);
     else if (st == STRATA_OK)
         fprintf(out, "%s: %zu migrations locked (%zu new, %zu updated)\n", l.path, l.n + added,
                 added, updated);
-    strata_buf_free(&err);
-    strata_buf_free(&b);
+    strata__buf_free(&err);
+    strata__buf_free(&b);
 done:
     free(locked);
     lock_free(&l);

@@ -41,42 +41,42 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Prints diagnostics to stderr; returns the number of errors. */
-static size_t report(project *p)
+static size_t report(strata_project *p)
 {
     strata_buf b;
     size_t errors = p->diags.nerrors;
 
-    strata_buf_init(&b, NULL);
-    strata_diags_format(&p->diags, &b);
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&p->diags, &b);
     if (b.len)
         fputs(b.data, stderr);
-    strata_buf_free(&b);
-    strata_diags_free(&p->diags);
-    strata_diags_init(&p->diags, NULL);
+    strata__buf_free(&b);
+    strata__diags_free(&p->diags);
+    strata__diags_init(&p->diags, NULL);
     return errors;
 }
 
-static int warn_heads(project *p, int as_error)
+static int warn_heads(strata_project *p, int as_error)
 {
     size_t i;
     strata_buf b;
 
     if (p->graph.nheads < 2)
         return 0;
-    strata_buf_init(&b, NULL);
+    strata__buf_init(&b, NULL);
     for (i = 0; i < p->graph.nheads; i++)
-        strata_buf_printf(&b, " %s", p->files[p->graph.heads[i]].revision);
-    strata_diag_add(&p->diags, as_error ? STRATA_DIAG_ERROR : STRATA_DIAG_WARNING, p->dir, 0,
-                    "%zu heads:%s; join them with: strata-bundle merge %s%s -m \"merge heads\"",
-                    p->graph.nheads, b.data ? b.data : "", p->dir, b.data ? b.data : "");
-    strata_buf_free(&b);
+        strata__buf_printf(&b, " %s", p->files[p->graph.heads[i]].revision);
+    strata__diag_add(&p->diags, as_error ? STRATA_DIAG_ERROR : STRATA_DIAG_WARNING, p->dir, 0,
+                     "%zu heads:%s; join them with: strata-bundle merge %s%s -m \"merge heads\"",
+                     p->graph.nheads, b.data ? b.data : "", p->dir, b.data ? b.data : "");
+    strata__buf_free(&b);
     return as_error;
 }
 
-/* Loads the directory; prints diagnostics; returns a status. `draft`: see project_load. */
-static int load(project *p, const char *dir, int draft)
+/* Loads the directory; prints diagnostics; returns a status. `draft`: see strata__project_load. */
+static int load(strata_project *p, const char *dir, int draft)
 {
-    int st = project_load(p, dir, draft);
+    int st = strata__project_load(p, dir, draft);
     report(p);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
@@ -87,7 +87,7 @@ static int load(project *p, const char *dir, int draft)
 
 /* check and generate: the directory loaded, its heads and strata.lock
  * checked, diagnostics printed. Several heads are an error with single_head. */
-static int load_checked(project *p, const char *dir, int single_head, size_t *nlocked)
+static int load_checked(strata_project *p, const char *dir, int single_head, size_t *nlocked)
 {
     int st = load(p, dir, 0);
     if (st == STRATA_OK) {
@@ -102,7 +102,7 @@ static int load_checked(project *p, const char *dir, int single_head, size_t *nl
 
 static int cmd_generate(opts *o)
 {
-    project p;
+    strata_project p;
     size_t nlocked;
     int st, level = 9;
 
@@ -113,7 +113,7 @@ static int cmd_generate(opts *o)
                            o->ns);
     if (o->level) {
         uint64_t v;
-        if (strata_parse_u64(o->level, strlen(o->level), &v) < 0 || v < 1 || v > 9)
+        if (strata__parse_u64(o->level, strlen(o->level), &v) < 0 || v < 1 || v > 9)
             return usage_error("--level '%s': use 1 (fastest) to 9 (smallest)", o->level);
         level = (int)v;
     }
@@ -122,13 +122,13 @@ static int cmd_generate(opts *o)
         st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
-    project_free(&p);
+    strata__project_free(&p);
     return st;
 }
 
 static int cmd_check(opts *o)
 {
-    project p;
+    strata_project p;
     size_t nlocked = 0;
     int st;
 
@@ -142,13 +142,13 @@ static int cmd_check(opts *o)
             printf(", %zu locked checksums verified", nlocked);
         printf("\n");
     }
-    project_free(&p);
+    strata__project_free(&p);
     return st;
 }
 
 static int cmd_lock(opts *o)
 {
-    project p;
+    strata_project p;
     int st;
 
     if (o->npos != 1)
@@ -158,13 +158,13 @@ static int cmd_lock(opts *o)
         st = lock_write(&p, o->accept, o->naccept, stdout);
         report(&p);
     }
-    project_free(&p);
+    strata__project_free(&p);
     return st;
 }
 
 static int cmd_create(opts *o)
 {
-    project p;
+    strata_project p;
     int st;
 
     if (o->npos != 2)
@@ -172,20 +172,20 @@ static int cmd_create(opts *o)
     st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK) {
         strata_buf merge;
-        strata_buf_init(&merge, NULL);
-        strata_buf_printf(&merge, "strata-bundle merge %s", p.dir);
+        strata__buf_init(&merge, NULL);
+        strata__buf_printf(&merge, "strata-bundle merge %s", p.dir);
         st = merge.oom ? STRATA_NOMEM
-                       : create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id,
-                                          "strata-bundle", merge.data, stdout, stderr);
-        strata_buf_free(&merge);
+                       : strata__create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id,
+                                                  "strata-bundle", merge.data, stdout, stderr);
+        strata__buf_free(&merge);
     }
-    project_free(&p);
+    strata__project_free(&p);
     return st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st;
 }
 
 static int cmd_merge(opts *o)
 {
-    project p;
+    strata_project p;
     int st;
 
     if (o->npos < 3)
@@ -194,15 +194,15 @@ static int cmd_merge(opts *o)
         return usage_error("%s", "-m \"message\" is required");
     st = load(&p, o->pos[0], 1);
     if (st == STRATA_OK)
-        st = merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id, "strata-bundle",
-                             stdout, stderr);
-    project_free(&p);
+        st = strata__merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id,
+                                     "strata-bundle", stdout, stderr);
+    strata__project_free(&p);
     return st;
 }
 
 static int cmd_heads(opts *o)
 {
-    project p;
+    strata_project p;
     size_t i;
     int st;
 
@@ -217,13 +217,13 @@ static int cmd_heads(opts *o)
             else
                 printf("%s (head)\n", m->revision);
         }
-    project_free(&p);
+    strata__project_free(&p);
     return st;
 }
 
 static int cmd_history(opts *o)
 {
-    project p;
+    strata_project p;
     strata_buf b;
     size_t i;
     int st;
@@ -231,20 +231,20 @@ static int cmd_history(opts *o)
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
     st = load(&p, o->pos[0], 1);
-    strata_buf_init(&b, NULL);
+    strata__buf_init(&b, NULL);
     for (i = p.nfiles; st == STRATA_OK && i-- > 0;) {
         size_t node = p.graph.order[i];
         const strata_migfile *m = &p.files[node];
         char ex[STRATA_HASH_STRLEN];
 
-        strata_buf_reset(&b);
-        strata_history_line(&b, (const char *const *)m->parents, m->nparents, m->revision,
-                            p.graph.nchildren[node] == 0, p.graph.nchildren[node] > 1, m->message);
+        strata__buf_reset(&b);
+        strata__history_line(&b, (const char *const *)m->parents, m->nparents, m->revision,
+                             p.graph.nchildren[node] == 0, p.graph.nchildren[node] > 1, m->message);
         if (o->verbose) {
-            strata_hash_format(m->exact, 0, ex);
-            strata_buf_printf(&b, "\n    file: %s\n    checksum: %s", m->file, ex);
+            strata__hash_format(m->exact, 0, ex);
+            strata__buf_printf(&b, "\n    file: %s\n    checksum: %s", m->file, ex);
             if (m->flags & STRATA_MIGRATION_NO_TRANSACTION)
-                strata_buf_puts(&b, "\n    transaction: none");
+                strata__buf_puts(&b, "\n    transaction: none");
         }
         if (b.oom) {
             st = STRATA_NOMEM;
@@ -252,8 +252,8 @@ static int cmd_history(opts *o)
         }
         printf("%s\n", b.data);
     }
-    strata_buf_free(&b);
-    project_free(&p);
+    strata__buf_free(&b);
+    strata__project_free(&p);
     return st;
 }
 

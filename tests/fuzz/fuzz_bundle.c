@@ -2,7 +2,7 @@
  * libFuzzer target: a real generated bundle (tests/runtime/fixtures/v3) with
  * the input's edits applied to its tables, strings, payload and counts, and
  * every checksum then recomputed so the edits reach the checks behind them
- * (bounds, parent order, inflation). strata_bundle_verify must accept or
+ * (bounds, parent order, inflation). strata__bundle_verify must accept or
  * reject without reading out of bounds; after it accepts, every section must
  * inflate to its declared length or be rejected. A bundle that passes is then
  * run by the engine on an in-memory SQLite database (status, upgrade, offline
@@ -13,7 +13,7 @@
  * and a byte to xor there. Counts may only shrink: the arrays behind them are
  * as long as the compiler made them, which the runtime cannot check.
  */
-#include "bundle_int.h"
+#include "bundle_read.h"
 #include "checksum.h"
 #include "image.h"
 #include "strata_bundle_app.h"
@@ -91,18 +91,19 @@ static void rehash(strata_bundle *b)
     uint32_t i, k;
     int ok = 1;
 
-    b->strings_hash = strata_hash64_of(b->strings, b->strings_len);
+    b->strings_hash = strata__hash64_of(b->strings, b->strings_len);
     if (b->dict_offset <= b->payload_len && b->dict_len <= b->payload_len - b->dict_offset)
-        b->dict_hash = strata_hash64_of(b->payload + b->dict_offset, b->dict_len);
+        b->dict_hash = strata__hash64_of(b->payload + b->dict_offset, b->dict_len);
     for (i = 0; i < b->nsections; i++)
         if (sections[i].offset <= b->payload_len &&
             sections[i].zlen <= b->payload_len - sections[i].offset)
-            sections[i].zhash = strata_hash64_of(b->payload + sections[i].offset, sections[i].zlen);
-    b->tables_hash = strata_tables_hash(sections, b->nsections, migrations, b->nmigrations, parents,
-                                        b->nparents, accepts, b->naccepts);
+            sections[i].zhash =
+                strata__hash64_of(b->payload + sections[i].offset, sections[i].zlen);
+    b->tables_hash = strata__tables_hash(sections, b->nsections, migrations, b->nmigrations,
+                                         parents, b->nparents, accepts, b->naccepts);
 
-    strata_buf_init(&chain, NULL);
-    strata_chain_begin(&chain);
+    strata__buf_init(&chain, NULL);
+    strata__chain_begin(&chain);
     for (i = 0; i < b->nmigrations && ok; i++) {
         const strata_bundle_migration *m = &migrations[i];
         if (m->revision >= b->strings_len || m->parent > b->nparents ||
@@ -120,12 +121,12 @@ static void rehash(strata_bundle *b)
             stackp[k] = b->strings + migrations[p].revision;
         }
         if (ok)
-            strata_chain_add(&chain, b->strings + m->revision, stackp, m->nparents, m->exact,
-                             m->loose);
+            strata__chain_add(&chain, b->strings + m->revision, stackp, m->nparents, m->exact,
+                              m->loose);
     }
     if (ok && !chain.oom)
-        b->chain = strata_hash128_of(chain.data, chain.len);
-    strata_buf_free(&chain);
+        b->chain = strata__hash128_of(chain.data, chain.len);
+    strata__buf_free(&chain);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
@@ -200,8 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     b.payload = payload;
     rehash(&b);
 
-    strata_buf_init(&err, NULL);
-    st = strata_bundle_verify(&b, NULL, &err);
+    strata__buf_init(&err, NULL);
+    st = strata__bundle_verify(&b, NULL, &err);
     if (st != STRATA_OK && st != STRATA_INTEGRITY)
         abort();
     if (n < 5 && st != STRATA_OK)
@@ -211,16 +212,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         for (k = 0; k < migrations[i].nsections; k++) {
             const strata_bundle_section *s = &sections[migrations[i].section + k];
             char *text = NULL;
-            int ist = strata_bundle_inflate(&b, s, NULL, &text, &err);
+            int ist = strata__bundle_inflate(&b, s, NULL, &text, &err);
             if ((ist != STRATA_OK && ist != STRATA_INTEGRITY) ||
                 (ist == STRATA_OK && strlen(text) > s->len))
                 abort();
-            strata_free(NULL, text);
+            strata__free(NULL, text);
         }
     }
     if (st == STRATA_OK)
         run_engine(&b);
-    strata_buf_free(&err);
+    strata__buf_free(&err);
     free(strings);
     free(payload);
     return 0;

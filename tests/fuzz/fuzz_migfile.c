@@ -35,12 +35,12 @@ static void lex(const char *s, size_t n)
     split_ctx c = {s, n, 0};
 
     while (pos < n) {
-        size_t next = strata_sql_token(s, n, pos, &kind);
+        size_t next = strata__sql_token(s, n, pos, &kind);
         if (next <= pos || next > n) /* every token advances, none runs past the end */
             abort();
         pos = next;
     }
-    strata_sql_split(s, n, on_statement, &c);
+    strata__sql_split(s, n, on_statement, &c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     int st;
 
     lex(s, n);
-    strata_diags_init(&d, NULL);
-    st = strata_migfile_parse(&m, NULL, "20250101_0000_aaaaaaaaaaaa_f.sql", s, n, &d);
+    strata__diags_init(&d, NULL);
+    st = strata__migfile_parse(&m, NULL, "20250101_0000_aaaaaaaaaaaa_f.sql", s, n, &d);
     if (st == STRATA_OK) {
         for (i = 0; i < m.nsections; i++) {
             const strata_section_src *x = &m.sections[i];
@@ -66,15 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         /* The canonical text is a fixed point: parsing it again gives the
          * same checksums (what the bundler records is what the runtime
          * recomputes). */
-        if (strata_migfile_parse(&again, NULL, "20250101_0000_aaaaaaaaaaaa_f.sql", m.text,
-                                 m.textlen, &d) != STRATA_OK ||
-            !strata_hash_equal(m.exact, again.exact) || !strata_hash_equal(m.loose, again.loose))
+        if (strata__migfile_parse(&again, NULL, "20250101_0000_aaaaaaaaaaaa_f.sql", m.text,
+                                  m.textlen, &d) != STRATA_OK ||
+            !strata__hash_equal(m.exact, again.exact) || !strata__hash_equal(m.loose, again.loose))
             abort();
-        strata_migfile_free(&again);
+        strata__migfile_free(&again);
     }
-    strata_migfile_free(&m);
-    strata_migfile_parse_draft(&m, NULL, "f.sql", s, n, &d);
-    strata_migfile_free(&m);
-    strata_diags_free(&d);
+    strata__migfile_free(&m);
+    strata__migfile_parse_draft(&m, NULL, "f.sql", s, n, &d);
+    strata__migfile_free(&m);
+    strata__diags_free(&d);
     return 0;
 }

@@ -7,22 +7,12 @@
  * '&' or '%' (those need quoting or percent-encoding: the docs say so), nor
  * '*' (the "***" put in their place would make a false alarm).
  */
-#include "strata_int.h"
+#include "engine.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* env.c's strata_resolve reports through strata_fail (engine.c, which
- * brings both database backends); this target never reaches it. */
-int strata_fail(strata *h, int status, const char *fmt, ...)
-{
-    (void)h;
-    (void)status;
-    (void)fmt;
-    abort();
-}
 
 static int usable(const char *p, size_t n)
 {
@@ -47,13 +37,13 @@ static void check(const char *url, const char *pw, size_t pwlen)
     rest = strstr(url, pw);
     if (!rest || strstr(rest + 1, pw))
         return;
-    strata_buf_init(&out, NULL);
-    strata_redact_url(url, &out);
+    strata__buf_init(&out, NULL);
+    strata__redact_url(url, &out);
     if (out.oom)
         abort();
     if (out.data && memmem(out.data, out.len, pw, pwlen))
         abort(); /* a password in a message: the one thing that must not happen */
-    strata_buf_free(&out);
+    strata__buf_free(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);

@@ -33,15 +33,15 @@ static sums sums_of(const char *raw, size_t n)
     strata_hash128 e, l;
     sums s;
 
-    strata_buf_init(&canon, NULL);
-    strata_canonicalize(raw, n, &canon);
-    if (strata_checksums(NULL, canon.data ? canon.data : "", canon.len, &e, &l) != STRATA_OK) {
+    strata__buf_init(&canon, NULL);
+    strata__canonicalize(raw, n, &canon);
+    if (strata__checksums(NULL, canon.data ? canon.data : "", canon.len, &e, &l) != STRATA_OK) {
         fprintf(stderr, "out of memory\n");
         check_failures++;
     }
-    strata_hash_format(e, 0, s.exact);
-    strata_hash_format(l, 1, s.loose);
-    strata_buf_free(&canon);
+    strata__hash_format(e, 0, s.exact);
+    strata__hash_format(l, 1, s.loose);
+    strata__buf_free(&canon);
     return s;
 }
 
@@ -182,14 +182,14 @@ static void test_loose_text(void)
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         strata_buf b;
-        strata_buf_init(&b, NULL);
-        strata_loose_text(v[i].in, strlen(v[i].in), &b);
+        strata__buf_init(&b, NULL);
+        strata__loose_text(v[i].in, strlen(v[i].in), &b);
         if (strcmp(b.data ? b.data : "", v[i].out) != 0) {
             fprintf(stderr, "loose text %zu: got [%s], expected [%s]\n", i, b.data ? b.data : "",
                     v[i].out);
             check_failures++;
         }
-        strata_buf_free(&b);
+        strata__buf_free(&b);
     }
 }
 
@@ -217,16 +217,16 @@ static void test_migfile(void)
     char h[STRATA_HASH_STRLEN];
     size_t i;
 
-    strata_diags_init(&d, NULL);
-    CHECK(strata_migfile_parse(&a, NULL, "a.sql", lf, sizeof(lf) - 1, &d) == STRATA_OK);
-    CHECK(strata_migfile_parse(&b, NULL, "b.sql", crlf, sizeof(crlf) - 1, &d) == STRATA_OK);
+    strata__diags_init(&d, NULL);
+    CHECK(strata__migfile_parse(&a, NULL, "a.sql", lf, sizeof(lf) - 1, &d) == STRATA_OK);
+    CHECK(strata__migfile_parse(&b, NULL, "b.sql", crlf, sizeof(crlf) - 1, &d) == STRATA_OK);
     CHECK(d.nerrors == 0);
     CHECK(a.textlen == sizeof(lf) - 1 && memcmp(a.text, lf, a.textlen) == 0);
     CHECK(b.textlen == a.textlen && memcmp(b.text, a.text, a.textlen) == 0);
-    CHECK(strata_hash_equal(a.exact, b.exact) && strata_hash_equal(a.loose, b.loose));
+    CHECK(strata__hash_equal(a.exact, b.exact) && strata__hash_equal(a.loose, b.loose));
     /* exact of the file = XXH3-128 of the whole canonical text. */
-    CHECK(strata_hash_equal(a.exact, strata_hash128_of(lf, sizeof(lf) - 1)));
-    strata_hash_format(a.exact, 0, h);
+    CHECK(strata__hash_equal(a.exact, strata__hash128_of(lf, sizeof(lf) - 1)));
+    strata__hash_format(a.exact, 0, h);
     if (print_mode)
         printf("%-16s %s\n", "migfile", h);
     else if (strcmp(h, "xxh3-128/1:40449671f78902aac95bd5a3d72236ac") != 0) {
@@ -243,13 +243,13 @@ static void test_migfile(void)
               memcmp(a.text + a.sections[0].start, up, sizeof(up) - 1) == 0);
         CHECK(a.sections[1].len == sizeof(down) - 1 &&
               memcmp(a.text + a.sections[1].start, down, sizeof(down) - 1) == 0);
-        CHECK(strata_hash_equal(a.sections[0].exact, strata_hash128_of(up, sizeof(up) - 1)));
-        CHECK(strata_hash_equal(a.sections[1].exact, strata_hash128_of(down, sizeof(down) - 1)));
+        CHECK(strata__hash_equal(a.sections[0].exact, strata__hash128_of(up, sizeof(up) - 1)));
+        CHECK(strata__hash_equal(a.sections[1].exact, strata__hash128_of(down, sizeof(down) - 1)));
         for (i = 0; i < 2 && b.nsections == 2; i++) {
-            CHECK(strata_hash_equal(a.sections[i].exact, b.sections[i].exact));
-            CHECK(strata_hash_equal(a.sections[i].loose, b.sections[i].loose));
+            CHECK(strata__hash_equal(a.sections[i].exact, b.sections[i].exact));
+            CHECK(strata__hash_equal(a.sections[i].loose, b.sections[i].loose));
         }
-        strata_hash_format(a.sections[1].exact, 0, h);
+        strata__hash_format(a.sections[1].exact, 0, h);
         if (print_mode)
             printf("%-16s %s\n", "section down", h);
         else if (strcmp(h, "xxh3-128/1:39048ff9ab08885403a222dafa129daa") != 0) {
@@ -257,9 +257,9 @@ static void test_migfile(void)
             check_failures++;
         }
     }
-    strata_migfile_free(&a);
-    strata_migfile_free(&b);
-    strata_diags_free(&d);
+    strata__migfile_free(&a);
+    strata__migfile_free(&b);
+    strata__diags_free(&d);
 }
 
 /* Stored forms: prefix, 32 lowercase hex digits, high 64 bits first. */
@@ -268,16 +268,16 @@ static void test_stored_form(void)
     strata_hash128 h = {UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210)}, r;
     char s[STRATA_HASH_STRLEN];
 
-    strata_hash_format(h, 0, s);
+    strata__hash_format(h, 0, s);
     CHECK(strcmp(s, "xxh3-128/1:0123456789abcdeffedcba9876543210") == 0);
-    strata_hash_format(h, 1, s);
+    strata__hash_format(h, 1, s);
     CHECK(strcmp(s, "xxh3-128/loose1:0123456789abcdeffedcba9876543210") == 0);
 
-#define PARSE(lit) strata_hash_parse(lit, sizeof(lit) - 1, &r)
-    CHECK(PARSE("xxh3-128/1:0123456789abcdeffedcba9876543210") == 0 && strata_hash_equal(r, h));
+#define PARSE(lit) strata__hash_parse(lit, sizeof(lit) - 1, &r)
+    CHECK(PARSE("xxh3-128/1:0123456789abcdeffedcba9876543210") == 0 && strata__hash_equal(r, h));
     /* The unversioned form of DESIGN.md's accepts= example is version 1. */
     memset(&r, 0, sizeof(r));
-    CHECK(PARSE("xxh3-128:0123456789ABCDEFFEDCBA9876543210") == 0 && strata_hash_equal(r, h));
+    CHECK(PARSE("xxh3-128:0123456789ABCDEFFEDCBA9876543210") == 0 && strata__hash_equal(r, h));
     CHECK(PARSE("xxh3-128/loose1:0123456789abcdeffedcba9876543210") < 0);
     CHECK(PARSE("xxh3-128/2:0123456789abcdeffedcba9876543210") < 0);
     CHECK(PARSE("xxh3-128/1:0123456789abcdeffedcba987654321") < 0);
@@ -304,20 +304,20 @@ static void test_chain(void)
     strata_buf b;
     char h[STRATA_HASH_STRLEN];
 
-    strata_buf_init(&b, NULL);
-    strata_chain_begin(&b);
-    strata_chain_add(&b, "r1", NULL, 0, e, l);
-    strata_chain_add(&b, "r2", p1, 1, e, l);
-    strata_chain_add(&b, "m3", p2, 2, e, l);
+    strata__buf_init(&b, NULL);
+    strata__chain_begin(&b);
+    strata__chain_add(&b, "r1", NULL, 0, e, l);
+    strata__chain_add(&b, "r2", p1, 1, e, l);
+    strata__chain_add(&b, "m3", p2, 2, e, l);
     CHECK(!b.oom && b.len == sizeof(expect_text) - 1 && memcmp(b.data, expect_text, b.len) == 0);
-    strata_hash_format(strata_hash128_of(b.data, b.len), 0, h);
+    strata__hash_format(strata__hash128_of(b.data, b.len), 0, h);
     if (print_mode)
         printf("%-16s %s\n", "chain", h);
     else if (strcmp(h, "xxh3-128/1:337ef4ef6dcf6eb9a4b08e33fee10d97") != 0) {
         fprintf(stderr, "chain: %s\n", h);
         check_failures++;
     }
-    strata_buf_free(&b);
+    strata__buf_free(&b);
 }
 
 int main(int argc, char **argv)

@@ -3,18 +3,18 @@
  * tests/generated/fixture (strata_add_migrations) against the source files.
  *
  *   test_roundtrip roundtrip FIXTURE_DIR
- *       strata_bundle_verify() passes; every section inflates
- *       (strata_bundle_inflate) to exactly the body of the same section of
+ *       strata__bundle_verify() passes; every section inflates
+ *       (strata__bundle_inflate) to exactly the body of the same section of
  *       the source file, read and split here independently of the parser
  *       (BOM dropped, CRLF/CR -> LF, a body runs from the line after its
  *       "-- strata: up|down" line to the next strata directive line).
  *   test_roundtrip corrupt
  *       a copy of the bundle with one byte flipped in the payload, the string
  *       table, the chained hash or a migration checksum fails
- *       strata_bundle_verify() with STRATA_INTEGRITY; the untouched copy
+ *       strata__bundle_verify() with STRATA_INTEGRITY; the untouched copy
  *       passes.
  */
-#include "bundle_int.h"
+#include "bundle_read.h"
 #include "image.h"
 #include "migfile.h"
 #include "strata_bundle_fixture.h"
@@ -162,17 +162,17 @@ static int roundtrip(const char *fixture)
     uint32_t i, k;
     size_t checked = 0;
 
-    strata_buf_init(&err, NULL);
-    if (strata_bundle_verify(b, NULL, &err) != STRATA_OK) {
+    strata__buf_init(&err, NULL);
+    if (strata__bundle_verify(b, NULL, &err) != STRATA_OK) {
         FAIL("verify failed: %s", err.data ? err.data : "?");
-        strata_buf_free(&err);
+        strata__buf_free(&err);
         return 1;
     }
     if (strcmp(b->ns, "fixture") != 0 || b->nmigrations != 4)
         FAIL("namespace %s, %u migrations; expected fixture, 4", b->ns, b->nmigrations);
     for (i = 0; i < b->nmigrations; i++) {
         const strata_bundle_migration *m = &b->migrations[i];
-        const char *file = strata_bundle_str(b, m->file);
+        const char *file = strata__bundle_str(b, m->file);
         body bodies[16];
         size_t nb, len = 0, pathlen = strlen(fixture) + strlen(file) + 2;
         char *path = malloc(pathlen), *text;
@@ -195,8 +195,8 @@ static int roundtrip(const char *fixture)
             char *out = NULL;
             int st;
 
-            strata_buf_reset(&err);
-            st = strata_bundle_inflate(b, s, NULL, &out, &err);
+            strata__buf_reset(&err);
+            st = strata__bundle_inflate(b, s, NULL, &out, &err);
             if (st != STRATA_OK) {
                 FAIL("%s: section %u: inflate: %s", file, k, err.data ? err.data : "?");
                 continue;
@@ -207,7 +207,7 @@ static int roundtrip(const char *fixture)
             if (s->len != bodies[k].len || memcmp(out, text + bodies[k].start, s->len) != 0)
                 FAIL("%s: section %u (%s): text differs from the file\n--- bundle:\n%s\n--- "
                      "file:\n%.*s",
-                     file, k, strata_section_name(s->kind), out, (int)bodies[k].len,
+                     file, k, strata__section_name(s->kind), out, (int)bodies[k].len,
                      text + bodies[k].start);
             if (strlen(out) != s->len)
                 FAIL("%s: section %u: not NUL-terminated at its length", file, k);
@@ -217,7 +217,7 @@ static int roundtrip(const char *fixture)
         free(text);
         free(path);
     }
-    strata_buf_free(&err);
+    strata__buf_free(&err);
     if (checked != b->nsections)
         FAIL("checked %zu of %u sections", checked, b->nsections);
     if (!failures)
@@ -232,14 +232,14 @@ static void expect_verify(const char *what, const strata_bundle *copy, int want)
     strata_buf err;
     int st;
 
-    strata_buf_init(&err, NULL);
-    st = strata_bundle_verify(copy, NULL, &err);
+    strata__buf_init(&err, NULL);
+    st = strata__bundle_verify(copy, NULL, &err);
     if (st != want)
         FAIL("%s: verify returned %d, expected %d (%s)", what, st, want,
              err.data ? err.data : "no message");
     else
         printf("%s: %d%s%s\n", what, st, err.data ? ": " : "", err.data ? err.data : "");
-    strata_buf_free(&err);
+    strata__buf_free(&err);
 }
 
 /* Each byte of p[0..n), b's payload or strings, flipped alone: verify must refuse. */
@@ -252,11 +252,11 @@ static void flip_each(const strata_bundle *b, unsigned char *p, uint32_t n, unsi
         strata_buf err;
         int st;
         p[i] ^= mask;
-        strata_buf_init(&err, NULL);
-        st = strata_bundle_verify(b, NULL, &err);
+        strata__buf_init(&err, NULL);
+        st = strata__bundle_verify(b, NULL, &err);
         if (st != STRATA_INTEGRITY)
             FAIL("%s byte %u flipped: verify returned %d", what, i, st);
-        strata_buf_free(&err);
+        strata__buf_free(&err);
         p[i] ^= mask;
     }
 }
@@ -324,13 +324,13 @@ static int corrupt(void)
         strata_buf err;
         char *out = NULL;
         int st;
-        strata_buf_init(&err, NULL);
-        st = strata_bundle_inflate(&b, &secs[0], NULL, &out, &err);
+        strata__buf_init(&err, NULL);
+        st = strata__bundle_inflate(&b, &secs[0], NULL, &out, &err);
         if (st != STRATA_INTEGRITY || out)
             FAIL("inflate with a flipped text checksum returned %d", st);
         else
             printf("inflate with a flipped text checksum: %d: %s\n", st, err.data);
-        strata_buf_free(&err);
+        strata__buf_free(&err);
     }
     secs[0].exact.lo ^= 1;
 
@@ -390,12 +390,12 @@ static int corrupt_metadata(void)
         parents[orig->nparents] = orig->nmigrations + 7;
         b.parents = parents;
         b.nparents = orig->nparents + 1;
-        b.tables_hash = strata_tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
-                                           b.parents, b.nparents, b.accepts, b.naccepts);
+        b.tables_hash = strata__tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                            b.parents, b.nparents, b.accepts, b.naccepts);
         expect_verify("parents entry out of range", &b, STRATA_INTEGRITY);
         b.nparents = orig->nparents; /* the same table, minus the bad entry: accepted again */
-        b.tables_hash = strata_tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
-                                           b.parents, b.nparents, b.accepts, b.naccepts);
+        b.tables_hash = strata__tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                            b.parents, b.nparents, b.accepts, b.naccepts);
         expect_verify("parents table restored", &b, STRATA_OK);
         free(parents);
     }

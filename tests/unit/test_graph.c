@@ -25,9 +25,9 @@ static int build(strata_graph *g, const spec *s, size_t n)
         nodes[i].line = 1;
         nodes[i].revises_line = 1;
     }
-    strata_diags_free(&diags);
-    strata_diags_init(&diags, NULL);
-    return strata_graph_build(g, NULL, nodes, n, &diags);
+    strata__diags_free(&diags);
+    strata__diags_init(&diags, NULL);
+    return strata__graph_build(g, NULL, nodes, n, &diags);
 }
 
 static const char *order(const strata_graph *g)
@@ -45,10 +45,10 @@ static const char *diag_text(void)
 {
     static char buf[1024];
     strata_buf b;
-    strata_buf_init(&b, NULL);
-    strata_diags_format(&diags, &b);
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&diags, &b);
     snprintf(buf, sizeof(buf), "%s", b.data ? b.data : "");
-    strata_buf_free(&b);
+    strata__buf_free(&b);
     return buf;
 }
 
@@ -62,11 +62,11 @@ static void test_linear_any_input_order(void)
     CHECK(build(&g, fwd, 3) == STRATA_OK);
     CHECK_STR(order(&g), "a b c");
     CHECK(g.nheads == 1 && g.heads[0] == 2);
-    strata_graph_free(&g);
+    strata__graph_free(&g);
     CHECK(build(&g, rev, 3) == STRATA_OK);
     CHECK_STR(order(&g), "a b c");
     CHECK(g.nheads == 1 && g.heads[0] == 0);
-    strata_graph_free(&g);
+    strata__graph_free(&g);
 }
 
 /* Branches interleave by file name, then revision; a merge comes after both. */
@@ -84,7 +84,7 @@ static void test_branches_and_merge(void)
     CHECK_STR(nodes[g.heads[0]].revision, "z");
     CHECK_STR(nodes[g.heads[1]].revision, "m");
     CHECK(g.nchildren[3] == 2); /* root is a branch point */
-    strata_graph_free(&g);
+    strata__graph_free(&g);
 }
 
 static void test_errors(void)
@@ -101,15 +101,15 @@ static void test_errors(void)
     CHECK(build(&g, dup, 2) == STRATA_INVALID);
     CHECK_STR(diag_text(), "2.sql:1: error: duplicate revision 'a' (also declared in 1.sql:1): "
                            "give one of them a new id\n");
-    strata_graph_free(&g);
+    strata__graph_free(&g);
     CHECK(build(&g, unknown, 2) == STRATA_INVALID);
     CHECK_STR(diag_text(), "2.sql:1: error: revision 'b' revises unknown revision 'nope': check "
                            "the id, or restore the missing file\n");
-    strata_graph_free(&g);
+    strata__graph_free(&g);
     CHECK(build(&g, cycle, 5) == STRATA_INVALID);
     CHECK_STR(diag_text(), "1.sql:1: error: revision 'a' is part of a cycle (each revises the "
                            "next): a -> c -> b -> a\n");
-    strata_graph_free(&g);
+    strata__graph_free(&g);
 }
 
 static void test_history_line(void)
@@ -117,16 +117,16 @@ static void test_history_line(void)
     static const char *const two[] = {"ae1027a6acf", "27c6a30d7c24"};
     static const char *const one[] = {"fc0bfa77ff5a"};
     strata_buf b;
-    strata_buf_init(&b, NULL);
-    strata_history_line(&b, one, 1, "34065a4cc718", 1, 0, "add priority field to prompts");
+    strata__buf_init(&b, NULL);
+    strata__history_line(&b, one, 1, "34065a4cc718", 1, 0, "add priority field to prompts");
     CHECK_STR(b.data, "fc0bfa77ff5a -> 34065a4cc718 (head), add priority field to prompts");
-    strata_buf_reset(&b);
-    strata_history_line(&b, NULL, 0, "5d8b746712b6", 0, 1, "initial_cron_schema");
+    strata__buf_reset(&b);
+    strata__history_line(&b, NULL, 0, "5d8b746712b6", 0, 1, "initial_cron_schema");
     CHECK_STR(b.data, "<base> -> 5d8b746712b6 (branchpoint), initial_cron_schema");
-    strata_buf_reset(&b);
-    strata_history_line(&b, two, 2, "3b4a2b0ab57b", 1, 0, "merge");
+    strata__buf_reset(&b);
+    strata__history_line(&b, two, 2, "3b4a2b0ab57b", 1, 0, "merge");
     CHECK_STR(b.data, "ae1027a6acf, 27c6a30d7c24 -> 3b4a2b0ab57b (head) (mergepoint), merge");
-    strata_buf_free(&b);
+    strata__buf_free(&b);
 }
 
 /* A long chain: order is linear and building stays cheap (heap, no quadratic scans). */
@@ -151,24 +151,24 @@ static void test_many(void)
         big[i].nparents = k ? 1 : 0;
         big[i].sortkey = revs[k];
     }
-    strata_diags_init(&d, NULL);
-    CHECK(strata_graph_build(&g, NULL, big, N, &d) == STRATA_OK);
+    strata__diags_init(&d, NULL);
+    CHECK(strata__graph_build(&g, NULL, big, N, &d) == STRATA_OK);
     for (i = 0; i < N; i++)
         CHECK(g.order[i] == N - 1 - i);
-    CHECK(strata_graph_find(&g, big, "r12345", 6) == N - 1 - 12345);
-    CHECK(strata_graph_find(&g, big, "r1234", 5) == (size_t)-1);
-    strata_graph_free(&g);
-    strata_diags_free(&d);
+    CHECK(strata__graph_find(&g, big, "r12345", 6) == N - 1 - 12345);
+    CHECK(strata__graph_find(&g, big, "r1234", 5) == (size_t)-1);
+    strata__graph_free(&g);
+    strata__diags_free(&d);
 }
 
 int main(void)
 {
-    strata_diags_init(&diags, NULL);
+    strata__diags_init(&diags, NULL);
     test_linear_any_input_order();
     test_branches_and_merge();
     test_errors();
     test_history_line();
     test_many();
-    strata_diags_free(&diags);
+    strata__diags_free(&diags);
     return CHECK_DONE();
 }

@@ -28,18 +28,18 @@ int main(void)
         m[i].lock_timeout_ms = 0xffffffffu;
         m[i].exact.lo = 0x8000000000000000ull >> i;
     }
-    fast = strata_tables_hash(s, 3, m, 2, parents, 2, acc, 1);
-    portable = strata_tables_hash_portable(s, 3, m, 2, parents, 2, acc, 1);
+    fast = strata__tables_hash(s, 3, m, 2, parents, 2, acc, 1);
+    portable = strata__tables_hash_portable(s, 3, m, 2, parents, 2, acc, 1);
     CHECK(fast == portable);
     /* Every field counts: a flipped kind or flag changes the hash. */
     s[1].kind ^= 1;
-    CHECK(strata_tables_hash(s, 3, m, 2, parents, 2, acc, 1) != fast);
+    CHECK(strata__tables_hash(s, 3, m, 2, parents, 2, acc, 1) != fast);
     s[1].kind ^= 1;
     m[1].flags ^= 2;
-    CHECK(strata_tables_hash(s, 3, m, 2, parents, 2, acc, 1) != fast);
+    CHECK(strata__tables_hash(s, 3, m, 2, parents, 2, acc, 1) != fast);
     m[1].flags ^= 2;
-    CHECK(strata_tables_hash(s, 3, m, 2, parents, 2, acc, 1) == fast);
-    CHECK(strata_tables_hash(NULL, 0, NULL, 0, NULL, 0, NULL, 0) ==
-          strata_tables_hash_portable(NULL, 0, NULL, 0, NULL, 0, NULL, 0));
+    CHECK(strata__tables_hash(s, 3, m, 2, parents, 2, acc, 1) == fast);
+    CHECK(strata__tables_hash(NULL, 0, NULL, 0, NULL, 0, NULL, 0) ==
+          strata__tables_hash_portable(NULL, 0, NULL, 0, NULL, 0, NULL, 0));
     return CHECK_DONE();
 }

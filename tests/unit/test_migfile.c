@@ -7,9 +7,9 @@ static strata_diags diags;
 
 static int parse(strata_migfile *m, const char *file, const char *text)
 {
-    strata_diags_free(&diags);
-    strata_diags_init(&diags, NULL);
-    return strata_migfile_parse(m, NULL, file, text, strlen(text), &diags);
+    strata__diags_free(&diags);
+    strata__diags_init(&diags, NULL);
+    return strata__migfile_parse(m, NULL, file, text, strlen(text), &diags);
 }
 
 static const char *first_diag(void)
@@ -17,10 +17,10 @@ static const char *first_diag(void)
     static char buf[1024];
     strata_buf b;
 
-    strata_buf_init(&b, NULL);
-    strata_diags_format(&diags, &b);
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&diags, &b);
     snprintf(buf, sizeof(buf), "%s", b.data ? b.data : "");
-    strata_buf_free(&b);
+    strata__buf_free(&b);
     buf[strcspn(buf, "\n")] = '\0';
     return buf;
 }
@@ -71,7 +71,7 @@ static void test_full_header(void)
     CHECK_STR(section_body(&m, STRATA_SECTION_DOWN | STRATA_SECTION_SQLITE),
               "ALTER TABLE prompts DROP COLUMN priority;\n");
     CHECK(m.sections[0].line == 7 && m.sections[1].line == 10);
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
 }
 
 static void test_merge_without_up(void)
@@ -81,7 +81,7 @@ static void test_merge_without_up(void)
     CHECK(st == STRATA_OK);
     CHECK(m.nparents == 2 && m.nsections == 0);
     CHECK_STR(m.message, "");
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
 }
 
 static void test_errors(void)
@@ -138,7 +138,7 @@ static void test_errors(void)
         int st = parse(&m, "f.sql", cases[i].text);
         CHECK(st == STRATA_INVALID);
         CHECK_STR(first_diag(), cases[i].diag);
-        strata_migfile_free(&m);
+        strata__migfile_free(&m);
     }
 }
 
@@ -169,7 +169,7 @@ static void test_directive_in_quotes(void)
     CHECK(m.sections[1].line == 15);
     CHECK_STR(section_body(&m, STRATA_SECTION_DOWN), "DROP FUNCTION f;\n");
     CHECK(strstr(section_body(&m, STRATA_SECTION_UP), "$body$\n-- strata: down\n") != NULL);
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
 
     /* A quote left open would swallow the down section: an error, not silence. */
     st = parse(&m, "f.sql",
@@ -182,7 +182,7 @@ static void test_directive_in_quotes(void)
     CHECK(st == STRATA_INVALID);
     CHECK_STR(first_diag(), "f.sql:5: error: this directive is inside a quote or comment opened "
                             "at line 3 that runs to the end of the file: close it");
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
 }
 
 static void test_file_name_revision(void)
@@ -194,10 +194,10 @@ static void test_file_name_revision(void)
     CHECK_STR(first_diag(), "x/20250101_1200_aaaaaaaaaaaa_copy.sql:1: error: file name embeds "
                             "revision 'aaaaaaaaaaaa' but the file declares revision "
                             "'bbbbbbbbbbbb': rename the file or fix the header");
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
     CHECK(parse(&m, "x/20250101_1200_bbbbbbbbbbbb_ok.sql",
                 "-- strata: revision=bbbbbbbbbbbb\n-- strata: up\nx;\n") == STRATA_OK);
-    strata_migfile_free(&m);
+    strata__migfile_free(&m);
 }
 
 /* CRLF, CR and a BOM must not look like edits. */
@@ -211,11 +211,11 @@ static void test_line_endings(void)
           STRATA_OK);
     CHECK(parse(&c, "c.sql", "-- strata: revision=a\r-- strata: up\rCREATE TABLE t (x);\r") ==
           STRATA_OK);
-    CHECK(strata_hash_equal(a.exact, b.exact) && strata_hash_equal(a.exact, c.exact));
-    CHECK(strata_hash_equal(a.sections[0].exact, b.sections[0].exact));
-    strata_migfile_free(&a);
-    strata_migfile_free(&b);
-    strata_migfile_free(&c);
+    CHECK(strata__hash_equal(a.exact, b.exact) && strata__hash_equal(a.exact, c.exact));
+    CHECK(strata__hash_equal(a.sections[0].exact, b.sections[0].exact));
+    strata__migfile_free(&a);
+    strata__migfile_free(&b);
+    strata__migfile_free(&c);
 }
 
 /* Comments and white space change the exact checksum only; options change both. */
@@ -232,19 +232,19 @@ static void test_loose(void)
           STRATA_OK);
     CHECK(parse(&d, "d.sql", "-- strata: revision=a\n-- strata: up\nCREATE TABLE t (y);\n") ==
           STRATA_OK);
-    CHECK(!strata_hash_equal(a.exact, b.exact));
-    CHECK(strata_hash_equal(a.loose, b.loose));
-    CHECK(!strata_hash_equal(a.loose, c.loose));
-    CHECK(!strata_hash_equal(a.loose, d.loose));
-    strata_migfile_free(&a);
-    strata_migfile_free(&b);
-    strata_migfile_free(&c);
-    strata_migfile_free(&d);
+    CHECK(!strata__hash_equal(a.exact, b.exact));
+    CHECK(strata__hash_equal(a.loose, b.loose));
+    CHECK(!strata__hash_equal(a.loose, c.loose));
+    CHECK(!strata__hash_equal(a.loose, d.loose));
+    strata__migfile_free(&a);
+    strata__migfile_free(&b);
+    strata__migfile_free(&c);
+    strata__migfile_free(&d);
 }
 
 int main(void)
 {
-    strata_diags_init(&diags, NULL);
+    strata__diags_init(&diags, NULL);
     test_full_header();
     test_merge_without_up();
     test_errors();
@@ -252,6 +252,6 @@ int main(void)
     test_file_name_revision();
     test_line_endings();
     test_loose();
-    strata_diags_free(&diags);
+    strata__diags_free(&diags);
     return CHECK_DONE();
 }

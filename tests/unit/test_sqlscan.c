@@ -7,10 +7,10 @@ static const char *loose(const char *s)
 {
     static char buf[512];
     strata_buf b;
-    strata_buf_init(&b, NULL);
-    strata_loose_text(s, strlen(s), &b);
+    strata__buf_init(&b, NULL);
+    strata__loose_text(s, strlen(s), &b);
     snprintf(buf, sizeof(buf), "%s", b.data ? b.data : "");
-    strata_buf_free(&b);
+    strata__buf_free(&b);
     return buf;
 }
 
@@ -22,7 +22,7 @@ static const char *tokens(const char *s)
     int kind;
     buf[0] = '\0';
     while (i < n) {
-        size_t e = strata_sql_token(s, n, i, &kind);
+        size_t e = strata__sql_token(s, n, i, &kind);
         len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%c[%.*s]", kinds[kind], (int)(e - i),
                                 s + i);
         i = e;
@@ -58,24 +58,24 @@ static void test_loose_text(void)
     CHECK_STR(loose("a <= b"), "a<=b");
     CHECK_STR(loose("x - -1"), "x- -1");
     CHECK_STR(loose("a/*x*/b"), "a b");
-    CHECK(strata_sql_is_directive("--strata: up", 12));
-    CHECK(strata_sql_is_directive("--  \tstrata:x", 13));
-    CHECK(!strata_sql_is_directive("-- strata up", 12));
+    CHECK(strata__sql_is_directive("--strata: up", 12));
+    CHECK(strata__sql_is_directive("--  \tstrata:x", 13));
+    CHECK(!strata__sql_is_directive("-- strata up", 12));
 }
 
 static void test_canonical(void)
 {
     strata_buf b;
-    strata_buf_init(&b, NULL);
-    strata_canonicalize("\xEF\xBB\xBF"
-                        "a\r\nb\rc\n\r\n",
-                        12, &b);
+    strata__buf_init(&b, NULL);
+    strata__canonicalize("\xEF\xBB\xBF"
+                         "a\r\nb\rc\n\r\n",
+                         12, &b);
     CHECK(b.len == 7 && memcmp(b.data, "a\nb\nc\n\n", 7) == 0);
-    strata_buf_reset(&b);
+    strata__buf_reset(&b);
     /* A BOM elsewhere is text, not a marker. */
-    strata_canonicalize("x\xEF\xBB\xBF", 4, &b);
+    strata__canonicalize("x\xEF\xBB\xBF", 4, &b);
     CHECK(b.len == 4);
-    strata_buf_free(&b);
+    strata__buf_free(&b);
 }
 
 static void test_stored_form(void)
@@ -83,20 +83,20 @@ static void test_stored_form(void)
     strata_hash128 h = {0x0123456789abcdefull, 0xfedcba9876543210ull}, p;
     char s[STRATA_HASH_STRLEN];
 
-    strata_hash_format(h, 0, s);
+    strata__hash_format(h, 0, s);
     CHECK_STR(s, "xxh3-128/1:0123456789abcdeffedcba9876543210");
-    CHECK(strata_hash_parse(s, strlen(s), &p) == 0 && strata_hash_equal(h, p));
-    CHECK(strata_hash_parse("xxh3-128:0123456789ABCDEFfedcba9876543210", 41, &p) == 0 &&
-          strata_hash_equal(h, p));
-    strata_hash_format(h, 1, s);
+    CHECK(strata__hash_parse(s, strlen(s), &p) == 0 && strata__hash_equal(h, p));
+    CHECK(strata__hash_parse("xxh3-128:0123456789ABCDEFfedcba9876543210", 41, &p) == 0 &&
+          strata__hash_equal(h, p));
+    strata__hash_format(h, 1, s);
     CHECK_STR(s, "xxh3-128/loose1:0123456789abcdeffedcba9876543210");
-    CHECK(strata_hash_parse(s, strlen(s), &p) < 0);
-    CHECK(strata_hash_parse_loose(s, strlen(s), &p) == 0 && strata_hash_equal(h, p));
-    CHECK(strata_hash_parse_loose(s, strlen(s) - 1, &p) < 0);
-    strata_hash_format(h, 0, s);
-    CHECK(strata_hash_parse_loose(s, strlen(s), &p) < 0);
-    CHECK(strata_hash_parse("xxh3-128/2:0123456789abcdeffedcba9876543210", 43, &p) < 0);
-    CHECK(strata_hash_parse("xxh3-128/1:0123456789abcdeffedcba987654321g", 43, &p) < 0);
+    CHECK(strata__hash_parse(s, strlen(s), &p) < 0);
+    CHECK(strata__hash_parse_loose(s, strlen(s), &p) == 0 && strata__hash_equal(h, p));
+    CHECK(strata__hash_parse_loose(s, strlen(s) - 1, &p) < 0);
+    strata__hash_format(h, 0, s);
+    CHECK(strata__hash_parse_loose(s, strlen(s), &p) < 0);
+    CHECK(strata__hash_parse("xxh3-128/2:0123456789abcdeffedcba9876543210", 43, &p) < 0);
+    CHECK(strata__hash_parse("xxh3-128/1:0123456789abcdeffedcba987654321g", 43, &p) < 0);
 }
 
 static char split_out[1024];
@@ -112,7 +112,7 @@ static int collect(void *ctx, const char *s, size_t n, unsigned line)
 static const char *split(const char *s)
 {
     split_out[0] = '\0';
-    strata_sql_split(s, strlen(s), collect, NULL);
+    strata__sql_split(s, strlen(s), collect, NULL);
     return split_out;
 }
 
@@ -140,11 +140,11 @@ static void test_skip_blank(void)
 {
     static const char s[] = "  -- c\n/* a\nb */\n\tSELECT 1; -- x\n";
     unsigned line = 1;
-    CHECK(strata_sql_skip_blank(s, strlen(s), &line) == strlen("  -- c\n/* a\nb */\n\t"));
+    CHECK(strata__sql_skip_blank(s, strlen(s), &line) == strlen("  -- c\n/* a\nb */\n\t"));
     CHECK(line == 4);
-    CHECK(strata_sql_skip_blank(s, strlen(s), NULL) == 18);
-    CHECK(strata_sql_skip_blank("  -- only\n/* c */ ", 18, NULL) == 18);
-    CHECK(strata_sql_skip_blank("", 0, NULL) == 0);
+    CHECK(strata__sql_skip_blank(s, strlen(s), NULL) == 18);
+    CHECK(strata__sql_skip_blank("  -- only\n/* c */ ", 18, NULL) == 18);
+    CHECK(strata__sql_skip_blank("", 0, NULL) == 0);
 }
 
 int main(void)

@@ -23,7 +23,7 @@ enum strata_sql_tok {
  * past it; *kind receives its enum strata_sql_tok. An unterminated quote or
  * comment runs to the end of the text.
  */
-size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
+size_t strata__sql_token(const char *s, size_t len, size_t pos, int *kind);
 
 /*
  * Splits s[0..n) into statements at top-level semicolons, and calls
@@ -35,16 +35,16 @@ size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind);
  * Stops at the first non-zero return of fn and returns it.
  */
 typedef int (*strata_stmt_fn)(void *ctx, const char *start, size_t len, unsigned line);
-int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx);
+int strata__sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx);
 
 /*
  * Position of the first token of s[0..n) that is not white space or a
  * comment (n when there is none); *line, if not NULL, grows by the newlines
  * passed over.
  */
-size_t strata_sql_skip_blank(const char *s, size_t n, unsigned *line);
+size_t strata__sql_skip_blank(const char *s, size_t n, unsigned *line);
 
 /* 1 when the line comment s[0..n) is a strata directive ("-- strata: ..."). */
-int strata_sql_is_directive(const char *s, size_t n);
+int strata__sql_is_directive(const char *s, size_t n);
 
 #endif

@@ -51,24 +51,24 @@ typedef struct strata_migfile {
  * messages; its base name is checked against the revision). Problems are
  * added to `d` as compiler-style diagnostics. Returns STRATA_OK,
  * STRATA_INVALID when at least one error was reported, or STRATA_NOMEM.
- * On any return, *m owns what it holds: release it with strata_migfile_free.
+ * On any return, *m owns what it holds: release it with strata__migfile_free.
  */
-int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
-                         const char *data, size_t n, strata_diags *d);
+int strata__migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
+                          const char *data, size_t n, strata_diags *d);
 /*
  * The same for a draft: an empty up section is a warning, not an error, so
  * the authoring commands (create, merge, heads, history) keep working while
  * the newest migration is still being written. check and generate use
- * strata_migfile_parse, which rejects it.
+ * strata__migfile_parse, which rejects it.
  */
-int strata_migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
-                               const char *data, size_t n, strata_diags *d);
-void strata_migfile_free(strata_migfile *m);
+int strata__migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
+                                const char *data, size_t n, strata_diags *d);
+void strata__migfile_free(strata_migfile *m);
 
 /* 1 when s[0..n) is a valid revision id ([A-Za-z0-9_]{1,64}, not reserved). */
-int strata_revision_valid(const char *s, size_t n);
+int strata__revision_valid(const char *s, size_t n);
 
 /* Names of section kinds and environments, for messages and generated code. */
-const char *strata_section_name(unsigned kind); /* "up", "down dialect=sqlite", ... */
+const char *strata__section_name(unsigned kind); /* "up", "down dialect=sqlite", ... */
 
 #endif

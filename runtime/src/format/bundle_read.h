@@ -14,16 +14,16 @@
  * table hash, each section's compressed-bytes hash, and the chained hash.
  * Returns STRATA_OK, STRATA_INTEGRITY (message in `err`) or STRATA_NOMEM.
  */
-int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err);
+int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err);
 
 /*
  * Inflates section s of bundle b into a new NUL-terminated string (*out, to
- * free with strata_free) and checks it against the section's exact checksum.
+ * free with strata__free) and checks it against the section's exact checksum.
  */
-int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
-                          const strata_allocator *a, char **out, strata_buf *err);
+int strata__bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
+                           const strata_allocator *a, char **out, strata_buf *err);
 
-static inline const char *strata_bundle_str(const strata_bundle *b, uint32_t off)
+static inline const char *strata__bundle_str(const strata_bundle *b, uint32_t off)
 {
     return b->strings + off;
 }

@@ -65,8 +65,8 @@ static int revref_cmp(const void *x, const void *y)
     return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-size_t strata_graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
-                         size_t len)
+size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
+                          size_t len)
 {
     size_t lo = 0, hi = g->n;
 
@@ -92,14 +92,14 @@ static void report_cycles(strata_graph *g, const strata_gnode *nodes, const size
     size_t n = g->n, i, *mark, *path;
     strata_buf b;
 
-    mark = strata_malloc(g->alloc, n * sizeof(*mark));
-    path = strata_malloc(g->alloc, (n + 1) * sizeof(*path));
+    mark = strata__malloc(g->alloc, n * sizeof(*mark));
+    path = strata__malloc(g->alloc, (n + 1) * sizeof(*path));
     if (!mark || !path) {
         d->oom = 1;
         goto done;
     }
     memset(mark, 0, n * sizeof(*mark));
-    strata_buf_init(&b, g->alloc);
+    strata__buf_init(&b, g->alloc);
     /* Visit stuck nodes in revision order so the report is deterministic. */
     for (i = 0; i < n; i++) {
         size_t start = g->byrev[i], cur = start, len = 0, k, p, first;
@@ -118,26 +118,26 @@ static void report_cycles(strata_graph *g, const strata_gnode *nodes, const size
             continue; /* reached a cycle reported before */
         for (first = 0; path[first] != cur; first++)
             ;
-        strata_buf_reset(&b);
+        strata__buf_reset(&b);
         for (k = first; k < len; k++)
-            strata_buf_printf(&b, "%s -> ", nodes[path[k]].revision);
-        strata_buf_puts(&b, nodes[cur].revision);
+            strata__buf_printf(&b, "%s -> ", nodes[path[k]].revision);
+        strata__buf_puts(&b, nodes[cur].revision);
         if (b.oom) {
             d->oom = 1;
             break;
         }
-        strata_diag_add(d, STRATA_DIAG_ERROR, nodes[cur].file, nodes[cur].revises_line,
-                        "revision '%s' is part of a cycle (each revises the next): %s",
-                        nodes[cur].revision, b.data);
+        strata__diag_add(d, STRATA_DIAG_ERROR, nodes[cur].file, nodes[cur].revises_line,
+                         "revision '%s' is part of a cycle (each revises the next): %s",
+                         nodes[cur].revision, b.data);
     }
-    strata_buf_free(&b);
+    strata__buf_free(&b);
 done:
-    strata_free(g->alloc, mark);
-    strata_free(g->alloc, path);
+    strata__free(g->alloc, mark);
+    strata__free(g->alloc, path);
 }
 
-int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
-                       size_t n, strata_diags *d)
+int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
+                        size_t n, strata_diags *d)
 {
     size_t i, k, total = 0, done = 0, *indeg = NULL, *cstart = NULL, *cidx = NULL;
     revref *refs = NULL;
@@ -150,18 +150,18 @@ int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_
     g->n = n;
     for (i = 0; i < n; i++)
         total += nodes[i].nparents;
-    g->order = strata_malloc(a, (n + 1) * sizeof(size_t));
-    g->pos = strata_malloc(a, (n + 1) * sizeof(size_t));
-    g->pstart = strata_malloc(a, (n + 1) * sizeof(size_t));
-    g->pidx = strata_malloc(a, (total + 1) * sizeof(size_t));
-    g->nchildren = strata_malloc(a, (n + 1) * sizeof(size_t));
-    g->heads = strata_malloc(a, (n + 1) * sizeof(size_t));
-    g->byrev = strata_malloc(a, (n + 1) * sizeof(size_t));
-    indeg = strata_malloc(a, (n + 1) * sizeof(size_t));
-    cstart = strata_malloc(a, (n + 2) * sizeof(size_t));
-    cidx = strata_malloc(a, (total + 1) * sizeof(size_t));
-    refs = strata_malloc(a, (n + 1) * sizeof(*refs));
-    h.v = strata_malloc(a, (n + 1) * sizeof(size_t));
+    g->order = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pos = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pstart = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pidx = strata__malloc(a, (total + 1) * sizeof(size_t));
+    g->nchildren = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->heads = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->byrev = strata__malloc(a, (n + 1) * sizeof(size_t));
+    indeg = strata__malloc(a, (n + 1) * sizeof(size_t));
+    cstart = strata__malloc(a, (n + 2) * sizeof(size_t));
+    cidx = strata__malloc(a, (total + 1) * sizeof(size_t));
+    refs = strata__malloc(a, (n + 1) * sizeof(*refs));
+    h.v = strata__malloc(a, (n + 1) * sizeof(size_t));
     if (!g->order || !g->pos || !g->pstart || !g->pidx || !g->nchildren || !g->heads || !g->byrev ||
         !indeg || !cstart || !cidx || !refs || !h.v)
         goto done;
@@ -180,10 +180,10 @@ int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_
                 x = y;
                 y = t;
             }
-            strata_diag_add(d, STRATA_DIAG_ERROR, x->file, x->line,
-                            "duplicate revision '%s' (also declared in %s:%u): give one of them "
-                            "a new id",
-                            x->revision, y->file ? y->file : "?", y->line);
+            strata__diag_add(d, STRATA_DIAG_ERROR, x->file, x->line,
+                             "duplicate revision '%s' (also declared in %s:%u): give one of them "
+                             "a new id",
+                             x->revision, y->file ? y->file : "?", y->line);
         }
     }
     if (d->nerrors > errors0) {
@@ -197,12 +197,12 @@ int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_
         indeg[i] = nodes[i].nparents;
         for (k = 0; k < nodes[i].nparents; k++) {
             const char *pr = nodes[i].parents[k];
-            size_t p = strata_graph_find(g, nodes, pr, strlen(pr));
+            size_t p = strata__graph_find(g, nodes, pr, strlen(pr));
             if (p == (size_t)-1) {
-                strata_diag_add(d, STRATA_DIAG_ERROR, nodes[i].file, nodes[i].revises_line,
-                                "revision '%s' revises unknown revision '%s': check the id, or "
-                                "restore the missing file",
-                                nodes[i].revision, pr);
+                strata__diag_add(d, STRATA_DIAG_ERROR, nodes[i].file, nodes[i].revises_line,
+                                 "revision '%s' revises unknown revision '%s': check the id, or "
+                                 "restore the missing file",
+                                 nodes[i].revision, pr);
                 p = i; /* placeholder; we stop below */
             }
             g->pidx[total++] = p;
@@ -246,44 +246,44 @@ int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_
             g->heads[g->nheads++] = g->order[i];
     status = STRATA_OK;
 done:
-    strata_free(a, indeg);
-    strata_free(a, cstart);
-    strata_free(a, cidx);
-    strata_free(a, refs);
-    strata_free(a, h.v);
+    strata__free(a, indeg);
+    strata__free(a, cstart);
+    strata__free(a, cidx);
+    strata__free(a, refs);
+    strata__free(a, h.v);
     return status;
 }
 
-void strata_graph_free(strata_graph *g)
+void strata__graph_free(strata_graph *g)
 {
-    strata_free(g->alloc, g->order);
-    strata_free(g->alloc, g->pos);
-    strata_free(g->alloc, g->pstart);
-    strata_free(g->alloc, g->pidx);
-    strata_free(g->alloc, g->nchildren);
-    strata_free(g->alloc, g->heads);
-    strata_free(g->alloc, g->byrev);
+    strata__free(g->alloc, g->order);
+    strata__free(g->alloc, g->pos);
+    strata__free(g->alloc, g->pstart);
+    strata__free(g->alloc, g->pidx);
+    strata__free(g->alloc, g->nchildren);
+    strata__free(g->alloc, g->heads);
+    strata__free(g->alloc, g->byrev);
     memset(g, 0, sizeof(*g));
 }
 
-void strata_history_line(strata_buf *out, const char *const *parents, size_t nparents,
-                         const char *revision, int head, int branchpoint, const char *message)
+void strata__history_line(strata_buf *out, const char *const *parents, size_t nparents,
+                          const char *revision, int head, int branchpoint, const char *message)
 {
     size_t i;
 
     if (nparents == 0)
-        strata_buf_puts(out, "<base>");
+        strata__buf_puts(out, "<base>");
     for (i = 0; i < nparents; i++) {
         if (i)
-            strata_buf_puts(out, ", ");
-        strata_buf_puts(out, parents[i]);
+            strata__buf_puts(out, ", ");
+        strata__buf_puts(out, parents[i]);
     }
-    strata_buf_printf(out, " -> %s", revision);
+    strata__buf_printf(out, " -> %s", revision);
     if (head)
-        strata_buf_puts(out, " (head)");
+        strata__buf_puts(out, " (head)");
     if (branchpoint)
-        strata_buf_puts(out, " (branchpoint)");
+        strata__buf_puts(out, " (branchpoint)");
     if (nparents > 1)
-        strata_buf_puts(out, " (mergepoint)");
-    strata_buf_printf(out, ", %s", message);
+        strata__buf_puts(out, " (mergepoint)");
+    strata__buf_printf(out, ", %s", message);
 }

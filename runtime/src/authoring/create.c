@@ -76,7 +76,7 @@ static const char plain_body[] = "-- strata: up\n"
                                  "-- strata: down\n"
                                  "\n";
 
-const char *create_template_names(void)
+const char *strata__create_template_names(void)
 {
     return "add_column, add_index, add_table, add_foreign_key";
 }
@@ -129,16 +129,16 @@ static void slugify(const char *msg, char out[41])
 
 static void put_quoted(strata_buf *b, const char *s)
 {
-    strata_buf_putc(b, '"');
+    strata__buf_putc(b, '"');
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
-            strata_buf_putc(b, '\\');
+            strata__buf_putc(b, '\\');
         if (*s == '\n' || *s == '\r')
-            strata_buf_putc(b, ' ');
+            strata__buf_putc(b, ' ');
         else
-            strata_buf_putc(b, *s);
+            strata__buf_putc(b, *s);
     }
-    strata_buf_putc(b, '"');
+    strata__buf_putc(b, '"');
 }
 
 static time_t now(void)
@@ -146,13 +146,14 @@ static time_t now(void)
     const char *e = getenv("SOURCE_DATE_EPOCH");
     uint64_t v;
 
-    if (e && strata_parse_u64(e, strlen(e), &v) == 0)
+    if (e && strata__parse_u64(e, strlen(e), &v) == 0)
         return (time_t)v;
     return time(NULL);
 }
 
-static int write_new(project *p, const char *rev_id, const char *const *parents, size_t nparents,
-                     const char *message, const char *body, const char *prog, FILE *out, FILE *errf)
+static int write_new(strata_project *p, const char *rev_id, const char *const *parents,
+                     size_t nparents, const char *message, const char *body, const char *prog,
+                     FILE *out, FILE *errf)
 {
     char rev[STRATA_REVISION_MAX + 1], slug[41], stamp[16];
     strata_buf b, name;
@@ -163,7 +164,7 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
     int fd = -1, st = STRATA_NOMEM;
 
     if (rev_id) {
-        if (!strata_revision_valid(rev_id, strlen(rev_id))) {
+        if (!strata__revision_valid(rev_id, strlen(rev_id))) {
             fprintf(errf, "%s: invalid --rev-id '%s': use 1-64 of [A-Za-z0-9_]\n", prog, rev_id);
             return STRATA_MISUSE;
         }
@@ -172,7 +173,7 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
         fprintf(errf, "%s: cannot read /dev/urandom for a new revision id\n", prog);
         return STRATA_ERROR;
     }
-    if (project_find(p, rev) != (size_t)-1) {
+    if (strata__project_find(p, rev) != (size_t)-1) {
         fprintf(errf, "%s: revision %s already exists in %s\n", prog, rev, p->dir);
         return STRATA_MISUSE;
     }
@@ -180,23 +181,23 @@ static int write_new(project *p, const char *rev_id, const char *const *parents,
     strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M", &tm);
     slugify(message, slug);
 
-    strata_buf_init(&name, NULL);
-    strata_buf_printf(&name, "%s_%s_%s.sql", stamp, rev, slug);
-    strata_buf_init(&b, NULL);
-    strata_buf_printf(&b, "-- strata: revision=%s", rev);
+    strata__buf_init(&name, NULL);
+    strata__buf_printf(&name, "%s_%s_%s.sql", stamp, rev, slug);
+    strata__buf_init(&b, NULL);
+    strata__buf_printf(&b, "-- strata: revision=%s", rev);
     if (nparents == 1)
-        strata_buf_printf(&b, " revises=%s", parents[0]);
+        strata__buf_printf(&b, " revises=%s", parents[0]);
     if (nparents > 1) {
-        strata_buf_puts(&b, " revises=\"");
+        strata__buf_puts(&b, " revises=\"");
         for (i = 0; i < nparents; i++)
-            strata_buf_printf(&b, "%s%s", i ? " " : "", parents[i]);
-        strata_buf_putc(&b, '"');
+            strata__buf_printf(&b, "%s%s", i ? " " : "", parents[i]);
+        strata__buf_putc(&b, '"');
     }
-    strata_buf_puts(&b, "\n-- strata: message=");
+    strata__buf_puts(&b, "\n-- strata: message=");
     put_quoted(&b, message);
-    strata_buf_puts(&b, "\n\n");
-    strata_buf_puts(&b, body);
-    if (b.oom || name.oom || !(path = path_join(p->dir, name.data)))
+    strata__buf_puts(&b, "\n\n");
+    strata__buf_puts(&b, body);
+    if (b.oom || name.oom || !(path = strata__path_join(p->dir, name.data)))
         goto done;
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len) {
@@ -212,12 +213,12 @@ done:
         st = STRATA_ERROR;
     }
     free(path);
-    strata_buf_free(&b);
-    strata_buf_free(&name);
+    strata__buf_free(&b);
+    strata__buf_free(&name);
     return st;
 }
 
-static void list_heads(const project *p, FILE *errf)
+static void list_heads(const strata_project *p, FILE *errf)
 {
     size_t i;
     for (i = 0; i < p->graph.nheads; i++) {
@@ -226,9 +227,9 @@ static void list_heads(const project *p, FILE *errf)
     }
 }
 
-int create_migration(project *p, const char *message, const char *tmpl, const char *head,
-                     const char *rev_id, const char *prog, const char *merge_cmd, FILE *out,
-                     FILE *errf)
+int strata__create_migration(strata_project *p, const char *message, const char *tmpl,
+                             const char *head, const char *rev_id, const char *prog,
+                             const char *merge_cmd, FILE *out, FILE *errf)
 {
     const char *body = plain_body, *parent = NULL;
     size_t i;
@@ -239,14 +240,14 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
                 break;
         if (i == sizeof(templates) / sizeof(templates[0])) {
             fprintf(errf, "%s: unknown template '%s': choose one of %s\n", prog, tmpl,
-                    create_template_names());
+                    strata__create_template_names());
             return STRATA_MISUSE;
         }
         body = templates[i].body;
     }
     if (head && strcmp(head, "base") != 0) {
         int ambiguous;
-        if (!(parent = project_resolve(p, head, &ambiguous))) {
+        if (!(parent = strata__project_resolve(p, head, &ambiguous))) {
             fprintf(errf, "%s: --head %s: %s in %s\n", prog, head,
                     ambiguous ? "ambiguous prefix, give more digits" : "no such revision", p->dir);
             return STRATA_MISUSE;
@@ -267,8 +268,9 @@ int create_migration(project *p, const char *message, const char *tmpl, const ch
                      errf);
 }
 
-int merge_migration(project *p, const char *const *revs, size_t nrevs, const char *message,
-                    const char *rev_id, const char *prog, FILE *out, FILE *errf)
+int strata__merge_migration(strata_project *p, const char *const *revs, size_t nrevs,
+                            const char *message, const char *rev_id, const char *prog, FILE *out,
+                            FILE *errf)
 {
     static const char body[] = "-- strata: up\n"
                                "-- A merge joins branches; add SQL only to reconcile them.\n"
@@ -287,7 +289,7 @@ int merge_migration(project *p, const char *const *revs, size_t nrevs, const cha
         return STRATA_NOMEM;
     for (i = 0; i < nrevs; i++) {
         int ambiguous;
-        if (!(full[i] = project_resolve(p, revs[i], &ambiguous))) {
+        if (!(full[i] = strata__project_resolve(p, revs[i], &ambiguous))) {
             fprintf(errf, "%s: merge: %s revision %s in %s\n", prog,
                     ambiguous ? "ambiguous prefix of a" : "no", revs[i], p->dir);
             free(full);

@@ -6,22 +6,22 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-void strata_canonicalize(const char *in, size_t n, strata_buf *out)
+void strata__canonicalize(const char *in, size_t n, strata_buf *out)
 {
     size_t i = 0, run;
 
     if (n >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
-    if (strata_buf_reserve(out, n - i) < 0)
+    if (strata__buf_reserve(out, n - i) < 0)
         return;
     while (i < n) {
         run = i;
         while (run < n && in[run] != '\r')
             run++;
-        strata_buf_put(out, in + i, run - i);
+        strata__buf_put(out, in + i, run - i);
         if (run == n)
             break;
-        strata_buf_putc(out, '\n');
+        strata__buf_putc(out, '\n');
         i = run + 1;
         if (i < n && in[i] == '\n')
             i++;
@@ -41,15 +41,15 @@ static int loose_class(unsigned char ch)
     return 2;
 }
 
-void strata_loose_text(const char *canon, size_t n, strata_buf *out)
+void strata__loose_text(const char *canon, size_t n, strata_buf *out)
 {
     size_t i = 0, e;
     int kind, space = 0;
 
     while (i < n) {
-        e = strata_sql_token(canon, n, i, &kind);
+        e = strata__sql_token(canon, n, i, &kind);
         if (kind == STRATA_TOK_SPACE || kind == STRATA_TOK_BLOCK_COMMENT ||
-            (kind == STRATA_TOK_LINE_COMMENT && !strata_sql_is_directive(canon + i, e - i))) {
+            (kind == STRATA_TOK_LINE_COMMENT && !strata__sql_is_directive(canon + i, e - i))) {
             space = 1;
         } else if (kind == STRATA_TOK_LINE_COMMENT) {
             /* A directive stays, on a line of its own, trailing blanks dropped. */
@@ -57,25 +57,25 @@ void strata_loose_text(const char *canon, size_t n, strata_buf *out)
             while (t > i && (canon[t - 1] == ' ' || canon[t - 1] == '\t'))
                 t--;
             if (out->len > 0 && out->data[out->len - 1] != '\n')
-                strata_buf_putc(out, '\n');
-            strata_buf_put(out, canon + i, t - i);
-            strata_buf_putc(out, '\n');
+                strata__buf_putc(out, '\n');
+            strata__buf_put(out, canon + i, t - i);
+            strata__buf_putc(out, '\n');
             space = 0;
         } else {
             if (space && out->len > 0) {
                 int a = loose_class((unsigned char)out->data[out->len - 1]);
                 int b = loose_class((unsigned char)canon[i]);
                 if (a == b && a != 0 && out->data[out->len - 1] != '\n')
-                    strata_buf_putc(out, ' ');
+                    strata__buf_putc(out, ' ');
             }
             space = 0;
-            strata_buf_put(out, canon + i, e - i);
+            strata__buf_put(out, canon + i, e - i);
         }
         i = e;
     }
 }
 
-strata_hash128 strata_hash128_of(const void *p, size_t n)
+strata_hash128 strata__hash128_of(const void *p, size_t n)
 {
     XXH128_hash_t h = XXH3_128bits(p, n);
     strata_hash128 r;
@@ -84,29 +84,29 @@ strata_hash128 strata_hash128_of(const void *p, size_t n)
     return r;
 }
 
-uint64_t strata_hash64_of(const void *p, size_t n)
+uint64_t strata__hash64_of(const void *p, size_t n)
 {
     return XXH3_64bits(p, n);
 }
 
-int strata_checksums(const strata_allocator *a, const char *canon, size_t n, strata_hash128 *exact,
-                     strata_hash128 *loose)
+int strata__checksums(const strata_allocator *a, const char *canon, size_t n, strata_hash128 *exact,
+                      strata_hash128 *loose)
 {
     strata_buf b;
 
-    *exact = strata_hash128_of(canon, n);
-    strata_buf_init(&b, a);
-    strata_loose_text(canon, n, &b);
+    *exact = strata__hash128_of(canon, n);
+    strata__buf_init(&b, a);
+    strata__loose_text(canon, n, &b);
     if (b.oom) {
-        strata_buf_free(&b);
+        strata__buf_free(&b);
         return STRATA_NOMEM;
     }
-    *loose = strata_hash128_of(b.data ? b.data : "", b.len);
-    strata_buf_free(&b);
+    *loose = strata__hash128_of(b.data ? b.data : "", b.len);
+    strata__buf_free(&b);
     return STRATA_OK;
 }
 
-int strata_hash_equal(strata_hash128 x, strata_hash128 y)
+int strata__hash_equal(strata_hash128 x, strata_hash128 y)
 {
     return x.hi == y.hi && x.lo == y.lo;
 }
@@ -121,7 +121,7 @@ static void put_hex64(char *out, uint64_t v)
     }
 }
 
-void strata_hash_format(strata_hash128 h, int loose, char out[STRATA_HASH_STRLEN])
+void strata__hash_format(strata_hash128 h, int loose, char out[STRATA_HASH_STRLEN])
 {
     const char *prefix = loose ? STRATA_LOOSE_PREFIX : STRATA_EXACT_PREFIX;
     size_t p = strlen(prefix);
@@ -168,43 +168,43 @@ static int parse_prefixed(const char *s, size_t n, const char *const *prefixes, 
     return 0;
 }
 
-int strata_hash_parse(const char *s, size_t n, strata_hash128 *out)
+int strata__hash_parse(const char *s, size_t n, strata_hash128 *out)
 {
     static const char *const prefixes[] = {STRATA_EXACT_PREFIX, "xxh3-128:"};
     return parse_prefixed(s, n, prefixes, 2, out);
 }
 
-int strata_hash_parse_loose(const char *s, size_t n, strata_hash128 *out)
+int strata__hash_parse_loose(const char *s, size_t n, strata_hash128 *out)
 {
     static const char *const prefixes[] = {STRATA_LOOSE_PREFIX};
     return parse_prefixed(s, n, prefixes, 1, out);
 }
 
-void strata_chain_begin(strata_buf *b)
+void strata__chain_begin(strata_buf *b)
 {
-    strata_buf_puts(b, "strata-chain/1\n");
+    strata__buf_puts(b, "strata-chain/1\n");
 }
 
-void strata_chain_add(strata_buf *b, const char *revision, const char *const *parents,
-                      size_t nparents, strata_hash128 exact, strata_hash128 loose)
+void strata__chain_add(strata_buf *b, const char *revision, const char *const *parents,
+                       size_t nparents, strata_hash128 exact, strata_hash128 loose)
 {
     char h[STRATA_HASH_STRLEN];
     size_t i;
 
-    strata_buf_puts(b, revision);
-    strata_buf_putc(b, ' ');
+    strata__buf_puts(b, revision);
+    strata__buf_putc(b, ' ');
     if (nparents == 0)
-        strata_buf_puts(b, "base");
+        strata__buf_puts(b, "base");
     for (i = 0; i < nparents; i++) {
         if (i)
-            strata_buf_putc(b, ',');
-        strata_buf_puts(b, parents[i]);
+            strata__buf_putc(b, ',');
+        strata__buf_puts(b, parents[i]);
     }
-    strata_hash_format(exact, 0, h);
-    strata_buf_putc(b, ' ');
-    strata_buf_puts(b, h);
-    strata_hash_format(loose, 1, h);
-    strata_buf_putc(b, ' ');
-    strata_buf_puts(b, h);
-    strata_buf_putc(b, '\n');
+    strata__hash_format(exact, 0, h);
+    strata__buf_putc(b, ' ');
+    strata__buf_puts(b, h);
+    strata__hash_format(loose, 1, h);
+    strata__buf_putc(b, ' ');
+    strata__buf_puts(b, h);
+    strata__buf_putc(b, '\n');
 }

@@ -2,16 +2,12 @@
  * env.c - which environment, which database (DESIGN.md "Environments"), and
  * keeping passwords out of everything strata says.
  */
-#include "strata_int.h"
-
-#ifdef STRATA_HAVE_POSTGRESQL
-#include <libpq-fe.h>
-#endif
+#include "engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *strata_env_get(const strata_options *o, const char *name)
+const char *strata__env_get(const strata_options *o, const char *name)
 {
     const char *v = o->getenv ? o->getenv(o->getenv_ctx, name) : getenv(name);
     return v && *v ? v : NULL;
@@ -49,7 +45,7 @@ const char *strata_environment_name(unsigned environment)
     }
 }
 
-int strata_url_is_postgres(const char *url)
+int strata__url_is_postgres(const char *url)
 {
     return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
            (strstr(url, "://") == NULL && strchr(url, '=') != NULL);
@@ -61,20 +57,20 @@ static char *env_name(strata *h, const char *prefix, const char *suffix)
     strata_buf b;
     size_t i;
 
-    strata_buf_init(&b, h->alloc);
+    strata__buf_init(&b, h->alloc);
     for (i = 0; prefix[i]; i++) {
         char c = prefix[i];
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 'a' + 'A');
         else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
             c = '_';
-        strata_buf_putc(&b, c);
+        strata__buf_putc(&b, c);
     }
-    strata_buf_printf(&b, "_%s", suffix);
-    return strata_buf_detach(&b);
+    strata__buf_printf(&b, "_%s", suffix);
+    return strata__buf_detach(&b);
 }
 
-int strata_resolve(strata *h)
+int strata__resolve(strata *h)
 {
     const strata_options *o = &h->opts;
     const char *ns = h->bundle->ns, *url = o->database_url, *v;
@@ -87,58 +83,58 @@ int strata_resolve(strata *h)
         !(app_var = env_name(h, o->app, "ENVIRONMENT")))
         goto done;
     if (!url)
-        url = strata_env_get(o, ns_var);
+        url = strata__env_get(o, ns_var);
     if (!url)
-        url = strata_env_get(o, "DATABASE_URL");
+        url = strata__env_get(o, "DATABASE_URL");
     /* A getenv callback's answer lives until its next lookup: keep a copy. */
-    if (url && !(h->url = strata_strdup(h->alloc, url)))
+    if (url && !(h->url = strata__strdup(h->alloc, url)))
         goto done;
     url = h->url;
 
     h->env = o->environment;
     if (!h->env) {
         const char *name = "STRATA_ENV";
-        if (!(v = strata_env_get(o, name)))
-            v = strata_env_get(o, name = app_var);
+        if (!(v = strata__env_get(o, name)))
+            v = strata__env_get(o, name = app_var);
         if (v && !(h->env = strata_environment_parse(v))) {
-            st = strata_fail(h, STRATA_MISUSE,
-                             "%s='%s' is not an environment: use development, test or production",
-                             name, v);
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "%s='%s' is not an environment: use development, test or production",
+                              name, v);
             goto done;
         }
     }
     for (i = 0; !h->env && i < sizeof(platform_vars) / sizeof(platform_vars[0]); i++)
-        if (strata_env_get(o, platform_vars[i]))
+        if (strata__env_get(o, platform_vars[i]))
             h->env = STRATA_PRODUCTION;
-    if (!h->env && url && strata_url_is_postgres(url))
+    if (!h->env && url && strata__url_is_postgres(url))
         h->env = STRATA_PRODUCTION;
     if (!h->env)
         h->env = STRATA_DEVELOPMENT;
 
     if (!url) { /* the environment's default; else h->url is the copy made above */
-        strata_buf_init(&b, h->alloc);
+        strata__buf_init(&b, h->alloc);
         if (h->env == STRATA_TEST) {
-            strata_buf_puts(&b, "sqlite:///:memory:");
+            strata__buf_puts(&b, "sqlite:///:memory:");
         } else if (h->env == STRATA_PRODUCTION) {
-            st = strata_fail(h, STRATA_POLICY,
-                             "production needs an explicit database: set %s or DATABASE_URL, or "
-                             "pass --database",
-                             ns_var);
+            st = strata__fail(&h->msgs, STRATA_POLICY,
+                              "production needs an explicit database: set %s or DATABASE_URL, or "
+                              "pass --database",
+                              ns_var);
             goto done;
         } else {
-            strata_buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);
+            strata__buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);
         }
-        if (!(h->url = strata_buf_detach(&b)))
+        if (!(h->url = strata__buf_detach(&b)))
             goto done;
     }
-    strata_buf_init(&b, h->alloc);
-    strata_redact_url(h->url, &b);
-    if (!(h->url_redacted = strata_buf_detach(&b)))
+    strata__buf_init(&b, h->alloc);
+    strata__redact_url(h->url, &b);
+    if (!(h->url_redacted = strata__buf_detach(&b)))
         goto done;
-    st = strata_find_secrets(h);
+    st = strata__find_secrets(h);
 done:
-    strata_free(h->alloc, ns_var);
-    strata_free(h->alloc, app_var);
+    strata__free(h->alloc, ns_var);
+    strata__free(h->alloc, app_var);
     return st;
 }
 
@@ -167,20 +163,20 @@ static void redact_params(const char *s, strata_buf *out)
         const char *p = strstr(s, "password");
         const char *q;
         if (!p) {
-            strata_buf_puts(out, s);
+            strata__buf_puts(out, s);
             return;
         }
         q = p + 8;
         while (kv_space(*q))
             q++;
         if (*q != '=' || !password_key(start, p)) {
-            strata_buf_put(out, s, (size_t)(p + 8 - s));
+            strata__buf_put(out, s, (size_t)(p + 8 - s));
             s = p + 8;
             continue;
         }
         q++;
-        strata_buf_put(out, s, (size_t)(q - s));
-        strata_buf_puts(out, "***");
+        strata__buf_put(out, s, (size_t)(q - s));
+        strata__buf_puts(out, "***");
         while (kv_space(*q))
             q++;
         if (*q == '\'') {
@@ -232,7 +228,7 @@ static const char *uri_password(const char *url, size_t *n)
     return colon + 1;
 }
 
-void strata_redact_url(const char *url, strata_buf *out)
+void strata__redact_url(const char *url, strata_buf *out)
 {
     strata_buf tmp;
     size_t n = 0;
@@ -243,30 +239,15 @@ void strata_redact_url(const char *url, strata_buf *out)
         return;
     }
     /* The query may name password= too, before or after the userinfo's. */
-    strata_buf_init(&tmp, out->alloc);
-    strata_buf_put(&tmp, url, (size_t)(pw - url));
-    strata_buf_puts(&tmp, "***");
-    strata_buf_puts(&tmp, pw + n);
+    strata__buf_init(&tmp, out->alloc);
+    strata__buf_put(&tmp, url, (size_t)(pw - url));
+    strata__buf_puts(&tmp, "***");
+    strata__buf_puts(&tmp, pw + n);
     if (tmp.oom)
         out->oom = 1;
     else
         redact_params(tmp.data, out);
-    strata_buf_free(&tmp);
-}
-
-static int add_secret(strata *h, const char *s, size_t n)
-{
-    size_t i;
-
-    if (n == 0 || h->nsecrets == sizeof(h->secrets) / sizeof(h->secrets[0]))
-        return STRATA_OK;
-    for (i = 0; i < h->nsecrets; i++)
-        if (strlen(h->secrets[i]) == n && memcmp(h->secrets[i], s, n) == 0)
-            return STRATA_OK;
-    if (!(h->secrets[h->nsecrets] = strata_strndup(h->alloc, s, n)))
-        return STRATA_NOMEM;
-    h->nsecrets++;
-    return STRATA_OK;
+    strata__buf_free(&tmp);
 }
 
 /* The value after the first "password=" of a key=value string. */
@@ -290,7 +271,7 @@ static int kv_secret(strata *h, const char *url)
         for (v = q; *q && !kv_space(*q) && *q != '&'; q++)
             ;
     }
-    return add_secret(h, v, (size_t)(q - v));
+    return strata__add_secret(&h->msgs, v, (size_t)(q - v));
 }
 
 /*
@@ -298,11 +279,11 @@ static int kv_secret(strata *h, const char *url)
  * every message can be scrubbed of it, whatever put it there (a libpq error
  * that quotes the URL, a malformed percent escape, ...).
  */
-int strata_find_secrets(strata *h)
+int strata__find_secrets(strata *h)
 {
     size_t n = 0, i, k;
     const char *pw = uri_password(h->url, &n);
-    int st = pw ? add_secret(h, pw, n) : kv_secret(h, h->url);
+    int st = pw ? strata__add_secret(&h->msgs, pw, n) : kv_secret(h, h->url);
 
     /* A password holding '@' or '/' is read by libpq otherwise than meant
      * (it splits there, and may quote a piece as a host or a port): such a
@@ -313,45 +294,10 @@ int strata_find_secrets(strata *h)
     for (i = 0, k = 0; pw && st == STRATA_OK && i <= n; i++) {
         if (i == n || pw[i] == '@' || pw[i] == '/' || pw[i] == ':') {
             if (i > k && i - k < n)
-                st = add_secret(h, pw + k, i - k);
+                st = strata__add_secret(&h->msgs, pw + k, i - k);
             k = i + 1;
         }
     }
 
-#ifdef STRATA_HAVE_POSTGRESQL
-    if (st == STRATA_OK && strata_url_is_postgres(h->url)) {
-        char *err = NULL;
-        PQconninfoOption *opts = PQconninfoParse(h->url, &err), *o;
-        if (!opts) {
-            h->url_malformed = 1; /* libpq's own message may quote the password */
-        } else {
-            for (o = opts; o->keyword && st == STRATA_OK; o++)
-                if ((!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")) &&
-                    o->val)
-                    st = add_secret(h, o->val, strlen(o->val));
-            PQconninfoFree(opts);
-        }
-        PQfreemem(err);
-    }
-#endif
     return st;
-}
-
-void strata_scrub(const strata *h, strata_buf *b)
-{
-    size_t i, k, n;
-
-    for (i = 0; i < h->nsecrets && b->data && !b->oom; i++) {
-        n = strlen(h->secrets[i]);
-        if (n < 3)
-            continue; /* too short to replace without garbling the message */
-        for (k = 0; k + n <= b->len; k++) {
-            if (memcmp(b->data + k, h->secrets[i], n) == 0) {
-                memcpy(b->data + k, "***", 3);
-                memmove(b->data + k + 3, b->data + k + n, b->len - k - n + 1);
-                b->len -= n - 3;
-                k += 2;
-            }
-        }
-    }
 }

@@ -7,7 +7,7 @@
  * The engine re-reads the applied set inside each transaction, so two
  * processes starting together apply each migration once.
  */
-#include "strata_int.h"
+#include "engine.h"
 #include "sqlscan.h"
 
 #include <errno.h>
@@ -41,10 +41,10 @@ static int parse_url(strata *h)
     const char *u = h->url;
 
     if (strncmp(u, "sqlite:", 7) != 0)
-        return strata_fail(h, STRATA_MISUSE,
-                           "unsupported database URL '%s': use sqlite:///path/to/file.db or "
-                           "postgresql://...",
-                           h->url_redacted);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
+                            "postgresql://...",
+                            h->url_redacted);
     u += 7;
     if (strncmp(u, "//", 2) == 0) {
         u += 2;
@@ -52,16 +52,17 @@ static int parse_url(strata *h)
             u++;
     }
     if (*u == '\0')
-        return strata_fail(h, STRATA_MISUSE, "database URL '%s' names no file", h->url_redacted);
-    h->path = strata_strdup(h->alloc, u);
+        return strata__fail(&h->msgs, STRATA_MISUSE, "database URL '%s' names no file",
+                            h->url_redacted);
+    h->path = strata__strdup(h->alloc, u);
     return h->path ? STRATA_OK : STRATA_NOMEM;
 }
 
 static int sq_fail(strata *h, int rc, const char *what)
 {
     sqlite3 *db = DB(h);
-    return strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s", what,
-                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s", what,
+                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 static int sq_exec(strata *h, const char *sql)
@@ -70,8 +71,8 @@ static int sq_exec(strata *h, const char *sql)
     int rc = sqlite3_exec(DB(h), sql, NULL, NULL, &msg);
 
     if (rc != SQLITE_OK) {
-        int st = strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s",
-                             msg ? msg : sqlite3_errstr(rc));
+        int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s",
+                              msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return st;
     }
@@ -86,7 +87,7 @@ static int on_busy(void *arg, int count)
     unsigned waited = (unsigned)count * 10u;
     if (h->interrupted || waited >= h->opts.lock_wait_ms)
         return 0;
-    strata_sleep_ms(10);
+    strata__sleep_ms(10);
     return 1;
 }
 
@@ -101,7 +102,7 @@ static int progress(void *arg)
 static sqstate *sq_state(strata *h)
 {
     sqstate *s = h->be_state;
-    if (!s && (s = strata_malloc(h->alloc, sizeof(*s))) != NULL) {
+    if (!s && (s = strata__malloc(h->alloc, sizeof(*s))) != NULL) {
         memset(s, 0, sizeof(*s));
         s->lockfd = -1;
         h->be_state = s;
@@ -122,8 +123,8 @@ static int sq_connect(strata *h, int create)
         return STRATA_MISUSE;
     if (!is_memory(h) && stat(h->path, &sb) != 0) {
         if (errno != ENOENT)
-            return strata_fail(h, STRATA_ERROR, "cannot open the database %s: %s", h->url_redacted,
-                               strerror(errno));
+            return strata__fail(&h->msgs, STRATA_ERROR, "cannot open the database %s: %s",
+                                h->url_redacted, strerror(errno));
         if (!create)
             return STRATA_OK; /* nothing applied yet; status must not create the file */
     }
@@ -134,9 +135,9 @@ static int sq_connect(strata *h, int create)
         return STRATA_NOMEM;
     rc = sqlite3_open_v2(h->path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
-        int st = strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
-                             "cannot open the database %s: %s", h->url_redacted,
-                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                              "cannot open the database %s: %s", h->url_redacted,
+                              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return st;
     }
@@ -163,7 +164,7 @@ static void sq_disconnect(strata *h)
     h->conn = NULL;
     h->in_tx = 0;
     sq_unlock(h);
-    strata_free(h->alloc, h->be_state);
+    strata__free(h->alloc, h->be_state);
     h->be_state = NULL;
 }
 
@@ -221,7 +222,7 @@ static int sq_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
             /* NULL is also how SQLite says it ran out of memory converting
              * the value: never let that pass for an SQL NULL. */
             if (!cols[i] && sqlite3_column_type(st, i) != SQLITE_NULL)
-                r = strata_fail(h, STRATA_NOMEM, "out of memory reading a query's row");
+                r = strata__fail(&h->msgs, STRATA_NOMEM, "out of memory reading a query's row");
         }
         if (r != STRATA_OK || (r = row(ctx, n, cols)) != STRATA_OK)
             break;
@@ -265,11 +266,11 @@ static int sq_table_exists(strata *h, const char *table, int *exists)
 /* <db>-<ns>_<prefix>_version.lock: the operation lock's file, one per namespace. */
 static int lock_path(strata *h, strata_buf *path)
 {
-    strata_buf_init(path, h->alloc);
-    strata_buf_printf(path, "%s-%s.lock", h->path, h->version_name);
+    strata__buf_init(path, h->alloc);
+    strata__buf_printf(path, "%s-%s.lock", h->path, h->version_name);
     if (!path->oom)
         return STRATA_OK;
-    strata_buf_free(path);
+    strata__buf_free(path);
     return STRATA_NOMEM;
 }
 
@@ -285,7 +286,7 @@ static int sq_lock(strata *h)
 {
     sqstate *s = h->be_state;
     strata_buf path;
-    double start = strata_mono_ms();
+    double start = strata__mono_ms();
     unsigned pause = 20;
     int fd, logged = 0;
 
@@ -297,49 +298,50 @@ static int sq_lock(strata *h)
         return STRATA_NOMEM;
     fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        int st = strata_fail(h, STRATA_ERROR, "cannot open the migration lock %s: %s", path.data,
-                             strerror(errno));
-        strata_buf_free(&path);
+        int st = strata__fail(&h->msgs, STRATA_ERROR, "cannot open the migration lock %s: %s",
+                              path.data, strerror(errno));
+        strata__buf_free(&path);
         return st;
     }
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        double waited = strata_mono_ms() - start;
+        double waited = strata__mono_ms() - start;
         char holder[160];
 
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            int st = strata_fail(h, STRATA_ERROR, "cannot lock %s: %s", path.data, strerror(errno));
+            int st = strata__fail(&h->msgs, STRATA_ERROR, "cannot lock %s: %s", path.data,
+                                  strerror(errno));
             close(fd);
-            strata_buf_free(&path);
+            strata__buf_free(&path);
             return st;
         }
         read_holder(fd, holder, sizeof(holder));
         if (!logged) {
-            strata_log(h, STRATA_LOG_INFO,
-                       "waiting up to %u s for the migration lock of namespace %s (held by %s)",
-                       (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
-                       holder[0] ? holder : "another process");
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "waiting up to %u s for the migration lock of namespace %s (held by %s)",
+                        (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
+                        holder[0] ? holder : "another process");
             logged = 1;
         }
         /* At least 100 ms, whatever lock_wait_ms: a status probe holds the
          * file shared for microseconds, and must never make a writer fail. */
         if ((waited >= h->opts.lock_wait_ms && waited >= 100) || h->interrupted) {
-            int st = strata_fail(h, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
-                                 "%s after %.1f s waiting for the migration lock of namespace %s "
-                                 "(%s): it is held by %s. Nothing was changed.",
-                                 h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
-                                 h->bundle->ns, path.data, holder[0] ? holder : "another process");
+            int st = strata__fail(&h->msgs, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
+                                  "%s after %.1f s waiting for the migration lock of namespace %s "
+                                  "(%s): it is held by %s. Nothing was changed.",
+                                  h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
+                                  h->bundle->ns, path.data, holder[0] ? holder : "another process");
             close(fd);
-            strata_buf_free(&path);
+            strata__buf_free(&path);
             return st;
         }
-        strata_sleep_ms(pause);
+        strata__sleep_ms(pause);
         if (pause < 250)
             pause *= 2;
     }
     /* Who holds it, for the messages of those who wait. */
     if (ftruncate(fd, 0) == 0 && pwrite(fd, h->whoami, strlen(h->whoami), 0) < 0)
-        strata_log(h, STRATA_LOG_DEBUG, "could not note the lock holder in %s", path.data);
-    strata_buf_free(&path);
+        strata__log(&h->msgs, STRATA_LOG_DEBUG, "could not note the lock holder in %s", path.data);
+    strata__buf_free(&path);
     s->lockfd = fd;
     /* While we waited, another process may have rebuilt the database: its
      * file is not the one we are connected to any more. */
@@ -368,13 +370,13 @@ static int sq_lock_held(strata *h, strata_buf *holder, int *held)
     if (lock_path(h, &path) != STRATA_OK)
         return STRATA_NOMEM;
     fd = open(path.data, O_RDONLY | O_CLOEXEC);
-    strata_buf_free(&path);
+    strata__buf_free(&path);
     if (fd < 0)
         return STRATA_OK; /* never locked */
     if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         *held = 1;
-        strata_buf_printf(holder, "held by %s",
-                          read_holder(fd, who, sizeof(who))[0] ? who : "another process");
+        strata__buf_printf(holder, "held by %s",
+                           read_holder(fd, who, sizeof(who))[0] ? who : "another process");
     }
     close(fd); /* drops the probe's shared lock, if it got one */
     return STRATA_OK;
@@ -402,12 +404,12 @@ static int busy_fail(strata *h, const char *what)
     strata_buf msg;
     int st;
 
-    strata_buf_init(&msg, h->alloc);
-    strata_buf_puts(&msg, strata_errmsg(h));
-    st = strata_fail(h, STRATA_LOCK_TIMEOUT,
-                     "timed out after %u ms waiting to %s %s (%s): another process holds it",
-                     h->opts.lock_wait_ms, what, h->url_redacted, msg.data ? msg.data : "");
-    strata_buf_free(&msg);
+    strata__buf_init(&msg, h->alloc);
+    strata__buf_puts(&msg, strata_errmsg(h));
+    st = strata__fail(&h->msgs, STRATA_LOCK_TIMEOUT,
+                      "timed out after %u ms waiting to %s %s (%s): another process holds it",
+                      h->opts.lock_wait_ms, what, h->url_redacted, msg.data ? msg.data : "");
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -459,11 +461,11 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     while (p < end) {
         const char *start = p;
         unsigned at = line; /* of the statement's first token */
-        strata_sql_skip_blank(p, (size_t)(end - p), &at);
+        strata__sql_skip_blank(p, (size_t)(end - p), &at);
         if (h->interrupted) {
             *failed = count + 1;
-            return strata_fail(h, STRATA_ERROR, "interrupted before statement %zu (line %u)",
-                               count + 1, at);
+            return strata__fail(&h->msgs, STRATA_ERROR,
+                                "interrupted before statement %zu (line %u)", count + 1, at);
         }
         rc = sqlite3_prepare_v2(DB(h), p, (int)(end - p), &st, &tail);
         if (rc == SQLITE_OK && !st) {
@@ -480,11 +482,11 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         }
         if (rc != SQLITE_OK) {
             *failed = count;
-            strata_fail(h, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
-                        "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
+            strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                         "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
             if (h->in_tx && sqlite3_get_autocommit(DB(h))) {
                 h->in_tx = 0;
-                strata_buf_puts(&h->err, "; SQLite rolled the transaction back on its own");
+                strata__buf_puts(&h->msgs.err, "; SQLite rolled the transaction back on its own");
             }
             return rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR;
         }
@@ -508,9 +510,9 @@ static int fk_row(void *ctx, int ncols, const char *const *cols)
 {
     strata_buf *b = ctx;
     if (b->len)
-        strata_buf_puts(b, "; ");
-    strata_buf_printf(b, "table %s row %s references %s", ncols > 0 && cols[0] ? cols[0] : "?",
-                      ncols > 1 && cols[1] ? cols[1] : "?", ncols > 2 && cols[2] ? cols[2] : "?");
+        strata__buf_puts(b, "; ");
+    strata__buf_printf(b, "table %s row %s references %s", ncols > 0 && cols[0] ? cols[0] : "?",
+                       ncols > 1 && cols[1] ? cols[1] : "?", ncols > 2 && cols[2] ? cols[2] : "?");
     return b->len > 400 ? STRATA_ERROR : STRATA_OK;
 }
 
@@ -521,13 +523,13 @@ static int sq_check(strata *h, const strata_bundle_migration *m)
 
     if (!(m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF))
         return STRATA_OK;
-    strata_buf_init(&b, h->alloc);
+    strata__buf_init(&b, h->alloc);
     st = sq_query(h, "PRAGMA foreign_key_check", fk_row, &b);
     if ((st == STRATA_OK || b.len) && b.len)
-        st = strata_fail(h, STRATA_ERROR,
-                         "foreign key check failed after the migration (foreign_keys=off): %s",
-                         b.data);
-    strata_buf_free(&b);
+        st = strata__fail(&h->msgs, STRATA_ERROR,
+                          "foreign key check failed after the migration (foreign_keys=off): %s",
+                          b.data);
+    strata__buf_free(&b);
     return st;
 }
 
@@ -551,27 +553,27 @@ static int sq_destroy(strata *h, strata_buf *what)
     if (!h->path && parse_url(h) != STRATA_OK)
         return STRATA_MISUSE;
     if (is_memory(h)) {
-        strata_buf_puts(what, "in-memory database reset");
+        strata__buf_puts(what, "in-memory database reset");
         return sq_connect(h, 1);
     }
     for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         strata_buf name;
-        strata_buf_init(&name, h->alloc);
-        strata_buf_printf(&name, "%s%s", h->path, suffixes[i]);
+        strata__buf_init(&name, h->alloc);
+        strata__buf_printf(&name, "%s%s", h->path, suffixes[i]);
         if (name.oom) {
-            strata_buf_free(&name);
+            strata__buf_free(&name);
             return STRATA_NOMEM;
         }
         if (unlink(name.data) != 0 && errno != ENOENT) {
-            int st =
-                strata_fail(h, STRATA_ERROR, "cannot remove %s: %s", name.data, strerror(errno));
-            strata_buf_free(&name);
+            int st = strata__fail(&h->msgs, STRATA_ERROR, "cannot remove %s: %s", name.data,
+                                  strerror(errno));
+            strata__buf_free(&name);
             return st;
         }
         if (i == 0)
-            strata_buf_printf(what, "Removed existing database: %s",
-                              strncmp(h->path, "./", 2) == 0 ? h->path + 2 : h->path);
-        strata_buf_free(&name);
+            strata__buf_printf(what, "Removed existing database: %s",
+                               strncmp(h->path, "./", 2) == 0 ? h->path + 2 : h->path);
+        strata__buf_free(&name);
     }
     return sq_connect(h, 1);
 }
@@ -579,16 +581,16 @@ static int sq_destroy(strata *h, strata_buf *what)
 static void sq_table_name(strata *h, strata_buf *out, const char *name)
 {
     (void)h;
-    strata_buf_quote(out, name, '"');
+    strata__buf_quote(out, name, '"');
 }
 
 static void sq_quote_literal(strata *h, strata_buf *out, const char *s)
 {
     (void)h;
-    strata_buf_quote(out, s, '\'');
+    strata__buf_quote(out, s, '\'');
 }
 
-const strata_backend strata_sqlite_backend = {
+const strata_backend strata__sqlite_backend = {
     .name = "sqlite",
     .dialect = STRATA_SECTION_SQLITE,
     .connect = sq_connect,

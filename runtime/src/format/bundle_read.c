@@ -1,4 +1,4 @@
-#include "bundle_int.h"
+#include "bundle_read.h"
 #include "checksum.h"
 #include "image.h"
 
@@ -7,10 +7,10 @@
 
 static int bad(strata_buf *err, const strata_bundle *b, const char *what)
 {
-    strata_buf_printf(err,
-                      "bundle of namespace '%s' is corrupt (%s): rebuild the application; if it "
-                      "persists, report it with the strata-bundle version used",
-                      b->ns ? b->ns : "?", what);
+    strata__buf_printf(err,
+                       "bundle of namespace '%s' is corrupt (%s): rebuild the application; if it "
+                       "persists, report it with the strata-bundle version used",
+                       b->ns ? b->ns : "?", what);
     return STRATA_INTEGRITY;
 }
 
@@ -19,7 +19,7 @@ static int str_ok(const strata_bundle *b, uint32_t off)
     return off < b->strings_len && memchr(b->strings + off, '\0', b->strings_len - off) != NULL;
 }
 
-int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err)
+int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, strata_buf *err)
 {
     strata_buf chain;
     const char *stackp[16];
@@ -29,10 +29,10 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
     int st = STRATA_OK;
 
     if (b->format != STRATA_BUNDLE_FORMAT) {
-        strata_buf_printf(err,
-                          "bundle of namespace '%s' has format %u but this strata reads format "
-                          "%u: rebuild the application with a matching strata-bundle",
-                          b->ns ? b->ns : "?", b->format, STRATA_BUNDLE_FORMAT);
+        strata__buf_printf(err,
+                           "bundle of namespace '%s' has format %u but this strata reads format "
+                           "%u: rebuild the application with a matching strata-bundle",
+                           b->ns ? b->ns : "?", b->format, STRATA_BUNDLE_FORMAT);
         return STRATA_INTEGRITY;
     }
     if (b->checksum != 1)
@@ -41,18 +41,18 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
         (b->nsections && (!b->sections || !b->payload)) || (b->nparents && !b->parents) ||
         (b->naccepts && !b->accepts))
         return bad(err, b, "missing table");
-    if (b->strings_len && strata_hash64_of(b->strings, b->strings_len) != b->strings_hash)
+    if (b->strings_len && strata__hash64_of(b->strings, b->strings_len) != b->strings_hash)
         return bad(err, b, "string table checksum");
     /* Kinds, flags, timeouts, offsets, parents, accepted checksums: every
      * field the chained hash does not cover. */
-    if (strata_tables_hash(b->sections, b->nsections, b->migrations, b->nmigrations, b->parents,
-                           b->nparents, b->accepts, b->naccepts) != b->tables_hash)
+    if (strata__tables_hash(b->sections, b->nsections, b->migrations, b->nmigrations, b->parents,
+                            b->nparents, b->accepts, b->naccepts) != b->tables_hash)
         return bad(err, b, "tables checksum");
 
     if (b->dict_offset > b->payload_len || b->dict_len > b->payload_len - b->dict_offset ||
         (b->dict_len && !b->payload))
         return bad(err, b, "dictionary bounds");
-    if (b->dict_len && strata_hash64_of(b->payload + b->dict_offset, b->dict_len) != b->dict_hash)
+    if (b->dict_len && strata__hash64_of(b->payload + b->dict_offset, b->dict_len) != b->dict_hash)
         return bad(err, b, "dictionary checksum");
 
     for (i = 0; i < b->nsections; i++) {
@@ -62,7 +62,7 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
         if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset ||
             s->len > (uint64_t)s->zlen * 1032)
             return bad(err, b, "section bounds");
-        if (strata_hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
+        if (strata__hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
             return bad(err, b, "section checksum");
     }
 
@@ -71,8 +71,8 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
         if (b->parents[i] >= b->nmigrations)
             return bad(err, b, "parent bounds");
 
-    strata_buf_init(&chain, a);
-    strata_chain_begin(&chain);
+    strata__buf_init(&chain, a);
+    strata__chain_begin(&chain);
     for (i = 0; i < b->nmigrations && st == STRATA_OK; i++) {
         const strata_bundle_migration *m = &b->migrations[i];
         if (!str_ok(b, m->revision) || !str_ok(b, m->message) || !str_ok(b, m->file) ||
@@ -84,7 +84,7 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
         }
         if (m->nparents > cap) {
             const char **np =
-                strata_realloc(a, parents == stackp ? NULL : parents, m->nparents * sizeof(*np));
+                strata__realloc(a, parents == stackp ? NULL : parents, m->nparents * sizeof(*np));
             if (!np) {
                 st = STRATA_NOMEM;
                 break;
@@ -101,19 +101,19 @@ int strata_bundle_verify(const strata_bundle *b, const strata_allocator *a, stra
             parents[k] = b->strings + b->migrations[p].revision;
         }
         if (st == STRATA_OK)
-            strata_chain_add(&chain, b->strings + m->revision, parents, m->nparents, m->exact,
-                             m->loose);
+            strata__chain_add(&chain, b->strings + m->revision, parents, m->nparents, m->exact,
+                              m->loose);
     }
     if (st == STRATA_OK && chain.oom)
         st = STRATA_NOMEM;
     if (st == STRATA_OK) {
-        strata_hash128 h = strata_hash128_of(chain.data, chain.len);
-        if (!strata_hash_equal(h, b->chain))
+        strata_hash128 h = strata__hash128_of(chain.data, chain.len);
+        if (!strata__hash_equal(h, b->chain))
             st = bad(err, b, "chained hash");
     }
     if (parents != stackp)
-        strata_free(a, parents);
-    strata_buf_free(&chain);
+        strata__free(a, parents);
+    strata__buf_free(&chain);
     return st;
 }
 
@@ -121,23 +121,23 @@ static voidpf zalloc_cb(voidpf opaque, uInt items, uInt size)
 {
     if (size && items > (uInt)-1 / size)
         return Z_NULL;
-    return strata_malloc(opaque, (size_t)items * size);
+    return strata__malloc(opaque, (size_t)items * size);
 }
 
 static void zfree_cb(voidpf opaque, voidpf p)
 {
-    strata_free(opaque, p);
+    strata__free(opaque, p);
 }
 
-int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
-                          const strata_allocator *a, char **out, strata_buf *err)
+int strata__bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
+                           const strata_allocator *a, char **out, strata_buf *err)
 {
     z_stream z;
     char *text;
     int r;
 
     *out = NULL;
-    text = strata_malloc(a, (size_t)s->len + 1);
+    text = strata__malloc(a, (size_t)s->len + 1);
     if (!text)
         return STRATA_NOMEM;
     memset(&z, 0, sizeof(z));
@@ -146,7 +146,7 @@ int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s
     z.opaque = (voidpf)(uintptr_t)a;
     r = inflateInit2(&z, -15);
     if (r != Z_OK) {
-        strata_free(a, text);
+        strata__free(a, text);
         return r == Z_MEM_ERROR ? STRATA_NOMEM : bad(err, b, "inflate init");
     }
     if (b->dict_len) {
@@ -155,7 +155,7 @@ int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s
         r = inflateSetDictionary(&z, (const Bytef *)(b->payload + b->dict_offset), b->dict_len);
         if (r != Z_OK) {
             inflateEnd(&z);
-            strata_free(a, text);
+            strata__free(a, text);
             return bad(err, b, "dictionary");
         }
     }
@@ -168,16 +168,16 @@ int strata_bundle_inflate(const strata_bundle *b, const strata_bundle_section *s
     r = inflate(&z, Z_FINISH);
     inflateEnd(&z);
     if (r == Z_MEM_ERROR) {
-        strata_free(a, text);
+        strata__free(a, text);
         return STRATA_NOMEM;
     }
     if (r != Z_STREAM_END || z.total_out != s->len) {
-        strata_free(a, text);
+        strata__free(a, text);
         return bad(err, b, "section does not inflate to its length");
     }
     text[s->len] = '\0';
-    if (!strata_hash_equal(strata_hash128_of(text, s->len), s->exact)) {
-        strata_free(a, text);
+    if (!strata__hash_equal(strata__hash128_of(text, s->len), s->exact)) {
+        strata__free(a, text);
         return bad(err, b, "section text checksum");
     }
     *out = text;

@@ -4,21 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *strata_malloc(const strata_allocator *a, size_t n)
+void *strata__malloc(const strata_allocator *a, size_t n)
 {
     if (n == 0)
         n = 1;
     return a ? a->malloc(a->ctx, n) : malloc(n);
 }
 
-void *strata_realloc(const strata_allocator *a, void *p, size_t n)
+void *strata__realloc(const strata_allocator *a, void *p, size_t n)
 {
     if (n == 0)
         n = 1;
     return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
 }
 
-void strata_free(const strata_allocator *a, void *p)
+void strata__free(const strata_allocator *a, void *p)
 {
     if (!p)
         return;
@@ -28,9 +28,9 @@ void strata_free(const strata_allocator *a, void *p)
         free(p);
 }
 
-char *strata_strndup(const strata_allocator *a, const char *s, size_t n)
+char *strata__strndup(const strata_allocator *a, const char *s, size_t n)
 {
-    char *d = strata_malloc(a, n + 1);
+    char *d = strata__malloc(a, n + 1);
     if (!d)
         return NULL;
     memcpy(d, s, n);
@@ -38,25 +38,25 @@ char *strata_strndup(const strata_allocator *a, const char *s, size_t n)
     return d;
 }
 
-char *strata_strdup(const strata_allocator *a, const char *s)
+char *strata__strdup(const strata_allocator *a, const char *s)
 {
-    return strata_strndup(a, s, strlen(s));
+    return strata__strndup(a, s, strlen(s));
 }
 
-void strata_buf_init(strata_buf *b, const strata_allocator *a)
+void strata__buf_init(strata_buf *b, const strata_allocator *a)
 {
     memset(b, 0, sizeof(*b));
     b->alloc = a;
 }
 
-void strata_buf_free(strata_buf *b)
+void strata__buf_free(strata_buf *b)
 {
-    strata_free(b->alloc, b->data);
+    strata__free(b->alloc, b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
 
-void strata_buf_reset(strata_buf *b)
+void strata__buf_reset(strata_buf *b)
 {
     b->len = 0;
     b->oom = 0;
@@ -64,7 +64,7 @@ void strata_buf_reset(strata_buf *b)
         b->data[0] = '\0';
 }
 
-int strata_buf_reserve(strata_buf *b, size_t extra)
+int strata__buf_reserve(strata_buf *b, size_t extra)
 {
     size_t need, cap;
     char *p;
@@ -79,7 +79,7 @@ int strata_buf_reserve(strata_buf *b, size_t extra)
     cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    p = strata_realloc(b->alloc, b->data, cap);
+    p = strata__realloc(b->alloc, b->data, cap);
     if (!p)
         goto fail;
     b->data = p;
@@ -90,9 +90,9 @@ fail:
     return -1;
 }
 
-void strata_buf_put(strata_buf *b, const void *p, size_t n)
+void strata__buf_put(strata_buf *b, const void *p, size_t n)
 {
-    if (strata_buf_reserve(b, n) < 0)
+    if (strata__buf_reserve(b, n) < 0)
         return;
     if (n)
         memcpy(b->data + b->len, p, n);
@@ -100,22 +100,22 @@ void strata_buf_put(strata_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void strata_buf_putc(strata_buf *b, char c)
+void strata__buf_putc(strata_buf *b, char c)
 {
-    strata_buf_put(b, &c, 1);
+    strata__buf_put(b, &c, 1);
 }
 
-void strata_buf_puts(strata_buf *b, const char *s)
+void strata__buf_puts(strata_buf *b, const char *s)
 {
-    strata_buf_put(b, s, strlen(s));
+    strata__buf_put(b, s, strlen(s));
 }
 
-void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap)
+void strata__buf_vprintf(strata_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
     int n;
 
-    if (strata_buf_reserve(b, 64) < 0)
+    if (strata__buf_reserve(b, 64) < 0)
         return;
     va_copy(cp, ap);
     n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
@@ -125,7 +125,7 @@ void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap)
         return;
     }
     if ((size_t)n >= b->cap - b->len) {
-        if (strata_buf_reserve(b, (size_t)n) < 0)
+        if (strata__buf_reserve(b, (size_t)n) < 0)
             return;
         va_copy(cp, ap);
         vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
@@ -134,33 +134,33 @@ void strata_buf_vprintf(strata_buf *b, const char *fmt, va_list ap)
     b->len += (size_t)n;
 }
 
-void strata_buf_printf(strata_buf *b, const char *fmt, ...)
+void strata__buf_printf(strata_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    strata_buf_vprintf(b, fmt, ap);
+    strata__buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
 
-void strata_buf_quote(strata_buf *b, const char *s, char q)
+void strata__buf_quote(strata_buf *b, const char *s, char q)
 {
-    strata_buf_putc(b, q);
+    strata__buf_putc(b, q);
     for (; *s; s++) {
         if (*s == q)
-            strata_buf_putc(b, q);
-        strata_buf_putc(b, *s);
+            strata__buf_putc(b, q);
+        strata__buf_putc(b, *s);
     }
-    strata_buf_putc(b, q);
+    strata__buf_putc(b, q);
 }
 
-char *strata_buf_detach(strata_buf *b)
+char *strata__buf_detach(strata_buf *b)
 {
     char *d;
     if (b->oom) {
-        strata_buf_free(b);
+        strata__buf_free(b);
         return NULL;
     }
-    if (!b->data && strata_buf_reserve(b, 0) < 0)
+    if (!b->data && strata__buf_reserve(b, 0) < 0)
         return NULL;
     b->data[b->len] = '\0';
     d = b->data;
@@ -169,7 +169,7 @@ char *strata_buf_detach(strata_buf *b)
     return d;
 }
 
-int strata_parse_u64(const char *s, size_t n, uint64_t *out)
+int strata__parse_u64(const char *s, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
     size_t i;
@@ -185,12 +185,12 @@ int strata_parse_u64(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
-int strata_streqn(const char *s, size_t n, const char *lit)
+int strata__streqn(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
-const char *strata_base_name(const char *path)
+const char *strata__base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;

@@ -54,7 +54,7 @@ static size_t scan_dollar(const char *s, size_t len, size_t i)
     return len;
 }
 
-size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind)
+size_t strata__sql_token(const char *s, size_t len, size_t pos, int *kind)
 {
     size_t i = pos, e;
     unsigned char c = (unsigned char)s[i];
@@ -115,7 +115,7 @@ size_t strata_sql_token(const char *s, size_t len, size_t pos, int *kind)
     return i + 1;
 }
 
-int strata_sql_is_directive(const char *s, size_t n)
+int strata__sql_is_directive(const char *s, size_t n)
 {
     size_t i = 2;
 
@@ -141,7 +141,7 @@ static int word_is(const char *s, size_t n, const char *w)
     return 1;
 }
 
-int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
+int strata__sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
 {
     size_t i = 0, e, first = (size_t)-1, prev_word = 0, prev_len = 0;
     unsigned line = 1, first_line = 1;
@@ -152,7 +152,7 @@ int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
             kind = STRATA_TOK_SEMI; /* the end closes the last statement */
             e = n;
         } else {
-            e = strata_sql_token(s, n, i, &kind);
+            e = strata__sql_token(s, n, i, &kind);
         }
         if (kind == STRATA_TOK_WORD) {
             /* BEGIN ATOMIC opens a body that ends at its own END; CASE ... END
@@ -194,13 +194,13 @@ int strata_sql_split(const char *s, size_t n, strata_stmt_fn fn, void *ctx)
     return 0;
 }
 
-size_t strata_sql_skip_blank(const char *s, size_t n, unsigned *line)
+size_t strata__sql_skip_blank(const char *s, size_t n, unsigned *line)
 {
     size_t i = 0, e;
     int kind;
 
     while (i < n) {
-        e = strata_sql_token(s, n, i, &kind);
+        e = strata__sql_token(s, n, i, &kind);
         if (kind != STRATA_TOK_SPACE && kind != STRATA_TOK_LINE_COMMENT &&
             kind != STRATA_TOK_BLOCK_COMMENT)
             break;

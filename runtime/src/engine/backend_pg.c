@@ -17,7 +17,7 @@
  * Every statement is sent asynchronously, so that while it waits the lock
  * connection can ask who blocks it, and an interrupt can cancel it.
  */
-#include "strata_int.h"
+#include "engine.h"
 #include "sqlscan.h"
 
 #include <libpq-fe.h>
@@ -59,7 +59,7 @@ static void on_notice(void *arg, const char *message)
     size_t n = strlen(message);
     while (n && message[n - 1] == '\n')
         n--;
-    strata_log(h, STRATA_LOG_DEBUG, "%.*s", (int)n, message);
+    strata__log(&h->msgs, STRATA_LOG_DEBUG, "%.*s", (int)n, message);
 }
 
 static void trim(strata_buf *b)
@@ -73,16 +73,17 @@ static int conn_fail(strata *h, PGconn *c, const char *what)
     strata_buf msg;
     int st;
 
-    strata_buf_init(&msg, h->alloc);
+    strata__buf_init(&msg, h->alloc);
     if (h->url_malformed)
-        strata_buf_puts(&msg, "libpq cannot read this connection URL as meant (check its "
-                              "syntax: percent escapes, brackets, quotes; in a password, write "
-                              "'@' as %40 and '/' as %2F)");
+        strata__buf_puts(&msg, "libpq cannot read this connection URL as meant (check its "
+                               "syntax: percent escapes, brackets, quotes; in a password, write "
+                               "'@' as %40 and '/' as %2F)");
     else
-        strata_buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
+        strata__buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
     trim(&msg);
-    st = strata_fail(h, STRATA_ERROR, "%s %s: %s", what, h->url_redacted, msg.data ? msg.data : "");
-    strata_buf_free(&msg);
+    st = strata__fail(&h->msgs, STRATA_ERROR, "%s %s: %s", what, h->url_redacted,
+                      msg.data ? msg.data : "");
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -122,7 +123,7 @@ static int pg_connect(strata *h, int create)
     if (!h->be_state) {
         struct timespec ts;
         unsigned long long nonce;
-        pgstate *s = strata_malloc(h->alloc, sizeof(pgstate));
+        pgstate *s = strata__malloc(h->alloc, sizeof(pgstate));
         if (!s)
             return STRATA_NOMEM;
         memset(s, 0, sizeof(*s));
@@ -156,8 +157,8 @@ static void pg_disconnect(strata *h)
     h->conn = NULL;
     h->in_tx = 0;
     if (s)
-        strata_free(h->alloc, s->lock_table);
-    strata_free(h->alloc, h->be_state);
+        strata__free(h->alloc, s->lock_table);
+    strata__free(h->alloc, h->be_state);
     h->be_state = NULL;
 }
 
@@ -170,15 +171,15 @@ static void describe(const PGresult *r, PGconn *c, strata_buf *out)
     const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
 
     if (primary) {
-        strata_buf_printf(out, "%s", primary);
+        strata__buf_printf(out, "%s", primary);
         if (code)
-            strata_buf_printf(out, " (SQLSTATE %s)", code);
+            strata__buf_printf(out, " (SQLSTATE %s)", code);
         if (detail)
-            strata_buf_printf(out, "\nDETAIL: %s", detail);
+            strata__buf_printf(out, "\nDETAIL: %s", detail);
         if (hint)
-            strata_buf_printf(out, "\nHINT: %s", hint);
+            strata__buf_printf(out, "\nHINT: %s", hint);
     } else {
-        strata_buf_puts(out, PQerrorMessage(c));
+        strata__buf_puts(out, PQerrorMessage(c));
         trim(out);
     }
 }
@@ -200,10 +201,10 @@ static int res_fail(strata *h, PGresult *r, const char *what)
     strata_buf msg;
     int st;
 
-    strata_buf_init(&msg, h->alloc);
+    strata__buf_init(&msg, h->alloc);
     describe(r, CONN(h), &msg);
-    st = strata_fail(h, STRATA_ERROR, "%s: %s", what, msg.data ? msg.data : "");
-    strata_buf_free(&msg);
+    st = strata__fail(&h->msgs, STRATA_ERROR, "%s: %s", what, msg.data ? msg.data : "");
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -234,9 +235,9 @@ static void watch_blockers(strata *h)
     if (PQstatus(s->lock) == CONNECTION_BAD && !h->interrupted) {
         /* The session that held the lock is gone, and the lock with it: another
          * replica may take it now. Stop, as for a lost lease. */
-        strata_log(h, STRATA_LOG_ERROR,
-                   "lost the connection holding the migration lock of namespace %s: stopping",
-                   h->bundle->ns);
+        strata__log(&h->msgs, STRATA_LOG_ERROR,
+                    "lost the connection holding the migration lock of namespace %s: stopping",
+                    h->bundle->ns);
         h->interrupted = 1;
     }
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
@@ -259,7 +260,7 @@ static PGresult *run_async(strata *h, const char *sql)
     PGresult *keep = NULL, *r;
     /* The first look comes early: a short lock_timeout must not end the
      * wait before anyone asked who blocks it. */
-    double next_watch = strata_mono_ms() + 50;
+    double next_watch = strata__mono_ms() + 50;
     int cancelled = 0;
 
     if (!PQsendQuery(c, sql))
@@ -282,9 +283,9 @@ static PGresult *run_async(strata *h, const char *sql)
                 }
                 cancelled = 1;
             }
-            if (strata_mono_ms() >= next_watch) {
+            if (strata__mono_ms() >= next_watch) {
                 watch_blockers(h);
-                next_watch = strata_mono_ms() + 300;
+                next_watch = strata__mono_ms() + 300;
             }
             heartbeat(h);
         }
@@ -343,26 +344,26 @@ static int pg_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
 static void pg_table_name(strata *h, strata_buf *out, const char *name)
 {
     if (h->opts.schema) {
-        strata_buf_quote(out, h->opts.schema, '"');
-        strata_buf_putc(out, '.');
+        strata__buf_quote(out, h->opts.schema, '"');
+        strata__buf_putc(out, '.');
     }
-    strata_buf_quote(out, name, '"');
+    strata__buf_quote(out, name, '"');
 }
 
 static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
 {
     char *q;
 
-    if (!h->conn || h->be != &strata_pg_backend) {
+    if (!h->conn || h->be != &strata__pg_backend) {
         /* Offline SQL (upgrade --sql, which may run on a handle of another
          * database) sets standard_conforming_strings = on:
          * doubling quotes is then the whole story. */
-        strata_buf_quote(out, s, '\'');
+        strata__buf_quote(out, s, '\'');
         return;
     }
     q = PQescapeLiteral(CONN(h), s, strlen(s));
     if (q) {
-        strata_buf_puts(out, q);
+        strata__buf_puts(out, q);
         PQfreemem(q);
     } else {
         out->oom = 1;
@@ -377,10 +378,10 @@ static int pg_table_exists(strata *h, const char *table, int *exists)
     int st;
 
     *exists = 0;
-    strata_buf_init(&name, h->alloc);
+    strata__buf_init(&name, h->alloc);
     pg_table_name(h, &name, table);
     if (name.oom) {
-        strata_buf_free(&name);
+        strata__buf_free(&name);
         return STRATA_NOMEM;
     }
     params[0] = name.data;
@@ -389,7 +390,7 @@ static int pg_table_exists(strata *h, const char *table, int *exists)
     if (st == STRATA_OK)
         *exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
-    strata_buf_free(&name);
+    strata__buf_free(&name);
     return st;
 }
 
@@ -418,13 +419,13 @@ static int lock_holder(strata *h, PGconn *conn, strata_buf *out)
                      2, NULL, params, NULL, NULL, 0);
     found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
     if (found)
-        strata_buf_printf(out,
-                          "held by pid %s (application_name '%s', from %s, connected since %s, "
-                          "%s); to end it: SELECT pg_terminate_backend(%s)",
-                          PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 4),
-                          PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 0));
+        strata__buf_printf(out,
+                           "held by pid %s (application_name '%s', from %s, connected since %s, "
+                           "%s); to end it: SELECT pg_terminate_backend(%s)",
+                           PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 4),
+                           PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 0));
     else
-        strata_buf_puts(out, "the holder has just released it");
+        strata__buf_puts(out, "the holder has just released it");
     PQclear(r);
     return found;
 }
@@ -439,30 +440,30 @@ static void heartbeat(strata *h)
     char lease[24];
     PGresult *r;
 
-    if (!s || !s->table || !s->lock || !s->lock_table || strata_mono_ms() < s->next_beat)
+    if (!s || !s->table || !s->lock || !s->lock_table || strata__mono_ms() < s->next_beat)
         return;
     snprintf(lease, sizeof(lease), "%u", h->opts.lock_lease_ms);
     params[0] = s->holder;
     params[1] = lease;
     {
         strata_buf sql;
-        strata_buf_init(&sql, h->alloc);
-        strata_buf_printf(&sql,
-                          "UPDATE %s SET expires_at = clock_timestamp() + $2::int * interval "
-                          "'1 millisecond' WHERE id = 1 AND holder = $1",
-                          s->lock_table);
+        strata__buf_init(&sql, h->alloc);
+        strata__buf_printf(&sql,
+                           "UPDATE %s SET expires_at = clock_timestamp() + $2::int * interval "
+                           "'1 millisecond' WHERE id = 1 AND holder = $1",
+                           s->lock_table);
         r = sql.oom ? NULL : PQexecParams(s->lock, sql.data, 2, NULL, params, NULL, NULL, 0);
-        strata_buf_free(&sql);
+        strata__buf_free(&sql);
     }
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "0") == 0) {
-        strata_log(h, STRATA_LOG_ERROR,
-                   "lost the migration lock lease of namespace %s (expired: a pause longer than "
-                   "%u ms?): stopping",
-                   h->bundle->ns, h->opts.lock_lease_ms);
+        strata__log(&h->msgs, STRATA_LOG_ERROR,
+                    "lost the migration lock lease of namespace %s (expired: a pause longer than "
+                    "%u ms?): stopping",
+                    h->bundle->ns, h->opts.lock_lease_ms);
         h->interrupted = 1;
     }
     PQclear(r);
-    s->next_beat = strata_mono_ms() + h->opts.lock_lease_ms / 3.0;
+    s->next_beat = strata__mono_ms() + h->opts.lock_lease_ms / 3.0;
 }
 
 /* One attempt at the lease row; when not taken and `describe`, says who has it. */
@@ -479,15 +480,15 @@ static int try_table(strata *h, int describe, strata_buf *holder, int *got)
     snprintf(lease, sizeof(lease), "%u", h->opts.lock_lease_ms);
     params[0] = s->holder;
     params[1] = lease;
-    strata_buf_init(&sql, h->alloc);
+    strata__buf_init(&sql, h->alloc);
     /* Take the row when it is free or its lease has run out (a dead holder). */
-    strata_buf_printf(&sql,
-                      "INSERT INTO %s AS l (id, holder, acquired_at, expires_at) VALUES (1, $1, "
-                      "clock_timestamp(), clock_timestamp() + $2::int * interval '1 millisecond') "
-                      "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = "
-                      "EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at WHERE l.expires_at "
-                      "< clock_timestamp() RETURNING holder",
-                      s->lock_table);
+    strata__buf_printf(&sql,
+                       "INSERT INTO %s AS l (id, holder, acquired_at, expires_at) VALUES (1, $1, "
+                       "clock_timestamp(), clock_timestamp() + $2::int * interval '1 millisecond') "
+                       "ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = "
+                       "EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at WHERE l.expires_at "
+                       "< clock_timestamp() RETURNING holder",
+                       s->lock_table);
     r = sql.oom ? NULL : PQexecParams(s->lock, sql.data, 2, NULL, params, NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
         st = res_fail(h, r, "cannot take the migration lock lease");
@@ -495,23 +496,23 @@ static int try_table(strata *h, int describe, strata_buf *holder, int *got)
         *got = PQntuples(r) == 1;
     PQclear(r);
     if (st == STRATA_OK && !*got && describe) {
-        strata_buf_reset(&sql);
-        strata_buf_printf(&sql,
-                          "SELECT holder, to_char(acquired_at AT TIME ZONE 'UTC', "
-                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                          "round(extract(epoch FROM expires_at - clock_timestamp()))::int FROM %s",
-                          s->lock_table);
+        strata__buf_reset(&sql);
+        strata__buf_printf(&sql,
+                           "SELECT holder, to_char(acquired_at AT TIME ZONE 'UTC', "
+                           "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                           "round(extract(epoch FROM expires_at - clock_timestamp()))::int FROM %s",
+                           s->lock_table);
         r = sql.oom ? NULL : PQexec(s->lock, sql.data);
         if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            strata_buf_printf(holder,
-                              "held by %s since %s (a lease row; it expires in %s s unless "
-                              "renewed)",
-                              PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
+            strata__buf_printf(holder,
+                               "held by %s since %s (a lease row; it expires in %s s unless "
+                               "renewed)",
+                               PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
         else
-            strata_buf_puts(holder, "the holder has just released it");
+            strata__buf_puts(holder, "the holder has just released it");
         PQclear(r);
     }
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -521,14 +522,14 @@ static int lease_table_name(strata *h)
     pgstate *s = state(h);
     strata_buf name, sql;
 
-    strata_buf_init(&name, h->alloc);
-    strata_buf_printf(&name, "%s_%s_lock", h->bundle->ns, h->opts.table_prefix);
-    strata_buf_init(&sql, h->alloc);
+    strata__buf_init(&name, h->alloc);
+    strata__buf_printf(&name, "%s_%s_lock", h->bundle->ns, h->opts.table_prefix);
+    strata__buf_init(&sql, h->alloc);
     if (!name.oom)
         pg_table_name(h, &sql, name.data);
-    strata_buf_free(&name);
-    strata_free(h->alloc, s->lock_table);
-    s->lock_table = strata_buf_detach(&sql);
+    strata__buf_free(&name);
+    strata__free(h->alloc, s->lock_table);
+    s->lock_table = strata__buf_detach(&sql);
     return s->lock_table ? STRATA_OK : STRATA_NOMEM;
 }
 
@@ -542,23 +543,23 @@ static int table_setup(strata *h)
     if ((st = lease_table_name(h)) != STRATA_OK)
         return st;
     snprintf(s->holder, sizeof(s->holder), "%s (%s-strata)", h->whoami, h->opts.app);
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql,
-                      "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY CHECK (id = 1), "
-                      "holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL, expires_at "
-                      "TIMESTAMPTZ NOT NULL)",
-                      s->lock_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql,
+                       "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                       "holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL, expires_at "
+                       "TIMESTAMPTZ NOT NULL)",
+                       s->lock_table);
     /* Replicas starting together race on CREATE TABLE IF NOT EXISTS: retry.
      * With a schema option, the schema may not exist yet either. */
     for (attempt = 0; attempt < 5; attempt++) {
         if (h->opts.schema) {
             strata_buf schema;
-            strata_buf_init(&schema, h->alloc);
-            strata_buf_puts(&schema, "CREATE SCHEMA IF NOT EXISTS ");
-            strata_buf_quote(&schema, h->opts.schema, '"');
+            strata__buf_init(&schema, h->alloc);
+            strata__buf_puts(&schema, "CREATE SCHEMA IF NOT EXISTS ");
+            strata__buf_quote(&schema, h->opts.schema, '"');
             if (!schema.oom)
                 PQclear(PQexec(s->lock, schema.data));
-            strata_buf_free(&schema);
+            strata__buf_free(&schema);
         }
         r = sql.oom ? NULL : PQexec(s->lock, sql.data);
         st = r && PQresultStatus(r) == PGRES_COMMAND_OK
@@ -567,9 +568,9 @@ static int table_setup(strata *h)
         PQclear(r);
         if (st == STRATA_OK)
             break;
-        strata_sleep_ms(50u << attempt);
+        strata__sleep_ms(50u << attempt);
     }
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -580,11 +581,11 @@ static void table_unlock(strata *h)
     strata_buf sql;
 
     params[0] = s->holder;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = $1", s->lock_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "DELETE FROM %s WHERE id = 1 AND holder = $1", s->lock_table);
     if (!sql.oom)
         PQclear(PQexecParams(s->lock, sql.data, 1, NULL, params, NULL, NULL, 0));
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
 }
 
 /* One attempt at the advisory lock; when not taken and `describe`, says who has it. */
@@ -623,14 +624,14 @@ static int advisory_key(strata *h, PGconn *conn)
         PQclear(r);
         return st;
     }
-    strata_buf_init(&keytext, h->alloc);
-    strata_buf_printf(&keytext, "strata-lock/1 %s %s %s", PQgetvalue(r, 0, 0),
-                      h->opts.schema ? h->opts.schema : PQgetvalue(r, 0, 1), h->version_name);
+    strata__buf_init(&keytext, h->alloc);
+    strata__buf_printf(&keytext, "strata-lock/1 %s %s %s", PQgetvalue(r, 0, 0),
+                       h->opts.schema ? h->opts.schema : PQgetvalue(r, 0, 1), h->version_name);
     PQclear(r);
     if (keytext.oom)
         return STRATA_NOMEM;
-    s->key = (long long)strata_hash64_of(keytext.data, keytext.len);
-    strata_buf_free(&keytext);
+    s->key = (long long)strata__hash64_of(keytext.data, keytext.len);
+    strata__buf_free(&keytext);
     return STRATA_OK;
 }
 
@@ -640,7 +641,7 @@ static int lock_mode(strata *h)
 
     if (h->opts.lock_mode)
         return (int)h->opts.lock_mode;
-    v = strata_env_get(&h->opts, "STRATA_LOCK");
+    v = strata__env_get(&h->opts, "STRATA_LOCK");
     return v && !strcmp(v, "table") ? STRATA_LOCK_TABLE : STRATA_LOCK_ADVISORY;
 }
 
@@ -653,7 +654,7 @@ static int pg_lock(strata *h)
     pgstate *s = state(h);
     int (*try_lock)(strata *, int, strata_buf *, int *);
     strata_buf holder;
-    double start = strata_mono_ms(), waited;
+    double start = strata__mono_ms(), waited;
     unsigned pause = 50;
     int st, got = 0, logged = 0;
 
@@ -672,34 +673,34 @@ static int pg_lock(strata *h)
         goto fail;
     try_lock = s->table ? try_table : try_advisory;
     for (;;) {
-        waited = strata_mono_ms() - start;
-        strata_buf_init(&holder, h->alloc);
+        waited = strata__mono_ms() - start;
+        strata__buf_init(&holder, h->alloc);
         st = try_lock(h, !logged || waited >= h->opts.lock_wait_ms, &holder, &got);
         if (st != STRATA_OK || got) {
-            strata_buf_free(&holder);
+            strata__buf_free(&holder);
             if (st != STRATA_OK)
                 goto fail;
-            s->next_beat = strata_mono_ms() + h->opts.lock_lease_ms / 3.0;
+            s->next_beat = strata__mono_ms() + h->opts.lock_lease_ms / 3.0;
             return STRATA_OK;
         }
         if (!logged) {
-            strata_log(h, STRATA_LOG_INFO,
-                       "waiting up to %u s for the migration lock of namespace %s (%s)",
-                       (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
-                       holder.data ? holder.data : "");
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "waiting up to %u s for the migration lock of namespace %s (%s)",
+                        (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
+                        holder.data ? holder.data : "");
             logged = 1;
         }
         if (waited >= h->opts.lock_wait_ms || h->interrupted) {
-            st = strata_fail(h, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
-                             "%s after %.1f s waiting for the migration lock of namespace %s on "
-                             "%s: it is %s. Nothing was changed.",
-                             h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
-                             h->bundle->ns, h->url_redacted, holder.data ? holder.data : "");
-            strata_buf_free(&holder);
+            st = strata__fail(&h->msgs, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
+                              "%s after %.1f s waiting for the migration lock of namespace %s on "
+                              "%s: it is %s. Nothing was changed.",
+                              h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
+                              h->bundle->ns, h->url_redacted, holder.data ? holder.data : "");
+            strata__buf_free(&holder);
             goto fail;
         }
-        strata_buf_free(&holder);
-        strata_sleep_ms(pause);
+        strata__buf_free(&holder);
+        strata__sleep_ms(pause);
         if (pause < 500)
             pause *= 2;
     }
@@ -727,14 +728,14 @@ static int pg_lock_held(strata *h, strata_buf *holder, int *held)
     }
     if ((st = lease_table_name(h)) != STRATA_OK)
         return st;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql, "SELECT holder FROM %s WHERE expires_at > clock_timestamp()",
-                      s->lock_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "SELECT holder FROM %s WHERE expires_at > clock_timestamp()",
+                       s->lock_table);
     r = sql.oom ? NULL : PQexec(CONN(h), sql.data);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         *held = 1;
-        strata_buf_printf(holder, "held by %s (a lease row)", PQgetvalue(r, 0, 0));
+        strata__buf_printf(holder, "held by %s (a lease row)", PQgetvalue(r, 0, 0));
     }
     PQclear(r); /* no lease table: nobody holds it */
     return STRATA_OK;
@@ -764,16 +765,16 @@ static void pg_unlock(strata *h)
 static void timeouts(strata *h, strata_buf *out, const char *scope)
 {
     pgstate *s = state(h);
-    strata_buf_printf(out, "SET %slock_timeout = %u; SET %sstatement_timeout = %u;", scope,
-                      s->lock_timeout_ms, scope, s->statement_timeout_ms);
+    strata__buf_printf(out, "SET %slock_timeout = %u; SET %sstatement_timeout = %u;", scope,
+                       s->lock_timeout_ms, scope, s->statement_timeout_ms);
 }
 
 /* How every transactional migration text starts: our mark (see pgstate),
  * `begin` ("BEGIN; " or ""), then the migration's SET LOCAL timeouts. */
 static void text_head(strata *h, strata_buf *out, const char *begin)
 {
-    strata_buf_puts(out, state(h)->mark);
-    strata_buf_puts(out, begin);
+    strata__buf_puts(out, state(h)->mark);
+    strata__buf_puts(out, begin);
     timeouts(h, out, "LOCAL ");
 }
 
@@ -784,10 +785,10 @@ static int pg_begin(strata *h)
     strata_buf sql;
     int st;
 
-    strata_buf_init(&sql, h->alloc);
+    strata__buf_init(&sql, h->alloc);
     text_head(h, &sql, "BEGIN; ");
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     h->in_tx = st == STRATA_OK;
     if (st != STRATA_OK)
         pg_rollback(h); /* a SET that failed left the BEGIN open and aborted */
@@ -831,10 +832,10 @@ static void invalid_indexes(strata *h, strata_buf *out)
     PGresult *r = PQexec(CONN(h), "SELECT string_agg(indexrelid::regclass::text, ', ') FROM "
                                   "pg_index WHERE NOT indisvalid");
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        strata_buf_printf(out,
-                          "\nINVALID index(es) left by a failed concurrent build: %s. Drop them "
-                          "(DROP INDEX CONCURRENTLY ...) before running it again.",
-                          PQgetvalue(r, 0, 0));
+        strata__buf_printf(out,
+                           "\nINVALID index(es) left by a failed concurrent build: %s. Drop them "
+                           "(DROP INDEX CONCURRENTLY ...) before running it again.",
+                           PQgetvalue(r, 0, 0));
     PQclear(r);
 }
 
@@ -852,20 +853,20 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, i
     s->blocker[0] = '\0';
     r = run_async(h, sql);
     if (!res_ok(r)) {
-        strata_buf_init(&msg, h->alloc);
+        strata__buf_init(&msg, h->alloc);
         pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
         if (pos && lines)
-            strata_buf_printf(&msg,
-                              "line %u: ", line_of(sql, offset, strtol(pos, NULL, 10), line0));
+            strata__buf_printf(&msg,
+                               "line %u: ", line_of(sql, offset, strtol(pos, NULL, 10), line0));
         describe(r, CONN(h), &msg);
         if (is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) {
             if (s->blocker[0])
-                strata_buf_printf(&msg, "\nblocked by %s", s->blocker);
+                strata__buf_printf(&msg, "\nblocked by %s", s->blocker);
         }
         if (h->interrupted)
-            strata_buf_puts(&msg, "\ninterrupted: the statement was cancelled");
-        st = strata_fail(h, STRATA_ERROR, "%s", msg.data ? msg.data : "");
-        strata_buf_free(&msg);
+            strata__buf_puts(&msg, "\ninterrupted: the statement was cancelled");
+        st = strata__fail(&h->msgs, STRATA_ERROR, "%s", msg.data ? msg.data : "");
+        strata__buf_free(&msg);
     }
     if (res)
         *res = r;
@@ -891,23 +892,23 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
     int st;
 
     c->count++;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_puts(&sql, state(h)->mark);
-    strata_buf_put(&sql, stmt, len);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_puts(&sql, state(h)->mark);
+    strata__buf_put(&sql, stmt, len);
     if (sql.oom) {
         c->status = STRATA_NOMEM;
         return 1;
     }
     st = run_text(h, sql.data, 0, at, 0, NULL);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     if (st != STRATA_OK) {
         *c->failed = c->count;
-        strata_buf_init(&msg, h->alloc);
-        strata_buf_printf(&msg, "statement %zu (line %u) failed: %s", c->count, at,
-                          strata_errmsg(h));
+        strata__buf_init(&msg, h->alloc);
+        strata__buf_printf(&msg, "statement %zu (line %u) failed: %s", c->count, at,
+                           strata_errmsg(h));
         invalid_indexes(h, &msg);
-        c->status = strata_fail(h, STRATA_ERROR, "%s", msg.data ? msg.data : "");
-        strata_buf_free(&msg);
+        c->status = strata__fail(&h->msgs, STRATA_ERROR, "%s", msg.data ? msg.data : "");
+        strata__buf_free(&msg);
         return 1;
     }
     return 0;
@@ -936,17 +937,17 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
          * each still runs under its own timeouts. */
         strata_buf text;
         size_t offset;
-        strata_buf_init(&text, h->alloc);
+        strata__buf_init(&text, h->alloc);
         text_head(h, &text, "");
-        strata_buf_putc(&text, '\n');
+        strata__buf_putc(&text, '\n');
         offset = text.len;
-        strata_buf_put(&text, sql, len);
+        strata__buf_put(&text, sql, len);
         if (text.oom) {
-            strata_buf_free(&text);
+            strata__buf_free(&text);
             return STRATA_NOMEM;
         }
         st = run_text(h, text.data, offset, line0, 1, NULL);
-        strata_buf_free(&text);
+        strata__buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
         return st;
@@ -957,16 +958,16 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
      * the next client of that connection (the application's queries would
      * inherit our lock_timeout). There the statements run without them. */
     if ((pooled = behind_pooler(h)) != 0) {
-        strata_log(h, STRATA_LOG_WARN,
-                   "transaction=none behind a connection pooler: lock_timeout and "
-                   "statement_timeout are not set for these statements (a session SET would "
-                   "reach another client's connection); run this migration on a direct "
-                   "connection to have them");
+        strata__log(&h->msgs, STRATA_LOG_WARN,
+                    "transaction=none behind a connection pooler: lock_timeout and "
+                    "statement_timeout are not set for these statements (a session SET would "
+                    "reach another client's connection); run this migration on a direct "
+                    "connection to have them");
     } else {
-        strata_buf_init(&set, h->alloc);
+        strata__buf_init(&set, h->alloc);
         timeouts(h, &set, "");
         st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
-        strata_buf_free(&set);
+        strata__buf_free(&set);
         if (st != STRATA_OK)
             return st;
     }
@@ -975,7 +976,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     c.count = 0;
     c.failed = failed;
     c.status = STRATA_OK;
-    strata_sql_split(sql, len, run_one, &c);
+    strata__sql_split(sql, len, run_one, &c);
     if (!pooled)
         PQclear(PQexec(CONN(h), "RESET lock_timeout; RESET statement_timeout"));
     return c.status;
@@ -1008,14 +1009,14 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     int st = STRATA_OK;
 
     *failed = 0;
-    strata_buf_init(&sql, h->alloc);
+    strata__buf_init(&sql, h->alloc);
     text_head(h, &sql, "BEGIN; ");
-    strata_buf_printf(&sql, "\n%s;\n", guard);
+    strata__buf_printf(&sql, "\n%s;\n", guard);
     offset = sql.len;
-    strata_buf_put(&sql, script, len);
-    strata_buf_printf(&sql, "\n;\n%s%sCOMMIT;", after, *after ? ";\n" : "");
+    strata__buf_put(&sql, script, len);
+    strata__buf_printf(&sql, "\n;\n%s%sCOMMIT;", after, *after ? ";\n" : "");
     if (sql.oom) {
-        strata_buf_free(&sql);
+        strata__buf_free(&sql);
         return STRATA_NOMEM;
     }
     for (attempt = 1; attempt <= tries; attempt++) {
@@ -1026,29 +1027,29 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
         if (st != STRATA_OK && guard_failed(h, r)) {
             /* The guard: another process did this migration; nothing ran. */
             PQclear(r);
-            strata_buf_free(&sql);
-            strata_buf_reset(&h->err);
+            strata__buf_free(&sql);
+            strata__buf_reset(&h->msgs.err);
             return STRATA_INT_ALREADY;
         }
         if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted) {
             if (st != STRATA_OK && is_sqlstate(r, "55P03"))
-                strata_buf_printf(&h->err, "\ngave up after %u attempts (lock_timeout %u ms)",
-                                  attempt, state(h)->lock_timeout_ms);
+                strata__buf_printf(&h->msgs.err, "\ngave up after %u attempts (lock_timeout %u ms)",
+                                   attempt, state(h)->lock_timeout_ms);
             PQclear(r);
             break;
         }
         PQclear(r);
-        strata_log(h, STRATA_LOG_WARN,
-                   "migration %s: lock timeout (%s), rolled back; retrying in %u ms (attempt "
-                   "%u of %u)",
-                   strata_bundle_str(h->bundle, m->revision),
-                   state(h)->blocker[0] ? state(h)->blocker : "blocker unknown",
-                   backoff_ms[attempt - 1], attempt + 1, tries);
-        strata_sleep_ms(backoff_ms[attempt - 1]);
+        strata__log(&h->msgs, STRATA_LOG_WARN,
+                    "migration %s: lock timeout (%s), rolled back; retrying in %u ms (attempt "
+                    "%u of %u)",
+                    strata__bundle_str(h->bundle, m->revision),
+                    state(h)->blocker[0] ? state(h)->blocker : "blocker unknown",
+                    backoff_ms[attempt - 1], attempt + 1, tries);
+        strata__sleep_ms(backoff_ms[attempt - 1]);
     }
     if (st != STRATA_OK)
         *failed = 1;
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -1093,19 +1094,39 @@ static int pg_destroy(strata *h, strata_buf *what)
         }
         schema = PQgetvalue(r, 0, 0);
     }
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_puts(&sql, "DROP SCHEMA IF EXISTS ");
-    strata_buf_quote(&sql, schema, '"');
-    strata_buf_puts(&sql, " CASCADE; CREATE SCHEMA ");
-    strata_buf_quote(&sql, schema, '"');
-    strata_buf_printf(what, "Dropped schema %s and everything in it", schema);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_puts(&sql, "DROP SCHEMA IF EXISTS ");
+    strata__buf_quote(&sql, schema, '"');
+    strata__buf_puts(&sql, " CASCADE; CREATE SCHEMA ");
+    strata__buf_quote(&sql, schema, '"');
+    strata__buf_printf(what, "Dropped schema %s and everything in it", schema);
     PQclear(r);
     st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
-const strata_backend strata_pg_backend = {
+/* The password(s) as libpq reads the URL, on top of what the text shows
+ * (strata__find_secrets): every message is scrubbed of both. */
+static int pg_url_secrets(strata *h)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(h->url, &err), *o;
+    int st = STRATA_OK;
+
+    if (!opts) {
+        h->url_malformed = 1; /* libpq's own message may quote the password */
+    } else {
+        for (o = opts; o->keyword && st == STRATA_OK; o++)
+            if ((!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")) && o->val)
+                st = strata__add_secret(&h->msgs, o->val, strlen(o->val));
+        PQconninfoFree(opts);
+    }
+    PQfreemem(err);
+    return st;
+}
+
+const strata_backend strata__pg_backend = {
     .name = "postgresql",
     .dialect = STRATA_SECTION_POSTGRESQL,
     .connect = pg_connect,
@@ -1128,4 +1149,5 @@ const strata_backend strata_pg_backend = {
     .table_name = pg_table_name,
     .quote_literal = pg_quote_literal,
     .run_atomic = pg_run_atomic,
+    .url_secrets = pg_url_secrets,
 };

@@ -314,7 +314,7 @@ static int cmd_history(cli *c, strata *h)
 
     if (st != STRATA_OK)
         return fail(h, st);
-    strata_buf_init(&b, NULL);
+    strata__buf_init(&b, NULL);
     if (c->json)
         printf("[\n");
     for (i = r->nmigrations; i-- > 0;) {
@@ -348,22 +348,22 @@ static int cmd_history(cli *c, strata *h)
             printf("}%s\n", i ? "," : "");
             continue;
         }
-        strata_buf_reset(&b);
-        strata_history_line(&b, m->parents, m->nparents, m->revision, m->is_head, branch > 1,
-                            m->message);
+        strata__buf_reset(&b);
+        strata__history_line(&b, m->parents, m->nparents, m->revision, m->is_head, branch > 1,
+                             m->message);
         if (c->verbose) {
-            strata_buf_printf(&b, "\n    file:    %s\n    state:   %s", m->file,
-                              state_name(m->state));
+            strata__buf_printf(&b, "\n    file:    %s\n    state:   %s", m->file,
+                               state_name(m->state));
             if (m->applied_at)
-                strata_buf_printf(&b, "\n    applied: %s by %s (%lld ms)", m->applied_at,
-                                  m->applied_by, m->duration_ms);
-            strata_buf_printf(&b, "\n    checksum: %s", m->exact);
+                strata__buf_printf(&b, "\n    applied: %s by %s (%lld ms)", m->applied_at,
+                                   m->applied_by, m->duration_ms);
+            strata__buf_printf(&b, "\n    checksum: %s", m->exact);
         }
         printf("%s\n", b.data ? b.data : "");
     }
     if (c->json)
         printf("]\n");
-    strata_buf_free(&b);
+    strata__buf_free(&b);
     return 0;
 }
 
@@ -530,7 +530,7 @@ static int cmd_init(cli *c, strata *h)
 
 /* create and merge write into the migrations directory that development
  * builds record in the bundle; release builds say what to run instead. */
-static int load_source(cli *c, project *p)
+static int load_source(cli *c, strata_project *p)
 {
     strata_buf b;
     int st;
@@ -543,14 +543,14 @@ static int load_source(cli *c, project *p)
                 c->command, c->command);
         return 2;
     }
-    st = project_load(p, c->bundle->source_dir, 1);
-    strata_buf_init(&b, NULL);
-    strata_diags_format(&p->diags, &b);
+    st = strata__project_load(p, c->bundle->source_dir, 1);
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&p->diags, &b);
     if (b.len)
         fputs(b.data, stderr);
-    strata_buf_free(&b);
+    strata__buf_free(&b);
     if (st != STRATA_OK) {
-        project_free(p);
+        strata__project_free(p);
         return strata_exit_code(st == STRATA_INVALID ? STRATA_ERROR : st);
     }
     return 0;
@@ -567,7 +567,7 @@ static void created(const cli *c)
 static int cmd_create(cli *c, strata *h)
 {
     strata_buf merge;
-    project p;
+    strata_project p;
     int rc, st;
 
     (void)h;
@@ -578,13 +578,13 @@ static int cmd_create(cli *c, strata *h)
     }
     if ((rc = load_source(c, &p)) != 0)
         return rc;
-    strata_buf_init(&merge, NULL);
-    strata_buf_printf(&merge, "%s %s migrate merge", c->base->app, c->module);
+    strata__buf_init(&merge, NULL);
+    strata__buf_printf(&merge, "%s %s migrate merge", c->base->app, c->module);
     st = merge.oom ? STRATA_NOMEM
-                   : create_migration(&p, c->args[0], c->tmpl, c->head, NULL, "error", merge.data,
-                                      stdout, stderr);
-    strata_buf_free(&merge);
-    project_free(&p);
+                   : strata__create_migration(&p, c->args[0], c->tmpl, c->head, NULL, "error",
+                                              merge.data, stdout, stderr);
+    strata__buf_free(&merge);
+    strata__project_free(&p);
     if (st == STRATA_OK)
         created(c);
     return strata_exit_code(st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st);
@@ -592,7 +592,7 @@ static int cmd_create(cli *c, strata *h)
 
 static int cmd_merge(cli *c, strata *h)
 {
-    project p;
+    strata_project p;
     int rc, st;
 
     (void)h;
@@ -602,8 +602,8 @@ static int cmd_merge(cli *c, strata *h)
     }
     if ((rc = load_source(c, &p)) != 0)
         return rc;
-    st = merge_migration(&p, c->args, c->nargs, c->message, NULL, "error", stdout, stderr);
-    project_free(&p);
+    st = strata__merge_migration(&p, c->args, c->nargs, c->message, NULL, "error", stdout, stderr);
+    strata__project_free(&p);
     if (st == STRATA_OK)
         created(c);
     return strata_exit_code(st);
@@ -764,7 +764,7 @@ static int parse(cli *c, int argc, char **argv)
     }
     if (c->lock_wait) {
         uint64_t v;
-        if (strata_parse_u64(c->lock_wait, strlen(c->lock_wait), &v) < 0 || v > 86400) {
+        if (strata__parse_u64(c->lock_wait, strlen(c->lock_wait), &v) < 0 || v > 86400) {
             fprintf(stderr, "error: --lock-wait '%s': seconds, 0 to 86400\n", c->lock_wait);
             return -1;
         }
@@ -772,7 +772,7 @@ static int parse(cli *c, int argc, char **argv)
     }
     if (c->lock_lease) {
         uint64_t v;
-        if (strata_parse_u64(c->lock_lease, strlen(c->lock_lease), &v) < 0 || v < 1 || v > 3600) {
+        if (strata__parse_u64(c->lock_lease, strlen(c->lock_lease), &v) < 0 || v < 1 || v > 3600) {
             fprintf(stderr, "error: --lock-lease '%s': seconds, 1 to 3600\n", c->lock_lease);
             return -1;
         }

@@ -25,18 +25,18 @@ static void err(parser *p, unsigned line, const char *fmt, ...)
     strata_buf b;
     va_list ap;
 
-    strata_buf_init(&b, p->m->alloc);
+    strata__buf_init(&b, p->m->alloc);
     va_start(ap, fmt);
-    strata_buf_vprintf(&b, fmt, ap);
+    strata__buf_vprintf(&b, fmt, ap);
     va_end(ap);
     if (b.oom) {
         p->status = STRATA_NOMEM;
     } else {
-        strata_diag_add(p->d, STRATA_DIAG_ERROR, p->m->file, line, "%s", b.data);
+        strata__diag_add(p->d, STRATA_DIAG_ERROR, p->m->file, line, "%s", b.data);
         if (p->status == STRATA_OK)
             p->status = STRATA_INVALID;
     }
-    strata_buf_free(&b);
+    strata__buf_free(&b);
 }
 
 static int is_revchar(char c)
@@ -44,7 +44,7 @@ static int is_revchar(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-int strata_revision_valid(const char *s, size_t n)
+int strata__revision_valid(const char *s, size_t n)
 {
     size_t i;
 
@@ -53,11 +53,11 @@ int strata_revision_valid(const char *s, size_t n)
     for (i = 0; i < n; i++)
         if (!is_revchar(s[i]))
             return 0;
-    return !strata_streqn(s, n, "base") && !strata_streqn(s, n, "head") &&
-           !strata_streqn(s, n, "heads");
+    return !strata__streqn(s, n, "base") && !strata__streqn(s, n, "head") &&
+           !strata__streqn(s, n, "heads");
 }
 
-const char *strata_section_name(unsigned kind)
+const char *strata__section_name(unsigned kind)
 {
     static const char *const names[] = {
         "up",
@@ -192,22 +192,22 @@ static int next_word(parser *p, const char *s, size_t n, size_t *i, word *w)
     }
     j++;
     w->has_value = 1;
-    strata_buf_init(&v, p->m->alloc);
+    strata__buf_init(&v, p->m->alloc);
     if (j < n && s[j] == '"') {
         for (j++; j < n && s[j] != '"'; j++) {
             if (s[j] == '\\' && j + 1 < n && (s[j + 1] == '"' || s[j + 1] == '\\'))
                 j++;
-            strata_buf_putc(&v, s[j]);
+            strata__buf_putc(&v, s[j]);
         }
         if (j == n) {
-            strata_buf_free(&v);
+            strata__buf_free(&v);
             err(p, p->line, "unterminated quoted value for '%.*s': close it with '\"'",
                 (int)w->keylen, w->key);
             return -1;
         }
         j++;
         if (j < n && !is_blank(s[j])) {
-            strata_buf_free(&v);
+            strata__buf_free(&v);
             err(p, p->line, "expected a space after the quoted value of '%.*s'", (int)w->keylen,
                 w->key);
             return -1;
@@ -215,21 +215,21 @@ static int next_word(parser *p, const char *s, size_t n, size_t *i, word *w)
     } else {
         while (j < n && !is_blank(s[j])) {
             if (s[j] == '"') {
-                strata_buf_free(&v);
+                strata__buf_free(&v);
                 err(p, p->line, "stray '\"' in the value of '%.*s': quote the whole value",
                     (int)w->keylen, w->key);
                 return -1;
             }
-            strata_buf_putc(&v, s[j++]);
+            strata__buf_putc(&v, s[j++]);
         }
     }
-    if (strata_buf_reserve(&v, 0) < 0) {
-        strata_buf_free(&v);
+    if (strata__buf_reserve(&v, 0) < 0) {
+        strata__buf_free(&v);
         p->status = STRATA_NOMEM;
         return -1;
     }
     w->valuelen = v.len;
-    w->value = strata_buf_detach(&v);
+    w->value = strata__buf_detach(&v);
     if (!w->value) {
         p->status = STRATA_NOMEM;
         return -1;
@@ -267,27 +267,27 @@ static int add_parent(parser *p, const char *s, size_t n, void *ctx)
     size_t i;
 
     (void)ctx;
-    if (strata_streqn(s, n, "base")) {
+    if (strata__streqn(s, n, "base")) {
         if (m->nparents)
             err(p, p->line, "'base' cannot be combined with other parents in 'revises'");
         return m->nparents ? -1 : 0;
     }
-    if (!strata_revision_valid(s, n)) {
+    if (!strata__revision_valid(s, n)) {
         err(p, p->line, "invalid revision '%.*s' in 'revises': use 1-64 of [A-Za-z0-9_]", (int)n,
             s);
         return -1;
     }
     for (i = 0; i < m->nparents; i++) {
-        if (strata_streqn(s, n, m->parents[i])) {
+        if (strata__streqn(s, n, m->parents[i])) {
             err(p, p->line, "revision '%.*s' is listed twice in 'revises'", (int)n, s);
             return -1;
         }
     }
-    v = strata_realloc(m->alloc, m->parents, (m->nparents + 1) * sizeof(*v));
+    v = strata__realloc(m->alloc, m->parents, (m->nparents + 1) * sizeof(*v));
     if (!v)
         goto oom;
     m->parents = v;
-    if (!(v[m->nparents] = strata_strndup(m->alloc, s, n)))
+    if (!(v[m->nparents] = strata__strndup(m->alloc, s, n)))
         goto oom;
     m->nparents++;
     return 0;
@@ -304,7 +304,7 @@ static int add_env(parser *p, const char *s, size_t n, void *ctx)
     const char *hint;
 
     for (i = 0; i < 3; i++) {
-        if (strata_streqn(s, n, names[i])) {
+        if (strata__streqn(s, n, names[i])) {
             *mask |= 1u << i;
             return 0;
         }
@@ -324,13 +324,13 @@ static int add_accept(parser *p, const char *s, size_t n, void *ctx)
     strata_hash128 h, *v;
 
     (void)ctx;
-    if (strata_hash_parse(s, n, &h) < 0) {
+    if (strata__hash_parse(s, n, &h) < 0) {
         err(p, p->line,
             "invalid checksum '%.*s' in 'accepts': expected " STRATA_EXACT_PREFIX "<32 hex digits>",
             (int)n, s);
         return -1;
     }
-    v = strata_realloc(m->alloc, m->accepts, (m->naccepts + 1) * sizeof(*v));
+    v = strata__realloc(m->alloc, m->accepts, (m->naccepts + 1) * sizeof(*v));
     if (!v) {
         p->status = STRATA_NOMEM;
         return -1;
@@ -348,15 +348,15 @@ static int parse_duration(const char *s, size_t n, uint32_t *ms)
 
     while (i < n && s[i] >= '0' && s[i] <= '9')
         i++;
-    if (strata_parse_u64(s, i, &v) < 0)
+    if (strata__parse_u64(s, i, &v) < 0)
         return -1;
-    if (strata_streqn(s + i, n - i, "s"))
+    if (strata__streqn(s + i, n - i, "s"))
         mult = 1000;
-    else if (strata_streqn(s + i, n - i, "min"))
+    else if (strata__streqn(s + i, n - i, "min"))
         mult = 60000;
-    else if (strata_streqn(s + i, n - i, "h"))
+    else if (strata__streqn(s + i, n - i, "h"))
         mult = 3600000;
-    else if (i != n && !strata_streqn(s + i, n - i, "ms"))
+    else if (i != n && !strata__streqn(s + i, n - i, "ms"))
         return -1;
     /* PostgreSQL's timeouts are ints of milliseconds. */
     if (v > (uint64_t)2147483647u / mult)
@@ -372,7 +372,7 @@ static void header_directive(parser *p, word *w)
     const char *hint;
 
     for (k = 0; k < NKEYS; k++)
-        if (strata_streqn(w->key, w->keylen, header_keys[k]))
+        if (strata__streqn(w->key, w->keylen, header_keys[k]))
             break;
     if (k == NKEYS) {
         hint = suggest(w->key, w->keylen, header_keys, NKEYS);
@@ -398,7 +398,7 @@ static void header_directive(parser *p, word *w)
     p->seen |= 1u << k;
     switch (k) {
     case 0: /* revision */
-        if (!strata_revision_valid(w->value, w->valuelen)) {
+        if (!strata__revision_valid(w->value, w->valuelen)) {
             if (strcmp(w->value, "base") == 0 || strcmp(w->value, "head") == 0 ||
                 strcmp(w->value, "heads") == 0)
                 err(p, p->line, "revision '%s' is reserved: choose another id", w->value);
@@ -467,7 +467,7 @@ static int section_directive(parser *p, const char *s, size_t n, size_t i, int d
     word w;
 
     while ((r = next_word(p, s, n, &i, &w)) > 0) {
-        if (!strata_streqn(w.key, w.keylen, "dialect") || !w.has_value) {
+        if (!strata__streqn(w.key, w.keylen, "dialect") || !w.has_value) {
             err(p, p->line,
                 "unexpected '%.*s' after '%s': only dialect=sqlite or "
                 "dialect=postgresql may follow",
@@ -489,7 +489,7 @@ static int section_directive(parser *p, const char *s, size_t n, size_t i, int d
             r = -1;
         }
         got_dialect = 1;
-        strata_free(p->m->alloc, w.value);
+        strata__free(p->m->alloc, w.value);
         if (r < 0)
             return -1;
     }
@@ -521,7 +521,7 @@ static int near_directive(const char *s, size_t n)
         return 1;
     for (e = i; e < n && !is_blank(s[e]) && s[e] != '='; e++)
         ;
-    return strata_streqn(s + i, e - i, "up") || strata_streqn(s + i, e - i, "down") ||
+    return strata__streqn(s + i, e - i, "up") || strata__streqn(s + i, e - i, "down") ||
            (e > i && e < n && s[e] == '=');
 }
 
@@ -530,13 +530,13 @@ static void check_preamble(parser *p, const char *s, size_t n)
 {
     unsigned line = 1;
 
-    if (strata_sql_skip_blank(s, n, &line) < n)
+    if (strata__sql_skip_blank(s, n, &line) < n)
         err(p, line, "SQL before the first section: put '-- strata: up' above it");
 }
 
 static int body_empty(const char *s, size_t n)
 {
-    return strata_sql_skip_blank(s, n, NULL) == n;
+    return strata__sql_skip_blank(s, n, NULL) == n;
 }
 
 static int is_digits(const char *s, size_t n)
@@ -565,7 +565,7 @@ static int is_hex12(const char *s, size_t n)
  */
 static void check_file_name(parser *p)
 {
-    const char *b = strata_base_name(p->m->file), *r, *e;
+    const char *b = strata__base_name(p->m->file), *r, *e;
     const char *rev = p->m->revision;
     size_t rl = strlen(rev), bl = strlen(b);
 
@@ -602,7 +602,7 @@ static unsigned quoted_since(lexpos *t, const char *s, size_t len, size_t i)
     while (t->end <= i && t->end < len) {
         for (; t->at < t->end; t->at++)
             t->line += s[t->at] == '\n';
-        t->end = strata_sql_token(s, len, t->at, &t->kind);
+        t->end = strata__sql_token(s, len, t->at, &t->kind);
     }
     if (t->at < i && i < t->end &&
         (t->kind == STRATA_TOK_QUOTED || t->kind == STRATA_TOK_BLOCK_COMMENT))
@@ -628,19 +628,19 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     m->lock_timeout_ms = m->statement_timeout_ms = STRATA_TIMEOUT_UNSET;
     p.m = m;
     p.d = d;
-    if (!(m->file = strata_strdup(a, file)))
+    if (!(m->file = strata__strdup(a, file)))
         return STRATA_NOMEM;
     if (check_encoding(&p, (const unsigned char *)data, n) < 0)
         return p.status;
 
-    strata_buf_init(&canon, a);
-    strata_canonicalize(data, n, &canon);
-    if (strata_buf_reserve(&canon, 0) < 0) {
-        strata_buf_free(&canon);
+    strata__buf_init(&canon, a);
+    strata__canonicalize(data, n, &canon);
+    if (strata__buf_reserve(&canon, 0) < 0) {
+        strata__buf_free(&canon);
         return STRATA_NOMEM;
     }
     m->textlen = canon.len;
-    m->text = strata_buf_detach(&canon);
+    m->text = strata__buf_detach(&canon);
     if (!m->text)
         return STRATA_NOMEM;
 
@@ -657,12 +657,12 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
         if ((opened = quoted_since(&lex, s, len, i)) != 0) {
             /* A quote left open swallows every section after it: say so,
              * rather than let a down section silently vanish into the up. */
-            if (lex.end == len && strata_sql_is_directive(s + i, eol - i))
+            if (lex.end == len && strata__sql_is_directive(s + i, eol - i))
                 err(&p, p.line,
                     "this directive is inside a quote or comment opened at line %u that runs to "
                     "the end of the file: close it",
                     opened);
-        } else if (strata_sql_is_directive(s + i, eol - i)) {
+        } else if (strata__sql_is_directive(s + i, eol - i)) {
             j = (size_t)((const char *)memchr(s + i, ':', eol - i) - s) + 1;
             if (cur) {
                 cur->len = i - cur->start;
@@ -672,8 +672,8 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
             if (r == 0) {
                 err(&p, p.line, "empty strata directive: expected key=value, 'up' or 'down'");
             } else if (r > 0 && !w.has_value &&
-                       (strata_streqn(w.key, w.keylen, "up") ||
-                        strata_streqn(w.key, w.keylen, "down"))) {
+                       (strata__streqn(w.key, w.keylen, "up") ||
+                        strata__streqn(w.key, w.keylen, "down"))) {
                 int down = w.key[0] == 'd';
                 int kind = section_directive(&p, s, eol, j, down);
                 if (first_section == (size_t)-1)
@@ -686,7 +686,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                             break;
                     if (k < m->nsections) {
                         err(&p, p.line, "second '%s' section (the first is at line %u)",
-                            strata_section_name((unsigned)kind), m->sections[k].line);
+                            strata__section_name((unsigned)kind), m->sections[k].line);
                     } else {
                         cur = &m->sections[m->nsections++];
                         cur->kind = (unsigned)kind;
@@ -702,11 +702,11 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                         (int)w.keylen, w.key);
                 else
                     header_directive(&p, &w);
-                strata_free(a, w.value);
+                strata__free(a, w.value);
                 while (p.status != STRATA_NOMEM && next_word(&p, s, eol, &j, &w) > 0) {
                     if (first_section == (size_t)-1)
                         header_directive(&p, &w);
-                    strata_free(a, w.value);
+                    strata__free(a, w.value);
                 }
             }
         } else if (near_directive(s + i, eol - i)) {
@@ -741,53 +741,53 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                 !body_empty(s + x->start, x->len))
                 continue;
             if (draft)
-                strata_diag_add(d, STRATA_DIAG_WARNING, m->file, x->line,
-                                "empty '%s' section: write the SQL to run before the build "
-                                "(check and generate reject it)",
-                                strata_section_name(x->kind));
+                strata__diag_add(d, STRATA_DIAG_WARNING, m->file, x->line,
+                                 "empty '%s' section: write the SQL to run before the build "
+                                 "(check and generate reject it)",
+                                 strata__section_name(x->kind));
             else
                 err(&p, x->line, "empty '%s' section: write the SQL to run, or remove the file",
-                    strata_section_name(x->kind));
+                    strata__section_name(x->kind));
         }
     }
     if (p.status != STRATA_OK)
         return p.status;
 
-    if (strata_checksums(a, s, len, &m->exact, &m->loose) != STRATA_OK)
+    if (strata__checksums(a, s, len, &m->exact, &m->loose) != STRATA_OK)
         return STRATA_NOMEM;
     for (i = 0; i < m->nsections; i++) {
         strata_section_src *x = &m->sections[i];
-        if (strata_checksums(a, s + x->start, x->len, &x->exact, &x->loose) != STRATA_OK)
+        if (strata__checksums(a, s + x->start, x->len, &x->exact, &x->loose) != STRATA_OK)
             return STRATA_NOMEM;
     }
-    if (!m->message && !(m->message = strata_strdup(a, "")))
+    if (!m->message && !(m->message = strata__strdup(a, "")))
         return STRATA_NOMEM;
     return STRATA_OK;
 }
 
-int strata_migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
-                         const char *data, size_t n, strata_diags *d)
+int strata__migfile_parse(strata_migfile *m, const strata_allocator *a, const char *file,
+                          const char *data, size_t n, strata_diags *d)
 {
     return parse(m, a, file, data, n, d, 0);
 }
 
-int strata_migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
-                               const char *data, size_t n, strata_diags *d)
+int strata__migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
+                                const char *data, size_t n, strata_diags *d)
 {
     return parse(m, a, file, data, n, d, 1);
 }
 
-void strata_migfile_free(strata_migfile *m)
+void strata__migfile_free(strata_migfile *m)
 {
     size_t i;
 
     for (i = 0; i < m->nparents; i++)
-        strata_free(m->alloc, m->parents[i]);
-    strata_free(m->alloc, m->parents);
-    strata_free(m->alloc, m->accepts);
-    strata_free(m->alloc, m->revision);
-    strata_free(m->alloc, m->message);
-    strata_free(m->alloc, m->text);
-    strata_free(m->alloc, m->file);
+        strata__free(m->alloc, m->parents[i]);
+    strata__free(m->alloc, m->parents);
+    strata__free(m->alloc, m->accepts);
+    strata__free(m->alloc, m->revision);
+    strata__free(m->alloc, m->message);
+    strata__free(m->alloc, m->text);
+    strata__free(m->alloc, m->file);
     memset(m, 0, sizeof(*m));
 }

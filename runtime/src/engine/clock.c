@@ -1,15 +1,15 @@
-#include "strata_int.h"
+#include "engine.h"
 
 #include <time.h>
 
-double strata_mono_ms(void)
+double strata__mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-void strata_sleep_ms(unsigned ms)
+void strata__sleep_ms(unsigned ms)
 {
     struct timespec ts;
     ts.tv_sec = ms / 1000;

@@ -13,35 +13,35 @@
 
 #define STRATA_MAX_FILE_SIZE (64u << 20) /* one migration file */
 
-typedef struct project {
+typedef struct strata_project {
     char *dir;
-    strata_migfile *files; /* in file name order; project_at() gives apply order */
+    strata_migfile *files; /* in file name order; strata__project_at() gives apply order */
     size_t nfiles;
     strata_gnode *nodes;
     strata_graph graph;
     int graph_ok;
     strata_diags diags;
-} project;
+} strata_project;
 
 /*
  * Reads every *.sql file of `dir` (bytewise name order), parses it and builds
  * the graph. `draft`: an empty up section is a warning (authoring commands,
- * see strata_migfile_parse_draft), else an error. Returns STRATA_OK, STRATA_INVALID (diagnostics
+ * see strata__migfile_parse_draft), else an error. Returns STRATA_OK, STRATA_INVALID (diagnostics
  * say why), STRATA_ERROR (I/O; diagnostics say why) or STRATA_NOMEM.
  */
-int project_load(project *p, const char *dir, int draft);
-void project_free(project *p);
+int strata__project_load(strata_project *p, const char *dir, int draft);
+void strata__project_free(strata_project *p);
 /* Migration at apply position i. */
-const strata_migfile *project_at(const project *p, size_t i);
+const strata_migfile *strata__project_at(const strata_project *p, size_t i);
 /* The full revision of `rev` or of a unique prefix of it (4+ characters);
  * NULL when none or several match (*ambiguous tells which). */
-const char *project_resolve(const project *p, const char *rev, int *ambiguous);
+const char *strata__project_resolve(const strata_project *p, const char *rev, int *ambiguous);
 /* Apply position of `rev` (exact match), or (size_t)-1. */
-size_t project_find(const project *p, const char *rev);
+size_t strata__project_find(const strata_project *p, const char *rev);
 
 /* Small file helpers. */
-int read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err);
-int write_if_changed(const char *path, const char *data, size_t len, strata_buf *err);
-char *path_join(const char *dir, const char *name);
+int strata__read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err);
+int strata__write_if_changed(const char *path, const char *data, size_t len, strata_buf *err);
+char *strata__path_join(const char *dir, const char *name);
 
 #endif

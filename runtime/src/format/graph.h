@@ -36,23 +36,23 @@ typedef struct strata_graph {
 /*
  * Builds the graph of nodes[0..n) (borrowed: they must outlive g). Reports
  * duplicate revisions, unknown parents and cycles to `d`. Returns STRATA_OK,
- * STRATA_INVALID or STRATA_NOMEM; free g with strata_graph_free either way.
+ * STRATA_INVALID or STRATA_NOMEM; free g with strata__graph_free either way.
  *
  * Apply order: a parent always before its children; among migrations ready
  * at the same time, the smaller (sortkey, revision) first, so that every
  * build and every replica applies the same sequence whatever the input order.
  */
-int strata_graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
-                       size_t n, strata_diags *d);
-void strata_graph_free(strata_graph *g);
+int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
+                        size_t n, strata_diags *d);
+void strata__graph_free(strata_graph *g);
 
 /* Node index of `revision`, or (size_t)-1. Needs a built graph. */
-size_t strata_graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
-                         size_t len);
+size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
+                          size_t len);
 
 /* One line of Alembic-style history, without the newline:
  * "<parents|<base>> -> <rev> (head) (branchpoint) (mergepoint), <message>". */
-void strata_history_line(strata_buf *out, const char *const *parents, size_t nparents,
-                         const char *revision, int head, int branchpoint, const char *message);
+void strata__history_line(strata_buf *out, const char *const *parents, size_t nparents,
+                          const char *revision, int head, int branchpoint, const char *message);
 
 #endif

@@ -8,9 +8,10 @@
 
 #include <signal.h>
 #include <strata/strata.h>
-#include "bundle_int.h"
+#include "bundle_read.h"
 #include "checksum.h"
 #include "graph.h"
+#include "error.h"
 #include "util.h"
 
 typedef struct strata_backend strata_backend;
@@ -75,6 +76,9 @@ struct strata_backend {
      * last. NULL: the engine runs begin, check, script, bookkeeping, commit. */
     int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
                       unsigned line0, const char *guard, const char *after, size_t *failed);
+    /* Optional: adds the URL's secrets as the database's own client reads
+     * the URL, to those found in its text. */
+    int (*url_secrets)(strata *h);
 };
 
 /* Returned by query() when the table does not exist (not an error for status). */
@@ -84,8 +88,8 @@ struct strata_backend {
 /* The downgrade guard's error text: a migration already undone. */
 #define STRATA_GUARD_TEXT "strata: already done by another process"
 
-extern const strata_backend strata_sqlite_backend;
-extern const strata_backend strata_pg_backend;
+extern const strata_backend strata__sqlite_backend;
+extern const strata_backend strata__pg_backend;
 
 struct strata {
     const strata_allocator *alloc;
@@ -94,16 +98,14 @@ struct strata {
     unsigned env;
     char *url;          /* as resolved; may hold a password: never print it */
     char *url_redacted; /* for every message */
-    char *secrets[8];   /* the URL's password, as written, decoded, and in pieces */
-    size_t nsecrets;
-    int url_malformed; /* libpq cannot parse the URL: never quote its message */
-    char *path;        /* SQLite: the file, or ":memory:" */
+    int url_malformed;  /* libpq cannot parse the URL: never quote its message */
+    char *path;         /* SQLite: the file, or ":memory:" */
     const strata_backend *be;
     void *conn;
     void *be_state; /* the backend's own */
     int in_tx;
     volatile sig_atomic_t interrupted;
-    strata_buf err;
+    strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
     char *version_table; /* quoted, ready for SQL */
     char *log_table;
@@ -126,27 +128,21 @@ struct strata {
     strata_report report;
 };
 
-/* Sets h's message (printf-style) and returns status. */
-int strata_fail(strata *h, int status, const char *fmt, ...) STRATA_PRINTF(3, 4);
-void strata_log(strata *h, int level, const char *fmt, ...) STRATA_PRINTF(3, 4);
-
 /* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
  * a sleep of about ms milliseconds (lock polling, retry backoff). */
-double strata_mono_ms(void);
-void strata_sleep_ms(unsigned ms);
+double strata__mono_ms(void);
+void strata__sleep_ms(unsigned ms);
 
 /* env.c */
-const char *strata_env_get(const strata_options *o, const char *name);
+const char *strata__env_get(const strata_options *o, const char *name);
 /* Resolves environment and URL into h (opts->environment, opts->database_url,
  * then the environment variables of DESIGN.md). */
-int strata_resolve(strata *h);
-/* Finds the URL's password(s) for strata_scrub. */
-int strata_find_secrets(strata *h);
-/* Replaces every occurrence of the URL's password in b by "***". */
-void strata_scrub(const strata *h, strata_buf *b);
+int strata__resolve(strata *h);
+/* Finds the URL's password(s) for strata__scrub. */
+int strata__find_secrets(strata *h);
 /* Writes url into out with any password replaced by "***". */
-void strata_redact_url(const char *url, strata_buf *out);
+void strata__redact_url(const char *url, strata_buf *out);
 /* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */
-int strata_url_is_postgres(const char *url);
+int strata__url_is_postgres(const char *url);
 
 #endif

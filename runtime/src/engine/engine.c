@@ -3,7 +3,7 @@
  * apply the environment policy, and run migrations with their bookkeeping.
  * The only place that knows the version and log tables.
  */
-#include "strata_int.h"
+#include "engine.h"
 #include "migfile.h"
 
 #include <stdarg.h>
@@ -16,35 +16,6 @@
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
 /* ------------------------------------------------------------------------ */
-
-int strata_fail(strata *h, int status, const char *fmt, ...)
-{
-    va_list ap;
-
-    strata_buf_reset(&h->err);
-    va_start(ap, fmt);
-    strata_buf_vprintf(&h->err, fmt, ap);
-    va_end(ap);
-    strata_scrub(h, &h->err);
-    return h->err.oom ? STRATA_NOMEM : status;
-}
-
-void strata_log(strata *h, int level, const char *fmt, ...)
-{
-    strata_buf b;
-    va_list ap;
-
-    if (!h->opts.log)
-        return;
-    strata_buf_init(&b, h->alloc);
-    va_start(ap, fmt);
-    strata_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    strata_scrub(h, &b);
-    if (!b.oom && b.data)
-        h->opts.log(h->opts.log_ctx, level, b.data);
-    strata_buf_free(&b);
-}
 
 /* The seeds decorate these lines; matched here, next to where they are
  * worded, so a reworded line cannot silently lose its emoji (tests compare
@@ -74,9 +45,7 @@ const char *strata_log_emoji(const char *msg)
 
 const char *strata_errmsg(const strata *h)
 {
-    if (!h)
-        return "out of memory";
-    return h->err.oom ? "out of memory" : h->err.data ? h->err.data : "";
+    return h ? strata__errtext(&h->msgs) : "out of memory";
 }
 
 const char *strata_namespace(const strata *h)
@@ -105,7 +74,7 @@ void *strata_db_handle(const strata *h)
 
 static const char *bstr(const strata *h, uint32_t off)
 {
-    return strata_bundle_str(h->bundle, off);
+    return strata__bundle_str(h->bundle, off);
 }
 
 static const strata_bundle_migration *mig(const strata *h, size_t i)
@@ -133,8 +102,8 @@ static int build_graph(strata *h)
     size_t i, k;
     int st;
 
-    h->nodes = strata_malloc(h->alloc, (b->nmigrations + 1) * sizeof(*h->nodes));
-    h->parent_names = strata_malloc(h->alloc, (b->nparents + 1) * sizeof(char *));
+    h->nodes = strata__malloc(h->alloc, (b->nmigrations + 1) * sizeof(*h->nodes));
+    h->parent_names = strata__malloc(h->alloc, (b->nparents + 1) * sizeof(char *));
     if (!h->nodes || !h->parent_names)
         return STRATA_NOMEM;
     for (k = 0; k < b->nparents; k++)
@@ -149,14 +118,14 @@ static int build_graph(strata *h)
         g->sortkey = bstr(h, m->file);
         g->file = g->sortkey;
     }
-    strata_diags_init(&d, h->alloc);
-    st = strata_graph_build(&h->graph, h->alloc, h->nodes, b->nmigrations, &d);
+    strata__diags_init(&d, h->alloc);
+    st = strata__graph_build(&h->graph, h->alloc, h->nodes, b->nmigrations, &d);
     if (st == STRATA_INVALID)
-        st = strata_fail(h, STRATA_INTEGRITY,
-                         "bundle of namespace '%s' has an invalid revision "
-                         "graph: rebuild the application",
-                         b->ns);
-    strata_diags_free(&d);
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "bundle of namespace '%s' has an invalid revision "
+                          "graph: rebuild the application",
+                          b->ns);
+    strata__diags_free(&d);
     return st;
 }
 
@@ -176,65 +145,69 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     int st;
 
     if (!opts || opts->version != STRATA_OPTIONS_VERSION)
-        return strata_fail(h, STRATA_MISUSE,
-                           "strata_options.version is not STRATA_OPTIONS_VERSION (%d): start from "
-                           "STRATA_OPTIONS_INIT",
-                           STRATA_OPTIONS_VERSION);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "strata_options.version is not STRATA_OPTIONS_VERSION (%d): start from "
+                            "STRATA_OPTIONS_INIT",
+                            STRATA_OPTIONS_VERSION);
     if (!opts->app || !*opts->app)
-        return strata_fail(h, STRATA_MISUSE, "strata_options.app (the program name) is required");
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "strata_options.app (the program name) is required");
     if (!bundle)
-        return strata_fail(h, STRATA_MISUSE, "no bundle given");
-    st = strata_bundle_verify(bundle, h->alloc, &h->err);
+        return strata__fail(&h->msgs, STRATA_MISUSE, "no bundle given");
+    st = strata__bundle_verify(bundle, h->alloc, &h->msgs.err);
     if (st != STRATA_OK)
         return st;
     if (!ident_ok(bundle->ns, 32))
-        return strata_fail(h, STRATA_INTEGRITY, "bundle namespace '%s' is not valid", bundle->ns);
+        return strata__fail(&h->msgs, STRATA_INTEGRITY, "bundle namespace '%s' is not valid",
+                            bundle->ns);
     prefix = opts->table_prefix ? opts->table_prefix : "strata";
     if (!ident_ok(prefix, 16))
-        return strata_fail(h, STRATA_MISUSE,
-                           "table prefix '%s' is not valid: use 1-16 of [a-z0-9_]", prefix);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "table prefix '%s' is not valid: use 1-16 of [a-z0-9_]", prefix);
     h->opts.table_prefix = prefix; /* the default, for everything that names a table */
     if ((st = build_graph(h)) != STRATA_OK)
         return st;
-    if ((st = strata_resolve(h)) != STRATA_OK)
+    if ((st = strata__resolve(h)) != STRATA_OK)
         return st;
     if (strncmp(h->url, "sqlite:", 7) == 0)
-        h->be = &strata_sqlite_backend;
-    else if (strata_url_is_postgres(h->url))
+        h->be = &strata__sqlite_backend;
+    else if (strata__url_is_postgres(h->url))
 #ifdef STRATA_HAVE_POSTGRESQL
-        h->be = &strata_pg_backend;
+        h->be = &strata__pg_backend;
 #else
-        return strata_fail(h, STRATA_ERROR,
-                           "database %s is PostgreSQL, and this strata was built without it "
-                           "(STRATA_WITH_POSTGRESQL=OFF)",
-                           h->url_redacted);
+        return strata__fail(&h->msgs, STRATA_ERROR,
+                            "database %s is PostgreSQL, and this strata was built without it "
+                            "(STRATA_WITH_POSTGRESQL=OFF)",
+                            h->url_redacted);
 #endif
     else
-        return strata_fail(h, STRATA_MISUSE,
-                           "unsupported database URL '%s': use sqlite:///path/to/file.db or "
-                           "postgresql://user@host/dbname",
-                           h->url_redacted);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
+                            "postgresql://user@host/dbname",
+                            h->url_redacted);
+    if (h->be->url_secrets && (st = h->be->url_secrets(h)) != STRATA_OK)
+        return st;
     if (opts->lock_timeout_ms > 2147483647u || opts->statement_timeout_ms > 2147483647u)
-        return strata_fail(h, STRATA_MISUSE,
-                           "lock_timeout_ms and statement_timeout_ms are at most 2147483647");
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "lock_timeout_ms and statement_timeout_ms are at most 2147483647");
     if (opts->schema && !ident_ok(opts->schema, 63))
-        return strata_fail(h, STRATA_MISUSE, "schema '%s' is not valid: use 1-63 of [a-z0-9_]",
-                           opts->schema);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "schema '%s' is not valid: use 1-63 of [a-z0-9_]", opts->schema);
 
-    strata_buf_init(&b, h->alloc);
-    strata_buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
-    h->version_name = strata_buf_detach(&b);
-    strata_buf_init(&b, h->alloc);
+    strata__buf_init(&b, h->alloc);
+    strata__buf_printf(&b, "%s_%s_version", bundle->ns, prefix);
+    h->version_name = strata__buf_detach(&b);
+    strata__buf_init(&b, h->alloc);
     if (h->version_name)
         h->be->table_name(h, &b, h->version_name);
-    h->version_table = strata_buf_detach(&b);
-    strata_buf_init(&b, h->alloc);
-    strata_buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
-    h->log_name = strata_buf_detach(&b);
-    strata_buf_init(&b, h->alloc);
+    h->version_table = strata__buf_detach(&b);
+    strata__buf_init(&b, h->alloc);
+    strata__buf_printf(&b, "%s_%s_log", bundle->ns, prefix);
+    h->log_name = strata__buf_detach(&b);
+    strata__buf_init(&b, h->alloc);
     if (h->log_name)
         h->be->table_name(h, &b, h->log_name);
-    h->log_table = strata_buf_detach(&b);
+    h->log_table = strata__buf_detach(&b);
     if (!h->version_name || !h->version_table || !h->log_name || !h->log_table)
         return STRATA_NOMEM;
     whoami(h);
@@ -247,7 +220,7 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
 {
     const strata_allocator *a =
         opts && opts->version == STRATA_OPTIONS_VERSION ? opts->allocator : NULL;
-    strata *h = strata_malloc(a, sizeof(*h));
+    strata *h = strata__malloc(a, sizeof(*h));
     int st;
 
     *out = h;
@@ -256,13 +229,13 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
     memset(h, 0, sizeof(*h));
     h->alloc = a;
     h->bundle = bundle;
-    strata_buf_init(&h->err, a);
-    strata_buf_init(&h->sql, a);
+    strata__msgs_init(&h->msgs, a, opts ? opts->log : NULL, opts ? opts->log_ctx : NULL);
+    strata__buf_init(&h->sql, a);
     if (opts)
         h->opts = *opts;
     st = open_handle(h, bundle, opts);
     if (st == STRATA_OK)
-        strata_buf_reset(&h->err);
+        strata__buf_reset(&h->msgs.err);
     return st;
 }
 
@@ -271,19 +244,19 @@ static void free_report(strata *h)
     size_t i;
     for (i = 0; i < h->nrows; i++) {
         strata_row *r = &h->rows[i];
-        strata_free(h->alloc, r->revision);
-        strata_free(h->alloc, r->exact);
-        strata_free(h->alloc, r->loose);
-        strata_free(h->alloc, r->message);
-        strata_free(h->alloc, r->applied_at);
-        strata_free(h->alloc, r->applied_by);
-        strata_free(h->alloc, r->state);
+        strata__free(h->alloc, r->revision);
+        strata__free(h->alloc, r->exact);
+        strata__free(h->alloc, r->loose);
+        strata__free(h->alloc, r->message);
+        strata__free(h->alloc, r->applied_at);
+        strata__free(h->alloc, r->applied_by);
+        strata__free(h->alloc, r->state);
     }
-    strata_free(h->alloc, h->rows);
-    strata_free(h->alloc, h->infos);
-    strata_free(h->alloc, h->unknown);
-    strata_free(h->alloc, h->current);
-    strata_free(h->alloc, h->exact_strs);
+    strata__free(h->alloc, h->rows);
+    strata__free(h->alloc, h->infos);
+    strata__free(h->alloc, h->unknown);
+    strata__free(h->alloc, h->current);
+    strata__free(h->alloc, h->exact_strs);
     h->rows = NULL;
     h->nrows = 0;
     h->infos = NULL;
@@ -295,7 +268,6 @@ static void free_report(strata *h)
 
 void strata_close(strata *h)
 {
-    size_t i;
     const strata_allocator *a;
 
     if (!h)
@@ -304,21 +276,19 @@ void strata_close(strata *h)
     if (h->be)
         h->be->disconnect(h);
     free_report(h);
-    strata_graph_free(&h->graph);
-    strata_free(a, h->nodes);
-    strata_free(a, h->parent_names);
-    strata_free(a, h->url);
-    strata_free(a, h->url_redacted);
-    for (i = 0; i < h->nsecrets; i++)
-        strata_free(a, h->secrets[i]);
-    strata_free(a, h->path);
-    strata_free(a, h->version_table);
-    strata_free(a, h->log_table);
-    strata_free(a, h->version_name);
-    strata_free(a, h->log_name);
-    strata_buf_free(&h->err);
-    strata_buf_free(&h->sql);
-    strata_free(a, h);
+    strata__graph_free(&h->graph);
+    strata__free(a, h->nodes);
+    strata__free(a, h->parent_names);
+    strata__free(a, h->url);
+    strata__free(a, h->url_redacted);
+    strata__free(a, h->path);
+    strata__free(a, h->version_table);
+    strata__free(a, h->log_table);
+    strata__free(a, h->version_name);
+    strata__free(a, h->log_name);
+    strata__msgs_free(&h->msgs);
+    strata__buf_free(&h->sql);
+    strata__free(a, h);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -340,10 +310,10 @@ static int add_row(void *ctx, int ncols, const char *const *cols)
     int i;
 
     if (ncols < 8)
-        return strata_fail(h, STRATA_ERROR, "unexpected shape of %s", h->version_name);
+        return strata__fail(&h->msgs, STRATA_ERROR, "unexpected shape of %s", h->version_name);
     if (h->nrows == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 32;
-        strata_row *v = strata_realloc(h->alloc, h->rows, cap * sizeof(*v));
+        strata_row *v = strata__realloc(h->alloc, h->rows, cap * sizeof(*v));
         if (!v)
             return STRATA_NOMEM;
         h->rows = v;
@@ -360,9 +330,9 @@ static int add_row(void *ctx, int ncols, const char *const *cols)
     f[5] = &r->applied_by;
     f[6] = &r->state;
     for (i = 0; i < 7; i++)
-        if (!(*f[i] = strata_strdup(h->alloc, cols[i] ? cols[i] : "")))
+        if (!(*f[i] = strata__strdup(h->alloc, cols[i] ? cols[i] : "")))
             return STRATA_NOMEM;
-    if (cols[7] && strata_parse_u64(cols[7], strlen(cols[7]), &ms) == 0)
+    if (cols[7] && strata__parse_u64(cols[7], strlen(cols[7]), &ms) == 0)
         r->duration_ms = (long long)ms;
     return STRATA_OK;
 }
@@ -392,15 +362,15 @@ static int read_rows(strata *h, int *exists)
     if (!h->conn)
         return STRATA_OK; /* a SQLite file that does not exist yet */
     /* One query, also when the table is missing: startup costs one round trip. */
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql,
-                      "SELECT revision, exact, loose, message, applied_at, applied_by, state, "
-                      "duration_ms FROM %s",
-                      h->version_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql,
+                       "SELECT revision, exact, loose, message, applied_at, applied_by, state, "
+                       "duration_ms FROM %s",
+                       h->version_table);
     st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, add_row, &c);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     if (st == STRATA_INT_NO_TABLE) {
-        strata_buf_reset(&h->err);
+        strata__buf_reset(&h->msgs.err);
         return STRATA_OK;
     }
     *exists = st == STRATA_OK;
@@ -414,10 +384,10 @@ static int accepts_hash(const strata *h, const strata_bundle_migration *m, const
     strata_hash128 x;
     uint32_t k;
 
-    if (strata_hash_parse(stored, strlen(stored), &x) < 0)
+    if (strata__hash_parse(stored, strlen(stored), &x) < 0)
         return 0;
     for (k = 0; k < m->naccepts; k++)
-        if (strata_hash_equal(h->bundle->accepts[m->accept + k], x))
+        if (strata__hash_equal(h->bundle->accepts[m->accept + k], x))
             return 1;
     return 0;
 }
@@ -456,15 +426,15 @@ static int build_report(strata *h, int exists)
     size_t i, k, n = b->nmigrations;
     unsigned char *known, *has_child;
 
-    h->infos = strata_malloc(h->alloc, (n + 1) * sizeof(*h->infos));
-    h->exact_strs = strata_malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
-    h->unknown = strata_malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
-    h->current = strata_malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
+    h->infos = strata__malloc(h->alloc, (n + 1) * sizeof(*h->infos));
+    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
+    h->unknown = strata__malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
+    h->current = strata__malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
     /* known[row]: the row is one of the bundle's; has_child[i]: an applied
      * migration names i as a parent. */
-    known = strata_malloc(h->alloc, h->nrows + n + 1);
+    known = strata__malloc(h->alloc, h->nrows + n + 1);
     if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
-        strata_free(h->alloc, known);
+        strata__free(h->alloc, known);
         return STRATA_NOMEM;
     }
     memset(known, 0, h->nrows + n + 1);
@@ -484,7 +454,7 @@ static int build_report(strata *h, int exists)
         x->nparents = m->nparents;
         x->is_head = h->graph.nchildren[i] == 0;
         x->reversible = reversible(h, m);
-        strata_hash_format(m->exact, 0, h->exact_strs[i]);
+        strata__hash_format(m->exact, 0, h->exact_strs[i]);
         x->exact = h->exact_strs[i];
         if (!r) {
             x->state = (m->environments & h->env) ? STRATA_STATE_PENDING : STRATA_STATE_SKIPPED;
@@ -504,7 +474,7 @@ static int build_report(strata *h, int exists)
             x->state = STRATA_STATE_ACCEPTED;
         else {
             char loose[STRATA_HASH_STRLEN];
-            strata_hash_format(m->loose, 1, loose);
+            strata__hash_format(m->loose, 1, loose);
             x->state = strcmp(r->loose, loose) == 0 ? STRATA_STATE_COSMETIC : STRATA_STATE_EDITED;
         }
         for (k = h->graph.pstart[i]; k < h->graph.pstart[i + 1]; k++)
@@ -531,7 +501,7 @@ static int build_report(strata *h, int exists)
         u->state = h->rows[i].state;
         h->current[rep->ncurrent++] = h->rows[i].revision;
     }
-    strata_free(h->alloc, known);
+    strata__free(h->alloc, known);
     rep->migrations = h->infos;
     rep->nmigrations = n;
     rep->unknown = h->unknown;
@@ -548,12 +518,12 @@ int strata_report_read(strata *h, const strata_report **report)
     int exists, st;
 
     *report = NULL;
-    strata_buf_reset(&h->err);
+    strata__buf_reset(&h->msgs.err);
     st = read_rows(h, &exists);
     if (st == STRATA_OK)
         st = build_report(h, exists);
     if (st == STRATA_NOMEM)
-        return strata_fail(h, st, "out of memory");
+        return strata__fail(&h->msgs, st, "out of memory");
     if (st != STRATA_OK)
         return st;
     *report = &h->report;
@@ -566,7 +536,7 @@ int strata_report_read(strata *h, const strata_report **report)
 
 static void cmd_hint(const strata *h, strata_buf *b, const char *cmd)
 {
-    strata_buf_printf(b, "%s %s migrate %s", h->opts.app, h->bundle->ns, cmd);
+    strata__buf_printf(b, "%s %s migrate %s", h->opts.app, h->bundle->ns, cmd);
 }
 
 /* A dirty migration whose lock someone holds is running, not crashed: sets
@@ -578,15 +548,15 @@ static int running(strata *h, const strata_migration_info *x)
 
     if (!h->conn || !h->be->lock_held)
         return 0;
-    strata_buf_init(&holder, h->alloc);
+    strata__buf_init(&holder, h->alloc);
     if (h->be->lock_held(h, &holder, &held) != STRATA_OK)
         held = 0;
     if (held)
-        strata_fail(h, STRATA_PENDING,
-                    "migration %s (%s) of namespace %s is being applied right now (the "
-                    "migration lock is %s): not ready yet",
-                    x->revision, x->file, h->bundle->ns, holder.data ? holder.data : "held");
-    strata_buf_free(&holder);
+        strata__fail(&h->msgs, STRATA_PENDING,
+                     "migration %s (%s) of namespace %s is being applied right now (the "
+                     "migration lock is %s): not ready yet",
+                     x->revision, x->file, h->bundle->ns, holder.data ? holder.data : "held");
+    strata__buf_free(&holder);
     return held;
 }
 
@@ -602,81 +572,82 @@ static int judge_ex(strata *h, int pending_is_error, int dirty_is_error, int pro
     size_t i;
     int st = STRATA_OK;
 
-    strata_buf_init(&hint, h->alloc);
+    strata__buf_init(&hint, h->alloc);
     for (i = 0; i < r->nmigrations; i++) {
         const strata_migration_info *x = &r->migrations[i];
 
         if (x->state == STRATA_STATE_COSMETIC) {
-            strata_buf_reset(&hint);
+            strata__buf_reset(&hint);
             cmd_hint(h, &hint, "repair");
-            strata_log(h, STRATA_LOG_WARN,
-                       "migration %s (%s) of namespace %s was edited after it was applied, in "
-                       "comments or white space only; record it with: %s",
-                       x->revision, x->file, h->bundle->ns, hint.data ? hint.data : "");
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "migration %s (%s) of namespace %s was edited after it was applied, in "
+                        "comments or white space only; record it with: %s",
+                        x->revision, x->file, h->bundle->ns, hint.data ? hint.data : "");
         } else if (x->state == STRATA_STATE_EDITED && st == STRATA_OK) {
-            strata_buf_reset(&hint);
+            strata__buf_reset(&hint);
             cmd_hint(h, &hint, "repair --accept-edits");
-            st = strata_fail(h, STRATA_INTEGRITY,
-                             "migration %s (%s) of namespace %s was edited after it was applied "
-                             "(applied %s by %s)\n"
-                             "  database:    %s\n"
-                             "  this binary: %s\n"
-                             "Nothing was run. Put the change in a new migration instead. If the "
-                             "edit is intended, add\n"
-                             "  -- strata: accepts=\"%s\"\n"
-                             "to the file's header so every database accepts it, or record it "
-                             "on this database only with: %s",
-                             x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                             x->applied_exact, x->exact, x->applied_exact,
-                             hint.data ? hint.data : "");
+            st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                              "migration %s (%s) of namespace %s was edited after it was applied "
+                              "(applied %s by %s)\n"
+                              "  database:    %s\n"
+                              "  this binary: %s\n"
+                              "Nothing was run. Put the change in a new migration instead. If the "
+                              "edit is intended, add\n"
+                              "  -- strata: accepts=\"%s\"\n"
+                              "to the file's header so every database accepts it, or record it "
+                              "on this database only with: %s",
+                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
+                              x->applied_exact, x->exact, x->applied_exact,
+                              hint.data ? hint.data : "");
         } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error && probe &&
                    running(h, x)) {
             st = STRATA_PENDING; /* running(): message set */
         } else if (x->state == STRATA_STATE_DIRTY && st == STRATA_OK && dirty_is_error) {
-            strata_buf_reset(&hint);
+            strata__buf_reset(&hint);
             cmd_hint(h, &hint, "repair --mark-applied ");
-            strata_buf_puts(&hint, x->revision);
-            strata_buf_puts(&hint, "' or '");
+            strata__buf_puts(&hint, x->revision);
+            strata__buf_puts(&hint, "' or '");
             cmd_hint(h, &hint, "repair --mark-unapplied ");
-            strata_buf_puts(&hint, x->revision);
-            st = strata_fail(h, STRATA_DIRTY,
-                             "migration %s (%s) of namespace %s runs without a transaction and "
-                             "did not finish (started %s by %s). Check what it changed, finish "
-                             "or undo it by hand, then run '%s'",
-                             x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                             hint.data ? hint.data : "");
+            strata__buf_puts(&hint, x->revision);
+            st = strata__fail(&h->msgs, STRATA_DIRTY,
+                              "migration %s (%s) of namespace %s runs without a transaction and "
+                              "did not finish (started %s by %s). Check what it changed, finish "
+                              "or undo it by hand, then run '%s'",
+                              x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
+                              hint.data ? hint.data : "");
         }
     }
     if (st == STRATA_OK && r->nunknown) {
         int error = h->env == STRATA_TEST || (h->env == STRATA_PRODUCTION && h->opts.strict);
-        strata_buf_reset(&hint);
+        strata__buf_reset(&hint);
         for (i = 0; i < r->nunknown; i++)
-            strata_buf_printf(&hint, "%s%s", i ? ", " : "", r->unknown[i].revision);
+            strata__buf_printf(&hint, "%s%s", i ? ", " : "", r->unknown[i].revision);
         if (error)
-            st = strata_fail(h, STRATA_UNKNOWN_APPLIED,
-                             "the %s database has %zu applied revision%s this binary does not "
-                             "know (%s): it was migrated by a newer build. Deploy that build, or "
-                             "downgrade with it",
-                             h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
-                             hint.data ? hint.data : "");
+            st = strata__fail(&h->msgs, STRATA_UNKNOWN_APPLIED,
+                              "the %s database has %zu applied revision%s this binary does not "
+                              "know (%s): it was migrated by a newer build. Deploy that build, or "
+                              "downgrade with it",
+                              h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
+                              hint.data ? hint.data : "");
         else
-            strata_log(h, STRATA_LOG_WARN,
-                       "the %s database has %zu applied revision%s this binary does not know "
-                       "(%s): a newer build migrated it (rolling deploy?)",
-                       h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
-                       hint.data ? hint.data : "");
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "the %s database has %zu applied revision%s this binary does not know "
+                        "(%s): a newer build migrated it (rolling deploy?)",
+                        h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
+                        hint.data ? hint.data : "");
     }
     if (st == STRATA_OK && r->npending && pending_is_error) {
-        strata_buf_reset(&hint);
+        strata__buf_reset(&hint);
         cmd_hint(h, &hint, "upgrade");
         char name[40];
         snprintf(name, sizeof(name), "%s", h->bundle->ns);
         if (name[0] >= 'a' && name[0] <= 'z')
             name[0] = (char)(name[0] - 'a' + 'A');
-        st = strata_fail(h, STRATA_PENDING, "%s database needs migration (%zu pending)\n   Run: %s",
-                         name, r->npending, hint.data ? hint.data : "");
+        st = strata__fail(&h->msgs, STRATA_PENDING,
+                          "%s database needs migration (%zu pending)\n   Run: %s", name,
+                          r->npending, hint.data ? hint.data : "");
     }
-    strata_buf_free(&hint);
+    strata__buf_free(&hint);
     return hint.oom ? STRATA_NOMEM : st;
 }
 
@@ -714,38 +685,38 @@ int strata_verify(strata *h)
 /* The one place that knows the version and log tables' columns. */
 static void version_ddl(const char *table, strata_buf *out)
 {
-    strata_buf_printf(out,
-                      "CREATE TABLE IF NOT EXISTS %s (\n"
-                      "    revision TEXT PRIMARY KEY,\n"
-                      "    exact TEXT NOT NULL,\n"
-                      "    loose TEXT NOT NULL,\n"
-                      "    message TEXT NOT NULL,\n"
-                      "    applied_at TEXT NOT NULL,\n"
-                      "    duration_ms BIGINT NOT NULL,\n"
-                      "    applied_by TEXT NOT NULL,\n"
-                      "    bundle_hash TEXT NOT NULL,\n"
-                      "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
-                      "    failed_statement INTEGER\n"
-                      ")",
-                      table);
+    strata__buf_printf(out,
+                       "CREATE TABLE IF NOT EXISTS %s (\n"
+                       "    revision TEXT PRIMARY KEY,\n"
+                       "    exact TEXT NOT NULL,\n"
+                       "    loose TEXT NOT NULL,\n"
+                       "    message TEXT NOT NULL,\n"
+                       "    applied_at TEXT NOT NULL,\n"
+                       "    duration_ms BIGINT NOT NULL,\n"
+                       "    applied_by TEXT NOT NULL,\n"
+                       "    bundle_hash TEXT NOT NULL,\n"
+                       "    state TEXT NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
+                       "    failed_statement INTEGER\n"
+                       ")",
+                       table);
 }
 
 static void log_ddl(const char *table, unsigned dialect, strata_buf *out)
 {
-    strata_buf_printf(out,
-                      "CREATE TABLE IF NOT EXISTS %s (\n"
-                      "    id %s,\n"
-                      "    at TEXT NOT NULL,\n"
-                      "    by TEXT NOT NULL,\n"
-                      "    operation TEXT NOT NULL,\n"
-                      "    revisions TEXT NOT NULL,\n"
-                      "    outcome TEXT NOT NULL,\n"
-                      "    error TEXT\n"
-                      ")",
-                      table,
-                      dialect == STRATA_SECTION_SQLITE
-                          ? "INTEGER PRIMARY KEY AUTOINCREMENT"
-                          : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+    strata__buf_printf(out,
+                       "CREATE TABLE IF NOT EXISTS %s (\n"
+                       "    id %s,\n"
+                       "    at TEXT NOT NULL,\n"
+                       "    by TEXT NOT NULL,\n"
+                       "    operation TEXT NOT NULL,\n"
+                       "    revisions TEXT NOT NULL,\n"
+                       "    outcome TEXT NOT NULL,\n"
+                       "    error TEXT\n"
+                       ")",
+                       table,
+                       dialect == STRATA_SECTION_SQLITE
+                           ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                           : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
 }
 
 static int ensure_tables(strata *h)
@@ -763,20 +734,20 @@ static int ensure_tables(strata *h)
         if (st != STRATA_OK || exists)
             return st;
     }
-    strata_buf_init(&sql, h->alloc);
+    strata__buf_init(&sql, h->alloc);
     if (h->opts.schema && h->be->dialect == STRATA_SECTION_POSTGRESQL) {
-        strata_buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", h->opts.schema);
+        strata__buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", h->opts.schema);
         st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
         if (st != STRATA_OK)
             goto done;
-        strata_buf_reset(&sql);
+        strata__buf_reset(&sql);
     }
     version_ddl(h->version_table, &sql);
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto done;
     st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
     if (st == STRATA_OK) {
-        strata_buf_reset(&sql);
+        strata__buf_reset(&sql);
         log_ddl(h->log_table, h->be->dialect, &sql);
         st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
     }
@@ -785,7 +756,7 @@ static int ensure_tables(strata *h)
     else
         h->be->rollback(h);
 done:
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -806,9 +777,9 @@ static int write_version(strata *h, size_t i, const char *state, long long durat
     strata_buf sql;
     int st;
 
-    strata_hash_format(m->exact, 0, exact);
-    strata_hash_format(m->loose, 1, loose);
-    strata_hash_format(h->bundle->chain, 0, chain);
+    strata__hash_format(m->exact, 0, exact);
+    strata__hash_format(m->loose, 1, loose);
+    strata__hash_format(h->bundle->chain, 0, chain);
     now_iso(when);
     snprintf(dur, sizeof(dur), "%lld", duration_ms);
     params[0] = bstr(h, m->revision);
@@ -820,13 +791,14 @@ static int write_version(strata *h, size_t i, const char *state, long long durat
     params[6] = h->whoami;
     params[7] = chain;
     params[8] = state;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql,
-                      "INSERT INTO %s (revision, exact, loose, message, applied_at, duration_ms, "
-                      "applied_by, bundle_hash, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      h->version_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(
+        &sql,
+        "INSERT INTO %s (revision, exact, loose, message, applied_at, duration_ms, "
+        "applied_by, bundle_hash, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        h->version_table);
     st = sql.oom ? STRATA_NOMEM : h->be->exec_params(h, sql.data, 9, params);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -841,10 +813,10 @@ static int sql2(strata *h, const char *verb, const char *rest, const char *a1, c
     params[0] = a1;
     params[1] = a2;
     params[2] = a3;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql, "%s %s %s", verb, h->version_table, rest);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "%s %s %s", verb, h->version_table, rest);
     st = sql.oom ? STRATA_NOMEM : h->be->exec_params(h, sql.data, n, params);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -867,34 +839,19 @@ static int set_state_dirty(strata *h, const char *rev)
 }
 
 /* Best effort: the dirty marker says which statement failed. */
-/* Best-effort bookkeeping after a failure keeps the failure's message:
- * err_stash() sets it aside, err_unstash() puts it back. */
-static strata_buf err_stash(strata *h)
-{
-    strata_buf saved = h->err;
-    strata_buf_init(&h->err, h->alloc);
-    return saved;
-}
-
-static void err_unstash(strata *h, strata_buf *saved)
-{
-    strata_buf_free(&h->err);
-    h->err = *saved;
-}
-
 static void record_failed_statement(strata *h, const char *rev, const char *n)
 {
-    strata_buf saved = err_stash(h);
+    strata_buf saved = strata__err_stash(&h->msgs);
     sql2(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, n, NULL);
-    err_unstash(h, &saved);
+    strata__err_unstash(&h->msgs, &saved);
 }
 
 static int set_checksums(strata *h, size_t i)
 {
     const strata_bundle_migration *m = mig(h, i);
     char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN];
-    strata_hash_format(m->exact, 0, exact);
-    strata_hash_format(m->loose, 1, loose);
+    strata__hash_format(m->exact, 0, exact);
+    strata__hash_format(m->loose, 1, loose);
     return sql2(h, "UPDATE", "SET exact = $2, loose = $3 WHERE revision = $1", bstr(h, m->revision),
                 exact, loose);
 }
@@ -915,13 +872,13 @@ static int is_recorded(strata *h, const char *rev, int *found)
     int st;
 
     *found = 0;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql, "SELECT 1 FROM %s WHERE revision = '", h->version_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "SELECT 1 FROM %s WHERE revision = '", h->version_table);
     for (i = 0; rev[i]; i++) /* revisions are [A-Za-z0-9_]: no quote can occur */
-        strata_buf_putc(&sql, rev[i]);
-    strata_buf_putc(&sql, '\'');
+        strata__buf_putc(&sql, rev[i]);
+    strata__buf_putc(&sql, '\'');
     st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, found_row, found);
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
     return st;
 }
 
@@ -941,17 +898,17 @@ static void log_operation(strata *h, const char *op, const char *revisions, int 
     params[3] = revisions ? revisions : "";
     params[4] = status == STRATA_OK ? "ok" : strata_errstr(status);
     params[5] = status == STRATA_OK ? NULL : strata_errmsg(h);
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_printf(&sql,
-                      "INSERT INTO %s (at, by, operation, revisions, outcome, error) VALUES ($1, "
-                      "$2, $3, $4, $5, $6)",
-                      h->log_table);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql,
+                       "INSERT INTO %s (at, by, operation, revisions, outcome, error) VALUES ($1, "
+                       "$2, $3, $4, $5, $6)",
+                       h->log_table);
     if (!sql.oom) {
-        strata_buf saved = err_stash(h); /* params[5] still points into it */
+        strata_buf saved = strata__err_stash(&h->msgs); /* params[5] still points into it */
         h->be->exec_params(h, sql.data, 6, params);
-        err_unstash(h, &saved);
+        strata__err_unstash(&h->msgs, &saved);
     }
-    strata_buf_free(&sql);
+    strata__buf_free(&sql);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -963,7 +920,7 @@ static int resolve_rev(strata *h, const char *target, size_t *out)
 {
     size_t i, n = strlen(target), found = (size_t)-1, matches = 0;
 
-    i = strata_graph_find(&h->graph, h->nodes, target, n);
+    i = strata__graph_find(&h->graph, h->nodes, target, n);
     if (i != (size_t)-1) {
         *out = i;
         return STRATA_OK;
@@ -979,12 +936,12 @@ static int resolve_rev(strata *h, const char *target, size_t *out)
         return STRATA_OK;
     }
     if (matches > 1)
-        return strata_fail(h, STRATA_MISUSE,
-                           "revision prefix '%s' is ambiguous in namespace %s: give more digits",
-                           target, h->bundle->ns);
-    return strata_fail(h, STRATA_MISUSE,
-                       "no revision '%s' in namespace %s: see '%s %s migrate history'", target,
-                       h->bundle->ns, h->opts.app, h->bundle->ns);
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "revision prefix '%s' is ambiguous in namespace %s: give more digits",
+                            target, h->bundle->ns);
+    return strata__fail(&h->msgs, STRATA_MISUSE,
+                        "no revision '%s' in namespace %s: see '%s %s migrate history'", target,
+                        h->bundle->ns, h->opts.app, h->bundle->ns);
 }
 
 /* mark[i] = 1 for x and every ancestor of x. */
@@ -1013,7 +970,7 @@ static void mark_descendants(const strata *h, size_t x, unsigned char *mark)
 static int parse_count(const char *s, size_t *n)
 {
     uint64_t v;
-    if (strata_parse_u64(s, strlen(s), &v) < 0 || v == 0 || v > 1000000000u)
+    if (strata__parse_u64(s, strlen(s), &v) < 0 || v == 0 || v > 1000000000u)
         return -1;
     *n = (size_t)v;
     return 0;
@@ -1023,7 +980,7 @@ static void heads_list(const strata *h, strata_buf *b)
 {
     size_t i;
     for (i = 0; i < h->graph.nheads; i++)
-        strata_buf_printf(b, "%s%s", i ? " " : "", h->nodes[h->graph.heads[i]].revision);
+        strata__buf_printf(b, "%s%s", i ? " " : "", h->nodes[h->graph.heads[i]].revision);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1036,20 +993,20 @@ static void progress_line(strata *h, strata_buf *b, size_t i, int up, double ms)
     const strata_bundle_migration *m = mig(h, i);
     uint32_t k;
 
-    strata_buf_reset(b);
-    strata_buf_printf(b, "Running %s ", up ? "upgrade" : "downgrade");
+    strata__buf_reset(b);
+    strata__buf_printf(b, "Running %s ", up ? "upgrade" : "downgrade");
     if (up) {
         for (k = 0; k < m->nparents; k++)
-            strata_buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
-        strata_buf_printf(b, " -> %s", bstr(h, m->revision));
+            strata__buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
+        strata__buf_printf(b, " -> %s", bstr(h, m->revision));
     } else {
-        strata_buf_printf(b, "%s -> ", bstr(h, m->revision));
+        strata__buf_printf(b, "%s -> ", bstr(h, m->revision));
         for (k = 0; k < m->nparents; k++)
-            strata_buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
+            strata__buf_printf(b, "%s%s", k ? ", " : "", h->parent_names[m->parent + k]);
     }
-    strata_buf_printf(b, ", %s", bstr(h, m->message));
+    strata__buf_printf(b, ", %s", bstr(h, m->message));
     if (ms >= 0)
-        strata_buf_printf(b, " (%.0f ms)", ms);
+        strata__buf_printf(b, " (%.0f ms)", ms);
 }
 
 /* Puts the migration and section in front of the backend's message. */
@@ -1060,13 +1017,13 @@ static int section_error(strata *h, size_t i, const strata_bundle_section *s, in
 
     if (st == STRATA_OK || st == STRATA_NOMEM)
         return st;
-    strata_buf_init(&msg, h->alloc);
-    strata_buf_puts(&msg, strata_errmsg(h));
-    st = strata_fail(h, st, "migration %s (%s) of namespace %s, %s section: %s",
-                     bstr(h, m->revision), bstr(h, m->file), h->bundle->ns,
-                     s && STRATA_SECTION_DIRECTION(s->kind) ? "down" : "up",
-                     msg.data ? msg.data : "");
-    strata_buf_free(&msg);
+    strata__buf_init(&msg, h->alloc);
+    strata__buf_puts(&msg, strata_errmsg(h));
+    st = strata__fail(&h->msgs, st, "migration %s (%s) of namespace %s, %s section: %s",
+                      bstr(h, m->revision), bstr(h, m->file), h->bundle->ns,
+                      s && STRATA_SECTION_DIRECTION(s->kind) ? "down" : "up",
+                      msg.data ? msg.data : "");
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -1075,8 +1032,8 @@ static int section_text(strata *h, const strata_bundle_section *s, char **text, 
 {
     *len = s ? s->len : 0;
     if (s)
-        return strata_bundle_inflate(h->bundle, s, h->alloc, text, &h->err);
-    *text = strata_strdup(h->alloc, "");
+        return strata__bundle_inflate(h->bundle, s, h->alloc, text, &h->msgs.err);
+    *text = strata__strdup(h->alloc, "");
     return *text ? STRATA_OK : STRATA_NOMEM;
 }
 
@@ -1093,7 +1050,7 @@ static int run_section(strata *h, size_t i, const strata_bundle_section *s, size
     if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
         return st;
     st = h->be->run_script(h, text, len, s->line ? s->line : 1, failed);
-    strata_free(h->alloc, text);
+    strata__free(h->alloc, text);
     return section_error(h, i, s, st);
 }
 
@@ -1108,9 +1065,9 @@ static int bookkeeping_sql(strata *h, const strata_backend *be, const char *tabl
     const char *vals[8];
     size_t k;
 
-    strata_hash_format(m->exact, 0, exact);
-    strata_hash_format(m->loose, 1, loose);
-    strata_hash_format(h->bundle->chain, 0, chain);
+    strata__hash_format(m->exact, 0, exact);
+    strata__hash_format(m->loose, 1, loose);
+    strata__hash_format(h->bundle->chain, 0, chain);
     now_iso(when);
     vals[0] = bstr(h, m->revision);
     vals[1] = exact;
@@ -1120,21 +1077,21 @@ static int bookkeeping_sql(strata *h, const strata_backend *be, const char *tabl
     vals[5] = h->whoami;
     vals[6] = chain;
     vals[7] = state;
-    strata_buf_printf(out,
-                      "INSERT INTO %s (revision, exact, loose, message, applied_at, applied_by, "
-                      "bundle_hash, state, duration_ms) VALUES (",
-                      table);
+    strata__buf_printf(out,
+                       "INSERT INTO %s (revision, exact, loose, message, applied_at, applied_by, "
+                       "bundle_hash, state, duration_ms) VALUES (",
+                       table);
     for (k = 0; k < 8; k++) {
         be->quote_literal(h, out, vals[k]);
-        strata_buf_puts(out, ", ");
+        strata__buf_puts(out, ", ");
     }
     /* PostgreSQL measures the script itself: the time since the transaction
      * began. Elsewhere the row is written before the script runs. */
     if (be->dialect == STRATA_SECTION_POSTGRESQL)
-        strata_buf_puts(out, "(extract(epoch FROM clock_timestamp() - "
-                             "transaction_timestamp()) * 1000)::bigint)");
+        strata__buf_puts(out, "(extract(epoch FROM clock_timestamp() - "
+                              "transaction_timestamp()) * 1000)::bigint)");
     else
-        strata_buf_puts(out, "0)");
+        strata__buf_puts(out, "0)");
     return out->oom ? STRATA_NOMEM : STRATA_OK;
 }
 
@@ -1153,23 +1110,23 @@ static int guard_sql(strata *h, size_t i, int up, strata_buf *guard, strata_buf 
     int st;
 
     if (!up) {
-        strata_buf_printf(guard,
-                          "WITH done AS (DELETE FROM %s WHERE revision = ", h->version_table);
+        strata__buf_printf(guard,
+                           "WITH done AS (DELETE FROM %s WHERE revision = ", h->version_table);
         h->be->quote_literal(h, guard, rev);
         /* The cast applies to the CASE's result: a cast inside a branch is a
          * constant, which PostgreSQL folds (and fails) while planning. */
-        strata_buf_puts(guard,
-                        " RETURNING 1) SELECT (CASE WHEN count(*) = 0 THEN '" STRATA_GUARD_TEXT
-                        "' END)::int FROM done");
+        strata__buf_puts(guard,
+                         " RETURNING 1) SELECT (CASE WHEN count(*) = 0 THEN '" STRATA_GUARD_TEXT
+                         "' END)::int FROM done");
         return guard->oom ? STRATA_NOMEM : STRATA_OK;
     }
     if ((st = bookkeeping_sql(h, h->be, h->version_table, i, "applied", guard)) != STRATA_OK)
         return st;
     /* The script's own time: since the transaction began. */
-    strata_buf_printf(after,
-                      "UPDATE %s SET duration_ms = (extract(epoch FROM clock_timestamp() - "
-                      "transaction_timestamp()) * 1000)::bigint WHERE revision = ",
-                      h->version_table);
+    strata__buf_printf(after,
+                       "UPDATE %s SET duration_ms = (extract(epoch FROM clock_timestamp() - "
+                       "transaction_timestamp()) * 1000)::bigint WHERE revision = ",
+                       h->version_table);
     h->be->quote_literal(h, after, rev);
     return after->oom ? STRATA_NOMEM : STRATA_OK;
 }
@@ -1182,7 +1139,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     const char *rev = bstr(h, m->revision);
     const strata_bundle_section *s =
         find_section(h, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN, h->be->dialect);
-    double t0 = strata_mono_ms();
+    double t0 = strata__mono_ms();
     size_t failed = 0;
     int st, found = 0;
 
@@ -1215,14 +1172,14 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
                 return st;
             snprintf(n, sizeof(n), "%zu", failed);
             record_failed_statement(h, rev, n);
-            strata_buf_printf(&h->err,
-                              "\nIt runs without a transaction: the statements before the "
-                              "failed one stay done, and the migration is marked dirty "
-                              "(see '%s %s migrate status').",
-                              h->opts.app, h->bundle->ns);
+            strata__buf_printf(&h->msgs.err,
+                               "\nIt runs without a transaction: the statements before the "
+                               "failed one stay done, and the migration is marked dirty "
+                               "(see '%s %s migrate status').",
+                               h->opts.app, h->bundle->ns);
             return STRATA_DIRTY;
         }
-        return up ? set_state_applied(h, rev, (long long)(strata_mono_ms() - t0))
+        return up ? set_state_applied(h, rev, (long long)(strata__mono_ms() - t0))
                   : delete_version(h, rev);
     }
     if (!own_tx && (st = h->be->before_migration(h, m)) != STRATA_OK)
@@ -1233,8 +1190,8 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         size_t len = 0;
         if ((st = h->be->before_migration(h, m)) != STRATA_OK)
             return st;
-        strata_buf_init(&guard, h->alloc);
-        strata_buf_init(&after, h->alloc);
+        strata__buf_init(&guard, h->alloc);
+        strata__buf_init(&after, h->alloc);
         st = section_text(h, s, &text, &len);
         if (st == STRATA_OK)
             st = guard_sql(h, i, up, &guard, &after);
@@ -1247,9 +1204,9 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
             }
             st = section_error(h, i, s, st);
         }
-        strata_free(h->alloc, text);
-        strata_buf_free(&guard);
-        strata_buf_free(&after);
+        strata__free(h->alloc, text);
+        strata__buf_free(&guard);
+        strata__buf_free(&after);
         h->be->after_migration(h, m);
         return st;
     }
@@ -1267,7 +1224,7 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
         if (st == STRATA_OK && own_tx)
             st = h->be->check_migration(h, m);
         if (st == STRATA_OK)
-            st = up ? write_version(h, i, "applied", (long long)(strata_mono_ms() - t0))
+            st = up ? write_version(h, i, "applied", (long long)(strata__mono_ms() - t0))
                     : delete_version(h, rev);
     }
     if (own_tx) {
@@ -1289,39 +1246,40 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
     strata_buf line;
     size_t k;
 
-    strata_buf_init(&line, h->alloc);
+    strata__buf_init(&line, h->alloc);
     if (single) {
         for (k = 0; k < n; k++)
             if (mig(h, plan[k])->flags & STRATA_MIGRATION_NO_TRANSACTION)
-                return strata_fail(h, STRATA_MISUSE,
-                                   "migration %s has transaction=none and cannot run inside "
-                                   "--single-transaction",
-                                   bstr(h, mig(h, plan[k])->revision));
+                return strata__fail(&h->msgs, STRATA_MISUSE,
+                                    "migration %s has transaction=none and cannot run inside "
+                                    "--single-transaction",
+                                    bstr(h, mig(h, plan[k])->revision));
         for (k = 0; k < n && st == STRATA_OK; k++)
             st = h->be->before_migration(h, mig(h, plan[k]));
         if (st == STRATA_OK)
             st = h->be->begin(h);
     }
     for (k = 0; k < n && st == STRATA_OK; k++) {
-        double t0 = strata_mono_ms();
+        double t0 = strata__mono_ms();
         if (h->interrupted) {
-            st = strata_fail(h, STRATA_ERROR,
-                             "interrupted: stopped before migration %s; what ran before it "
-                             "stays applied",
-                             bstr(h, mig(h, plan[k])->revision));
+            st = strata__fail(&h->msgs, STRATA_ERROR,
+                              "interrupted: stopped before migration %s; what ran before it "
+                              "stays applied",
+                              bstr(h, mig(h, plan[k])->revision));
             break;
         }
         st = apply_one(h, plan[k], up, !single, &skipped);
         if (st != STRATA_OK)
             break;
         if (skipped) {
-            strata_log(h, STRATA_LOG_INFO, "%s %s: already done by another process, skipped",
-                       up ? "upgrade" : "downgrade", bstr(h, mig(h, plan[k])->revision));
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "%s %s: already done by another process, skipped",
+                        up ? "upgrade" : "downgrade", bstr(h, mig(h, plan[k])->revision));
             continue;
         }
-        progress_line(h, &line, plan[k], up, strata_mono_ms() - t0);
-        strata_log(h, STRATA_LOG_INFO, "%s", line.data ? line.data : "");
-        strata_buf_printf(done, "%s%s", done->len ? " " : "", bstr(h, mig(h, plan[k])->revision));
+        progress_line(h, &line, plan[k], up, strata__mono_ms() - t0);
+        strata__log(&h->msgs, STRATA_LOG_INFO, "%s", line.data ? line.data : "");
+        strata__buf_printf(done, "%s%s", done->len ? " " : "", bstr(h, mig(h, plan[k])->revision));
     }
     if (single) {
         for (k = 0; k < n && st == STRATA_OK; k++)
@@ -1333,19 +1291,19 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
         for (k = 0; k < n; k++)
             h->be->after_migration(h, mig(h, plan[k]));
         if (st != STRATA_OK)
-            strata_buf_reset(done);
+            strata__buf_reset(done);
     }
-    strata_buf_free(&line);
+    strata__buf_free(&line);
     return st;
 }
 
 static int need_yes(strata *h, const char *what)
 {
     if (h->env == STRATA_PRODUCTION && !h->opts.yes)
-        return strata_fail(h, STRATA_POLICY,
-                           "%s in production changes the %s database's history: confirm with "
-                           "--yes",
-                           what, h->bundle->ns);
+        return strata__fail(&h->msgs, STRATA_POLICY,
+                            "%s in production changes the %s database's history: confirm with "
+                            "--yes",
+                            what, h->bundle->ns);
     return STRATA_OK;
 }
 
@@ -1380,9 +1338,9 @@ static int record_accepted(strata *h)
             continue;
         st = set_checksums(h, i);
         if (st == STRATA_OK)
-            strata_log(h, STRATA_LOG_INFO,
-                       "migration %s: edit accepted by its file (accepts=), checksum recorded",
-                       h->infos[i].revision);
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "migration %s: edit accepted by its file (accepts=), checksum recorded",
+                        h->infos[i].revision);
     }
     return st;
 }
@@ -1395,27 +1353,27 @@ static int upgrade_impl(strata *h, const char *target)
     strata_buf done, b;
     int st;
 
-    strata_buf_reset(&h->err);
+    strata__buf_reset(&h->msgs.err);
     if (!target)
         target = "heads";
-    strata_buf_init(&done, h->alloc);
-    strata_buf_init(&b, h->alloc);
+    strata__buf_init(&done, h->alloc);
+    strata__buf_init(&b, h->alloc);
     if (strcmp(target, "head") == 0 && h->graph.nheads > 1) {
         heads_list(h, &b);
-        st =
-            strata_fail(h, STRATA_MULTIPLE_HEADS,
-                        "namespace %s has %zu heads (%s): 'upgrade head' is ambiguous. Join them "
-                        "with a merge migration (strata-bundle merge <dir> %s -m \"merge\"), or "
-                        "apply all with: %s %s migrate upgrade heads",
-                        h->bundle->ns, h->graph.nheads, b.data, b.data, h->opts.app, h->bundle->ns);
+        st = strata__fail(&h->msgs, STRATA_MULTIPLE_HEADS,
+                          "namespace %s has %zu heads (%s): 'upgrade head' is ambiguous. Join them "
+                          "with a merge migration (strata-bundle merge <dir> %s -m \"merge\"), or "
+                          "apply all with: %s %s migrate upgrade heads",
+                          h->bundle->ns, h->graph.nheads, b.data, b.data, h->opts.app,
+                          h->bundle->ns);
         goto out;
     }
     if ((st = begin_write(h)) != STRATA_OK)
         goto out;
     if ((st = judge(h, 0)) != STRATA_OK)
         goto unlock;
-    want = strata_malloc(h->alloc, n + 1);
-    plan = strata_malloc(h->alloc, (n + 1) * sizeof(*plan));
+    want = strata__malloc(h->alloc, n + 1);
+    plan = strata__malloc(h->alloc, (n + 1) * sizeof(*plan));
     if (!want || !plan) {
         st = STRATA_NOMEM;
         goto unlock;
@@ -1425,7 +1383,8 @@ static int upgrade_impl(strata *h, const char *target)
         memset(want, 1, n);
     } else if (target[0] == '+') {
         if (parse_count(target + 1, &count) < 0) {
-            st = strata_fail(h, STRATA_MISUSE, "invalid relative target '%s': use +N", target);
+            st = strata__fail(&h->msgs, STRATA_MISUSE, "invalid relative target '%s': use +N",
+                              target);
             goto unlock;
         }
         memset(want, 1, n);
@@ -1441,23 +1400,23 @@ static int upgrade_impl(strata *h, const char *target)
         goto unlock;
     if (np == 0) {
         if (target[0] == '+' || !strcmp(target, "head") || !strcmp(target, "heads"))
-            strata_log(h, STRATA_LOG_INFO, "Nothing to do: the %s database is up to date",
-                       h->bundle->ns);
+            strata__log(&h->msgs, STRATA_LOG_INFO, "Nothing to do: the %s database is up to date",
+                        h->bundle->ns);
         else
-            strata_log(h, STRATA_LOG_INFO, "Nothing to do: %s is already applied", target);
+            strata__log(&h->msgs, STRATA_LOG_INFO, "Nothing to do: %s is already applied", target);
         goto unlock;
     }
-    strata_log(h, STRATA_LOG_INFO, "Upgrading %s database to %s...", h->bundle->ns, target);
+    strata__log(&h->msgs, STRATA_LOG_INFO, "Upgrading %s database to %s...", h->bundle->ns, target);
     st = run_plan(h, plan, np, 1, &done);
 unlock:
     h->be->unlock(h);
     if ((st != STRATA_OK && st != STRATA_LOCK_TIMEOUT) || done.len)
         log_operation(h, "upgrade", done.data, st);
 out:
-    strata_free(h->alloc, want);
-    strata_free(h->alloc, plan);
-    strata_buf_free(&done);
-    strata_buf_free(&b);
+    strata__free(h->alloc, want);
+    strata__free(h->alloc, plan);
+    strata__buf_free(&done);
+    strata__buf_free(&b);
     return st;
 }
 
@@ -1469,10 +1428,10 @@ static int downgrade_impl(strata *h, const char *target)
     strata_buf done;
     int st;
 
-    strata_buf_reset(&h->err);
-    strata_buf_init(&done, h->alloc);
+    strata__buf_reset(&h->msgs.err);
+    strata__buf_init(&done, h->alloc);
     if (!target)
-        return strata_fail(h, STRATA_MISUSE, "downgrade needs a target: REV, -N or base");
+        return strata__fail(&h->msgs, STRATA_MISUSE, "downgrade needs a target: REV, -N or base");
     if ((st = need_yes(h, "downgrade")) != STRATA_OK)
         return st;
     /* A SQLite file that does not exist has nothing to downgrade: read the
@@ -1488,8 +1447,8 @@ static int downgrade_impl(strata *h, const char *target)
     }
     if (h->conn && (st = judge(h, 0)) != STRATA_OK)
         goto unlock;
-    drop = strata_malloc(h->alloc, n + 1);
-    plan = strata_malloc(h->alloc, (n + 1) * sizeof(*plan));
+    drop = strata__malloc(h->alloc, n + 1);
+    plan = strata__malloc(h->alloc, (n + 1) * sizeof(*plan));
     if (!drop || !plan) {
         st = STRATA_NOMEM;
         goto unlock;
@@ -1499,7 +1458,8 @@ static int downgrade_impl(strata *h, const char *target)
         memset(drop, 1, n);
     } else if (target[0] == '-') {
         if (parse_count(target + 1, &count) < 0) {
-            st = strata_fail(h, STRATA_MISUSE, "invalid relative target '%s': use -N", target);
+            st = strata__fail(&h->msgs, STRATA_MISUSE, "invalid relative target '%s': use -N",
+                              target);
             goto unlock;
         }
         memset(drop, 1, n);
@@ -1507,10 +1467,10 @@ static int downgrade_impl(strata *h, const char *target)
         if ((st = resolve_rev(h, target, &x)) != STRATA_OK)
             goto unlock;
         if (h->infos[x].state == STRATA_STATE_PENDING) {
-            st = strata_fail(h, STRATA_MISUSE,
-                             "revision %s is not applied: downgrade goes back to an applied "
-                             "revision (see '%s %s migrate current')",
-                             h->infos[x].revision, h->opts.app, h->bundle->ns);
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "revision %s is not applied: downgrade goes back to an applied "
+                              "revision (see '%s %s migrate current')",
+                              h->infos[x].revision, h->opts.app, h->bundle->ns);
             goto unlock;
         }
         mark_descendants(h, x, drop);
@@ -1522,23 +1482,23 @@ static int downgrade_impl(strata *h, const char *target)
         if (count && np == count)
             break;
         if (!h->infos[i].reversible && !h->opts.force) {
-            st = strata_fail(h, STRATA_ERROR,
-                             "migration %s (%s) has no down section for %s: it cannot be "
-                             "reversed, so nothing was downgraded. --force forgets it instead "
-                             "(its row goes, its changes stay)",
-                             h->infos[i].revision, h->infos[i].file, h->be->name);
+            st = strata__fail(&h->msgs, STRATA_ERROR,
+                              "migration %s (%s) has no down section for %s: it cannot be "
+                              "reversed, so nothing was downgraded. --force forgets it instead "
+                              "(its row goes, its changes stay)",
+                              h->infos[i].revision, h->infos[i].file, h->be->name);
             goto unlock;
         }
         if (!h->infos[i].reversible)
-            strata_log(h, STRATA_LOG_WARN,
-                       "migration %s has no down section: forced, its row goes and its changes "
-                       "stay in the database",
-                       h->infos[i].revision);
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "migration %s has no down section: forced, its row goes and its changes "
+                        "stay in the database",
+                        h->infos[i].revision);
         plan[np++] = i;
     }
     if (np == 0) {
-        strata_log(h, STRATA_LOG_INFO, "Nothing to do: nothing applied above %s",
-                   target[0] == '-' ? "what is there" : target);
+        strata__log(&h->msgs, STRATA_LOG_INFO, "Nothing to do: nothing applied above %s",
+                    target[0] == '-' ? "what is there" : target);
         goto unlock;
     }
     {
@@ -1546,12 +1506,12 @@ static int downgrade_impl(strata *h, const char *target)
         const strata_bundle_migration *last = mig(h, plan[np - 1]);
         strata_buf to;
         uint32_t k;
-        strata_buf_init(&to, h->alloc);
+        strata__buf_init(&to, h->alloc);
         for (k = 0; k < last->nparents; k++)
-            strata_buf_printf(&to, "%s%s", k ? ", " : "", h->parent_names[last->parent + k]);
-        strata_log(h, STRATA_LOG_INFO, "Downgrading %s database to %s...", h->bundle->ns,
-                   to.len ? to.data : "base");
-        strata_buf_free(&to);
+            strata__buf_printf(&to, "%s%s", k ? ", " : "", h->parent_names[last->parent + k]);
+        strata__log(&h->msgs, STRATA_LOG_INFO, "Downgrading %s database to %s...", h->bundle->ns,
+                    to.len ? to.data : "base");
+        strata__buf_free(&to);
     }
     st = run_plan(h, plan, np, 0, &done);
 unlock:
@@ -1560,9 +1520,9 @@ unlock:
         if ((st != STRATA_OK && st != STRATA_LOCK_TIMEOUT) || done.len)
             log_operation(h, "downgrade", done.data, st);
     }
-    strata_free(h->alloc, drop);
-    strata_free(h->alloc, plan);
-    strata_buf_free(&done);
+    strata__free(h->alloc, drop);
+    strata__free(h->alloc, plan);
+    strata__buf_free(&done);
     return st;
 }
 
@@ -1589,49 +1549,49 @@ static int offline_one(strata *h, const strata_backend *be, const char *vt, size
     char *text = NULL;
     int st;
 
-    strata_buf_init(&line, h->alloc);
+    strata__buf_init(&line, h->alloc);
     progress_line(h, &line, i, 1, -1);
-    strata_buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
-    strata_buf_free(&line);
+    strata__buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
+    strata__buf_free(&line);
     if ((st = section_text(h, s, &text, &len)) != STRATA_OK)
         return st;
     if (fkoff)
-        strata_buf_puts(out, "PRAGMA foreign_keys = OFF;\n");
+        strata__buf_puts(out, "PRAGMA foreign_keys = OFF;\n");
     if (notx) {
         if (pg)
-            strata_buf_printf(out, "SET lock_timeout = %u;\nSET statement_timeout = %u;\n", lt,
-                              stt);
+            strata__buf_printf(out, "SET lock_timeout = %u;\nSET statement_timeout = %u;\n", lt,
+                               stt);
         st = bookkeeping_sql(h, be, vt, i, "dirty", out);
-        strata_buf_puts(out, ";\n");
+        strata__buf_puts(out, ";\n");
     } else {
-        strata_buf_puts(out, "BEGIN;\n");
+        strata__buf_puts(out, "BEGIN;\n");
         if (pg)
-            strata_buf_printf(
+            strata__buf_printf(
                 out, "SET LOCAL lock_timeout = %u;\nSET LOCAL statement_timeout = %u;\n", lt, stt);
     }
-    strata_buf_put(out, text, len);
+    strata__buf_put(out, text, len);
     /* A script may end in a comment or without its semicolon. */
-    strata_buf_puts(out, "\n;\n");
+    strata__buf_puts(out, "\n;\n");
     if (st == STRATA_OK && notx) {
-        strata_buf_printf(out, "UPDATE %s SET state = 'applied' WHERE revision = ", vt);
+        strata__buf_printf(out, "UPDATE %s SET state = 'applied' WHERE revision = ", vt);
         be->quote_literal(h, out, bstr(h, m->revision));
-        strata_buf_puts(out, ";\n");
+        strata__buf_puts(out, ";\n");
         if (pg)
-            strata_buf_puts(out, "RESET lock_timeout;\nRESET statement_timeout;\n");
+            strata__buf_puts(out, "RESET lock_timeout;\nRESET statement_timeout;\n");
     } else if (st == STRATA_OK) {
         if (fkoff)
             /* PRAGMA foreign_key_check only lists rows: make a violation an
              * error, so the shell stops before COMMIT, as an online run would. */
-            strata_buf_puts(out, "CREATE TEMP TABLE IF NOT EXISTS strata_fk_check (violations "
-                                 "INTEGER CHECK (violations = 0));\n"
-                                 "INSERT INTO strata_fk_check SELECT count(*) FROM "
-                                 "pragma_foreign_key_check;\n");
+            strata__buf_puts(out, "CREATE TEMP TABLE IF NOT EXISTS strata_fk_check (violations "
+                                  "INTEGER CHECK (violations = 0));\n"
+                                  "INSERT INTO strata_fk_check SELECT count(*) FROM "
+                                  "pragma_foreign_key_check;\n");
         st = bookkeeping_sql(h, be, vt, i, "applied", out);
-        strata_buf_puts(out, ";\nCOMMIT;\n");
+        strata__buf_puts(out, ";\nCOMMIT;\n");
     }
     if (fkoff)
-        strata_buf_puts(out, "PRAGMA foreign_keys = ON;\n");
-    strata_free(h->alloc, text);
+        strata__buf_puts(out, "PRAGMA foreign_keys = ON;\n");
+    strata__free(h->alloc, text);
     return out->oom ? STRATA_NOMEM : st;
 }
 
@@ -1645,26 +1605,27 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
     strata_buf vt, lt;
     int st = STRATA_OK;
 
-    strata_buf_reset(&h->err);
+    strata__buf_reset(&h->msgs.err);
     *sql = NULL;
     if (dialect == STRATA_SECTION_POSTGRESQL)
 #ifdef STRATA_HAVE_POSTGRESQL
-        be = &strata_pg_backend;
+        be = &strata__pg_backend;
 #else
-        return strata_fail(h, STRATA_MISUSE,
-                           "this strata was built without PostgreSQL (STRATA_WITH_POSTGRESQL=OFF)");
+        return strata__fail(
+            &h->msgs, STRATA_MISUSE,
+            "this strata was built without PostgreSQL (STRATA_WITH_POSTGRESQL=OFF)");
 #endif
     else if (dialect == STRATA_SECTION_SQLITE)
-        be = &strata_sqlite_backend;
+        be = &strata__sqlite_backend;
     else if (dialect != 0)
-        return strata_fail(h, STRATA_MISUSE, "unknown dialect: use sqlite or postgresql");
+        return strata__fail(&h->msgs, STRATA_MISUSE, "unknown dialect: use sqlite or postgresql");
     if (!range)
         range = "head";
     colon = strchr(range, ':');
     from[0] = '\0';
     if (colon) {
         if ((size_t)(colon - range) >= sizeof(from))
-            return strata_fail(h, STRATA_MISUSE, "invalid range '%s': use FROM:TO", range);
+            return strata__fail(&h->msgs, STRATA_MISUSE, "invalid range '%s': use FROM:TO", range);
         memcpy(from, range, (size_t)(colon - range));
         from[colon - range] = '\0';
         to = colon + 1;
@@ -1672,13 +1633,13 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
         to = range;
     }
     if (!strcmp(to, "head") && h->graph.nheads > 1)
-        return strata_fail(h, STRATA_MULTIPLE_HEADS,
-                           "namespace %s has %zu heads: give 'heads' or a revision", h->bundle->ns,
-                           h->graph.nheads);
-    want = strata_malloc(h->alloc, n + 1);
-    have = strata_malloc(h->alloc, n + 1);
-    strata_buf_init(&vt, h->alloc);
-    strata_buf_init(&lt, h->alloc);
+        return strata__fail(&h->msgs, STRATA_MULTIPLE_HEADS,
+                            "namespace %s has %zu heads: give 'heads' or a revision", h->bundle->ns,
+                            h->graph.nheads);
+    want = strata__malloc(h->alloc, n + 1);
+    have = strata__malloc(h->alloc, n + 1);
+    strata__buf_init(&vt, h->alloc);
+    strata__buf_init(&lt, h->alloc);
     if (!want || !have) {
         st = STRATA_NOMEM;
         goto done;
@@ -1701,44 +1662,44 @@ int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const cha
 
     be->table_name(h, &vt, h->version_name);
     be->table_name(h, &lt, h->log_name);
-    strata_buf_reset(&h->sql);
-    strata_buf_printf(&h->sql,
-                      "-- strata " STRATA_VERSION ": offline upgrade of namespace %s, %s to %s, "
-                      "for %s, %s environment.\n-- Run it once, with %s.\n",
-                      h->bundle->ns, from[0] ? from : "base", to, be->name,
-                      strata_environment_name(h->env),
-                      be->dialect == STRATA_SECTION_SQLITE ? "sqlite3 -bail (it stops at the "
-                                                             "first error)"
-                                                           : "psql -v ON_ERROR_STOP=1 -f");
+    strata__buf_reset(&h->sql);
+    strata__buf_printf(&h->sql,
+                       "-- strata " STRATA_VERSION ": offline upgrade of namespace %s, %s to %s, "
+                       "for %s, %s environment.\n-- Run it once, with %s.\n",
+                       h->bundle->ns, from[0] ? from : "base", to, be->name,
+                       strata_environment_name(h->env),
+                       be->dialect == STRATA_SECTION_SQLITE ? "sqlite3 -bail (it stops at the "
+                                                              "first error)"
+                                                            : "psql -v ON_ERROR_STOP=1 -f");
     if (be->dialect == STRATA_SECTION_SQLITE)
         /* The sqlite3 shell goes on after an error unless told otherwise, and
          * would then record a failed migration as applied. */
-        strata_buf_puts(&h->sql, ".bail on\n");
+        strata__buf_puts(&h->sql, ".bail on\n");
     if (be->dialect == STRATA_SECTION_POSTGRESQL) {
-        strata_buf_puts(&h->sql, "SET standard_conforming_strings = on;\n");
+        strata__buf_puts(&h->sql, "SET standard_conforming_strings = on;\n");
         if (h->opts.schema)
-            strata_buf_printf(&h->sql, "CREATE SCHEMA IF NOT EXISTS \"%s\";\n", h->opts.schema);
+            strata__buf_printf(&h->sql, "CREATE SCHEMA IF NOT EXISTS \"%s\";\n", h->opts.schema);
     }
     version_ddl(vt.data ? vt.data : "", &h->sql);
-    strata_buf_puts(&h->sql, ";\n");
+    strata__buf_puts(&h->sql, ";\n");
     log_ddl(lt.data ? lt.data : "", be->dialect, &h->sql);
-    strata_buf_puts(&h->sql, ";\n");
+    strata__buf_puts(&h->sql, ";\n");
     for (i = 0; i < n && st == STRATA_OK; i++) {
         if (!want[i] || have[i] || !(mig(h, i)->environments & h->env))
             continue;
         st = offline_one(h, be, vt.data ? vt.data : "", i, &h->sql);
         count++;
     }
-    strata_buf_printf(&h->sql, "\n-- %zu migration%s\n", count, count == 1 ? "" : "s");
+    strata__buf_printf(&h->sql, "\n-- %zu migration%s\n", count, count == 1 ? "" : "s");
     if (st == STRATA_OK && h->sql.oom)
         st = STRATA_NOMEM;
     if (st == STRATA_OK)
         *sql = h->sql.data;
 done:
-    strata_free(h->alloc, want);
-    strata_free(h->alloc, have);
-    strata_buf_free(&vt);
-    strata_buf_free(&lt);
+    strata__free(h->alloc, want);
+    strata__free(h->alloc, have);
+    strata__buf_free(&vt);
+    strata__buf_free(&lt);
     return st;
 }
 
@@ -1749,19 +1710,20 @@ static int stamp_impl(strata *h, const char *target)
     strata_buf done;
     int st;
 
-    strata_buf_reset(&h->err);
-    strata_buf_init(&done, h->alloc);
+    strata__buf_reset(&h->msgs.err);
+    strata__buf_init(&done, h->alloc);
     if (!target)
-        return strata_fail(h, STRATA_MISUSE, "stamp needs a target: REV, head, heads or base");
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "stamp needs a target: REV, head, heads or base");
     if ((st = need_yes(h, "stamp")) != STRATA_OK)
         return st;
     if (strcmp(target, "head") == 0 && h->graph.nheads > 1)
-        return strata_fail(h, STRATA_MULTIPLE_HEADS,
-                           "namespace %s has %zu heads: stamp 'heads' or one revision",
-                           h->bundle->ns, h->graph.nheads);
+        return strata__fail(&h->msgs, STRATA_MULTIPLE_HEADS,
+                            "namespace %s has %zu heads: stamp 'heads' or one revision",
+                            h->bundle->ns, h->graph.nheads);
     if ((st = begin_write(h)) != STRATA_OK)
         return st;
-    want = strata_malloc(h->alloc, n + 1);
+    want = strata__malloc(h->alloc, n + 1);
     if (!want) {
         st = STRATA_NOMEM;
         goto unlock;
@@ -1787,20 +1749,20 @@ static int stamp_impl(strata *h, const char *target)
             st = delete_version(h, h->infos[i].revision);
         else
             continue;
-        strata_buf_printf(&done, "%s%s%s", done.len ? " " : "", want[i] ? "+" : "-",
-                          h->infos[i].revision);
+        strata__buf_printf(&done, "%s%s%s", done.len ? " " : "", want[i] ? "+" : "-",
+                           h->infos[i].revision);
     }
     if (st == STRATA_OK)
         st = h->be->commit(h);
     else
         h->be->rollback(h);
     if (st == STRATA_OK)
-        strata_log(h, STRATA_LOG_INFO, "Stamped %s database at %s", h->bundle->ns, target);
+        strata__log(&h->msgs, STRATA_LOG_INFO, "Stamped %s database at %s", h->bundle->ns, target);
 unlock:
     h->be->unlock(h);
     log_operation(h, "stamp", done.data, st);
-    strata_free(h->alloc, want);
-    strata_buf_free(&done);
+    strata__free(h->alloc, want);
+    strata__buf_free(&done);
     return st;
 }
 
@@ -1811,8 +1773,8 @@ static int repair_impl(strata *h, unsigned flags, const char *mark_applied,
     strata_buf done;
     int st;
 
-    strata_buf_reset(&h->err);
-    strata_buf_init(&done, h->alloc);
+    strata__buf_reset(&h->msgs.err);
+    strata__buf_init(&done, h->alloc);
     if ((st = need_yes(h, "repair")) != STRATA_OK)
         return st;
     if ((st = begin_write(h)) != STRATA_OK)
@@ -1822,18 +1784,18 @@ static int repair_impl(strata *h, unsigned flags, const char *mark_applied,
     for (i = 0; i < h->report.nmigrations && st == STRATA_OK; i++) {
         strata_state s = h->infos[i].state;
         if (s == STRATA_STATE_EDITED && !(flags & STRATA_REPAIR_ACCEPT_EDITS))
-            strata_log(h, STRATA_LOG_WARN,
-                       "migration %s (%s) was edited, not only in comments or white space: "
-                       "left as it is. Revert the file, or record the new text with: %s %s "
-                       "migrate repair --accept-edits",
-                       h->infos[i].revision, h->infos[i].file, h->opts.app, h->bundle->ns);
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "migration %s (%s) was edited, not only in comments or white space: "
+                        "left as it is. Revert the file, or record the new text with: %s %s "
+                        "migrate repair --accept-edits",
+                        h->infos[i].revision, h->infos[i].file, h->opts.app, h->bundle->ns);
         if ((s == STRATA_STATE_COSMETIC && (flags & STRATA_REPAIR_COSMETIC)) ||
             s == STRATA_STATE_ACCEPTED ||
             (s == STRATA_STATE_EDITED && (flags & STRATA_REPAIR_ACCEPT_EDITS))) {
             st = set_checksums(h, i);
-            strata_log(h, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
-                       h->infos[i].revision, h->infos[i].exact, h->infos[i].applied_exact);
-            strata_buf_printf(&done, "%s%s", done.len ? " " : "", h->infos[i].revision);
+            strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
+                        h->infos[i].revision, h->infos[i].exact, h->infos[i].applied_exact);
+            strata__buf_printf(&done, "%s%s", done.len ? " " : "", h->infos[i].revision);
         }
     }
     if (st == STRATA_OK && mark_applied) {
@@ -1844,30 +1806,30 @@ static int repair_impl(strata *h, unsigned flags, const char *mark_applied,
                      h->infos[x].state == STRATA_STATE_SKIPPED)
                 st = write_version(h, x, "applied", 0);
             if (st == STRATA_OK)
-                strata_log(h, STRATA_LOG_INFO, "migration %s: marked applied",
-                           h->infos[x].revision);
-            strata_buf_printf(&done, "%s+%s", done.len ? " " : "", h->infos[x].revision);
+                strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: marked applied",
+                            h->infos[x].revision);
+            strata__buf_printf(&done, "%s+%s", done.len ? " " : "", h->infos[x].revision);
         }
     }
     if (st == STRATA_OK && mark_unapplied &&
-        strata_graph_find(&h->graph, h->nodes, mark_unapplied, strlen(mark_unapplied)) ==
+        strata__graph_find(&h->graph, h->nodes, mark_unapplied, strlen(mark_unapplied)) ==
             (size_t)-1 &&
         find_row(h, mark_unapplied)) {
         /* A revision this binary does not know: only its row can go. */
         st = delete_version(h, mark_unapplied);
         if (st == STRATA_OK)
-            strata_log(h, STRATA_LOG_INFO, "revision %s (unknown to this binary): row removed",
-                       mark_unapplied);
-        strata_buf_printf(&done, "%s-%s", done.len ? " " : "", mark_unapplied);
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "revision %s (unknown to this binary): row removed", mark_unapplied);
+        strata__buf_printf(&done, "%s-%s", done.len ? " " : "", mark_unapplied);
         mark_unapplied = NULL;
     }
     if (st == STRATA_OK && mark_unapplied) {
         if ((st = resolve_rev(h, mark_unapplied, &x)) == STRATA_OK) {
             st = delete_version(h, h->infos[x].revision);
             if (st == STRATA_OK)
-                strata_log(h, STRATA_LOG_INFO, "migration %s: marked not applied",
-                           h->infos[x].revision);
-            strata_buf_printf(&done, "%s-%s", done.len ? " " : "", h->infos[x].revision);
+                strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: marked not applied",
+                            h->infos[x].revision);
+            strata__buf_printf(&done, "%s-%s", done.len ? " " : "", h->infos[x].revision);
         }
     }
     if (st == STRATA_OK)
@@ -1875,11 +1837,12 @@ static int repair_impl(strata *h, unsigned flags, const char *mark_applied,
     else
         h->be->rollback(h);
     if (st == STRATA_OK && !done.len)
-        strata_log(h, STRATA_LOG_INFO, "Nothing to repair in the %s database", h->bundle->ns);
+        strata__log(&h->msgs, STRATA_LOG_INFO, "Nothing to repair in the %s database",
+                    h->bundle->ns);
 unlock:
     h->be->unlock(h);
     log_operation(h, "repair", done.data, st);
-    strata_buf_free(&done);
+    strata__buf_free(&done);
     return st;
 }
 
@@ -1892,7 +1855,7 @@ void strata_interrupt(strata *h)
 static int init_impl(strata *h)
 {
     int st;
-    strata_buf_reset(&h->err);
+    strata__buf_reset(&h->msgs.err);
     st = ensure_tables(h);
     log_operation(h, "init", NULL, st);
     return st;
@@ -1902,7 +1865,7 @@ static int collect_name(void *ctx, int ncols, const char *const *cols)
 {
     strata_buf *b = ctx;
     if (ncols > 0 && cols[0])
-        strata_buf_printf(b, "%s%s", b->len ? ", " : "", cols[0]);
+        strata__buf_printf(b, "%s%s", b->len ? ", " : "", cols[0]);
     return STRATA_OK;
 }
 
@@ -1917,35 +1880,35 @@ static int other_namespaces(strata *h)
 
     if (!h->conn)
         return STRATA_OK;
-    strata_buf_init(&sql, h->alloc);
-    strata_buf_init(&names, h->alloc);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_init(&names, h->alloc);
     if (h->be->dialect == STRATA_SECTION_SQLITE)
-        strata_buf_puts(&sql, "SELECT name FROM sqlite_master WHERE type = 'table'");
+        strata__buf_puts(&sql, "SELECT name FROM sqlite_master WHERE type = 'table'");
     else if (h->opts.schema)
-        strata_buf_printf(&sql,
-                          "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = '%s'",
-                          h->opts.schema);
+        strata__buf_printf(&sql,
+                           "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = '%s'",
+                           h->opts.schema);
     else
-        strata_buf_puts(&sql, "SELECT tablename FROM pg_catalog.pg_tables WHERE "
-                              "schemaname = current_schema()");
+        strata__buf_puts(&sql, "SELECT tablename FROM pg_catalog.pg_tables WHERE "
+                               "schemaname = current_schema()");
     /* Names are [a-z0-9_]: safe in a literal; '_' is escaped for LIKE. */
-    strata_buf_printf(&sql, " AND %s LIKE '%%\\_", col);
+    strata__buf_printf(&sql, " AND %s LIKE '%%\\_", col);
     for (; *prefix; prefix++) {
         if (*prefix == '_')
-            strata_buf_putc(&sql, '\\');
-        strata_buf_putc(&sql, *prefix);
+            strata__buf_putc(&sql, '\\');
+        strata__buf_putc(&sql, *prefix);
     }
-    strata_buf_printf(&sql, "\\_version' ESCAPE '\\' AND %s <> '%s' ORDER BY 1", col,
-                      h->version_name);
+    strata__buf_printf(&sql, "\\_version' ESCAPE '\\' AND %s <> '%s' ORDER BY 1", col,
+                       h->version_name);
     st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, collect_name, &names);
     if (st == STRATA_OK && names.len)
-        st = strata_fail(h, STRATA_POLICY,
-                         "rebuild would destroy other modules' tables too: this database also "
-                         "holds %s. Give each module its own database (%s), or downgrade base "
-                         "and upgrade instead",
-                         names.data, "<NS>_DATABASE_URL");
-    strata_buf_free(&sql);
-    strata_buf_free(&names);
+        st = strata__fail(&h->msgs, STRATA_POLICY,
+                          "rebuild would destroy other modules' tables too: this database also "
+                          "holds %s. Give each module its own database (%s), or downgrade base "
+                          "and upgrade instead",
+                          names.data, "<NS>_DATABASE_URL");
+    strata__buf_free(&sql);
+    strata__buf_free(&names);
     return st;
 }
 
@@ -1954,11 +1917,11 @@ static int rebuild_impl(strata *h)
     strata_buf what;
     int st;
 
-    strata_buf_reset(&h->err);
+    strata__buf_reset(&h->msgs.err);
     if (h->env == STRATA_PRODUCTION)
-        return strata_fail(h, STRATA_POLICY,
-                           "rebuild destroys the %s database and is refused in production",
-                           h->bundle->ns);
+        return strata__fail(&h->msgs, STRATA_POLICY,
+                            "rebuild destroys the %s database and is refused in production",
+                            h->bundle->ns);
     if ((st = h->be->connect(h, 0)) != STRATA_OK || (st = h->be->lock(h)) != STRATA_OK)
         return st;
     if ((st = other_namespaces(h)) != STRATA_OK) {
@@ -1967,16 +1930,16 @@ static int rebuild_impl(strata *h)
     }
     /* The lock is held from before the destruction until the new database is
      * migrated (the upgrade takes it again, and releases it). */
-    strata_buf_init(&what, h->alloc);
+    strata__buf_init(&what, h->alloc);
     st = h->be->destroy(h, &what);
     if (st == STRATA_OK) {
-        strata_log(h, STRATA_LOG_INFO, "%s", what.data ? what.data : "database removed");
-        strata_log(h, STRATA_LOG_INFO, "Rebuilding database from migrations...");
+        strata__log(&h->msgs, STRATA_LOG_INFO, "%s", what.data ? what.data : "database removed");
+        strata__log(&h->msgs, STRATA_LOG_INFO, "Rebuilding database from migrations...");
         st = strata_upgrade(h, "heads");
         log_operation(h, "rebuild", what.data, st);
     }
     h->be->unlock(h);
-    strata_buf_free(&what);
+    strata__buf_free(&what);
     return st;
 }
 
@@ -2051,12 +2014,12 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
     pending = r->npending;
     if (pending || r->naccepted || (applies && r->ndirty)) {
         if (h->env == STRATA_PRODUCTION && pending)
-            strata_log(h, STRATA_LOG_INFO, "Production detected: auto-applying %s migrations...",
-                       b->ns);
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "Production detected: auto-applying %s migrations...", b->ns);
         if ((st = strata_upgrade(h, "heads")) != STRATA_OK)
             goto fail;
         if (pending)
-            strata_log(h, STRATA_LOG_INFO, "%s migrations applied successfully", b->ns);
+            strata__log(&h->msgs, STRATA_LOG_INFO, "%s migrations applied successfully", b->ns);
     }
     if (out)
         *out = h;
@@ -2065,8 +2028,8 @@ static int startup_one(const strata_bundle *b, const strata_options *o, strata *
     return STRATA_OK;
 fail:
     if (h)
-        strata_log(h, st == STRATA_PENDING ? STRATA_LOG_WARN : STRATA_LOG_ERROR, "%s",
-                   strata_errmsg(h));
+        strata__log(&h->msgs, st == STRATA_PENDING ? STRATA_LOG_WARN : STRATA_LOG_ERROR, "%s",
+                    strata_errmsg(h));
     else if (o && o->log)
         o->log(o->log_ctx, STRATA_LOG_ERROR, "out of memory");
     strata_close(h);

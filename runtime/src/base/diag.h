@@ -26,11 +26,11 @@ typedef struct strata_diags {
     const strata_allocator *alloc;
 } strata_diags;
 
-void strata_diags_init(strata_diags *d, const strata_allocator *a);
-void strata_diags_free(strata_diags *d);
-void strata_diag_add(strata_diags *d, int severity, const char *file, unsigned line,
-                     const char *fmt, ...) STRATA_PRINTF(5, 6);
+void strata__diags_init(strata_diags *d, const strata_allocator *a);
+void strata__diags_free(strata_diags *d);
+void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned line,
+                      const char *fmt, ...) STRATA_PRINTF(5, 6);
 /* Appends "file:line: error: msg\n" lines for every diagnostic to `out`. */
-void strata_diags_format(const strata_diags *d, strata_buf *out);
+void strata__diags_format(const strata_diags *d, strata_buf *out);
 
 #endif

@@ -8,20 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *path_join(const char *dir, const char *name)
+char *strata__path_join(const char *dir, const char *name)
 {
     strata_buf b;
     size_t n = strlen(dir);
 
-    strata_buf_init(&b, NULL);
-    strata_buf_puts(&b, dir);
+    strata__buf_init(&b, NULL);
+    strata__buf_puts(&b, dir);
     if (n && dir[n - 1] != '/')
-        strata_buf_putc(&b, '/');
-    strata_buf_puts(&b, name);
-    return strata_buf_detach(&b);
+        strata__buf_putc(&b, '/');
+    strata__buf_puts(&b, name);
+    return strata__buf_detach(&b);
 }
 
-int read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err)
+int strata__read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err)
 {
     strata_buf b;
     int fd;
@@ -31,44 +31,44 @@ int read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf
     *len = 0;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        strata_buf_printf(err, "cannot open %s: %s", path, strerror(errno));
+        strata__buf_printf(err, "cannot open %s: %s", path, strerror(errno));
         return STRATA_ERROR;
     }
-    strata_buf_init(&b, NULL);
+    strata__buf_init(&b, NULL);
     for (;;) {
-        if (strata_buf_reserve(&b, 65536) < 0) {
+        if (strata__buf_reserve(&b, 65536) < 0) {
             close(fd);
-            strata_buf_free(&b);
+            strata__buf_free(&b);
             return STRATA_NOMEM;
         }
         r = read(fd, b.data + b.len, b.cap - b.len - 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            strata_buf_printf(err, "cannot read %s: %s", path, strerror(errno));
+            strata__buf_printf(err, "cannot read %s: %s", path, strerror(errno));
             close(fd);
-            strata_buf_free(&b);
+            strata__buf_free(&b);
             return STRATA_ERROR;
         }
         if (r == 0)
             break;
         b.len += (size_t)r;
         if (b.len > cap) {
-            strata_buf_printf(err, "%s is larger than %zu MiB: split the migration", path,
-                              cap >> 20);
+            strata__buf_printf(err, "%s is larger than %zu MiB: split the migration", path,
+                               cap >> 20);
             close(fd);
-            strata_buf_free(&b);
+            strata__buf_free(&b);
             return STRATA_INVALID;
         }
     }
     close(fd);
     b.data[b.len] = '\0';
     *len = b.len;
-    *data = strata_buf_detach(&b);
+    *data = strata__buf_detach(&b);
     return STRATA_OK;
 }
 
-int write_if_changed(const char *path, const char *data, size_t len, strata_buf *err)
+int strata__write_if_changed(const char *path, const char *data, size_t len, strata_buf *err)
 {
     char *old = NULL, *tmp;
     size_t oldlen = 0;
@@ -76,28 +76,28 @@ int write_if_changed(const char *path, const char *data, size_t len, strata_buf 
     FILE *f;
     int same;
 
-    strata_buf_init(&ignore, NULL);
-    same = read_file(path, (size_t)-1 / 2, &old, &oldlen, &ignore) == STRATA_OK && oldlen == len &&
-           memcmp(old, data, len) == 0;
+    strata__buf_init(&ignore, NULL);
+    same = strata__read_file(path, (size_t)-1 / 2, &old, &oldlen, &ignore) == STRATA_OK &&
+           oldlen == len && memcmp(old, data, len) == 0;
     free(old);
-    strata_buf_free(&ignore);
+    strata__buf_free(&ignore);
     if (same)
         return STRATA_OK;
-    strata_buf_init(&ignore, NULL);
-    strata_buf_printf(&ignore, "%s.tmp%ld", path, (long)getpid());
-    tmp = strata_buf_detach(&ignore);
+    strata__buf_init(&ignore, NULL);
+    strata__buf_printf(&ignore, "%s.tmp%ld", path, (long)getpid());
+    tmp = strata__buf_detach(&ignore);
     if (!tmp)
         return STRATA_NOMEM;
     f = fopen(tmp, "wb");
     if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-        strata_buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+        strata__buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
         if (f)
             remove(tmp);
         free(tmp);
         return STRATA_ERROR;
     }
     if (rename(tmp, path) != 0) {
-        strata_buf_printf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        strata__buf_printf(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         remove(tmp);
         free(tmp);
         return STRATA_ERROR;
@@ -118,7 +118,7 @@ static int ends_with_sql(const char *s)
 }
 
 /* Lists *.sql names of dir, sorted bytewise (never directory order). */
-static int list_dir(project *p, char ***names, size_t *n)
+static int list_dir(strata_project *p, char ***names, size_t *n)
 {
     DIR *dh;
     struct dirent *e;
@@ -129,8 +129,8 @@ static int list_dir(project *p, char ***names, size_t *n)
     *n = 0;
     dh = opendir(p->dir);
     if (!dh) {
-        strata_diag_add(&p->diags, STRATA_DIAG_ERROR, p->dir, 0,
-                        "cannot open the migrations directory: %s", strerror(errno));
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, p->dir, 0,
+                         "cannot open the migrations directory: %s", strerror(errno));
         return STRATA_ERROR;
     }
     while ((e = readdir(dh)) != NULL) {
@@ -143,7 +143,7 @@ static int list_dir(project *p, char ***names, size_t *n)
                 goto oom;
             v = nv;
         }
-        if (!(v[cnt] = strata_strdup(NULL, e->d_name)))
+        if (!(v[cnt] = strata__strdup(NULL, e->d_name)))
             goto oom;
         cnt++;
     }
@@ -161,7 +161,7 @@ oom:
     return STRATA_NOMEM;
 }
 
-int project_load(project *p, const char *dir, int draft)
+int strata__project_load(strata_project *p, const char *dir, int draft)
 {
     char **names = NULL;
     size_t n = 0, i, nparsed = 0;
@@ -169,8 +169,8 @@ int project_load(project *p, const char *dir, int draft)
     strata_buf msg;
 
     memset(p, 0, sizeof(*p));
-    strata_diags_init(&p->diags, NULL);
-    if (!(p->dir = strata_strdup(NULL, dir)))
+    strata__diags_init(&p->diags, NULL);
+    if (!(p->dir = strata__strdup(NULL, dir)))
         return STRATA_NOMEM;
     status = list_dir(p, &names, &n);
     if (status != STRATA_OK)
@@ -181,9 +181,9 @@ int project_load(project *p, const char *dir, int draft)
         status = STRATA_NOMEM;
         goto done;
     }
-    strata_buf_init(&msg, NULL);
+    strata__buf_init(&msg, NULL);
     for (i = 0; i < n; i++) {
-        char *path = path_join(dir, names[i]), *data = NULL;
+        char *path = strata__path_join(dir, names[i]), *data = NULL;
         size_t len = 0;
         struct stat sb;
 
@@ -192,39 +192,39 @@ int project_load(project *p, const char *dir, int draft)
             break;
         }
         if (lstat(path, &sb) != 0) {
-            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "cannot read: %s",
-                            strerror(errno));
+            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "cannot read: %s",
+                             strerror(errno));
             status = STRATA_ERROR;
             free(path);
             continue;
         }
         if (!S_ISREG(sb.st_mode)) {
-            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
-                            S_ISLNK(sb.st_mode)
-                                ? "symbolic link: strata reads only regular files; copy the "
-                                  "migration into the directory"
-                                : "not a regular file: move it out of the migrations "
-                                  "directory, or rename it so it does not end in .sql");
+            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
+                             S_ISLNK(sb.st_mode)
+                                 ? "symbolic link: strata reads only regular files; copy the "
+                                   "migration into the directory"
+                                 : "not a regular file: move it out of the migrations "
+                                   "directory, or rename it so it does not end in .sql");
             status = STRATA_INVALID;
             free(path);
             continue;
         }
-        strata_buf_reset(&msg);
-        st = read_file(path, STRATA_MAX_FILE_SIZE, &data, &len, &msg);
+        strata__buf_reset(&msg);
+        st = strata__read_file(path, STRATA_MAX_FILE_SIZE, &data, &len, &msg);
         if (st != STRATA_OK) {
             if (st == STRATA_NOMEM) {
                 status = st;
                 free(path);
                 break;
             }
-            strata_diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "%s",
-                            msg.data ? msg.data : "cannot read");
+            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "%s",
+                             msg.data ? msg.data : "cannot read");
             status = status == STRATA_OK || status == STRATA_INVALID ? st : status;
             free(path);
             continue;
         }
-        st = (draft ? strata_migfile_parse_draft
-                    : strata_migfile_parse)(&p->files[nparsed], NULL, path, data, len, &p->diags);
+        st = (draft ? strata__migfile_parse_draft
+                    : strata__migfile_parse)(&p->files[nparsed], NULL, path, data, len, &p->diags);
         nparsed++;
         free(data);
         free(path);
@@ -235,7 +235,7 @@ int project_load(project *p, const char *dir, int draft)
         if (st != STRATA_OK && status == STRATA_OK)
             status = st;
     }
-    strata_buf_free(&msg);
+    strata__buf_free(&msg);
     p->nfiles = nparsed;
     if (status != STRATA_OK)
         goto done;
@@ -246,12 +246,12 @@ int project_load(project *p, const char *dir, int draft)
         g->revision = m->revision;
         g->parents = (const char *const *)m->parents;
         g->nparents = m->nparents;
-        g->sortkey = strata_base_name(m->file);
+        g->sortkey = strata__base_name(m->file);
         g->file = m->file;
         g->line = m->revision_line;
         g->revises_line = m->revises_line;
     }
-    status = strata_graph_build(&p->graph, NULL, p->nodes, p->nfiles, &p->diags);
+    status = strata__graph_build(&p->graph, NULL, p->nodes, p->nfiles, &p->diags);
     p->graph_ok = status == STRATA_OK;
 done:
     if (p->diags.oom)
@@ -262,33 +262,33 @@ done:
     return status;
 }
 
-void project_free(project *p)
+void strata__project_free(strata_project *p)
 {
     size_t i;
 
     for (i = 0; i < p->nfiles; i++)
-        strata_migfile_free(&p->files[i]);
+        strata__migfile_free(&p->files[i]);
     free(p->files);
     free(p->nodes);
-    strata_graph_free(&p->graph);
-    strata_diags_free(&p->diags);
+    strata__graph_free(&p->graph);
+    strata__diags_free(&p->diags);
     free(p->dir);
     memset(p, 0, sizeof(*p));
 }
 
-const strata_migfile *project_at(const project *p, size_t i)
+const strata_migfile *strata__project_at(const strata_project *p, size_t i)
 {
     return &p->files[p->graph.order[i]];
 }
 
-const char *project_resolve(const project *p, const char *rev, int *ambiguous)
+const char *strata__project_resolve(const strata_project *p, const char *rev, int *ambiguous)
 {
-    size_t i, n = strlen(rev), k = project_find(p, rev), matches = 0;
+    size_t i, n = strlen(rev), k = strata__project_find(p, rev), matches = 0;
     const char *found = NULL;
 
     *ambiguous = 0;
     if (k != (size_t)-1)
-        return project_at(p, k)->revision;
+        return strata__project_at(p, k)->revision;
     for (i = 0; i < p->nfiles && n >= 4; i++) {
         if (p->files[i].revision && strncmp(p->files[i].revision, rev, n) == 0) {
             found = p->files[i].revision;
@@ -299,8 +299,8 @@ const char *project_resolve(const project *p, const char *rev, int *ambiguous)
     return matches == 1 ? found : NULL;
 }
 
-size_t project_find(const project *p, const char *rev)
+size_t strata__project_find(const strata_project *p, const char *rev)
 {
-    size_t k = strata_graph_find(&p->graph, p->nodes, rev, strlen(rev));
+    size_t k = strata__graph_find(&p->graph, p->nodes, rev, strlen(rev));
     return k == (size_t)-1 ? k : p->graph.pos[k];
 }
