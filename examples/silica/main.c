@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     /* On failure the logger has said why (development with pending migrations: exit 3). */
     if (st != STRATA_OK)
         return strata_exit_code(st);
-    db = strata_db_handle(h);
+    db = strata_sqlite_db(h);
 
     if (b == &strata_bundle_cron) {
         if (argc == 2) {

@@ -68,7 +68,7 @@ static long long one_int(sqlite3 *db, const char *sql)
 
 static void expect_schema(strata *h, const char *ref, const char *what)
 {
-    char *s = schema_of(strata_db_handle(h));
+    char *s = schema_of(strata_sqlite_db(h));
     if (strcmp(s, ref) != 0) {
         show_diff(what, ref, s);
         CHECK(0, "%s: the schema differs from the one after the first upgrade", what);
@@ -80,7 +80,7 @@ static void expect_schema(strata *h, const char *ref, const char *what)
  * report agrees; the foreign keys hold and are enforced again. */
 static void expect_applied(strata *h, size_t want, const char *what)
 {
-    sqlite3 *db = strata_db_handle(h);
+    sqlite3 *db = strata_sqlite_db(h);
     long long rows = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version");
     long long ok = one_int(db, "SELECT count(*) FROM vaultwarden_strata_version "
                                "WHERE state = 'applied'");
@@ -122,9 +122,9 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
         return 1;
     printf("vw_sqlite: upgrade of %zu migrations took %.1f ms (fresh file)\n", nmig, t);
     expect_applied(h, nmig, "after the first upgrade");
-    first = schema_of(strata_db_handle(h));
+    first = schema_of(strata_sqlite_db(h));
     printf("vw_sqlite: schema after the upgrade: %lld objects\n",
-           one_int(strata_db_handle(h),
+           one_int(strata_sqlite_db(h),
                    "SELECT count(*) FROM sqlite_schema WHERE "
                    "instr(name, '_strata_') = 0 AND name <> 'sqlite_sequence'"));
 
@@ -155,7 +155,7 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
     CHECK(strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
               strcmp(r->current[0], irrev) == 0,
           "after the downgrade: current is not %s", irrev);
-    mid = schema_of(strata_db_handle(h));
+    mid = schema_of(strata_sqlite_db(h));
     printf("vw_sqlite: the downgrade %s the schema\n",
            strcmp(mid, first) ? "changed" : "did not change");
     free(mid);

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
             printf("environment: %s, database: %s\n",
                    strata_environment_name(strata_environment(h)), strata_database_url(h));
             if (strncmp(strata_database_url(h), "sqlite:", 7) == 0)
-                sqlite3_exec(strata_db_handle(h), "SELECT count(*) FROM items", count_items, NULL,
+                sqlite3_exec(strata_sqlite_db(h), "SELECT count(*) FROM items", count_items, NULL,
                              NULL);
         }
         strata_close(h);

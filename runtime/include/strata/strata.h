@@ -207,13 +207,22 @@ STRATA_API const char *strata_environment_name(unsigned environment);
 STRATA_API unsigned strata_environment_parse(const char *name);
 STRATA_API const char *strata_database_url(const strata *h);
 
-/* The open connection (sqlite3 * on SQLite, PGconn * on PostgreSQL), for the
- * application's own queries, e.g. on an in-memory test database. Owned by h:
- * do not close it. NULL before the first call that needs the database (open
- * does not connect), and while a SQLite file does not exist (reading never
- * creates it; the writing calls do). strata_rebuild reconnects and
- * strata_close closes: a pointer obtained before either is then invalid. */
-STRATA_API void *strata_db_handle(const strata *h);
+/*
+ * The open connection, for the application's own queries (e.g. on an
+ * in-memory test database): strata_sqlite_db on SQLite, strata_pg_conn on
+ * PostgreSQL; each returns NULL on the other database, so a connection can
+ * never be handed to the wrong client library. Owned by h: do not close it.
+ * NULL before the first call that needs the database (open does not
+ * connect), and while a SQLite file does not exist (reading never creates
+ * it; the writing calls do). strata_rebuild reconnects and strata_close
+ * closes: a pointer obtained before either is then invalid. The types are
+ * those of <sqlite3.h> (sqlite3) and <libpq-fe.h> (PGconn); strata.h
+ * includes neither.
+ */
+struct sqlite3;
+struct pg_conn;
+STRATA_API struct sqlite3 *strata_sqlite_db(const strata *h);
+STRATA_API struct pg_conn *strata_pg_conn(const strata *h);
 
 /* ------------------------------------------------------------------------ */
 /* What the database holds                                                   */

@@ -63,9 +63,19 @@ const char *strata_database_url(const strata *h)
     return h->url_redacted ? h->url_redacted : "";
 }
 
-void *strata_db_handle(const strata *h)
+struct sqlite3 *strata_sqlite_db(const strata *h)
 {
-    return h->conn;
+    return h->be == &strata__sqlite_backend ? h->conn : NULL;
+}
+
+struct pg_conn *strata_pg_conn(const strata *h)
+{
+#ifdef STRATA_HAVE_POSTGRESQL
+    return h->be == &strata__pg_backend ? h->conn : NULL;
+#else
+    (void)h;
+    return NULL;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
