@@ -39,14 +39,14 @@ int main(int argc, char **argv)
     o.app = "bench";
     o.database_url = url;
     o.environment = STRATA_TEST; /* apply at the first start, like production */
-    st = strata_startup(bundles, 1, &o, NULL);
+    st = strata_startup(NULL, bundles, 1, &o);
     if (st != STRATA_OK) {
         fprintf(stderr, "startup_bench: first start: %s\n", strata_errstr(st));
         return 1;
     }
     t0 = now();
     for (i = 0; i < n && st == STRATA_OK; i++)
-        st = strata_startup(bundles, 1, &o, NULL);
+        st = strata_startup(NULL, bundles, 1, &o);
     t1 = now();
     if (argc <= 1)
         unlink(url + 10);

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "graph.h"
 #include "migfile.h"
+#include "names.h"
 #include "project.h"
 
 #define STRATA_LOCK_FILE "strata.lock"
@@ -25,7 +26,5 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
 /* Writes the generated source and header (only when their bytes change). */
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, FILE *err);
-
-int namespace_valid(const char *ns);
 
 #endif

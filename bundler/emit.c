@@ -18,18 +18,6 @@
 #include <pthread.h>
 #endif
 
-int namespace_valid(const char *ns)
-{
-    size_t i, n = strlen(ns);
-
-    if (n == 0 || n > 32 || !(ns[0] >= 'a' && ns[0] <= 'z'))
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((ns[i] >= 'a' && ns[i] <= 'z') || (ns[i] >= '0' && ns[i] <= '9') || ns[i] == '_'))
-            return 0;
-    return 1;
-}
-
 #define LITERAL_COLS 200 /* source columns per literal line */
 
 /* Appends data as adjacent string literals, one per output line. An octal

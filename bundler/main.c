@@ -2,8 +2,9 @@
  * strata-bundle - checks a directory of migrations and turns it into C.
  * Exit codes are DESIGN.md's: 0 ok, 1 error, 2 usage, 4 strata.lock disagrees.
  */
+#include <strata/authoring.h>
+#include "args.h"
 #include "bundler.h"
-#include "create.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,32 @@ typedef struct opts {
     const char *pos[64];
     size_t npos;
 } opts;
+
+#define VALUE(name, alias, field)                                                                  \
+    {                                                                                              \
+        name, alias, STRATA_OPT_VALUE, offsetof(opts, field), 0, 0                                 \
+    }
+#define FLAG(name, alias, field)                                                                   \
+    {                                                                                              \
+        name, alias, STRATA_OPT_FLAG, offsetof(opts, field), 0, 0                                  \
+    }
+
+static const strata_option options[] = {
+    VALUE("--namespace", NULL, ns),
+    VALUE("--out-c", NULL, out_c),
+    VALUE("--out-h", NULL, out_h),
+    VALUE("--source-dir", NULL, source_dir),
+    VALUE("--message", "-m", message),
+    VALUE("--template", NULL, tmpl),
+    VALUE("--head", NULL, head),
+    VALUE("--rev-id", NULL, rev_id),
+    VALUE("--level", NULL, level),
+    {"--accept-edit", NULL, STRATA_OPT_LIST, offsetof(opts, accept), offsetof(opts, naccept),
+     sizeof(((opts *)0)->accept) / sizeof(((opts *)0)->accept[0])},
+    FLAG("--help", "-h", help),
+    FLAG("--single-head", NULL, single_head),
+    FLAG("--verbose", "-v", verbose),
+};
 
 typedef struct command {
     const char *name;
@@ -108,7 +135,7 @@ static int cmd_generate(opts *o)
 
     if (!o->ns || !o->out_c || !o->out_h || o->npos != 1)
         return usage_error("%s", "--namespace, --out-c, --out-h and one directory are required");
-    if (!namespace_valid(o->ns))
+    if (!strata__namespace_valid(o->ns))
         return usage_error("invalid namespace '%s': use 1-32 of [a-z0-9_], starting with a letter",
                            o->ns);
     if (o->level) {
@@ -164,40 +191,34 @@ static int cmd_lock(opts *o)
 
 static int cmd_create(opts *o)
 {
-    strata_project p;
+    strata_authoring a = STRATA_AUTHORING_INIT;
+    strata_buf merge;
     int st;
 
     if (o->npos != 2)
         return usage_error("%s", "expected a directory and a message");
-    st = load(&p, o->pos[0], 1);
-    if (st == STRATA_OK) {
-        strata_buf merge;
-        strata__buf_init(&merge, NULL);
-        strata__buf_printf(&merge, "strata-bundle merge %s", p.dir);
-        st = merge.oom ? STRATA_NOMEM
-                       : strata__create_migration(&p, o->pos[1], o->tmpl, o->head, o->rev_id,
-                                                  "strata-bundle", merge.data, stdout, stderr);
-        strata__buf_free(&merge);
-    }
-    strata__project_free(&p);
+    strata__buf_init(&merge, NULL);
+    strata__buf_printf(&merge, "strata-bundle merge %s", o->pos[0]);
+    a.prog = "strata-bundle";
+    a.merge_cmd = merge.data;
+    a.rev_id = o->rev_id;
+    st = merge.oom ? STRATA_NOMEM
+                   : strata_migration_create(o->pos[0], o->pos[1], o->tmpl, o->head, &a);
+    strata__buf_free(&merge);
     return st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st;
 }
 
 static int cmd_merge(opts *o)
 {
-    strata_project p;
-    int st;
+    strata_authoring a = STRATA_AUTHORING_INIT;
 
     if (o->npos < 3)
         return usage_error("%s", "expected a directory and at least two revisions");
     if (!o->message)
         return usage_error("%s", "-m \"message\" is required");
-    st = load(&p, o->pos[0], 1);
-    if (st == STRATA_OK)
-        st = strata__merge_migration(&p, o->pos + 1, o->npos - 1, o->message, o->rev_id,
-                                     "strata-bundle", stdout, stderr);
-    strata__project_free(&p);
-    return st;
+    a.prog = "strata-bundle";
+    a.rev_id = o->rev_id;
+    return strata_migration_merge(o->pos[0], o->pos + 1, o->npos - 1, o->message, &a);
 }
 
 static int cmd_heads(opts *o)
@@ -235,11 +256,18 @@ static int cmd_history(opts *o)
     for (i = p.nfiles; st == STRATA_OK && i-- > 0;) {
         size_t node = p.graph.order[i];
         const strata_migfile *m = &p.files[node];
+        strata_migration_info info;
         char ex[STRATA_HASH_STRLEN];
 
+        memset(&info, 0, sizeof(info));
+        info.revision = m->revision;
+        info.message = m->message;
+        info.parents = (const char *const *)m->parents;
+        info.nparents = m->nparents;
+        info.nchildren = p.graph.nchildren[node];
+        info.is_head = info.nchildren == 0;
         strata__buf_reset(&b);
-        strata__history_line(&b, (const char *const *)m->parents, m->nparents, m->revision,
-                             p.graph.nchildren[node] == 0, p.graph.nchildren[node] > 1, m->message);
+        strata__history_line(&b, &info);
         if (o->verbose) {
             strata__hash_format(m->exact, 0, ex);
             strata__buf_printf(&b, "\n    file: %s\n    checksum: %s", m->file, ex);
@@ -309,68 +337,26 @@ static void print_usage(FILE *f)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } valued[] = {
-        {"--namespace", offsetof(opts, ns)},    {"--out-c", offsetof(opts, out_c)},
-        {"--out-h", offsetof(opts, out_h)},     {"--source-dir", offsetof(opts, source_dir)},
-        {"--message", offsetof(opts, message)}, {"-m", offsetof(opts, message)},
-        {"--template", offsetof(opts, tmpl)},   {"--head", offsetof(opts, head)},
-        {"--rev-id", offsetof(opts, rev_id)},   {"--level", offsetof(opts, level)},
-        {"--accept-edit", (size_t)-1},
-    };
-    int i, dashdash = 0;
-    size_t k;
+    strata_args a;
 
-    for (i = 2; i < argc; i++) {
-        const char *a = argv[i], *eq, *val = NULL;
-        size_t nlen;
-
-        if (dashdash || a[0] != '-' || strcmp(a, "-") == 0) {
-            if (o->npos == sizeof(o->pos) / sizeof(o->pos[0]))
-                return usage_error("%s", "too many arguments");
-            o->pos[o->npos++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            o->help = 1;
-            continue;
-        }
-        if (strcmp(a, "--single-head") == 0) {
-            o->single_head = 1;
-            continue;
-        }
-        if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
-            o->verbose = 1;
-            continue;
-        }
-        eq = strchr(a, '=');
-        nlen = eq ? (size_t)(eq - a) : strlen(a);
-        for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-            if (strlen(valued[k].name) == nlen && strncmp(a, valued[k].name, nlen) == 0)
-                break;
-        if (k == sizeof(valued) / sizeof(valued[0]))
-            return usage_error("unknown option '%s'", a);
-        if (eq)
-            val = eq + 1;
-        else if (i + 1 < argc)
-            val = argv[++i];
-        else
-            return usage_error("option '%s' needs a value", a);
-        if (valued[k].off == (size_t)-1) {
-            if (o->naccept == sizeof(o->accept) / sizeof(o->accept[0]))
-                return usage_error("%s", "too many --accept-edit options");
-            o->accept[o->naccept++] = val;
-        } else {
-            *(const char **)((char *)o + valued[k].off) = val;
-        }
+    a.pos = o->pos;
+    a.maxpos = sizeof(o->pos) / sizeof(o->pos[0]);
+    switch (strata__args_parse(argc - 2, argv + 2, options, sizeof(options) / sizeof(options[0]), o,
+                               &a)) {
+    case STRATA_ARGS_OK:
+        o->npos = a.npos;
+        return STRATA_OK;
+    case STRATA_ARGS_UNKNOWN:
+        return usage_error("unknown option '%s'", a.bad);
+    case STRATA_ARGS_NEEDS_VALUE:
+        return usage_error("option '%s' needs a value", a.bad);
+    case STRATA_ARGS_NO_VALUE:
+        return usage_error("option '%s' takes no value", a.bad);
+    case STRATA_ARGS_LIST_FULL:
+        return usage_error("option '%s' given too often", a.bad);
+    default:
+        return usage_error("%s", "too many arguments");
     }
-    return STRATA_OK;
 }
 
 int main(int argc, char **argv)

@@ -22,6 +22,8 @@ function(strata_add_migrations target)
     message(FATAL_ERROR "strata_add_migrations(${target} NAMESPACE <ns> DIR <dir>): "
                         "NAMESPACE and DIR are required")
   endif()
+  # The rule of runtime/src/format/names.h (strata-bundle applies it too),
+  # checked here as well so that a bad name fails at configure time.
   string(LENGTH "${arg_NAMESPACE}" ns_len)
   if(NOT arg_NAMESPACE MATCHES "^[a-z][a-z0-9_]*$" OR ns_len GREATER 32)
     message(FATAL_ERROR "strata_add_migrations: invalid NAMESPACE '${arg_NAMESPACE}': use 1-32 "

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         return usage();
 
     /* First thing: bring the module's database to what this binary expects. */
-    st = strata_startup(&b, 1, &opts, &h);
+    st = strata_startup(&h, &b, 1, &opts);
     /* On failure the logger has said why (development with pending migrations: exit 3). */
     if (st != STRATA_OK)
         return strata_exit_code(st);

@@ -118,7 +118,7 @@ static inline void expect_report(strata *h, size_t want, const char *what)
     const strata_report *r;
     size_t i, applied = 0;
 
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
+    CHECK(strata_report_read(&r, h) == STRATA_OK, "%s: report: %s", what, strata_errmsg(h));
     for (i = 0; i < r->nmigrations; i++) {
         int is_applied = r->migrations[i].state == STRATA_STATE_APPLIED;
         applied += is_applied;
@@ -131,7 +131,7 @@ static inline void expect_report(strata *h, size_t want, const char *what)
 }
 
 /* A development context on url for bundle b; exits on failure. */
-static inline strata *vw_open(const strata_bundle *b, const char *url, int single_transaction)
+static inline strata *vw_open(const strata_bundle *b, const char *url)
 {
     strata_options opts = STRATA_OPTIONS_INIT;
     strata *h = NULL;
@@ -140,7 +140,6 @@ static inline strata *vw_open(const strata_bundle *b, const char *url, int singl
     opts.app = "vwtest";
     opts.environment = STRATA_DEVELOPMENT;
     opts.database_url = url;
-    opts.single_transaction = single_transaction;
     opts.log = log_line;
     st = strata_open(&h, b, &opts);
     if (st != STRATA_OK) {
@@ -161,7 +160,7 @@ static inline int vw_check_bundle(strata *h, size_t nmig, const char *irrev, siz
 
     *head = NULL;
     *irrev_at = (size_t)-1;
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    CHECK(strata_report_read(&r, h) == STRATA_OK, "report: %s", strata_errmsg(h));
     if (failures)
         return 1;
     CHECK(r->nmigrations == nmig, "the bundle has %zu migrations, the directory %zu",

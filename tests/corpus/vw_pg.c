@@ -111,15 +111,15 @@ static void expect_applied(strata *h, const char *url, size_t want, const char *
     expect_report(h, want, what);
 }
 
-static strata *open_db(const char *url, int single_transaction)
+static strata *open_db(const char *url)
 {
-    return vw_open(&strata_bundle_vaultwarden_pg, url, single_transaction);
+    return vw_open(&strata_bundle_vaultwarden_pg, url);
 }
 
 static int is_current(strata *h, const char *rev)
 {
     const strata_report *r;
-    return strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
+    return strata_report_read(&r, h) == STRATA_OK && r->ncurrent == 1 &&
            strcmp(r->current[0], rev) == 0;
 }
 
@@ -131,14 +131,15 @@ static void full_cycle(const char *url, int single, size_t nmig, const char *irr
                        const char *head, const char *expected_err, char **first)
 {
     const char *tag = single ? " (--single-transaction)" : "";
-    strata *h = open_db(url, single);
+    strata *h = open_db(url);
+    unsigned flags = single ? STRATA_SINGLE_TRANSACTION : 0;
     size_t ndown = nmig - 1 - irrev_at;
     double t;
     char *mid;
     int st;
 
     t = now_ms();
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", flags);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "upgrade heads%s: %s", tag, strata_errmsg(h));
     if (st != STRATA_OK) {
@@ -163,7 +164,7 @@ static void full_cycle(const char *url, int single, size_t nmig, const char *irr
         expect_schema(url, *first, "after the first upgrade");
     }
 
-    st = strata_downgrade(h, "base");
+    st = strata_downgrade(h, "base", flags);
     CHECK(st == STRATA_ERROR, "downgrade base%s: status %d (%s), want refused (%d)", tag, st,
           strata_errstr(st), STRATA_ERROR);
     CHECK(strcmp(strata_errmsg(h), expected_err) == 0,
@@ -173,7 +174,7 @@ static void full_cycle(const char *url, int single, size_t nmig, const char *irr
     expect_schema(url, *first, "after the refused downgrade");
 
     t = now_ms();
-    st = strata_downgrade(h, irrev);
+    st = strata_downgrade(h, irrev, flags);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "downgrade %s%s: %s", irrev, tag, strata_errmsg(h));
     printf("vw_pg: downgrade of %zu migrations (to %s, the lowest reachable target) took "
@@ -187,13 +188,13 @@ static void full_cycle(const char *url, int single, size_t nmig, const char *irr
     CHECK(strcmp(mid, *first) != 0, "the downgrade of %zu migrations left the schema as it was",
           ndown);
     free(mid);
-    st = strata_downgrade(h, "-1");
+    st = strata_downgrade(h, "-1", flags);
     CHECK(st == STRATA_ERROR && strcmp(strata_errmsg(h), expected_err) == 0,
           "downgrade -1 below %s%s: status %d: %s", irrev, tag, st, strata_errmsg(h));
     expect_applied(h, url, irrev_at + 1, "after the refused downgrade -1");
 
     t = now_ms();
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", flags);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "second upgrade%s: %s", tag, strata_errmsg(h));
     printf("vw_pg: second upgrade of %zu migrations took %.1f ms%s\n", ndown, t, tag);
@@ -201,7 +202,7 @@ static void full_cycle(const char *url, int single, size_t nmig, const char *irr
     expect_schema(url, *first, "after the second upgrade");
     CHECK(is_current(h, head), "after the second upgrade: current is not the head %s", head);
     CHECK(strata_verify(h) == STRATA_OK, "verify%s: %s", tag, strata_errmsg(h));
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", flags);
     CHECK(st == STRATA_OK, "upgrade when up to date%s: %s", tag, strata_errmsg(h));
     strata_close(h);
 }
@@ -225,14 +226,14 @@ static int listed(const char *list, const char *rev)
 static void steps(const char *url, size_t nmig, const char *bad_downs, const char *first)
 {
     const strata_report *r;
-    strata *h = open_db(url, 0);
+    strata *h = open_db(url);
     size_t n, i, nsteps = 0, nbad = 0;
     char **revs;
     int *rev_ok;
     double t;
     int st;
 
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    CHECK(strata_report_read(&r, h) == STRATA_OK, "report: %s", strata_errmsg(h));
     n = r->nmigrations;
     revs = calloc(n, sizeof(*revs));
     rev_ok = calloc(n, sizeof(*rev_ok));
@@ -247,12 +248,12 @@ static void steps(const char *url, size_t nmig, const char *bad_downs, const cha
     t = now_ms();
     for (i = 0; i < n && !failures; i++) {
         char *before;
-        st = strata_upgrade(h, revs[i]);
+        st = strata_upgrade(h, revs[i], 0);
         CHECK(st == STRATA_OK, "step upgrade %s: %s", revs[i], strata_errmsg(h));
         if (!rev_ok[i] || st != STRATA_OK)
             continue;
         before = listed(bad_downs, revs[i]) ? schema_of(url) : NULL;
-        st = strata_downgrade(h, "-1");
+        st = strata_downgrade(h, "-1", 0);
         if (before) {
             CHECK(st != STRATA_OK,
                   "step downgrade of %s succeeded: its down section was "
@@ -269,7 +270,7 @@ static void steps(const char *url, size_t nmig, const char *bad_downs, const cha
             continue;
         }
         CHECK(st == STRATA_OK, "step downgrade of %s: %s", revs[i], strata_errmsg(h));
-        st = strata_upgrade(h, revs[i]);
+        st = strata_upgrade(h, revs[i], 0);
         CHECK(st == STRATA_OK, "step upgrade %s again: %s", revs[i], strata_errmsg(h));
         nsteps++;
     }
@@ -293,7 +294,7 @@ static int cycle(char **argv)
     const char *irrev = argv[4], *irrev_file = argv[5];
     size_t nrev = strtoul(argv[6], NULL, 10), nnotx = strtoul(argv[7], NULL, 10);
     const char *bad_downs = argv[8];
-    strata *h = open_db(url, 0);
+    strata *h = open_db(url);
     char *first = NULL, *head, expected_err[512];
     size_t irrev_at;
 
@@ -321,8 +322,8 @@ static int cycle(char **argv)
     if (nnotx == 0) {
         full_cycle(single_url, 1, nmig, irrev, irrev_at, head, expected_err, &first);
     } else {
-        strata *s = open_db(single_url, 1);
-        int st = strata_upgrade(s, "heads");
+        strata *s = open_db(single_url);
+        int st = strata_upgrade(s, "heads", STRATA_SINGLE_TRANSACTION);
         CHECK(st == STRATA_MISUSE,
               "upgrade --single-transaction with %zu transaction=none "
               "migrations: status %d (%s)",

@@ -94,15 +94,15 @@ static void expect_applied(strata *h, size_t want, const char *what)
           "%s: foreign_keys is not ON again after foreign_keys=off migrations", what);
 }
 
-static strata *open_db(const char *url, int single_transaction)
+static strata *open_db(const char *url)
 {
-    return vw_open(&strata_bundle_vaultwarden, url, single_transaction);
+    return vw_open(&strata_bundle_vaultwarden, url);
 }
 
 static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t nrev)
 {
     const strata_report *r;
-    strata *h = open_db("sqlite:///./vw.db", 0);
+    strata *h = open_db("sqlite:///./vw.db");
     char *first, *mid, expected_err[512];
     size_t i, irrev_at, ndown;
     char *head;
@@ -115,7 +115,7 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
 
     /* 1. upgrade heads on a fresh file */
     t = now_ms();
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", 0);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "upgrade heads: %s", strata_errmsg(h));
     if (failures)
@@ -134,7 +134,7 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
              "migration %s (%s) has no down section for sqlite: it cannot be reversed, so "
              "nothing was downgraded. --force forgets it instead (its row goes, its changes stay)",
              irrev, irrev_file);
-    st = strata_downgrade(h, "base");
+    st = strata_downgrade(h, "base", 0);
     CHECK(st == STRATA_ERROR, "downgrade base: status %d (%s), want refused (%d)", st,
           strata_errstr(st), STRATA_ERROR);
     CHECK(strcmp(strata_errmsg(h), expected_err) == 0,
@@ -145,14 +145,14 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
 
     /* 3. downgrade as far as strata allows: to the newest irreversible one */
     t = now_ms();
-    st = strata_downgrade(h, irrev);
+    st = strata_downgrade(h, irrev, 0);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "downgrade %s: %s", irrev, strata_errmsg(h));
     printf("vw_sqlite: downgrade of %zu migrations (to %s, the lowest reachable target) took "
            "%.1f ms\n",
            ndown, irrev, t);
     expect_applied(h, irrev_at + 1, "after the downgrade");
-    CHECK(strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
+    CHECK(strata_report_read(&r, h) == STRATA_OK && r->ncurrent == 1 &&
               strcmp(r->current[0], irrev) == 0,
           "after the downgrade: current is not %s", irrev);
     mid = schema_of(strata_sqlite_db(h));
@@ -160,31 +160,31 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
            strcmp(mid, first) ? "changed" : "did not change");
     free(mid);
     /* one step further is refused the same way */
-    st = strata_downgrade(h, "-1");
+    st = strata_downgrade(h, "-1", 0);
     CHECK(st == STRATA_ERROR && strcmp(strata_errmsg(h), expected_err) == 0,
           "downgrade -1 below %s: status %d: %s", irrev, st, strata_errmsg(h));
     expect_applied(h, irrev_at + 1, "after the refused downgrade -1");
 
     /* 4. upgrade again: the same schema */
     t = now_ms();
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", 0);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "second upgrade: %s", strata_errmsg(h));
     printf("vw_sqlite: second upgrade of %zu migrations took %.1f ms\n", ndown, t);
     expect_applied(h, nmig, "after the second upgrade");
     expect_schema(h, first, "after the second upgrade");
-    CHECK(strata_report_read(h, &r) == STRATA_OK && r->ncurrent == 1 &&
+    CHECK(strata_report_read(&r, h) == STRATA_OK && r->ncurrent == 1 &&
               strcmp(r->current[0], head) == 0,
           "after the second upgrade: current is not the head %s", head);
     CHECK(strata_verify(h) == STRATA_OK, "verify: %s", strata_errmsg(h));
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", 0);
     CHECK(st == STRATA_OK, "upgrade when up to date: %s", strata_errmsg(h));
     strata_close(h);
 
     /* 5. every down section in place, on a second file: up to each
      *    reversible migration, down one step, up again */
-    h = open_db("sqlite:///./steps.db", 0);
-    CHECK(strata_report_read(h, &r) == STRATA_OK, "report: %s", strata_errmsg(h));
+    h = open_db("sqlite:///./steps.db");
+    CHECK(strata_report_read(&r, h) == STRATA_OK, "report: %s", strata_errmsg(h));
     {
         size_t n = r->nmigrations, steps = 0;
         char **revs = calloc(n, sizeof(*revs));
@@ -199,13 +199,13 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
         }
         t = now_ms();
         for (i = 0; i < n && !failures; i++) {
-            st = strata_upgrade(h, revs[i]);
+            st = strata_upgrade(h, revs[i], 0);
             CHECK(st == STRATA_OK, "step upgrade %s: %s", revs[i], strata_errmsg(h));
             if (!rev_ok[i] || st != STRATA_OK)
                 continue;
-            st = strata_downgrade(h, "-1");
+            st = strata_downgrade(h, "-1", 0);
             CHECK(st == STRATA_OK, "step downgrade of %s: %s", revs[i], strata_errmsg(h));
-            st = strata_upgrade(h, revs[i]);
+            st = strata_upgrade(h, revs[i], 0);
             CHECK(st == STRATA_OK, "step upgrade %s again: %s", revs[i], strata_errmsg(h));
             steps++;
         }
@@ -223,9 +223,9 @@ static int cycle(size_t nmig, const char *irrev, const char *irrev_file, size_t 
     strata_close(h);
 
     /* 6. the whole history in one transaction, on a third file */
-    h = open_db("sqlite:///./single.db", 1);
+    h = open_db("sqlite:///./single.db");
     t = now_ms();
-    st = strata_upgrade(h, "heads");
+    st = strata_upgrade(h, "heads", STRATA_SINGLE_TRANSACTION);
     t = now_ms() - t;
     CHECK(st == STRATA_OK, "upgrade heads --single-transaction: %s", strata_errmsg(h));
     printf("vw_sqlite: upgrade of %zu migrations in a single transaction took %.1f ms\n", nmig, t);

@@ -62,16 +62,15 @@ static void run_engine(const strata_bundle *b)
     o.database_url = "sqlite:///:memory:";
     o.getenv = no_env;
     o.lock_wait_ms = 0;
-    o.force = 1;
     st = strata_open(&h, b, &o);
     known(st);
     if (st == STRATA_OK) {
-        known(strata_report_read(h, &rep));
-        known(strata_upgrade(h, "heads"));
+        known(strata_report_read(&rep, h));
+        known(strata_upgrade(h, "heads", 0));
         known(strata_verify(h));
-        known(strata_upgrade_sql(h, "heads", STRATA_SECTION_POSTGRESQL, &sql));
-        known(strata_downgrade(h, "base"));
-        known(strata_upgrade(h, "+1"));
+        known(strata_upgrade_sql(&sql, h, "heads", STRATA_SECTION_POSTGRESQL));
+        known(strata_downgrade(h, "base", STRATA_FORCE));
+        known(strata_upgrade(h, "+1", 0));
     }
     strata_close(h);
 }

@@ -23,11 +23,11 @@ int main(void)
     unlink("api-offline.db");
     st = strata_open(&h, &strata_bundle_app, &o);
     if (st == STRATA_OK)
-        st = strata_upgrade(h, "head");
+        st = strata_upgrade(h, "head", 0);
     if (st == STRATA_OK)
-        st = strata_report_read(h, &r); /* connected */
+        st = strata_report_read(&r, h); /* connected */
     if (st == STRATA_OK)
-        st = strata_upgrade_sql(h, "head", STRATA_SECTION_POSTGRESQL, &sql);
+        st = strata_upgrade_sql(&sql, h, "head", STRATA_SECTION_POSTGRESQL);
     if (st != STRATA_OK || !sql || !strstr(sql, "INSERT INTO \"app_strata_version\"") ||
         !strstr(sql, "SET LOCAL lock_timeout")) {
         fprintf(stderr, "api_offline: status %d: %s\n", st, strata_errmsg(h));

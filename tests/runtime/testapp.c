@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     opts.auto_migrate = getenv("TESTAPP_AUTO_MIGRATE") != NULL;
     if (argc >= 2 && strcmp(argv[1], "start") == 0) {
         opts.log = log_line;
-        st = strata_startup(bundles, 1, &opts, &h);
+        st = strata_startup(&h, bundles, 1, &opts);
         printf("startup: %s (exit %d)\n", strata_errstr(st), strata_exit_code(st));
         if (st == STRATA_OK) {
             printf("environment: %s, database: %s\n",

@@ -137,7 +137,7 @@ static int run(const char *url, counter *c, int *status)
     if (st == STRATA_OK)
         st = strata_verify(h);
     if (st == STRATA_OK || st == STRATA_PENDING)
-        st = strata_upgrade(h, "heads");
+        st = strata_upgrade(h, "heads", 0);
     if (st == STRATA_OK)
         st = strata_verify(h);
     strata_close(h);

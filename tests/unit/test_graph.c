@@ -112,19 +112,44 @@ static void test_errors(void)
     strata__graph_free(&g);
 }
 
+/* A migration as the report describes it, for strata_history_line. */
+static strata_migration_info info(const char *const *parents, size_t nparents, const char *rev,
+                                  size_t nchildren, const char *message)
+{
+    strata_migration_info m;
+    memset(&m, 0, sizeof(m));
+    m.parents = parents;
+    m.nparents = nparents;
+    m.revision = rev;
+    m.nchildren = nchildren;
+    m.is_head = nchildren == 0;
+    m.message = message;
+    return m;
+}
+
 static void test_history_line(void)
 {
     static const char *const two[] = {"ae1027a6acf", "27c6a30d7c24"};
     static const char *const one[] = {"fc0bfa77ff5a"};
+    strata_migration_info m;
+    char small[16];
     strata_buf b;
+
     strata__buf_init(&b, NULL);
-    strata__history_line(&b, one, 1, "34065a4cc718", 1, 0, "add priority field to prompts");
+    m = info(one, 1, "34065a4cc718", 0, "add priority field to prompts");
+    strata__history_line(&b, &m);
     CHECK_STR(b.data, "fc0bfa77ff5a -> 34065a4cc718 (head), add priority field to prompts");
+    /* snprintf's contract: the whole length, a truncated NUL-terminated prefix */
+    CHECK(strata_history_line(small, sizeof(small), &m) == b.len);
+    CHECK_STR(small, "fc0bfa77ff5a ->");
+    CHECK(strata_history_line(NULL, 0, &m) == b.len);
     strata__buf_reset(&b);
-    strata__history_line(&b, NULL, 0, "5d8b746712b6", 0, 1, "initial_cron_schema");
+    m = info(NULL, 0, "5d8b746712b6", 2, "initial_cron_schema");
+    strata__history_line(&b, &m);
     CHECK_STR(b.data, "<base> -> 5d8b746712b6 (branchpoint), initial_cron_schema");
     strata__buf_reset(&b);
-    strata__history_line(&b, two, 2, "3b4a2b0ab57b", 1, 0, "merge");
+    m = info(two, 2, "3b4a2b0ab57b", 0, "merge");
+    strata__history_line(&b, &m);
     CHECK_STR(b.data, "ae1027a6acf, 27c6a30d7c24 -> 3b4a2b0ab57b (head) (mergepoint), merge");
     strata__buf_free(&b);
 }

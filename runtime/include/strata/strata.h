@@ -33,6 +33,14 @@ extern "C" {
 #define STRATA_VERSION_MINOR 1
 #define STRATA_VERSION_PATCH 0
 #define STRATA_VERSION       "0.1.0"
+#define STRATA_VERSION_NUMBER                                                                      \
+    (STRATA_VERSION_MAJOR * 1000000 + STRATA_VERSION_MINOR * 1000 + STRATA_VERSION_PATCH)
+
+/* The version of the library linked at run time, which may differ from the
+ * header's (a shared libstrata upgraded under the application): the string
+ * and the number, as STRATA_VERSION and STRATA_VERSION_NUMBER. */
+STRATA_API const char *strata_libversion(void);
+STRATA_API int strata_libversion_number(void);
 
 /*
  * Status codes. Values are fixed: appended, never renumbered. Codes 0-8 are
@@ -111,10 +119,15 @@ typedef const char *(*strata_getenv_fn)(void *ctx, const char *name);
 #define STRATA_OPTIONS_VERSION 1
 
 /*
- * Options, grown only at the end. Start from STRATA_OPTIONS_INIT. strata_open
- * copies the struct itself, but what it points to is borrowed: the strings,
- * the allocator and the contexts must stay valid while a handle opened with
- * them is open.
+ * Options, grown only at the end: each new field comes with a new
+ * STRATA_OPTIONS_VERSION, and strata_open accepts any version from 1 to its
+ * own (a caller built against an older header passes a smaller struct;
+ * fields it does not have take their STRATA_OPTIONS_INIT value). Start from
+ * STRATA_OPTIONS_INIT. strata_open copies the struct itself, but what it
+ * points to is borrowed: the strings, the allocator and the contexts must
+ * stay valid while a handle opened with them is open. What a single call
+ * may choose (confirmation, force, one transaction) is that call's flags,
+ * not an option.
  */
 typedef struct strata_options {
     unsigned version;              /* STRATA_OPTIONS_VERSION */
@@ -132,8 +145,6 @@ typedef struct strata_options {
                                       override); 0 = off (INIT) */
     int auto_migrate;              /* development: apply at startup instead of refusing */
     int strict;                    /* production: unknown applied revisions are an error */
-    int single_transaction;        /* run a whole upgrade or downgrade in one transaction */
-    int yes;                       /* confirmed: production downgrade, stamp, repair */
     const char *table_prefix;      /* tables <ns>_<prefix>_version and _log; NULL: "strata";
                                       1-16 of [a-z0-9_] */
     strata_log_fn log;
@@ -147,8 +158,6 @@ typedef struct strata_options {
                                in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
     unsigned lock_lease_ms; /* STRATA_LOCK_TABLE: how long a silent holder keeps the lock;
                                30000 */
-    int force;              /* downgrade past migrations without a down section: their rows
-                               are removed, nothing runs, their changes stay */
 } strata_options;
 
 /* Migration locks on PostgreSQL. */
@@ -160,8 +169,8 @@ typedef struct strata_options {
 
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
-            NULL, NULL, NULL, 0, 30000, 0                                                          \
+        STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, \
+            NULL, NULL, 0, 30000                                                                   \
     }
 
 /* A migration context: one namespace's bundle and its database. */
@@ -247,6 +256,7 @@ typedef struct strata_migration_info {
     size_t nparents;
     strata_state state;
     int is_head;       /* no child in the bundle */
+    size_t nchildren;  /* migrations of the bundle that revise it (2+: a branch point) */
     int reversible;    /* has a down section for this database */
     const char *exact; /* stored form of the bundle's checksum */
     /* When applied (else NULL / 0): */
@@ -287,7 +297,25 @@ typedef struct strata_report {
  * even when migrations are pending or edited: look at the counts
  * (strata_verify turns them into a status).
  */
-STRATA_API int strata_report_read(strata *h, const strata_report **report);
+STRATA_API int strata_report_read(const strata_report **out, strata *h);
+
+/*
+ * The migration of h's bundle that rev names, as the last report describes
+ * it (read first if there is none): its revision, or a unique prefix of 4
+ * characters or more, the rule of every call that takes a revision.
+ * STRATA_MISUSE when none or several match, with a message that says which.
+ * *out points into the report (same lifetime).
+ */
+STRATA_API int strata_report_find(const strata_migration_info **out, strata *h, const char *rev);
+
+/*
+ * A migration as one line of Alembic's history format, what `migrate
+ * history` and `strata-bundle history` print:
+ *   "<parents, or <base>> -> <revision>[ (head)][ (branchpoint)][ (mergepoint)], <message>"
+ * Writes at most `size` bytes, NUL-terminated when size > 0, into buf, and
+ * returns the length of the whole line, as snprintf does.
+ */
+STRATA_API size_t strata_history_line(char *buf, size_t size, const strata_migration_info *m);
 
 /*
  * strata_report_read plus the environment policy: STRATA_INTEGRITY for an edited
@@ -302,6 +330,20 @@ STRATA_API int strata_verify(strata *h);
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Flags of the calls that change the database; each call reads those it
+ * knows and ignores the others.
+ */
+#define STRATA_YES 0x01u /* confirmed: production downgrade, stamp, repair */
+#define STRATA_FORCE                                                                               \
+    0x02u                               /* downgrade past migrations without a down section:       \
+                                           their rows are removed, nothing runs, their             \
+                                           changes stay */
+#define STRATA_SINGLE_TRANSACTION 0x04u /* a whole upgrade or downgrade in one transaction */
+#define STRATA_REPAIR_ACCEPT_EDITS                                                                 \
+    0x10u                            /* repair: record the bundle's checksum of edited migrations */
+#define STRATA_REPAIR_COSMETIC 0x20u /* repair: record the new checksum of cosmetic edits */
+
+/*
  * Targets: "head" (the single head; STRATA_MULTIPLE_HEADS when several),
  * "heads", a revision (or a unique prefix of 4+ characters), "+N" (upgrade),
  * "-N" (downgrade), "base" (downgrade everything). strata_upgrade(h, NULL)
@@ -311,11 +353,13 @@ STRATA_API int strata_verify(strata *h);
  * applied set again under it, applies the policy (STRATA_INTEGRITY, _DIRTY,
  * _UNKNOWN_APPLIED as strata_verify; pending is not an error here) and
  * applies what is left (a late replica finds nothing to do: STRATA_OK).
- * Progress goes to the logger, one line per migration. strata_downgrade in
- * production needs opts->yes (else STRATA_POLICY).
+ * Progress goes to the logger, one line per migration. Flags:
+ * STRATA_SINGLE_TRANSACTION; downgrade also STRATA_FORCE, and STRATA_YES,
+ * which production requires (else STRATA_POLICY). The target is read during
+ * the call only.
  */
-STRATA_API int strata_upgrade(strata *h, const char *target);
-STRATA_API int strata_downgrade(strata *h, const char *target);
+STRATA_API int strata_upgrade(strata *h, const char *target, unsigned flags);
+STRATA_API int strata_downgrade(strata *h, const char *target, unsigned flags);
 
 /*
  * Offline mode: the SQL an upgrade would run, bookkeeping and timeouts
@@ -323,32 +367,28 @@ STRATA_API int strata_downgrade(strata *h, const char *target);
  * (FROM assumed applied); dialect is STRATA_SECTION_SQLITE or
  * STRATA_SECTION_POSTGRESQL (0: the database URL's). The output applies with
  * `psql -v ON_ERROR_STOP=1 -f` or `sqlite3` and leaves the same schema and
- * version rows as an online upgrade. *sql is owned by h, valid until the
- * next call on h.
+ * version rows as an online upgrade. Needs no connection, and writes
+ * PostgreSQL's SQL also in a build without the PostgreSQL backend. *out is
+ * owned by h, valid until the next call on h.
  */
-STRATA_API int strata_upgrade_sql(strata *h, const char *range, unsigned dialect, const char **sql);
+STRATA_API int strata_upgrade_sql(const char **out, strata *h, const char *range, unsigned dialect);
 
 /* Records `target` (and everything below it) as applied without running
  * anything, removing the rows of every other revision of the bundle; "base"
  * removes them all. Rows of revisions the bundle lacks are kept. "head" with
- * several heads: STRATA_MULTIPLE_HEADS. Production needs opts->yes (else
- * STRATA_POLICY). No integrity policy is applied. */
-STRATA_API int strata_stamp(strata *h, const char *target);
-
-/* Repair actions (flags may be combined). */
-#define STRATA_REPAIR_ACCEPT_EDITS 0x1u /* record the bundle's checksum of edited migrations */
-/* Edits accepted by their file (accepts=) are always recorded. */
-#define STRATA_REPAIR_COSMETIC 0x2u /* record the new checksum of cosmetic edits */
+ * several heads: STRATA_MULTIPLE_HEADS. Production needs STRATA_YES in
+ * flags (else STRATA_POLICY). No integrity policy is applied. */
+STRATA_API int strata_stamp(strata *h, const char *target, unsigned flags);
 
 /*
  * Fixes bookkeeping without running migrations: records new checksums of
  * cosmetic edits (with STRATA_REPAIR_COSMETIC) and of real edits (with
- * STRATA_REPAIR_ACCEPT_EDITS), and
- * with `mark_applied` / `mark_unapplied` (a revision of the bundle, or NULL)
- * resolves a dirty migration by hand: mark_applied records it as applied,
- * mark_unapplied deletes its row without running its down section. One
- * transaction. Production needs opts->yes (else STRATA_POLICY). The strings
- * are read during the call only.
+ * STRATA_REPAIR_ACCEPT_EDITS; edits accepted by their file, accepts=, are
+ * always recorded), and with `mark_applied` / `mark_unapplied` (a revision
+ * of the bundle, or NULL) resolves a dirty migration by hand: mark_applied
+ * records it as applied, mark_unapplied deletes its row without running its
+ * down section. One transaction. Production needs STRATA_YES (else
+ * STRATA_POLICY). The strings are read during the call only.
  */
 STRATA_API int strata_repair(strata *h, unsigned flags, const char *mark_applied,
                              const char *mark_unapplied);
@@ -359,7 +399,7 @@ STRATA_API int strata_init(strata *h);
 
 /* Drops everything (SQLite: deletes the database file, with the tables of
  * any other namespace stored in it) and upgrades to "heads". Refused in
- * production (STRATA_POLICY), whatever opts->yes says. */
+ * production (STRATA_POLICY), whatever the confirmation. */
 STRATA_API int strata_rebuild(strata *h);
 
 /*
@@ -373,8 +413,8 @@ STRATA_API int strata_rebuild(strata *h);
  * handed back there (the caller closes it), e.g. for an in-memory test
  * database; otherwise contexts are closed (an in-memory database with them).
  */
-STRATA_API int strata_startup(const strata_bundle *const *bundles, size_t nbundles,
-                              const strata_options *opts, strata **out);
+STRATA_API int strata_startup(strata **out, const strata_bundle *const *bundles, size_t nbundles,
+                              const strata_options *opts);
 
 /* ------------------------------------------------------------------------ */
 /* The command line                                                          */
@@ -386,8 +426,8 @@ STRATA_API int strata_startup(const strata_bundle *const *bundles, size_t nbundl
  * for `silica cron migrate upgrade head`. Prints to stdout/stderr (the only
  * part of strata that prints) and returns the process exit code.
  * opts->app names the program in messages ("Run: silica cron migrate upgrade").
- * opts is copied; command-line options (--env, --database, --yes, --strict,
- * --single-transaction) override its fields, and opts->log is replaced by the
+ * opts is copied; command-line options (--env, --database, --strict, ...)
+ * override its fields, and opts->log is replaced by the
  * CLI's own terminal output. NO_COLOR and CLICOLOR_FORCE are read with
  * getenv(), not opts->getenv. Meant for main(): it reads the terminal state.
  */

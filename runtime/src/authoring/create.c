@@ -2,8 +2,8 @@
  * create.c - `create` and `merge`: new migration files named
  * YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the current head(s).
  */
+#include <strata/authoring.h>
 #include "project.h"
-#include "create.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,10 +76,7 @@ static const char plain_body[] = "-- strata: up\n"
                                  "-- strata: down\n"
                                  "\n";
 
-const char *strata__create_template_names(void)
-{
-    return "add_column, add_index, add_table, add_foreign_key";
-}
+static const char template_names[] = "add_column, add_index, add_table, add_foreign_key";
 
 static int new_revision(char out[13])
 {
@@ -227,9 +224,9 @@ static void list_heads(const strata_project *p, FILE *errf)
     }
 }
 
-int strata__create_migration(strata_project *p, const char *message, const char *tmpl,
-                             const char *head, const char *rev_id, const char *prog,
-                             const char *merge_cmd, FILE *out, FILE *errf)
+static int create_in(strata_project *p, const char *message, const char *tmpl, const char *head,
+                     const char *rev_id, const char *prog, const char *merge_cmd, FILE *out,
+                     FILE *errf)
 {
     const char *body = plain_body, *parent = NULL;
     size_t i;
@@ -240,7 +237,7 @@ int strata__create_migration(strata_project *p, const char *message, const char 
                 break;
         if (i == sizeof(templates) / sizeof(templates[0])) {
             fprintf(errf, "%s: unknown template '%s': choose one of %s\n", prog, tmpl,
-                    strata__create_template_names());
+                    template_names);
             return STRATA_MISUSE;
         }
         body = templates[i].body;
@@ -268,9 +265,8 @@ int strata__create_migration(strata_project *p, const char *message, const char 
                      errf);
 }
 
-int strata__merge_migration(strata_project *p, const char *const *revs, size_t nrevs,
-                            const char *message, const char *rev_id, const char *prog, FILE *out,
-                            FILE *errf)
+static int merge_in(strata_project *p, const char *const *revs, size_t nrevs, const char *message,
+                    const char *rev_id, const char *prog, FILE *out, FILE *errf)
 {
     static const char body[] = "-- strata: up\n"
                                "-- A merge joins branches; add SQL only to reconcile them.\n"
@@ -305,5 +301,58 @@ int strata__merge_migration(strata_project *p, const char *const *revs, size_t n
     }
     st = write_new(p, rev_id, full, nrevs, message, body, prog, out, errf);
     free(full);
+    return st;
+}
+
+/* Loads dir as a draft (an empty newest migration is only a warning) and
+ * prints its diagnostics. */
+static int load(strata_project *p, const char *dir, const strata_authoring *a, FILE *err)
+{
+    strata_buf b;
+    int st = strata__project_load(p, dir, 1);
+
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&p->diags, &b);
+    if (b.len)
+        fputs(b.data, err);
+    strata__buf_free(&b);
+    if (st == STRATA_NOMEM)
+        fprintf(err, "%s: out of memory\n", a->prog);
+    return st == STRATA_INVALID ? STRATA_ERROR : st;
+}
+
+static int misuse(const strata_authoring *a)
+{
+    return !a || a->version < 1 || a->version > STRATA_AUTHORING_VERSION || !a->prog;
+}
+
+int strata_migration_create(const char *dir, const char *message, const char *template_name,
+                            const char *head, const strata_authoring *a)
+{
+    FILE *out = a && a->out ? a->out : stdout, *err = a && a->err ? a->err : stderr;
+    strata_project p;
+    int st;
+
+    if (misuse(a) || !dir || !message)
+        return STRATA_MISUSE;
+    if ((st = load(&p, dir, a, err)) == STRATA_OK)
+        st = create_in(&p, message, template_name, head, a->rev_id, a->prog,
+                       a->merge_cmd ? a->merge_cmd : "strata-bundle merge", out, err);
+    strata__project_free(&p);
+    return st;
+}
+
+int strata_migration_merge(const char *dir, const char *const *revs, size_t nrevs,
+                           const char *message, const strata_authoring *a)
+{
+    FILE *out = a && a->out ? a->out : stdout, *err = a && a->err ? a->err : stderr;
+    strata_project p;
+    int st;
+
+    if (misuse(a) || !dir || !message || (nrevs && !revs))
+        return STRATA_MISUSE;
+    if ((st = load(&p, dir, a, err)) == STRATA_OK)
+        st = merge_in(&p, revs, nrevs, message, a->rev_id, a->prog, out, err);
+    strata__project_free(&p);
     return st;
 }

@@ -283,20 +283,10 @@ const strata_migfile *strata__project_at(const strata_project *p, size_t i)
 
 const char *strata__project_resolve(const strata_project *p, const char *rev, int *ambiguous)
 {
-    size_t i, n = strlen(rev), k = strata__project_find(p, rev), matches = 0;
-    const char *found = NULL;
+    size_t k = strata__graph_lookup(&p->graph, p->nodes, rev);
 
-    *ambiguous = 0;
-    if (k != (size_t)-1)
-        return strata__project_at(p, k)->revision;
-    for (i = 0; i < p->nfiles && n >= 4; i++) {
-        if (p->files[i].revision && strncmp(p->files[i].revision, rev, n) == 0) {
-            found = p->files[i].revision;
-            matches++;
-        }
-    }
-    *ambiguous = matches > 1;
-    return matches == 1 ? found : NULL;
+    *ambiguous = k == STRATA_REV_AMBIGUOUS;
+    return k < p->graph.n ? p->nodes[k].revision : NULL;
 }
 
 size_t strata__project_find(const strata_project *p, const char *rev)

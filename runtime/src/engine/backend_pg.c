@@ -18,6 +18,7 @@
  * connection can ask who blocks it, and an interrupt can cancel it.
  */
 #include "engine.h"
+#include "backend.h"
 #include "sqlscan.h"
 
 #include <libpq-fe.h>
@@ -312,85 +313,28 @@ static int pg_exec(strata *h, const char *sql)
     return st;
 }
 
-static int pg_exec_params(strata *h, const char *sql, int n, const char *const *params)
+/* One statement: the simple protocol without parameters (what the server's
+ * statement log counts), the extended one with them. */
+static int pg_query(strata *h, const char *sql, int n, const char *const *params, strata_row_fn row,
+                    void *ctx)
 {
-    PGresult *r = PQexecParams(CONN(h), sql, n, NULL, params, NULL, NULL, 0);
-    int st = res_ok(r) ? STRATA_OK : res_fail(h, r, "bookkeeping statement failed");
-    PQclear(r);
-    return st;
-}
-
-static int pg_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
-{
-    PGresult *r = PQexec(CONN(h), sql);
+    PGresult *r =
+        n ? PQexecParams(CONN(h), sql, n, NULL, params, NULL, NULL, 0) : PQexec(CONN(h), sql);
     const char *cols[16];
-    int st = STRATA_OK, i, k, n;
+    int st = STRATA_OK, i, k, nf;
 
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        st = is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE : res_fail(h, r, "query failed");
+    if (!res_ok(r)) {
+        st = is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE : res_fail(h, r, "statement failed");
         PQclear(r);
         return st;
     }
-    n = PQnfields(r) < 16 ? PQnfields(r) : 16;
-    for (i = 0; i < PQntuples(r) && st == STRATA_OK; i++) {
-        for (k = 0; k < n; k++)
+    nf = PQnfields(r) < 16 ? PQnfields(r) : 16;
+    for (i = 0; row && i < PQntuples(r) && st == STRATA_OK; i++) {
+        for (k = 0; k < nf; k++)
             cols[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
-        st = row(ctx, n, cols);
+        st = row(ctx, nf, cols);
     }
     PQclear(r);
-    return st;
-}
-
-static void pg_table_name(strata *h, strata_buf *out, const char *name)
-{
-    if (h->opts.schema) {
-        strata__buf_quote(out, h->opts.schema, '"');
-        strata__buf_putc(out, '.');
-    }
-    strata__buf_quote(out, name, '"');
-}
-
-static void pg_quote_literal(strata *h, strata_buf *out, const char *s)
-{
-    char *q;
-
-    if (!h->conn || h->be != &strata__pg_backend) {
-        /* Offline SQL (upgrade --sql, which may run on a handle of another
-         * database) sets standard_conforming_strings = on:
-         * doubling quotes is then the whole story. */
-        strata__buf_quote(out, s, '\'');
-        return;
-    }
-    q = PQescapeLiteral(CONN(h), s, strlen(s));
-    if (q) {
-        strata__buf_puts(out, q);
-        PQfreemem(q);
-    } else {
-        out->oom = 1;
-    }
-}
-
-static int pg_table_exists(strata *h, const char *table, int *exists)
-{
-    strata_buf name;
-    const char *params[1];
-    PGresult *r;
-    int st;
-
-    *exists = 0;
-    strata__buf_init(&name, h->alloc);
-    pg_table_name(h, &name, table);
-    if (name.oom) {
-        strata__buf_free(&name);
-        return STRATA_NOMEM;
-    }
-    params[0] = name.data;
-    r = PQexecParams(CONN(h), "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
-    st = PQresultStatus(r) == PGRES_TUPLES_OK ? STRATA_OK : res_fail(h, r, "cannot read schema");
-    if (st == STRATA_OK)
-        *exists = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    strata__buf_free(&name);
     return st;
 }
 
@@ -526,7 +470,7 @@ static int lease_table_name(strata *h)
     strata__buf_printf(&name, "%s_%s_lock", h->bundle->ns, h->opts.table_prefix);
     strata__buf_init(&sql, h->alloc);
     if (!name.oom)
-        pg_table_name(h, &sql, name.data);
+        strata__pg_dialect.table_name(&sql, h->opts.schema, name.data);
     strata__buf_free(&name);
     strata__free(h->alloc, s->lock_table);
     s->lock_table = strata__buf_detach(&sql);
@@ -555,8 +499,7 @@ static int table_setup(strata *h)
         if (h->opts.schema) {
             strata_buf schema;
             strata__buf_init(&schema, h->alloc);
-            strata__buf_puts(&schema, "CREATE SCHEMA IF NOT EXISTS ");
-            strata__buf_quote(&schema, h->opts.schema, '"');
+            strata__pg_dialect.create_schema(&schema, h->opts.schema);
             if (!schema.oom)
                 PQclear(PQexec(s->lock, schema.data));
             strata__buf_free(&schema);
@@ -645,18 +588,12 @@ static int lock_mode(strata *h)
     return v && !strcmp(v, "table") ? STRATA_LOCK_TABLE : STRATA_LOCK_ADVISORY;
 }
 
-/*
- * Polls for the lock, never blocking inside the server, for at most
- * lock_wait_ms; says once who holds it, and names the holder on timeout.
- */
+/* Polls for the lock on a connection of its own (strata__lock_wait), never
+ * blocking inside the server. */
 static int pg_lock(strata *h)
 {
     pgstate *s = state(h);
-    int (*try_lock)(strata *, int, strata_buf *, int *);
-    strata_buf holder;
-    double start = strata__mono_ms(), waited;
-    unsigned pause = 50;
-    int st, got = 0, logged = 0;
+    int st;
 
     if (s->lock)
         return STRATA_OK;
@@ -669,40 +606,11 @@ static int pg_lock(strata *h)
         h->opts.lock_lease_ms = 30000;
     s->table = lock_mode(h) == STRATA_LOCK_TABLE;
     st = s->table ? table_setup(h) : advisory_key(h, s->lock);
-    if (st != STRATA_OK)
-        goto fail;
-    try_lock = s->table ? try_table : try_advisory;
-    for (;;) {
-        waited = strata__mono_ms() - start;
-        strata__buf_init(&holder, h->alloc);
-        st = try_lock(h, !logged || waited >= h->opts.lock_wait_ms, &holder, &got);
-        if (st != STRATA_OK || got) {
-            strata__buf_free(&holder);
-            if (st != STRATA_OK)
-                goto fail;
-            s->next_beat = strata__mono_ms() + h->opts.lock_lease_ms / 3.0;
-            return STRATA_OK;
-        }
-        if (!logged) {
-            strata__log(&h->msgs, STRATA_LOG_INFO,
-                        "waiting up to %u s for the migration lock of namespace %s (%s)",
-                        (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
-                        holder.data ? holder.data : "");
-            logged = 1;
-        }
-        if (waited >= h->opts.lock_wait_ms || h->interrupted) {
-            st = strata__fail(&h->msgs, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
-                              "%s after %.1f s waiting for the migration lock of namespace %s on "
-                              "%s: it is %s. Nothing was changed.",
-                              h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
-                              h->bundle->ns, h->url_redacted, holder.data ? holder.data : "");
-            strata__buf_free(&holder);
-            goto fail;
-        }
-        strata__buf_free(&holder);
-        strata__sleep_ms(pause);
-        if (pause < 500)
-            pause *= 2;
+    if (st == STRATA_OK)
+        st = strata__lock_wait(h, s->table ? try_table : try_advisory, h->url_redacted, 0, 500);
+    if (st == STRATA_OK) {
+        s->next_beat = strata__mono_ms() + h->opts.lock_lease_ms / 3.0;
+        return STRATA_OK;
     }
 fail:
     PQfinish(s->lock);
@@ -761,21 +669,14 @@ static void pg_unlock(strata *h)
     s->lock = NULL;
 }
 
-/* "SET LOCAL lock_timeout = ...; SET LOCAL statement_timeout = ..." for the migration. */
-static void timeouts(strata *h, strata_buf *out, const char *scope)
-{
-    pgstate *s = state(h);
-    strata__buf_printf(out, "SET %slock_timeout = %u; SET %sstatement_timeout = %u;", scope,
-                       s->lock_timeout_ms, scope, s->statement_timeout_ms);
-}
-
 /* How every transactional migration text starts: our mark (see pgstate),
  * `begin` ("BEGIN; " or ""), then the migration's SET LOCAL timeouts. */
 static void text_head(strata *h, strata_buf *out, const char *begin)
 {
-    strata__buf_puts(out, state(h)->mark);
+    pgstate *s = state(h);
+    strata__buf_puts(out, s->mark);
     strata__buf_puts(out, begin);
-    timeouts(h, out, "LOCAL ");
+    strata__pg_dialect.timeouts(out, 1, s->lock_timeout_ms, s->statement_timeout_ms);
 }
 
 static void pg_rollback(strata *h);
@@ -965,7 +866,8 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
                     "connection to have them");
     } else {
         strata__buf_init(&set, h->alloc);
-        timeouts(h, &set, "");
+        strata__pg_dialect.timeouts(&set, 0, state(h)->lock_timeout_ms,
+                                    state(h)->statement_timeout_ms);
         st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
         strata__buf_free(&set);
         if (st != STRATA_OK)
@@ -977,8 +879,13 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     c.failed = failed;
     c.status = STRATA_OK;
     strata__sql_split(sql, len, run_one, &c);
-    if (!pooled)
-        PQclear(PQexec(CONN(h), "RESET lock_timeout; RESET statement_timeout"));
+    if (!pooled) {
+        strata__buf_init(&set, h->alloc);
+        strata__pg_dialect.reset_timeouts(&set);
+        if (!set.oom)
+            PQclear(PQexec(CONN(h), set.data));
+        strata__buf_free(&set);
+    }
     return c.status;
 }
 
@@ -1064,13 +971,6 @@ static int pg_before(strata *h, const strata_bundle_migration *m)
     return STRATA_OK;
 }
 
-static int pg_check(strata *h, const strata_bundle_migration *m)
-{
-    (void)h;
-    (void)m;
-    return STRATA_OK;
-}
-
 static void pg_after(strata *h, const strata_bundle_migration *m)
 {
     (void)m;
@@ -1127,14 +1027,11 @@ static int pg_url_secrets(strata *h)
 }
 
 const strata_backend strata__pg_backend = {
-    .name = "postgresql",
-    .dialect = STRATA_SECTION_POSTGRESQL,
+    .dialect = &strata__pg_dialect,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .exec = pg_exec,
-    .exec_params = pg_exec_params,
     .query = pg_query,
-    .table_exists = pg_table_exists,
     .lock = pg_lock,
     .unlock = pg_unlock,
     .lock_held = pg_lock_held,
@@ -1143,11 +1040,9 @@ const strata_backend strata__pg_backend = {
     .rollback = pg_rollback,
     .run_script = pg_run_script,
     .before_migration = pg_before,
-    .check_migration = pg_check,
+    .check_migration = NULL, /* the server checks foreign keys itself */
     .after_migration = pg_after,
     .destroy = pg_destroy,
-    .table_name = pg_table_name,
-    .quote_literal = pg_quote_literal,
     .run_atomic = pg_run_atomic,
     .url_secrets = pg_url_secrets,
 };

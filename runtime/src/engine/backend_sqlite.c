@@ -8,6 +8,7 @@
  * processes starting together apply each migration once.
  */
 #include "engine.h"
+#include "backend.h"
 #include "sqlscan.h"
 
 #include <errno.h>
@@ -24,8 +25,9 @@
 
 /* The backend's own state: the migration lock, and the file connected to. */
 typedef struct sqstate {
-    int lockfd;
-    dev_t dev; /* the file connected to: a rebuild by another process replaces it */
+    int lockfd; /* the lock file, once locked */
+    int tryfd;  /* the lock file, while waiting for it */
+    dev_t dev;  /* the file connected to: a rebuild by another process replaces it */
     ino_t ino;
 } sqstate;
 
@@ -38,14 +40,8 @@ static int is_memory(const strata *h)
  * sqlite:///:memory: -> :memory:, sqlite:x.db -> x.db. */
 static int parse_url(strata *h)
 {
-    const char *u = h->url;
+    const char *u = h->url + 7; /* "sqlite:", as the engine chose this backend */
 
-    if (strncmp(u, "sqlite:", 7) != 0)
-        return strata__fail(&h->msgs, STRATA_MISUSE,
-                            "unsupported database URL '%s': use sqlite:///path/to/file.db or "
-                            "postgresql://...",
-                            h->url_redacted);
-    u += 7;
     if (strncmp(u, "//", 2) == 0) {
         u += 2;
         if (*u == '/')
@@ -105,6 +101,7 @@ static sqstate *sq_state(strata *h)
     if (!s && (s = strata__malloc(h->alloc, sizeof(*s))) != NULL) {
         memset(s, 0, sizeof(*s));
         s->lockfd = -1;
+        s->tryfd = -1;
         h->be_state = s;
     }
     return s;
@@ -151,7 +148,7 @@ static int sq_connect(strata *h, int create)
     /* A busy handler of our own rather than busy_timeout: the same bound,
      * but strata_interrupt ends the wait. */
     sqlite3_busy_handler(db, on_busy, h);
-    rc = sq_exec(h, "PRAGMA foreign_keys = ON");
+    rc = sq_exec(h, strata__sqlite_dialect.foreign_keys_on);
     return rc;
 }
 
@@ -188,71 +185,37 @@ static int bind_all(strata *h, sqlite3_stmt *st, int n, const char *const *param
     return STRATA_OK;
 }
 
-static int sq_exec_params(strata *h, const char *sql, int n, const char *const *params)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r;
-
-    if (rc != SQLITE_OK)
-        return sq_fail(h, rc, "cannot prepare bookkeeping statement");
-    r = bind_all(h, st, n, params);
-    if (r == STRATA_OK && (rc = sqlite3_step(st)) != SQLITE_DONE && rc != SQLITE_ROW)
-        r = sq_fail(h, rc, "bookkeeping statement failed");
-    sqlite3_finalize(st);
-    return r;
-}
-
-static int sq_query(strata *h, const char *sql, strata_row_fn row, void *ctx)
+static int sq_query(strata *h, const char *sql, int n, const char *const *params, strata_row_fn row,
+                    void *ctx)
 {
     sqlite3_stmt *st = NULL;
     const char *cols[16];
-    int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r = STRATA_OK, n, i;
+    int rc = sqlite3_prepare_v2(DB(h), sql, -1, &st, NULL), r, nc, i;
 
     if (rc != SQLITE_OK) {
         if (strncmp(sqlite3_errmsg(DB(h)), "no such table", 13) == 0)
             return STRATA_INT_NO_TABLE;
-        return sq_fail(h, rc, "cannot prepare query");
+        return sq_fail(h, rc, "cannot prepare a statement");
     }
-    n = sqlite3_column_count(st);
-    if (n > 16)
-        n = 16;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < n; i++) {
+    r = bind_all(h, st, n, params);
+    nc = sqlite3_column_count(st);
+    if (nc > 16)
+        nc = 16;
+    while (r == STRATA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < nc; i++) {
             cols[i] = (const char *)sqlite3_column_text(st, i);
             /* NULL is also how SQLite says it ran out of memory converting
              * the value: never let that pass for an SQL NULL. */
             if (!cols[i] && sqlite3_column_type(st, i) != SQLITE_NULL)
                 r = strata__fail(&h->msgs, STRATA_NOMEM, "out of memory reading a query's row");
         }
-        if (r != STRATA_OK || (r = row(ctx, n, cols)) != STRATA_OK)
-            break;
+        if (r == STRATA_OK && row)
+            r = row(ctx, nc, cols);
     }
     if (r == STRATA_OK && rc != SQLITE_DONE)
-        r = sq_fail(h, rc, "query failed");
+        r = sq_fail(h, rc, "statement failed");
     sqlite3_finalize(st);
     return r;
-}
-
-static int sq_table_exists(strata *h, const char *table, int *exists)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    *exists = 0;
-    if (!h->conn)
-        return STRATA_OK;
-    rc = sqlite3_prepare_v2(DB(h), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        *exists = rc == SQLITE_ROW;
-        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? STRATA_OK : sq_fail(h, rc, "cannot read the schema");
 }
 
 /*
@@ -282,13 +245,27 @@ static const char *read_holder(int fd, char *buf, size_t size)
     return buf;
 }
 
+/* One attempt at the lock file (strata__lock_wait). */
+static int try_flock(strata *h, int describe, strata_buf *holder, int *got)
+{
+    sqstate *s = h->be_state;
+    char who[160];
+
+    *got = flock(s->tryfd, LOCK_EX | LOCK_NB) == 0;
+    if (!*got && errno != EWOULDBLOCK && errno != EINTR)
+        return strata__fail(&h->msgs, STRATA_ERROR, "cannot lock the migration lock file: %s",
+                            strerror(errno));
+    if (!*got && describe)
+        strata__buf_printf(holder, "held by %s",
+                           read_holder(s->tryfd, who, sizeof(who))[0] ? who : "another process");
+    return STRATA_OK;
+}
+
 static int sq_lock(strata *h)
 {
     sqstate *s = h->be_state;
     strata_buf path;
-    double start = strata__mono_ms();
-    unsigned pause = 20;
-    int fd, logged = 0;
+    int fd, st;
 
     if (is_memory(h) || (s && s->lockfd >= 0))
         return STRATA_OK;
@@ -298,45 +275,20 @@ static int sq_lock(strata *h)
         return STRATA_NOMEM;
     fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        int st = strata__fail(&h->msgs, STRATA_ERROR, "cannot open the migration lock %s: %s",
-                              path.data, strerror(errno));
+        st = strata__fail(&h->msgs, STRATA_ERROR, "cannot open the migration lock %s: %s",
+                          path.data, strerror(errno));
         strata__buf_free(&path);
         return st;
     }
-    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        double waited = strata__mono_ms() - start;
-        char holder[160];
-
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            int st = strata__fail(&h->msgs, STRATA_ERROR, "cannot lock %s: %s", path.data,
-                                  strerror(errno));
-            close(fd);
-            strata__buf_free(&path);
-            return st;
-        }
-        read_holder(fd, holder, sizeof(holder));
-        if (!logged) {
-            strata__log(&h->msgs, STRATA_LOG_INFO,
-                        "waiting up to %u s for the migration lock of namespace %s (held by %s)",
-                        (h->opts.lock_wait_ms + 999) / 1000, h->bundle->ns,
-                        holder[0] ? holder : "another process");
-            logged = 1;
-        }
-        /* At least 100 ms, whatever lock_wait_ms: a status probe holds the
-         * file shared for microseconds, and must never make a writer fail. */
-        if ((waited >= h->opts.lock_wait_ms && waited >= 100) || h->interrupted) {
-            int st = strata__fail(&h->msgs, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
-                                  "%s after %.1f s waiting for the migration lock of namespace %s "
-                                  "(%s): it is held by %s. Nothing was changed.",
-                                  h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
-                                  h->bundle->ns, path.data, holder[0] ? holder : "another process");
-            close(fd);
-            strata__buf_free(&path);
-            return st;
-        }
-        strata__sleep_ms(pause);
-        if (pause < 250)
-            pause *= 2;
+    /* At least 100 ms, whatever lock_wait_ms: a status probe holds the file
+     * shared for microseconds, and must never make a writer fail. */
+    s->tryfd = fd;
+    st = strata__lock_wait(h, try_flock, path.data, 100, 250);
+    s->tryfd = -1;
+    if (st != STRATA_OK) {
+        close(fd);
+        strata__buf_free(&path);
+        return st;
     }
     /* Who holds it, for the messages of those who wait. */
     if (ftruncate(fd, 0) == 0 && pwrite(fd, h->whoami, strlen(h->whoami), 0) < 0)
@@ -502,7 +454,7 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
 static int sq_before(strata *h, const strata_bundle_migration *m)
 {
     if (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF)
-        return sq_exec(h, "PRAGMA foreign_keys = OFF");
+        return sq_exec(h, strata__sqlite_dialect.foreign_keys_off);
     return STRATA_OK;
 }
 
@@ -524,7 +476,7 @@ static int sq_check(strata *h, const strata_bundle_migration *m)
     if (!(m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF))
         return STRATA_OK;
     strata__buf_init(&b, h->alloc);
-    st = sq_query(h, "PRAGMA foreign_key_check", fk_row, &b);
+    st = sq_query(h, "PRAGMA foreign_key_check", 0, NULL, fk_row, &b);
     if ((st == STRATA_OK || b.len) && b.len)
         st = strata__fail(&h->msgs, STRATA_ERROR,
                           "foreign key check failed after the migration (foreign_keys=off): %s",
@@ -536,7 +488,7 @@ static int sq_check(strata *h, const strata_bundle_migration *m)
 static void sq_after(strata *h, const strata_bundle_migration *m)
 {
     if (h->conn && (m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF))
-        sqlite3_exec(DB(h), "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+        sqlite3_exec(DB(h), strata__sqlite_dialect.foreign_keys_on, NULL, NULL, NULL);
 }
 
 static int sq_destroy(strata *h, strata_buf *what)
@@ -578,27 +530,12 @@ static int sq_destroy(strata *h, strata_buf *what)
     return sq_connect(h, 1);
 }
 
-static void sq_table_name(strata *h, strata_buf *out, const char *name)
-{
-    (void)h;
-    strata__buf_quote(out, name, '"');
-}
-
-static void sq_quote_literal(strata *h, strata_buf *out, const char *s)
-{
-    (void)h;
-    strata__buf_quote(out, s, '\'');
-}
-
 const strata_backend strata__sqlite_backend = {
-    .name = "sqlite",
-    .dialect = STRATA_SECTION_SQLITE,
+    .dialect = &strata__sqlite_dialect,
     .connect = sq_connect,
     .disconnect = sq_disconnect,
     .exec = sq_exec,
-    .exec_params = sq_exec_params,
     .query = sq_query,
-    .table_exists = sq_table_exists,
     .lock = sq_lock,
     .unlock = sq_unlock,
     .lock_held = sq_lock_held,
@@ -610,7 +547,6 @@ const strata_backend strata__sqlite_backend = {
     .check_migration = sq_check,
     .after_migration = sq_after,
     .destroy = sq_destroy,
-    .table_name = sq_table_name,
-    .quote_literal = sq_quote_literal,
     .run_atomic = NULL, /* BEGIN IMMEDIATE per migration and a re-check instead */
+    .url_secrets = NULL,
 };

@@ -1,20 +1,32 @@
 /*
- * strata_int.h - the migration context and the backend interface. One file
- * per database implements a strata_backend; the engine (engine.c) knows the
- * policy and the bookkeeping SQL, backends know how to talk to their engine.
+ * engine.h - the migration context (struct strata) and what the engine's
+ * files share. Each file holds one concern:
+ *
+ *   handle.c   open, close, what the handle resolved, the library's version
+ *   env.c      which environment and which database (DESIGN.md "Environments")
+ *   url.c      database URLs: their kind, redaction, the secrets no message shows
+ *   report.c   the applied set compared with the bundle (strata_report_read)
+ *   policy.c   the environment policy, and the verdict on a report (policy.h)
+ *   ledger.c   the version and log tables: the one place that knows their columns
+ *   plan.c     targets and plans: which migrations a command runs (plan.h)
+ *   apply.c    upgrade and downgrade: plans run under the migration lock
+ *   admin.c    stamp, repair, init, rebuild
+ *   offline.c  upgrade --sql: the same work as SQL text, without a connection
+ *   startup.c  strata_startup, the call applications make first
+ *   lock.c     the lock-wait loop the backends share
+ *   backend.h  dialects (dialect_*.c) and backends (backend_*.c)
  */
-#ifndef STRATA_INT_H
-#define STRATA_INT_H
+#ifndef STRATA_ENGINE_H
+#define STRATA_ENGINE_H
 
 #include <signal.h>
 #include <strata/strata.h>
+#include "backend.h"
 #include "bundle_read.h"
 #include "checksum.h"
-#include "graph.h"
 #include "error.h"
+#include "graph.h"
 #include "util.h"
-
-typedef struct strata_backend strata_backend;
 
 /* One row of <ns>_<prefix>_version, as text. */
 typedef struct strata_row {
@@ -27,69 +39,6 @@ typedef struct strata_row {
     char *state;
     long long duration_ms;
 } strata_row;
-
-/* Called once per result row with its columns as text (NULL for SQL NULL). */
-typedef int (*strata_row_fn)(void *ctx, int ncols, const char *const *cols);
-
-struct strata_backend {
-    const char *name; /* "sqlite", "postgresql" */
-    unsigned dialect; /* STRATA_SECTION_SQLITE or STRATA_SECTION_POSTGRESQL */
-    /* Connects; `create`: may create the database (else a missing SQLite file
-     * stays missing and `conn` NULL, so status never creates anything). */
-    int (*connect)(strata *h, int create);
-    void (*disconnect)(strata *h);
-    /* Runs one statement without results. */
-    int (*exec)(strata *h, const char *sql);
-    /* Runs one statement with text parameters $1..$n (NULL: SQL NULL). */
-    int (*exec_params)(strata *h, const char *sql, int n, const char *const *params);
-    /* Runs one query; row() is called for each row. */
-    int (*query)(strata *h, const char *sql, strata_row_fn row, void *ctx);
-    int (*table_exists)(strata *h, const char *table, int *exists);
-    /* The migration lock around a whole operation (PostgreSQL: advisory;
-     * SQLite: nothing, each transaction is BEGIN IMMEDIATE). */
-    int (*lock)(strata *h);
-    void (*unlock)(strata *h);
-    /* Is the migration lock held by someone right now? Asked without taking
-     * it (status, to tell a running migration from a crashed one); the
-     * holder is described in `holder` when it is. */
-    int (*lock_held)(strata *h, strata_buf *holder, int *held);
-    int (*begin)(strata *h);
-    int (*commit)(strata *h);
-    void (*rollback)(strata *h);
-    /* Runs a migration script statement by statement; on failure *failed is
-     * the 1-based statement number and the message says what failed. */
-    int (*run_script)(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed);
-    /* Per-migration settings before its transaction and after it. */
-    int (*before_migration)(strata *h, const strata_bundle_migration *m);
-    int (*check_migration)(strata *h, const strata_bundle_migration *m); /* before commit */
-    void (*after_migration)(strata *h, const strata_bundle_migration *m);
-    /* rebuild: removes everything; *what describes it for the user. */
-    int (*destroy)(strata *h, strata_buf *what);
-    /* Appends the quoted (and, with a schema option, qualified) table name. */
-    void (*table_name)(strata *h, strata_buf *out, const char *name);
-    /* Appends s as a SQL string literal. */
-    void (*quote_literal)(strata *h, strata_buf *out, const char *s);
-    /* Optional: the script and its bookkeeping in one transaction, sent at
-     * once (PostgreSQL: one round trip): `guard` runs first and fails when
-     * another process already did this migration (returning
-     * STRATA_INT_ALREADY, nothing of the script having run), `after` runs
-     * last. NULL: the engine runs begin, check, script, bookkeeping, commit. */
-    int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
-                      unsigned line0, const char *guard, const char *after, size_t *failed);
-    /* Optional: adds the URL's secrets as the database's own client reads
-     * the URL, to those found in its text. */
-    int (*url_secrets)(strata *h);
-};
-
-/* Returned by query() when the table does not exist (not an error for status). */
-#define STRATA_INT_NO_TABLE 1000
-/* Returned by run_atomic() when the guard found the migration done already. */
-#define STRATA_INT_ALREADY 1001
-/* The downgrade guard's error text: a migration already undone. */
-#define STRATA_GUARD_TEXT "strata: already done by another process"
-
-extern const strata_backend strata__sqlite_backend;
-extern const strata_backend strata__pg_backend;
 
 struct strata {
     const strata_allocator *alloc;
@@ -104,6 +53,7 @@ struct strata {
     void *conn;
     void *be_state; /* the backend's own */
     int in_tx;
+    unsigned flags; /* the running call's STRATA_YES, STRATA_FORCE, ... */
     volatile sig_atomic_t interrupted;
     strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
@@ -118,8 +68,8 @@ struct strata {
     const char **parent_names;
     strata_graph graph;
 
-    /* Storage of the last report (strata_status). */
-    strata_row *rows;
+    /* Storage of the last report (strata_report_read). */
+    strata_row *rows; /* sorted by revision */
     size_t nrows;
     strata_migration_info *infos;
     strata_unknown_info *unknown;
@@ -128,21 +78,62 @@ struct strata {
     strata_report report;
 };
 
-/* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
- * a sleep of about ms milliseconds (lock polling, retry backoff). */
-double strata__mono_ms(void);
-void strata__sleep_ms(unsigned ms);
+static inline const char *strata__bstr(const strata *h, uint32_t off)
+{
+    return strata__bundle_str(h->bundle, off);
+}
+
+static inline const strata_bundle_migration *strata__mig(const strata *h, size_t i)
+{
+    return &h->bundle->migrations[i];
+}
+
+/* Every public call that changes the database begins with call_begin and
+ * returns through call_end: the message is reset, the call's flags are kept
+ * while it runs, and an interrupt is spent once the call has returned. */
+void strata__call_begin(strata *h, unsigned flags);
+int strata__call_end(strata *h, int status);
+
+/* The "<app> <ns> migrate <cmd>" that a message tells the user to run. */
+void strata__cmd_hint(const strata *h, strata_buf *b, const char *cmd);
+
+/* report.c */
+/* Reads the applied set and compares it with the bundle into h->report. */
+int strata__read_report(strata *h);
+/* The row of revision rev in the last report, or NULL. */
+strata_row *strata__find_row(strata *h, const char *rev);
+void strata__free_report(strata *h);
 
 /* env.c */
 const char *strata__env_get(const strata_options *o, const char *name);
 /* Resolves environment and URL into h (opts->environment, opts->database_url,
  * then the environment variables of DESIGN.md). */
 int strata__resolve(strata *h);
-/* Finds the URL's password(s) for strata__scrub. */
-int strata__find_secrets(strata *h);
-/* Writes url into out with any password replaced by "***". */
-void strata__redact_url(const char *url, strata_buf *out);
+
+/* url.c */
 /* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */
 int strata__url_is_postgres(const char *url);
+/* Writes url into out with any password replaced by "***". */
+void strata__redact_url(const char *url, strata_buf *out);
+/* Adds the URL's password(s), as its text shows them, to h's secrets. */
+int strata__find_secrets(strata *h);
+
+/* apply.c */
+/* Connects, takes the lock, creates the tables if needed and reads the
+ * applied set under the lock; on failure the lock is not held. */
+int strata__begin_write(strata *h);
+/* "Running upgrade a -> b, message (12 ms)" into b; without the time when ms < 0. */
+void strata__progress_line(const strata *h, strata_buf *b, size_t i, int up, double ms);
+/* The text of section s, inflated and checked (an empty string for none). */
+int strata__section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len);
+
+/* Resolves a revision (or a unique prefix of one) to its node, else fails
+ * naming it and the command that lists them. */
+int strata__resolve_rev(strata *h, const char *target, size_t *out);
+
+/* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
+ * a sleep of about ms milliseconds (lock polling, retry backoff). */
+double strata__mono_ms(void);
+void strata__sleep_ms(unsigned ms);
 
 #endif

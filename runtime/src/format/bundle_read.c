@@ -183,3 +183,22 @@ int strata__bundle_inflate(const strata_bundle *b, const strata_bundle_section *
     *out = text;
     return STRATA_OK;
 }
+
+const strata_bundle_section *strata__bundle_section(const strata_bundle *b,
+                                                    const strata_bundle_migration *m,
+                                                    unsigned direction, unsigned dialect)
+{
+    const strata_bundle_section *plain = NULL;
+    uint32_t k;
+
+    for (k = 0; k < m->nsections; k++) {
+        const strata_bundle_section *s = &b->sections[m->section + k];
+        if (STRATA_SECTION_DIRECTION(s->kind) != direction)
+            continue;
+        if (STRATA_SECTION_DIALECT(s->kind) == dialect)
+            return s;
+        if (STRATA_SECTION_DIALECT(s->kind) == STRATA_SECTION_ANY)
+            plain = s;
+    }
+    return plain;
+}

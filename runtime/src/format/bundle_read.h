@@ -1,9 +1,9 @@
 /*
- * bundle_int.h - reading an embedded bundle: the checks run at open, and
- * inflating one section when it is about to run.
+ * bundle_read.h - reading an embedded bundle: the checks run at open, and
+ * inflating one section when it is about to run, finding a section.
  */
-#ifndef STRATA_BUNDLE_INT_H
-#define STRATA_BUNDLE_INT_H
+#ifndef STRATA_BUNDLE_READ_H
+#define STRATA_BUNDLE_READ_H
 
 #include <strata/bundle.h>
 #include "util.h"
@@ -22,6 +22,13 @@ int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, str
  */
 int strata__bundle_inflate(const strata_bundle *b, const strata_bundle_section *s,
                            const strata_allocator *a, char **out, strata_buf *err);
+
+/* Migration m's section for a direction (STRATA_SECTION_UP or _DOWN) on a
+ * database (STRATA_SECTION_SQLITE or _POSTGRESQL): the dialect's own, else
+ * the plain one, else NULL. */
+const strata_bundle_section *strata__bundle_section(const strata_bundle *b,
+                                                    const strata_bundle_migration *m,
+                                                    unsigned direction, unsigned dialect);
 
 static inline const char *strata__bundle_str(const strata_bundle *b, uint32_t off)
 {

@@ -86,6 +86,28 @@ size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, cons
     return (size_t)-1;
 }
 
+size_t strata__graph_lookup(const strata_graph *g, const strata_gnode *nodes, const char *rev)
+{
+    size_t n = strlen(rev), lo = 0, hi = g->n, x = strata__graph_find(g, nodes, rev, n);
+
+    if (x != STRATA_REV_NONE || n < STRATA_REV_PREFIX_MIN)
+        return x;
+    /* byrev is sorted: the revisions starting with rev are adjacent, from
+     * the first one not less than rev. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(nodes[g->byrev[mid]].revision, rev) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == g->n || strncmp(nodes[g->byrev[lo]].revision, rev, n) != 0)
+        return STRATA_REV_NONE;
+    if (lo + 1 < g->n && strncmp(nodes[g->byrev[lo + 1]].revision, rev, n) == 0)
+        return STRATA_REV_AMBIGUOUS;
+    return g->byrev[lo];
+}
+
 static void report_cycles(strata_graph *g, const strata_gnode *nodes, const size_t *indeg,
                           strata_diags *d)
 {
@@ -266,24 +288,57 @@ void strata__graph_free(strata_graph *g)
     memset(g, 0, sizeof(*g));
 }
 
-void strata__history_line(strata_buf *out, const char *const *parents, size_t nparents,
-                          const char *revision, int head, int branchpoint, const char *message)
+/* Text into a caller's buffer, counting what does not fit (snprintf's way). */
+typedef struct bounded {
+    char *buf;
+    size_t size, len;
+} bounded;
+
+static void put(bounded *b, const char *s)
 {
+    size_t n = strlen(s);
+
+    if (b->len < b->size) {
+        size_t room = b->size - b->len - 1, k = n < room ? n : room;
+        memcpy(b->buf + b->len, s, k);
+        b->buf[b->len + k] = '\0';
+    }
+    b->len += n;
+}
+
+size_t strata_history_line(char *buf, size_t size, const strata_migration_info *m)
+{
+    bounded b = {buf, size, 0};
     size_t i;
 
-    if (nparents == 0)
-        strata__buf_puts(out, "<base>");
-    for (i = 0; i < nparents; i++) {
+    if (size)
+        buf[0] = '\0';
+    if (m->nparents == 0)
+        put(&b, "<base>");
+    for (i = 0; i < m->nparents; i++) {
         if (i)
-            strata__buf_puts(out, ", ");
-        strata__buf_puts(out, parents[i]);
+            put(&b, ", ");
+        put(&b, m->parents[i]);
     }
-    strata__buf_printf(out, " -> %s", revision);
-    if (head)
-        strata__buf_puts(out, " (head)");
-    if (branchpoint)
-        strata__buf_puts(out, " (branchpoint)");
-    if (nparents > 1)
-        strata__buf_puts(out, " (mergepoint)");
-    strata__buf_printf(out, ", %s", message);
+    put(&b, " -> ");
+    put(&b, m->revision);
+    if (m->is_head)
+        put(&b, " (head)");
+    if (m->nchildren > 1)
+        put(&b, " (branchpoint)");
+    if (m->nparents > 1)
+        put(&b, " (mergepoint)");
+    put(&b, ", ");
+    put(&b, m->message);
+    return b.len;
+}
+
+void strata__history_line(strata_buf *out, const strata_migration_info *m)
+{
+    size_t n = strata_history_line(NULL, 0, m);
+
+    if (strata__buf_reserve(out, n) == 0) {
+        strata_history_line(out->data + out->len, n + 1, m);
+        out->len += n;
+    }
 }

@@ -8,6 +8,7 @@
 #define STRATA_GRAPH_H
 
 #include <stddef.h>
+#include <strata/strata.h>
 #include "diag.h"
 
 typedef struct strata_gnode {
@@ -50,9 +51,18 @@ void strata__graph_free(strata_graph *g);
 size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
                           size_t len);
 
-/* One line of Alembic-style history, without the newline:
- * "<parents|<base>> -> <rev> (head) (branchpoint) (mergepoint), <message>". */
-void strata__history_line(strata_buf *out, const char *const *parents, size_t nparents,
-                          const char *revision, int head, int branchpoint, const char *message);
+/*
+ * The rule of every command that takes a revision: the revision itself, else
+ * the one revision that starts with `rev` when `rev` has at least
+ * STRATA_REV_PREFIX_MIN characters. Returns the node index, STRATA_REV_NONE
+ * or STRATA_REV_AMBIGUOUS (several start with it). Needs a built graph.
+ */
+#define STRATA_REV_PREFIX_MIN 4
+#define STRATA_REV_NONE       ((size_t)-1)
+#define STRATA_REV_AMBIGUOUS  ((size_t)-2)
+size_t strata__graph_lookup(const strata_graph *g, const strata_gnode *nodes, const char *rev);
+
+/* strata_history_line (strata.h), appended to out. */
+void strata__history_line(strata_buf *out, const strata_migration_info *m);
 
 #endif

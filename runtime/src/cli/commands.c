@@ -1,0 +1,593 @@
+/*
+ * commands.c - the commands of `<app> <module> migrate`, shaped like
+ * Alembic's. Each prints its result; the library says the rest through the
+ * logger (cli.c).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "Cron" for "cron": the seeds' wording. */
+static void title(char *out, size_t n, const char *ns)
+{
+    snprintf(out, n, "%s", ns);
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch == '\n')
+            printf("\\n");
+        else if (ch == '\t')
+            printf("\\t");
+        else if (ch == '\r')
+            printf("\\r");
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static void json_list(const char *key, const char *const *v, size_t n, int comma)
+{
+    size_t i;
+    printf("  ");
+    json_str(key);
+    printf(": [");
+    for (i = 0; i < n; i++) {
+        if (i)
+            printf(", ");
+        json_str(v[i]);
+    }
+    printf("]%s\n", comma ? "," : "");
+}
+
+static const char *state_name(strata_state s)
+{
+    static const char *const names[] = {"pending", "applied", "cosmetic", "accepted",
+                                        "edited",  "dirty",   "skipped"};
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+/* Applied in some form: what `status --json` lists under "applied". */
+static int is_applied(strata_state s)
+{
+    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+}
+
+/* Stable tokens for --json (strata_errstr is for people). */
+static const char *status_token(int st)
+{
+    switch (st) {
+    case STRATA_OK:
+        return "up_to_date";
+    case STRATA_PENDING:
+        return "pending";
+    case STRATA_INTEGRITY:
+        return "edited";
+    case STRATA_DIRTY:
+        return "dirty";
+    case STRATA_UNKNOWN_APPLIED:
+        return "unknown_applied";
+    case STRATA_POLICY:
+        return "refused";
+    default:
+        return "error";
+    }
+}
+
+static void hint(const cli *c, const char *cmd)
+{
+    printf("   Run: %s %s migrate %s\n", c->base->app, c->module, cmd);
+}
+
+static void status_json(strata *h, const strata_report *r, int st)
+{
+    static const struct {
+        const char *key;
+        strata_state state;
+    } groups[] = {
+        {"pending", STRATA_STATE_PENDING},   {"applied", STRATA_STATE_APPLIED},
+        {"edited", STRATA_STATE_EDITED},     {"cosmetic", STRATA_STATE_COSMETIC},
+        {"accepted", STRATA_STATE_ACCEPTED}, {"dirty", STRATA_STATE_DIRTY},
+    };
+    size_t i, k;
+
+    printf("{\n  \"namespace\": ");
+    json_str(strata_namespace(h));
+    printf(",\n  \"environment\": ");
+    json_str(strata_environment_name(strata_environment(h)));
+    printf(",\n  \"database\": ");
+    json_str(strata_database_url(h));
+    printf(",\n  \"status\": ");
+    json_str(status_token(st));
+    printf(",\n  \"exit_code\": %d,\n", strata_exit_code(st));
+    json_list("current", r->current, r->ncurrent, 1);
+    json_list("heads", r->heads, r->nheads, 1);
+    for (k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {
+        int first = 1;
+        printf("  ");
+        json_str(groups[k].key);
+        printf(": [");
+        for (i = 0; i < r->nmigrations; i++) {
+            strata_state s = r->migrations[i].state;
+            if (s != groups[k].state && !(groups[k].state == STRATA_STATE_APPLIED && is_applied(s)))
+                continue;
+            printf("%s", first ? "" : ", ");
+            json_str(r->migrations[i].revision);
+            first = 0;
+        }
+        printf("],\n");
+    }
+    printf("  \"unknown\": [");
+    for (i = 0; i < r->nunknown; i++) {
+        printf("%s", i ? ", " : "");
+        json_str(r->unknown[i].revision);
+    }
+    printf("]\n}\n");
+}
+
+static int cmd_status(cli *c, strata *h)
+{
+    const strata_report *r;
+    char name[40], verdict[1024];
+    int st = strata_verify(h);
+
+    if (st != STRATA_OK && st != STRATA_PENDING && st != STRATA_NOMEM && !c->json)
+        return strata__cli_fail(h, st);
+    /* Reading the report again resets the handle's message: keep the verdict's. */
+    snprintf(verdict, sizeof(verdict), "%s", strata_errmsg(h));
+    if (st == STRATA_NOMEM || strata_report_read(&r, h) != STRATA_OK)
+        return strata__cli_fail(h, STRATA_NOMEM);
+    title(name, sizeof(name), strata_namespace(h));
+    if (c->json) {
+        status_json(h, r, st);
+        return strata_exit_code(st);
+    }
+    if (st == STRATA_PENDING && r->ndirty) { /* a migration running elsewhere */
+        printf("%s%s\n", strata__cli_emoji(c, "⏳ "), verdict);
+        return strata_exit_code(st);
+    }
+    if (st == STRATA_PENDING) {
+        printf("%s%s database needs migration\n", strata__cli_emoji(c, "⚠️  "), name);
+        hint(c, "upgrade");
+        return strata_exit_code(st);
+    }
+    printf("%s%s database is up to date\n", strata__cli_emoji(c, "✅ "), name);
+    return 0;
+}
+
+static int cmd_upgrade(cli *c, strata *h)
+{
+    const char *target = c->nargs ? c->args[0] : "head";
+    const strata_report *r;
+    size_t before;
+    int st;
+
+    if (c->sql) {
+        const char *sql;
+        if ((st = strata_upgrade_sql(&sql, h, target, c->dialect)) != STRATA_OK)
+            return strata__cli_fail(h, st);
+        fputs(sql, stdout);
+        return 0;
+    }
+    if ((st = strata_report_read(&r, h)) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    before = r->npending;
+    if ((st = strata_upgrade(h, target, strata__cli_flags(c))) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if ((st = strata_report_read(&r, h)) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if (r->npending < before)
+        printf("%s%s migrations applied successfully\n", strata__cli_emoji(c, "✅ "),
+               strata_namespace(h));
+    return 0;
+}
+
+static int cmd_downgrade(cli *c, strata *h)
+{
+    const strata_report *r;
+    char name[40];
+    size_t i;
+    int st;
+
+    if (c->nargs != 1) {
+        fprintf(stderr, "error: downgrade needs a target: REV, -N or base\n");
+        return 2;
+    }
+    if ((st = strata_downgrade(h, c->args[0], strata__cli_flags(c))) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if ((st = strata_report_read(&r, h)) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    title(name, sizeof(name), strata_namespace(h));
+    printf("%s%s database is at ", strata__cli_emoji(c, "✅ "), name);
+    for (i = 0; i < r->ncurrent; i++)
+        printf("%s%s", i ? ", " : "", r->current[i]);
+    printf("%s\n", r->ncurrent ? "" : "base");
+    return 0;
+}
+
+static int is_head(const strata_report *r, const char *rev)
+{
+    size_t i;
+    for (i = 0; i < r->nheads; i++)
+        if (strcmp(r->heads[i], rev) == 0)
+            return 1;
+    return 0;
+}
+
+/* current: the applied heads; heads: the bundle's. Text marks heads. */
+static int print_revisions(cli *c, strata *h, int current)
+{
+    const strata_report *r;
+    const char *const *v;
+    size_t i, n;
+    int st = strata_report_read(&r, h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    v = current ? r->current : r->heads;
+    n = current ? r->ncurrent : r->nheads;
+    if (c->json) {
+        printf("{\n");
+        if (current)
+            json_list("current", r->current, r->ncurrent, 1);
+        json_list("heads", r->heads, r->nheads, 0);
+        printf("}\n");
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+        printf("%s%s\n", v[i], is_head(r, v[i]) ? " (head)" : "");
+    return 0;
+}
+
+static int cmd_current(cli *c, strata *h)
+{
+    return print_revisions(c, h, 1);
+}
+
+static int cmd_heads(cli *c, strata *h)
+{
+    return print_revisions(c, h, 0);
+}
+
+static void history_json(const strata_migration_info *m, int last)
+{
+    size_t k;
+
+    printf("  {\"revision\": ");
+    json_str(m->revision);
+    printf(", \"parents\": [");
+    for (k = 0; k < m->nparents; k++) {
+        printf("%s", k ? ", " : "");
+        json_str(m->parents[k]);
+    }
+    printf("], \"message\": ");
+    json_str(m->message);
+    printf(", \"file\": ");
+    json_str(m->file);
+    printf(", \"head\": %s, \"state\": ", m->is_head ? "true" : "false");
+    json_str(state_name(m->state));
+    printf(", \"applied_at\": ");
+    if (m->applied_at)
+        json_str(m->applied_at);
+    else
+        printf("null");
+    printf("}%s\n", last ? "" : ",");
+}
+
+/* strata_history_line, whatever its length. */
+static int print_history_line(const strata_migration_info *m)
+{
+    char line[256], *big;
+    size_t n = strata_history_line(line, sizeof(line), m);
+
+    if (n < sizeof(line)) {
+        fputs(line, stdout);
+        return 0;
+    }
+    if (!(big = malloc(n + 1)))
+        return -1;
+    strata_history_line(big, n + 1, m);
+    fputs(big, stdout);
+    free(big);
+    return 0;
+}
+
+static int cmd_history(cli *c, strata *h)
+{
+    const strata_report *r;
+    size_t i;
+    int st = strata_report_read(&r, h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if (c->json)
+        printf("[\n");
+    for (i = r->nmigrations; i-- > 0;) {
+        const strata_migration_info *m = &r->migrations[i];
+        if (c->json) {
+            history_json(m, i == 0);
+            continue;
+        }
+        if (print_history_line(m) < 0)
+            return strata__cli_fail(NULL, STRATA_NOMEM);
+        if (c->verbose) {
+            printf("\n    file:    %s\n    state:   %s", m->file, state_name(m->state));
+            if (m->applied_at)
+                printf("\n    applied: %s by %s (%lld ms)", m->applied_at, m->applied_by,
+                       m->duration_ms);
+            printf("\n    checksum: %s", m->exact);
+        }
+        putchar('\n');
+    }
+    if (c->json)
+        printf("]\n");
+    return 0;
+}
+
+static int cmd_pending(cli *c, strata *h)
+{
+    const strata_report *r;
+    size_t i;
+    int first = 1, st = strata_report_read(&r, h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if (c->json)
+        printf("[");
+    for (i = 0; i < r->nmigrations; i++) {
+        const strata_migration_info *m = &r->migrations[i];
+        if (m->state != STRATA_STATE_PENDING)
+            continue;
+        if (c->json) {
+            printf("%s{\"revision\": ", first ? "" : ", ");
+            json_str(m->revision);
+            printf(", \"message\": ");
+            json_str(m->message);
+            printf("}");
+        } else {
+            printf("%s, %s\n", m->revision, m->message);
+        }
+        first = 0;
+    }
+    if (c->json)
+        printf("]\n");
+    else if (first)
+        printf("No pending migrations\n");
+    return 0;
+}
+
+static int cmd_check(cli *c, strata *h)
+{
+    const strata_report *r;
+    int st;
+
+    if (c->json)
+        return cmd_status(c, h); /* one verdict, one set of warnings */
+    st = strata_verify(h);
+    if (st == STRATA_OK || st == STRATA_PENDING) {
+        if (strata_report_read(&r, h) != STRATA_OK)
+            return strata__cli_fail(h, STRATA_NOMEM);
+        if (st == STRATA_PENDING)
+            printf("%zu pending, %zu applied: run %s %s migrate upgrade\n", r->npending,
+                   r->napplied, c->base->app, c->module);
+        else
+            printf("%s: %zu applied, nothing pending%s\n", strata_namespace(h), r->napplied,
+                   r->ncosmetic ? " (cosmetic edits: see the warning above)" : "");
+        return strata_exit_code(st);
+    }
+    return strata__cli_fail(h, st);
+}
+
+static int cmd_validate(cli *c, strata *h)
+{
+    const strata_report *r;
+    int st = strata_report_read(&r, h);
+
+    (void)c;
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    printf("Bundle %s: %zu migrations, %zu head%s, checksums and chained hash verified\n",
+           strata_namespace(h), r->nmigrations, r->nheads, r->nheads == 1 ? "" : "s");
+    if (r->nheads > 1)
+        fprintf(stderr, "warning: several heads: join them with a merge migration\n");
+    return 0;
+}
+
+static int cmd_show(cli *c, strata *h)
+{
+    const strata_migration_info *m;
+    size_t k;
+    int st;
+
+    if (c->nargs != 1) {
+        fprintf(stderr, "error: show needs a revision\n");
+        return 2;
+    }
+    if ((st = strata_report_find(&m, h, c->args[0])) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    printf("Rev: %s%s\nParent: ", m->revision, m->is_head ? " (head)" : "");
+    if (!m->nparents)
+        printf("<base>");
+    for (k = 0; k < m->nparents; k++)
+        printf("%s%s", k ? ", " : "", m->parents[k]);
+    printf("\nPath: %s\nState: %s\nChecksum: %s\n", m->file, state_name(m->state), m->exact);
+    if (m->applied_at)
+        printf("Applied: %s by %s (%lld ms)\n", m->applied_at, m->applied_by, m->duration_ms);
+    printf("Reversible: %s\n\n    %s\n", m->reversible ? "yes" : "no", m->message);
+    return 0;
+}
+
+static int cmd_stamp(cli *c, strata *h)
+{
+    int st;
+
+    if (c->nargs != 1) {
+        fprintf(stderr, "error: stamp needs a target: REV, head, heads or base\n");
+        return 2;
+    }
+    st = strata_stamp(h, c->args[0], strata__cli_flags(c));
+    return st == STRATA_OK ? 0 : strata__cli_fail(h, st);
+}
+
+static int cmd_repair(cli *c, strata *h)
+{
+    unsigned flags = strata__cli_flags(c) | STRATA_REPAIR_COSMETIC |
+                     (c->accept_edits ? STRATA_REPAIR_ACCEPT_EDITS : 0);
+    int st = strata_repair(h, flags, c->mark_applied, c->mark_unapplied);
+    return st == STRATA_OK ? 0 : strata__cli_fail(h, st);
+}
+
+static int cmd_rebuild(cli *c, strata *h)
+{
+    int st = strata_rebuild(h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    printf("%sDatabase rebuilt successfully from migrations\n", strata__cli_emoji(c, "✅ "));
+    return 0;
+}
+
+static int cmd_init(cli *c, strata *h)
+{
+    char name[40];
+    int st = strata_init(h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    title(name, sizeof(name), strata_namespace(h));
+    printf("%s%s migration tracking initialized in %s\n", strata__cli_emoji(c, "✅ "), name,
+           strata_database_url(h));
+    return 0;
+}
+
+/* create and merge write into the migrations directory that development
+ * builds record in the bundle; release builds say what to run instead. */
+static int no_source(const cli *c)
+{
+    if (c->bundle->source_dir)
+        return 0;
+    fprintf(stderr,
+            "error: '%s' writes migration files, and this build does not record its "
+            "migrations directory (a release build).\nRun it from the source tree: "
+            "strata-bundle %s <migrations dir> ...\n",
+            c->command, c->command);
+    return 1;
+}
+
+static void created(const cli *c)
+{
+    printf("%sMigration created successfully\n"
+           "   Review the generated migration file before applying; rebuild %s to embed it,\n"
+           "   then run: %s %s migrate upgrade\n",
+           strata__cli_emoji(c, "✅ "), c->base->app, c->base->app, c->module);
+}
+
+static int cmd_create(cli *c, strata *h)
+{
+    strata_authoring a = STRATA_AUTHORING_INIT;
+    size_t n;
+    char *merge;
+    int st;
+
+    (void)h;
+    if (c->nargs != 1) {
+        fprintf(stderr, "error: create needs one message: %s %s migrate create \"message\"\n",
+                c->base->app, c->module);
+        return 2;
+    }
+    if (no_source(c))
+        return 2;
+    n = strlen(c->base->app) + strlen(c->module) + sizeof("  migrate merge");
+    if (!(merge = malloc(n)))
+        return strata__cli_fail(NULL, STRATA_NOMEM);
+    snprintf(merge, n, "%s %s migrate merge", c->base->app, c->module);
+    a.prog = "error";
+    a.merge_cmd = merge;
+    st = strata_migration_create(c->bundle->source_dir, c->args[0], c->tmpl, c->head, &a);
+    free(merge);
+    if (st == STRATA_OK)
+        created(c);
+    return strata_exit_code(st);
+}
+
+static int cmd_merge(cli *c, strata *h)
+{
+    strata_authoring a = STRATA_AUTHORING_INIT;
+    int st;
+
+    (void)h;
+    if (c->nargs < 2 || !c->message) {
+        fprintf(stderr, "error: merge needs two revisions or more and -m \"message\"\n");
+        return 2;
+    }
+    if (no_source(c))
+        return 2;
+    a.prog = "error";
+    st = strata_migration_merge(c->bundle->source_dir, c->args, c->nargs, c->message, &a);
+    if (st == STRATA_OK)
+        created(c);
+    return strata_exit_code(st);
+}
+
+const command strata__cli_commands[] = {
+    {"status", cmd_status, "status [--json]",
+     "Compares the database with the migrations in this binary, without writing or locking.\n"
+     "Exit: 0 up to date, 3 pending, 4 edited, 7 dirty, 8 unknown revisions (test env).\n",
+     CMD_JSON},
+    {"upgrade", cmd_upgrade,
+     "upgrade [head|heads|REV|+N] [--single-transaction] | upgrade --sql [[FROM:]TO] "
+     "[--dialect sqlite|postgresql]",
+     "Applies pending migrations up to the target (default: head), each in its own\n"
+     "transaction with its version row, under the migration lock.\n"
+     "With --sql, prints the SQL it would run instead (bookkeeping and timeouts included),\n"
+     "from base or FROM to TO, without connecting: apply it with psql -v ON_ERROR_STOP=1 -f\n"
+     "or sqlite3. --dialect chooses the database (default: the database URL's).\n",
+     0},
+    {"downgrade", cmd_downgrade, "downgrade REV|-N|base [--yes] [--force]",
+     "Runs down sections, newest first, until REV is the newest applied revision.\n"
+     "Production needs --yes. A migration without a down section stops it, unless\n"
+     "--force: then its row is removed and its changes stay.\n",
+     0},
+    {"current", cmd_current, "current [--json]",
+     "Prints the applied head revision(s) of the database.\n", CMD_JSON},
+    {"history", cmd_history, "history [--verbose] [--json]",
+     "Prints every migration of this binary, newest first.\n", CMD_JSON},
+    {"pending", cmd_pending, "pending [--json]", "Lists migrations not yet applied.\n", CMD_JSON},
+    {"check", cmd_check, "check [--json]",
+     "Like status, for CI and readiness probes: exit 0, 3, 4, 7 or 8, one line.\n", CMD_JSON},
+    {"validate", cmd_validate, "validate",
+     "Checks the embedded bundle (checksums, graph) without touching the database.\n",
+     CMD_NO_DATABASE},
+    {"show", cmd_show, "show REV", "Describes one migration.\n", 0},
+    {"heads", cmd_heads, "heads [--json]", "Prints the head revisions of this binary.\n",
+     CMD_NO_DATABASE | CMD_JSON},
+    {"stamp", cmd_stamp, "stamp REV|head|heads|base [--yes]",
+     "Records REV and its ancestors as applied (and nothing else) without running SQL.\n", 0},
+    {"repair", cmd_repair,
+     "repair [--accept-edits] [--mark-applied REV] [--mark-unapplied REV] [--yes]",
+     "Records new checksums of cosmetic edits (and with --accept-edits, of real edits);\n"
+     "resolves a dirty migration with --mark-applied or --mark-unapplied.\n",
+     0},
+    {"rebuild", cmd_rebuild, "rebuild",
+     "Deletes the database and applies every migration again. Refused in production.\n", 0},
+    {"init", cmd_init, "init", "Creates the version and log tables.\n", 0},
+    {"create", cmd_create, "create \"message\" [--template NAME] [--head REV]",
+     "Writes a new migration file, YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the\n"
+     "current head, into the migrations directory recorded by development builds.\n"
+     "Templates: add_column, add_index, add_table, add_foreign_key.\n",
+     CMD_NO_HANDLE},
+    {"merge", cmd_merge, "merge REV REV... -m \"message\"",
+     "Writes a merge migration joining the given heads (development builds).\n", CMD_NO_HANDLE},
+};
+const size_t strata__cli_ncommands = sizeof(strata__cli_commands) / sizeof(strata__cli_commands[0]);

@@ -1,0 +1,152 @@
+/*
+ * backend.h - the boundary between the engine and a database, in two parts.
+ *
+ * A dialect is the SQL text a database needs: quoting, the column types of
+ * strata's tables, the catalog queries, the frame of an offline script. It
+ * needs no connection, so offline SQL can be written for either database by
+ * any build (dialect_sqlite.c, dialect_pg.c).
+ *
+ * A backend is a connection to one database (backend_sqlite.c, backend_pg.c:
+ * the only files that include <sqlite3.h> or <libpq-fe.h>): statements with
+ * parameters, transactions, the migration lock, running a script. The engine
+ * never pastes a value into SQL: values go as parameters, or through the
+ * dialect's literal() where a backend must send text in one piece.
+ *
+ * Members marked "optional" may be NULL; every other one is required. (The
+ * same convention as libgit2's include/git2/sys/refdb_backend.h.)
+ */
+#ifndef STRATA_BACKEND_H
+#define STRATA_BACKEND_H
+
+#include <stdint.h>
+#include <strata/strata.h>
+#include "util.h"
+
+/* ------------------------------------------------------------------------ */
+/* Dialects                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct strata_dialect {
+    const char *name; /* "sqlite", "postgresql" */
+    unsigned section; /* the sections that run here: STRATA_SECTION_SQLITE or _POSTGRESQL */
+    /* Appends the quoted table name, qualified by `schema` where the database
+     * has schemas and one is given (NULL: the connection's own). */
+    void (*table_name)(strata_buf *out, const char *schema, const char *name);
+    /* Appends s as a string literal that reads the same whatever the
+     * session's settings. */
+    void (*literal)(strata_buf *out, const char *s);
+    /* Optional: appends the statement that creates `schema` if needed (for
+     * databases with schemas). */
+    void (*create_schema)(strata_buf *out, const char *schema);
+    const char *log_id_type; /* the log table's key: a column type with its generation */
+    /* An expression for the version row's duration_ms: the milliseconds
+     * since the transaction began, where the database can tell ("0" else). */
+    const char *duration_expr;
+    /* One row when table $1 exists in schema $2 (NULL: the connection's own). */
+    const char *table_exists_sql;
+    /* The names of the tables like $1 (LIKE ... ESCAPE '\'), other than
+     * $2, in schema $3 (NULL: the connection's own), one per row, sorted. */
+    const char *tables_like_sql;
+    /* Offline scripts: the command that applies one, as the header says,
+     * and what the script begins with. */
+    const char *runner;
+    void (*script_prelude)(strata_buf *out, const char *schema);
+    /* Optional: appends the statements that set a migration's timeouts, for
+     * the transaction (`local`) or the session; 0 means none. */
+    void (*timeouts)(strata_buf *out, int local, uint32_t lock_ms, uint32_t statement_ms);
+    /* Optional: appends the statement that resets what timeouts() set for the session. */
+    void (*reset_timeouts)(strata_buf *out);
+    /* Optional (databases that switch foreign keys per connection, outside
+     * a transaction): the statements around a foreign_keys=off migration,
+     * and one that fails the script when a foreign key is violated. */
+    const char *foreign_keys_off;
+    const char *foreign_keys_on;
+    const char *foreign_keys_assert;
+    /* Optional: appends a statement that deletes the version row `revision`
+     * of `table` and fails (its text holding STRATA_GUARD_TEXT) when there
+     * was none: the downgrade guard of backends that send a migration in
+     * one piece (run_atomic). */
+    void (*guard_delete)(strata_buf *out, const char *table, const char *revision);
+} strata_dialect;
+
+/* The downgrade guard's error text: a migration already undone. */
+#define STRATA_GUARD_TEXT "strata: already done by another process"
+
+extern const strata_dialect strata__sqlite_dialect;
+extern const strata_dialect strata__pg_dialect;
+
+/* ------------------------------------------------------------------------ */
+/* Backends                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Called once per result row with its columns as text (NULL for SQL NULL). */
+typedef int (*strata_row_fn)(void *ctx, int ncols, const char *const *cols);
+
+/* How a backend reports a table that does not exist (not an error for status). */
+#define STRATA_INT_NO_TABLE 1000
+/* How run_atomic reports that its guard found the migration done already. */
+#define STRATA_INT_ALREADY 1001
+
+typedef struct strata_backend {
+    const strata_dialect *dialect;
+    /* Connects; `create`: may create the database (else a missing SQLite file
+     * stays missing and h->conn NULL, so status never creates anything). */
+    int (*connect)(strata *h, int create);
+    void (*disconnect)(strata *h);
+    /* Runs one or more statements without parameters or results. */
+    int (*exec)(strata *h, const char *sql);
+    /* Runs one statement with text parameters $1..$n (NULL: SQL NULL);
+     * row(), if not NULL, is called for each result row. A parameter the
+     * statement does not use is ignored. STRATA_INT_NO_TABLE when a table it
+     * names does not exist. */
+    int (*query)(strata *h, const char *sql, int n, const char *const *params, strata_row_fn row,
+                 void *ctx);
+    /* The migration lock around a whole operation. */
+    int (*lock)(strata *h);
+    void (*unlock)(strata *h);
+    /* Optional: is the migration lock held by someone right now? Asked
+     * without taking it (status, to tell a running migration from a crashed
+     * one); the holder is described in `holder` when it is. */
+    int (*lock_held)(strata *h, strata_buf *holder, int *held);
+    int (*begin)(strata *h);
+    int (*commit)(strata *h);
+    void (*rollback)(strata *h);
+    /* Runs a migration script statement by statement; on failure *failed is
+     * the 1-based statement number and the message says what failed. */
+    int (*run_script)(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed);
+    /* Per-migration settings: before its transaction begins, just before it
+     * commits (optional; a failure rolls it back), and after it ended. */
+    int (*before_migration)(strata *h, const strata_bundle_migration *m);
+    int (*check_migration)(strata *h, const strata_bundle_migration *m);
+    void (*after_migration)(strata *h, const strata_bundle_migration *m);
+    /* rebuild: removes everything and connects again; *what describes it. */
+    int (*destroy)(strata *h, strata_buf *what);
+    /* Optional: the script and its bookkeeping in one transaction, sent at
+     * once (PostgreSQL: one round trip): `guard` runs first and fails when
+     * another process already did this migration (returning
+     * STRATA_INT_ALREADY, nothing of the script having run), `after` runs
+     * last. NULL: the engine runs begin, script, check, bookkeeping, commit. */
+    int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
+                      unsigned line0, const char *guard, const char *after, size_t *failed);
+    /* Optional: adds the URL's secrets as the database's own client reads
+     * the URL, to those found in its text. */
+    int (*url_secrets)(strata *h);
+} strata_backend;
+
+extern const strata_backend strata__sqlite_backend;
+extern const strata_backend strata__pg_backend; /* with STRATA_HAVE_POSTGRESQL only */
+
+/*
+ * The lock-wait loop of every backend: calls try_lock until it takes the
+ * lock, for at most opts.lock_wait_ms (and at least min_ms, so that a
+ * momentary holder never makes a writer fail), backing off from 20 ms to
+ * max_pause_ms; says once who holds it, and names the holder and `where`
+ * (the lock file, the database) on timeout (STRATA_LOCK_TIMEOUT) or
+ * interruption (STRATA_ERROR). try_lock describes the holder in `holder`
+ * ("held by ...") when `describe` and it did not get the lock.
+ */
+typedef int (*strata_try_lock_fn)(strata *h, int describe, strata_buf *holder, int *got);
+int strata__lock_wait(strata *h, strata_try_lock_fn try_lock, const char *where, unsigned min_ms,
+                      unsigned max_pause_ms);
+
+#endif

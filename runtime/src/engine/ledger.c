@@ -1,0 +1,422 @@
+/*
+ * ledger.c - the version and log tables (ledger.h).
+ */
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The version table: its columns once, in the order every INSERT uses. */
+enum {
+    V_REVISION,
+    V_EXACT,
+    V_LOOSE,
+    V_MESSAGE,
+    V_APPLIED_AT,
+    V_DURATION_MS,
+    V_APPLIED_BY,
+    V_BUNDLE_HASH,
+    V_STATE,
+    V_INSERTED, /* the columns an INSERT sets */
+    V_FAILED_STATEMENT = V_INSERTED,
+    V_COLUMNS
+};
+
+static const struct {
+    const char *name, *type;
+} version_columns[V_COLUMNS] = {
+    {"revision", "TEXT PRIMARY KEY"},
+    {"exact", "TEXT NOT NULL"},
+    {"loose", "TEXT NOT NULL"},
+    {"message", "TEXT NOT NULL"},
+    {"applied_at", "TEXT NOT NULL"},
+    {"duration_ms", "BIGINT NOT NULL"},
+    {"applied_by", "TEXT NOT NULL"},
+    {"bundle_hash", "TEXT NOT NULL"},
+    {"state", "TEXT NOT NULL CHECK (state IN ('applied', 'dirty'))"},
+    {"failed_statement", "INTEGER"},
+};
+
+/* What a report reads, in this order (strata_row). */
+static const char read_columns[] =
+    "revision, exact, loose, message, applied_at, applied_by, state, duration_ms";
+#define READ_COLUMNS 8
+
+int strata__ledger_names(strata *h)
+{
+    const strata_dialect *d = h->be->dialect;
+    strata_buf b;
+
+    strata__buf_init(&b, h->alloc);
+    strata__buf_printf(&b, "%s_%s_version", h->bundle->ns, h->opts.table_prefix);
+    h->version_name = strata__buf_detach(&b);
+    strata__buf_printf(&b, "%s_%s_log", h->bundle->ns, h->opts.table_prefix);
+    h->log_name = strata__buf_detach(&b);
+    if (!h->version_name || !h->log_name)
+        return STRATA_NOMEM;
+    d->table_name(&b, h->opts.schema, h->version_name);
+    h->version_table = strata__buf_detach(&b);
+    d->table_name(&b, h->opts.schema, h->log_name);
+    h->log_table = strata__buf_detach(&b);
+    return h->version_table && h->log_table ? STRATA_OK : STRATA_NOMEM;
+}
+
+void strata__ledger_ddl(const strata_dialect *d, const char *version_table, const char *log_table,
+                        const char *end, strata_buf *out)
+{
+    size_t k;
+
+    strata__buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (\n", version_table);
+    for (k = 0; k < V_COLUMNS; k++)
+        strata__buf_printf(out, "    %s %s%s\n", version_columns[k].name, version_columns[k].type,
+                           k + 1 < V_COLUMNS ? "," : "");
+    strata__buf_printf(out, ")%s", end);
+    strata__buf_printf(out,
+                       "CREATE TABLE IF NOT EXISTS %s (\n"
+                       "    id %s,\n"
+                       "    at TEXT NOT NULL,\n"
+                       "    by TEXT NOT NULL,\n"
+                       "    operation TEXT NOT NULL,\n"
+                       "    revisions TEXT NOT NULL,\n"
+                       "    outcome TEXT NOT NULL,\n"
+                       "    error TEXT\n"
+                       ")%s",
+                       log_table, d->log_id_type, end);
+}
+
+static int row_found(void *ctx, int ncols, const char *const *cols)
+{
+    (void)ncols;
+    (void)cols;
+    *(int *)ctx = 1;
+    return STRATA_OK;
+}
+
+static int table_exists(strata *h, const char *name, int *exists)
+{
+    const char *params[2];
+    int found = 0, st;
+
+    params[0] = name;
+    params[1] = h->opts.schema;
+    st = h->be->query(h, h->be->dialect->table_exists_sql, 2, params, row_found, &found);
+    *exists = found;
+    return st;
+}
+
+int strata__ledger_ensure(strata *h)
+{
+    const strata_dialect *d = h->be->dialect;
+    strata_buf sql;
+    int st, exists = 0;
+
+    if ((st = h->be->connect(h, 1)) != STRATA_OK)
+        return st;
+    if ((st = table_exists(h, h->version_name, &exists)) != STRATA_OK)
+        return st;
+    if (exists) {
+        /* The log table too: logging must not stop because it was dropped. */
+        st = table_exists(h, h->log_name, &exists);
+        if (st != STRATA_OK || exists)
+            return st;
+    }
+    strata__buf_init(&sql, h->alloc);
+    if (h->opts.schema && d->create_schema) {
+        d->create_schema(&sql, h->opts.schema);
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+        if (st != STRATA_OK)
+            goto done;
+        strata__buf_reset(&sql);
+    }
+    if ((st = h->be->begin(h)) != STRATA_OK)
+        goto done;
+    strata__ledger_ddl(d, h->version_table, h->log_table, ";\n", &sql);
+    st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    if (st == STRATA_OK)
+        st = h->be->commit(h);
+    else
+        h->be->rollback(h);
+done:
+    strata__buf_free(&sql);
+    return st;
+}
+
+typedef struct rows_ctx {
+    strata *h;
+    size_t cap;
+} rows_ctx;
+
+static int add_row(void *ctx, int ncols, const char *const *cols)
+{
+    rows_ctx *c = ctx;
+    strata *h = c->h;
+    strata_row *r;
+    uint64_t ms = 0;
+    char **f[READ_COLUMNS - 1];
+    int i;
+
+    if (ncols < READ_COLUMNS)
+        return strata__fail(&h->msgs, STRATA_ERROR, "unexpected shape of %s", h->version_name);
+    if (h->nrows == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        strata_row *v = strata__realloc(h->alloc, h->rows, cap * sizeof(*v));
+        if (!v)
+            return STRATA_NOMEM;
+        h->rows = v;
+        c->cap = cap;
+    }
+    r = &h->rows[h->nrows];
+    memset(r, 0, sizeof(*r));
+    h->nrows++;
+    f[0] = &r->revision;
+    f[1] = &r->exact;
+    f[2] = &r->loose;
+    f[3] = &r->message;
+    f[4] = &r->applied_at;
+    f[5] = &r->applied_by;
+    f[6] = &r->state;
+    for (i = 0; i < READ_COLUMNS - 1; i++)
+        if (!(*f[i] = strata__strdup(h->alloc, cols[i] ? cols[i] : "")))
+            return STRATA_NOMEM;
+    if (cols[7] && strata__parse_u64(cols[7], strlen(cols[7]), &ms) == 0)
+        r->duration_ms = (long long)ms;
+    return STRATA_OK;
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+    return strcmp(((const strata_row *)x)->revision, ((const strata_row *)y)->revision);
+}
+
+int strata__ledger_read(strata *h, int *exists)
+{
+    strata_buf sql;
+    rows_ctx c = {h, 0};
+    int st;
+
+    *exists = 0;
+    if ((st = h->be->connect(h, 0)) != STRATA_OK)
+        return st;
+    if (!h->conn)
+        return STRATA_OK; /* a SQLite file that does not exist yet */
+    /* One query, also when the table is missing: startup costs one round trip. */
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "SELECT %s FROM %s", read_columns, h->version_table);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, 0, NULL, add_row, &c);
+    strata__buf_free(&sql);
+    if (st == STRATA_INT_NO_TABLE) {
+        strata__buf_reset(&h->msgs.err);
+        return STRATA_OK;
+    }
+    *exists = st == STRATA_OK;
+    if (st == STRATA_OK && h->nrows > 1)
+        qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
+    return st;
+}
+
+strata_row *strata__find_row(strata *h, const char *rev)
+{
+    strata_row key;
+    key.revision = (char *)(uintptr_t)rev;
+    return h->nrows ? bsearch(&key, h->rows, h->nrows, sizeof(*h->rows), row_cmp) : NULL;
+}
+
+static void now_iso(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The text of every inserted column of migration i's row, in column order. */
+typedef struct row_values {
+    char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN], chain[STRATA_HASH_STRLEN];
+    char when[32], duration[32];
+    const char *v[V_INSERTED];
+} row_values;
+
+static void row_values_of(strata *h, size_t i, const char *state, long long duration_ms,
+                          row_values *rv)
+{
+    const strata_bundle_migration *m = strata__mig(h, i);
+
+    strata__hash_format(m->exact, 0, rv->exact);
+    strata__hash_format(m->loose, 1, rv->loose);
+    strata__hash_format(h->bundle->chain, 0, rv->chain);
+    now_iso(rv->when);
+    snprintf(rv->duration, sizeof(rv->duration), "%lld", duration_ms);
+    rv->v[V_REVISION] = strata__bstr(h, m->revision);
+    rv->v[V_EXACT] = rv->exact;
+    rv->v[V_LOOSE] = rv->loose;
+    rv->v[V_MESSAGE] = strata__bstr(h, m->message);
+    rv->v[V_APPLIED_AT] = rv->when;
+    rv->v[V_DURATION_MS] = rv->duration;
+    rv->v[V_APPLIED_BY] = h->whoami;
+    rv->v[V_BUNDLE_HASH] = rv->chain;
+    rv->v[V_STATE] = state;
+}
+
+static void insert_head(const char *table, strata_buf *out)
+{
+    size_t k;
+
+    strata__buf_printf(out, "INSERT INTO %s (", table);
+    for (k = 0; k < V_INSERTED; k++)
+        strata__buf_printf(out, "%s%s", k ? ", " : "", version_columns[k].name);
+    strata__buf_puts(out, ") VALUES (");
+}
+
+int strata__ledger_insert(strata *h, size_t i, const char *state, long long duration_ms)
+{
+    row_values rv;
+    strata_buf sql;
+    size_t k;
+    int st;
+
+    row_values_of(h, i, state, duration_ms, &rv);
+    strata__buf_init(&sql, h->alloc);
+    insert_head(h->version_table, &sql);
+    for (k = 0; k < V_INSERTED; k++)
+        strata__buf_printf(&sql, "%s$%zu", k ? ", " : "", k + 1);
+    strata__buf_putc(&sql, ')');
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, V_INSERTED, rv.v, NULL, NULL);
+    strata__buf_free(&sql);
+    return st;
+}
+
+int strata__ledger_insert_text(strata *h, const strata_dialect *d, const char *table, size_t i,
+                               const char *state, strata_buf *out)
+{
+    row_values rv;
+    size_t k;
+
+    row_values_of(h, i, state, 0, &rv);
+    insert_head(table, out);
+    for (k = 0; k < V_INSERTED; k++) {
+        if (k)
+            strata__buf_puts(out, ", ");
+        if (k == V_DURATION_MS)
+            strata__buf_puts(out, d->duration_expr);
+        else
+            d->literal(out, rv.v[k]);
+    }
+    strata__buf_putc(out, ')');
+    return out->oom ? STRATA_NOMEM : STRATA_OK;
+}
+
+void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out)
+{
+    const strata_dialect *d = h->be->dialect;
+
+    strata__buf_printf(out, "UPDATE %s SET duration_ms = %s WHERE revision = ", h->version_table,
+                       d->duration_expr);
+    d->literal(out, rev);
+}
+
+void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,
+                                 strata_buf *out)
+{
+    strata__buf_printf(out, "UPDATE %s SET state = 'applied' WHERE revision = ", table);
+    d->literal(out, rev);
+}
+
+/* Runs "<verb> <version table> <rest>" with the parameters a1 (, a2, a3). */
+static int update(strata *h, const char *verb, const char *rest, const char *a1, const char *a2,
+                  const char *a3)
+{
+    const char *params[3];
+    strata_buf sql;
+    int st, n = a3 ? 3 : a2 ? 2 : 1;
+
+    params[0] = a1;
+    params[1] = a2;
+    params[2] = a3;
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "%s %s %s", verb, h->version_table, rest);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, n, params, NULL, NULL);
+    strata__buf_free(&sql);
+    return st;
+}
+
+int strata__ledger_delete(strata *h, const char *rev)
+{
+    return update(h, "DELETE FROM", "WHERE revision = $1", rev, NULL, NULL);
+}
+
+int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms)
+{
+    char dur[32];
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    return update(h, "UPDATE", "SET state = 'applied', duration_ms = $2 WHERE revision = $1", rev,
+                  dur, NULL);
+}
+
+int strata__ledger_set_dirty(strata *h, const char *rev)
+{
+    return update(h, "UPDATE", "SET state = 'dirty' WHERE revision = $1", rev, NULL, NULL);
+}
+
+int strata__ledger_set_checksums(strata *h, size_t i)
+{
+    const strata_bundle_migration *m = strata__mig(h, i);
+    char exact[STRATA_HASH_STRLEN], loose[STRATA_HASH_STRLEN];
+
+    strata__hash_format(m->exact, 0, exact);
+    strata__hash_format(m->loose, 1, loose);
+    return update(h, "UPDATE", "SET exact = $2, loose = $3 WHERE revision = $1",
+                  strata__bstr(h, m->revision), exact, loose);
+}
+
+void strata__ledger_failed_statement(strata *h, const char *rev, size_t n)
+{
+    strata_buf saved = strata__err_stash(&h->msgs);
+    char num[24];
+
+    snprintf(num, sizeof(num), "%zu", n);
+    update(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, num, NULL);
+    strata__err_unstash(&h->msgs, &saved);
+}
+
+int strata__ledger_is_recorded(strata *h, const char *rev, int *found)
+{
+    strata_buf sql;
+    int st;
+
+    *found = 0;
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql, "SELECT 1 FROM %s WHERE revision = $1", h->version_table);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, 1, &rev, row_found, found);
+    strata__buf_free(&sql);
+    return st;
+}
+
+void strata__ledger_log(strata *h, const char *op, const char *revisions, int status)
+{
+    const char *params[6];
+    char when[32];
+    strata_buf sql;
+
+    if (!h->conn || h->in_tx)
+        return;
+    now_iso(when);
+    params[0] = when;
+    params[1] = h->whoami;
+    params[2] = op;
+    params[3] = revisions ? revisions : "";
+    params[4] = status == STRATA_OK ? "ok" : strata_errstr(status);
+    params[5] = status == STRATA_OK ? NULL : strata_errmsg(h);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&sql,
+                       "INSERT INTO %s (at, by, operation, revisions, outcome, error) VALUES ($1, "
+                       "$2, $3, $4, $5, $6)",
+                       h->log_table);
+    if (!sql.oom) {
+        strata_buf saved = strata__err_stash(&h->msgs); /* params[5] still points into it */
+        h->be->query(h, sql.data, 6, params, NULL, NULL);
+        strata__err_unstash(&h->msgs, &saved);
+    }
+    strata__buf_free(&sql);
+}

@@ -1,0 +1,53 @@
+/*
+ * ledger.h - strata's two tables in the database (DESIGN.md "Database
+ * state"): <ns>_<prefix>_version, one row per applied revision, and
+ * <ns>_<prefix>_log, one row per operation. ledger.c is the one place that
+ * knows their columns; every statement on them is built there, with the
+ * dialect's quoting, and takes its values as parameters.
+ */
+#ifndef STRATA_LEDGER_H
+#define STRATA_LEDGER_H
+
+#include "engine.h"
+
+/* At open: the tables' names, unquoted and quoted for h's dialect. */
+int strata__ledger_names(strata *h);
+
+/* Appends the CREATE TABLE IF NOT EXISTS statements of both tables, each
+ * followed by `end` (offline SQL: ";\n"). */
+void strata__ledger_ddl(const strata_dialect *d, const char *version_table, const char *log_table,
+                        const char *end, strata_buf *out);
+/* Connects (creating a SQLite file) and creates the tables where missing. */
+int strata__ledger_ensure(strata *h);
+
+/* Reads every version row into h->rows (sorted by revision); *exists is 0
+ * when there is no database or no version table yet. */
+int strata__ledger_read(strata *h, int *exists);
+
+/* Records migration i as `state` ("applied" or "dirty"). */
+int strata__ledger_insert(strata *h, size_t i, const char *state, long long duration_ms);
+/* The same INSERT as SQL text, for backends that send it with the script
+ * and for offline SQL: into `table`, in dialect d; its duration_ms is the
+ * dialect's duration_expr. */
+int strata__ledger_insert_text(strata *h, const strata_dialect *d, const char *table, size_t i,
+                               const char *state, strata_buf *out);
+/* Appends "UPDATE ... SET duration_ms = <duration_expr> WHERE revision = <rev>". */
+void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out);
+/* Appends "UPDATE <table> SET state = 'applied' WHERE revision = <rev>" (offline). */
+void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,
+                                 strata_buf *out);
+int strata__ledger_delete(strata *h, const char *rev);
+int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms);
+int strata__ledger_set_dirty(strata *h, const char *rev);
+/* Records the bundle's checksums of migration i on its row. */
+int strata__ledger_set_checksums(strata *h, size_t i);
+/* Best effort: the dirty row says which statement failed (1-based). */
+void strata__ledger_failed_statement(strata *h, const char *rev, size_t n);
+/* Is rev in the version table right now (inside the caller's transaction)? */
+int strata__ledger_is_recorded(strata *h, const char *rev, int *found);
+/* Appends an operation to the log table. Best effort: a failure here never
+ * replaces the operation's own message, and nothing is written inside a
+ * transaction or without a connection. */
+void strata__ledger_log(strata *h, const char *op, const char *revisions, int status);
+
+#endif

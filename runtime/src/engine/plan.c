@@ -1,0 +1,81 @@
+/*
+ * plan.c - targets and plans (plan.h), and the messages of a target that
+ * names no migration.
+ */
+#include "engine.h"
+#include "plan.h"
+
+#include <string.h>
+
+void strata__plan_ancestors(const strata_graph *g, size_t x, unsigned char *mark)
+{
+    size_t i, p;
+
+    mark[x] = 1;
+    /* Parents come before children: one pass from x down reaches them all. */
+    for (i = x + 1; i-- > 0;) {
+        if (!mark[i])
+            continue;
+        for (p = g->pstart[i]; p < g->pstart[i + 1]; p++)
+            mark[g->pidx[p]] = 1;
+    }
+}
+
+void strata__plan_descendants(const strata_graph *g, size_t x, unsigned char *mark)
+{
+    size_t i, p;
+
+    for (i = x + 1; i < g->n; i++)
+        for (p = g->pstart[i]; p < g->pstart[i + 1]; p++)
+            if (g->pidx[p] == x || mark[g->pidx[p]])
+                mark[i] = 1;
+}
+
+int strata__plan_count(const char *s, size_t *n)
+{
+    uint64_t v;
+
+    if (strata__parse_u64(s, strlen(s), &v) < 0 || v == 0 || v > 1000000000u)
+        return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
+size_t strata__plan_upgrade(size_t *plan, const unsigned char *want, const strata_migration_info *m,
+                            size_t n, size_t count)
+{
+    size_t i, np = 0;
+
+    for (i = 0; i < n && (!count || np < count); i++)
+        if (want[i] && m[i].state == STRATA_STATE_PENDING)
+            plan[np++] = i;
+    return np;
+}
+
+size_t strata__plan_downgrade(size_t *plan, const unsigned char *drop,
+                              const strata_migration_info *m, size_t n, size_t count)
+{
+    size_t i, np = 0;
+
+    for (i = n; i-- > 0 && (!count || np < count);)
+        if (drop[i] && m[i].state != STRATA_STATE_PENDING && m[i].state != STRATA_STATE_SKIPPED)
+            plan[np++] = i;
+    return np;
+}
+
+int strata__resolve_rev(strata *h, const char *target, size_t *out)
+{
+    size_t x = strata__graph_lookup(&h->graph, h->nodes, target);
+
+    if (x < h->graph.n) {
+        *out = x;
+        return STRATA_OK;
+    }
+    if (x == STRATA_REV_AMBIGUOUS)
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "revision prefix '%s' is ambiguous in namespace %s: give more digits",
+                            target, h->bundle->ns);
+    return strata__fail(&h->msgs, STRATA_MISUSE,
+                        "no revision '%s' in namespace %s: see '%s %s migrate history'", target,
+                        h->bundle->ns, h->opts.app, h->bundle->ns);
+}

@@ -1,0 +1,53 @@
+/*
+ * policy.h - the environment policy (DESIGN.md "Environments"): what each
+ * environment allows and requires, and the verdict on a report. The rules
+ * are functions of the environment, the options and the report alone, so
+ * each one is written once here and unit-tested (tests/unit/test_policy.c).
+ */
+#ifndef STRATA_POLICY_H
+#define STRATA_POLICY_H
+
+#include <stddef.h>
+#include <strata/strata.h>
+
+/* Does a start apply pending migrations (test, production; development only
+ * when asked), or refuse with "Run: <app> migrate upgrade"? */
+int strata__policy_applies_at_startup(unsigned env, int auto_migrate);
+/* Are applied revisions this binary does not know an error (test; production
+ * when strict), or a warning (a rolling deploy)? */
+int strata__policy_unknown_is_error(unsigned env, int strict);
+/* Do downgrade, stamp and repair need a confirmation (STRATA_YES)? */
+int strata__policy_needs_yes(unsigned env);
+/* May rebuild destroy the database? */
+int strata__policy_rebuild_allowed(unsigned env);
+
+/* What the verdict counts as an error (flags of strata__verdict). */
+#define STRATA_JUDGE_PENDING 0x1u /* pending migrations: a start that does not apply them */
+#define STRATA_JUDGE_DIRTY                                                                         \
+    0x2u /* a dirty migration: under the lock, where it cannot be                                  \
+            running now, or where nothing will apply it */
+
+/*
+ * The verdict on report r: STRATA_INTEGRITY (an edited migration), else
+ * STRATA_DIRTY (with STRATA_JUDGE_DIRTY), else STRATA_UNKNOWN_APPLIED (where
+ * strata__policy_unknown_is_error), else STRATA_PENDING (with
+ * STRATA_JUDGE_PENDING), else STRATA_OK. *about is the index, in
+ * r->migrations, of the migration an edited or dirty verdict is about.
+ */
+int strata__verdict(const strata_report *r, unsigned env, int strict, unsigned flags,
+                    size_t *about);
+
+/* The engine's side, with messages (policy.c). */
+struct strata;
+/* Probe: without the lock a dirty migration may be running in another
+ * process; ask the lock whether it is (then: not ready, STRATA_PENDING). */
+#define STRATA_JUDGE_PROBE 0x4u
+/* Logs the warnings of h->report and turns its verdict into a status with a
+ * message that names the migration and the fix. */
+int strata__judge(struct strata *h, unsigned flags);
+/* Reads the report without the lock and judges it (STRATA_JUDGE_PROBE). */
+int strata__read_and_judge(struct strata *h, unsigned flags);
+/* STRATA_POLICY unless the environment allows `what` as the call's flags say. */
+int strata__need_yes(struct strata *h, const char *what);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * report.c - the applied set compared with the bundle: the report behind
+ * status, verify and every command that changes the database.
+ */
+#include "engine.h"
+#include "ledger.h"
+
+#include <string.h>
+
+void strata__free_report(strata *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->nrows; i++) {
+        strata_row *r = &h->rows[i];
+        strata__free(h->alloc, r->revision);
+        strata__free(h->alloc, r->exact);
+        strata__free(h->alloc, r->loose);
+        strata__free(h->alloc, r->message);
+        strata__free(h->alloc, r->applied_at);
+        strata__free(h->alloc, r->applied_by);
+        strata__free(h->alloc, r->state);
+    }
+    strata__free(h->alloc, h->rows);
+    strata__free(h->alloc, h->infos);
+    strata__free(h->alloc, h->unknown);
+    strata__free(h->alloc, h->current);
+    strata__free(h->alloc, h->exact_strs);
+    h->rows = NULL;
+    h->nrows = 0;
+    h->infos = NULL;
+    h->unknown = NULL;
+    h->current = NULL;
+    h->exact_strs = NULL;
+    memset(&h->report, 0, sizeof(h->report));
+}
+
+static int accepts_hash(const strata *h, const strata_bundle_migration *m, const char *stored)
+{
+    strata_hash128 x;
+    uint32_t k;
+
+    if (strata__hash_parse(stored, strlen(stored), &x) < 0)
+        return 0;
+    for (k = 0; k < m->naccepts; k++)
+        if (strata__hash_equal(h->bundle->accepts[m->accept + k], x))
+            return 1;
+    return 0;
+}
+
+/* Reversible: a down section for this database, or a migration with no up
+ * either (a merge: nothing to undo). */
+static int reversible(const strata *h, const strata_bundle_migration *m)
+{
+    unsigned d = h->be->dialect->section;
+    return strata__bundle_section(h->bundle, m, STRATA_SECTION_DOWN, d) != NULL ||
+           strata__bundle_section(h->bundle, m, STRATA_SECTION_UP, d) == NULL;
+}
+
+static strata_state applied_state(const strata *h, const strata_bundle_migration *m,
+                                  const strata_row *r, const char *exact)
+{
+    char loose[STRATA_HASH_STRLEN];
+
+    if (strcmp(r->state, "dirty") == 0)
+        return STRATA_STATE_DIRTY;
+    if (strcmp(r->exact, exact) == 0)
+        return STRATA_STATE_APPLIED;
+    if (accepts_hash(h, m, r->exact))
+        return STRATA_STATE_ACCEPTED;
+    /* The loose checksum only when the exact one did not match. */
+    strata__hash_format(m->loose, 1, loose);
+    return strcmp(r->loose, loose) == 0 ? STRATA_STATE_COSMETIC : STRATA_STATE_EDITED;
+}
+
+static int build_report(strata *h, int exists)
+{
+    const strata_bundle *b = h->bundle;
+    strata_report *rep = &h->report;
+    size_t i, k, n = b->nmigrations;
+    unsigned char *known, *has_child;
+
+    h->infos = strata__malloc(h->alloc, (n + 1) * sizeof(*h->infos));
+    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
+    h->unknown = strata__malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
+    h->current = strata__malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
+    /* known[row]: the row is one of the bundle's; has_child[i]: an applied
+     * migration names i as a parent. */
+    known = strata__malloc(h->alloc, h->nrows + n + 1);
+    if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
+        strata__free(h->alloc, known);
+        return STRATA_NOMEM;
+    }
+    memset(known, 0, h->nrows + n + 1);
+    has_child = known + h->nrows;
+    memset(rep, 0, sizeof(*rep));
+    rep->database_exists = exists;
+    for (i = 0; i < n; i++) {
+        const strata_bundle_migration *m = strata__mig(h, i);
+        strata_migration_info *x = &h->infos[i];
+        strata_row *r = strata__find_row(h, strata__bstr(h, m->revision));
+
+        memset(x, 0, sizeof(*x));
+        x->revision = strata__bstr(h, m->revision);
+        x->message = strata__bstr(h, m->message);
+        x->file = strata__bstr(h, m->file);
+        x->parents = h->parent_names + m->parent;
+        x->nparents = m->nparents;
+        x->nchildren = h->graph.nchildren[i];
+        x->is_head = x->nchildren == 0;
+        x->reversible = reversible(h, m);
+        strata__hash_format(m->exact, 0, h->exact_strs[i]);
+        x->exact = h->exact_strs[i];
+        if (!r) {
+            x->state = (m->environments & h->env) ? STRATA_STATE_PENDING : STRATA_STATE_SKIPPED;
+            rep->npending += x->state == STRATA_STATE_PENDING;
+            continue;
+        }
+        known[r - h->rows] = 1;
+        x->applied_exact = r->exact;
+        x->applied_at = r->applied_at;
+        x->applied_by = r->applied_by;
+        x->duration_ms = r->duration_ms;
+        x->state = applied_state(h, m, r, x->exact);
+        for (k = h->graph.pstart[i]; k < h->graph.pstart[i + 1]; k++)
+            has_child[h->graph.pidx[k]] = 1;
+        rep->napplied++;
+        rep->nedited += x->state == STRATA_STATE_EDITED;
+        rep->ncosmetic += x->state == STRATA_STATE_COSMETIC;
+        rep->naccepted += x->state == STRATA_STATE_ACCEPTED;
+        rep->ndirty += x->state == STRATA_STATE_DIRTY;
+    }
+    /* current: applied migrations none of whose children is applied. */
+    for (i = 0; i < n; i++)
+        if (h->infos[i].state != STRATA_STATE_PENDING &&
+            h->infos[i].state != STRATA_STATE_SKIPPED && !has_child[i])
+            h->current[rep->ncurrent++] = h->infos[i].revision;
+    for (i = 0; i < h->nrows; i++) {
+        strata_unknown_info *u;
+        if (known[i])
+            continue;
+        u = &h->unknown[rep->nunknown++];
+        u->revision = h->rows[i].revision;
+        u->message = h->rows[i].message;
+        u->applied_at = h->rows[i].applied_at;
+        u->state = h->rows[i].state;
+        h->current[rep->ncurrent++] = h->rows[i].revision;
+    }
+    strata__free(h->alloc, known);
+    rep->migrations = h->infos;
+    rep->nmigrations = n;
+    rep->unknown = h->unknown;
+    rep->current = h->current;
+    rep->heads = h->current + rep->ncurrent;
+    for (i = 0; i < h->graph.nheads; i++)
+        h->current[rep->ncurrent + i] = h->nodes[h->graph.heads[i]].revision;
+    rep->nheads = h->graph.nheads;
+    return STRATA_OK;
+}
+
+int strata__read_report(strata *h)
+{
+    int exists, st;
+
+    strata__buf_reset(&h->msgs.err);
+    strata__free_report(h);
+    st = strata__ledger_read(h, &exists);
+    if (st == STRATA_OK)
+        st = build_report(h, exists);
+    if (st == STRATA_NOMEM)
+        return strata__fail(&h->msgs, st, "out of memory");
+    return st;
+}
+
+int strata_report_read(const strata_report **out, strata *h)
+{
+    int st = strata__read_report(h);
+
+    *out = st == STRATA_OK ? &h->report : NULL;
+    return st;
+}
+
+int strata_report_find(const strata_migration_info **out, strata *h, const char *rev)
+{
+    size_t x;
+    int st;
+
+    *out = NULL;
+    if (!h->infos && (st = strata__read_report(h)) != STRATA_OK)
+        return st;
+    if ((st = strata__resolve_rev(h, rev, &x)) != STRATA_OK)
+        return st;
+    *out = &h->infos[x];
+    return STRATA_OK;
+}
