@@ -18,14 +18,8 @@ typedef struct opts {
     size_t npos;
 } opts;
 
-#define VALUE(name, alias, field)                                                                  \
-    {                                                                                              \
-        name, alias, STRATA_OPT_VALUE, offsetof(opts, field), 0, 0                                 \
-    }
-#define FLAG(name, alias, field)                                                                   \
-    {                                                                                              \
-        name, alias, STRATA_OPT_FLAG, offsetof(opts, field), 0, 0                                  \
-    }
+#define VALUE(name, alias, field) STRATA_OPTION_VALUE(opts, name, alias, field)
+#define FLAG(name, alias, field)  STRATA_OPTION_FLAG(opts, name, alias, field)
 
 static const strata_option options[] = {
     VALUE("--namespace", NULL, ns),
@@ -37,8 +31,7 @@ static const strata_option options[] = {
     VALUE("--head", NULL, head),
     VALUE("--rev-id", NULL, rev_id),
     VALUE("--level", NULL, level),
-    {"--accept-edit", NULL, STRATA_OPT_LIST, offsetof(opts, accept), offsetof(opts, naccept),
-     sizeof(((opts *)0)->accept) / sizeof(((opts *)0)->accept[0])},
+    STRATA_OPTION_LIST(opts, "--accept-edit", NULL, accept, naccept),
     FLAG("--help", "-h", help),
     FLAG("--single-head", NULL, single_head),
     FLAG("--verbose", "-v", verbose),

@@ -24,6 +24,21 @@ typedef struct strata_option {
     size_t max;        /* STRATA_OPT_LIST: capacity of the list */
 } strata_option;
 
+/* Table rows: an option `name` (and `alias`) setting `field` of struct `type`. */
+#define STRATA_OPTION_FLAG(type, name, alias, field)                                               \
+    {                                                                                              \
+        name, alias, STRATA_OPT_FLAG, offsetof(type, field), 0, 0                                  \
+    }
+#define STRATA_OPTION_VALUE(type, name, alias, field)                                              \
+    {                                                                                              \
+        name, alias, STRATA_OPT_VALUE, offsetof(type, field), 0, 0                                 \
+    }
+#define STRATA_OPTION_LIST(type, name, alias, field, count)                                        \
+    {                                                                                              \
+        name, alias, STRATA_OPT_LIST, offsetof(type, field), offsetof(type, count),                \
+            sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0])                             \
+    }
+
 typedef struct strata_args {
     const char **pos; /* the arguments that are not options, in order (caller's storage) */
     size_t npos;

@@ -89,14 +89,8 @@ static void usage(const cli *c, FILE *f)
                "  --help           describe a command\n");
 }
 
-#define FLAG(name, alias, field)                                                                   \
-    {                                                                                              \
-        name, alias, STRATA_OPT_FLAG, offsetof(cli, field), 0, 0                                   \
-    }
-#define VALUE(name, alias, field)                                                                  \
-    {                                                                                              \
-        name, alias, STRATA_OPT_VALUE, offsetof(cli, field), 0, 0                                  \
-    }
+#define FLAG(name, alias, field)  STRATA_OPTION_FLAG(cli, name, alias, field)
+#define VALUE(name, alias, field) STRATA_OPTION_VALUE(cli, name, alias, field)
 
 static const strata_option options[] = {
     FLAG("--json", NULL, json),

@@ -346,21 +346,8 @@ static int upgrade_impl(strata *h, const char *target)
         st = STRATA_NOMEM;
         goto unlock;
     }
-    memset(want, 0, n + 1);
-    if (all) {
-        memset(want, 1, n);
-    } else if (target[0] == '+') {
-        if (strata__plan_count(target + 1, &count) < 0) {
-            st = strata__fail(&h->msgs, STRATA_MISUSE, "invalid relative target '%s': use +N",
-                              target);
-            goto unlock;
-        }
-        memset(want, 1, n);
-    } else {
-        if ((st = strata__resolve_rev(h, target, &x)) != STRATA_OK)
-            goto unlock;
-        strata__plan_ancestors(&h->graph, x, want);
-    }
+    if ((st = strata__plan_mark(h, target, 1, want, &count, &x)) != STRATA_OK)
+        goto unlock;
     np = strata__plan_upgrade(plan, want, h->infos, n, count);
     if ((st = record_accepted(h)) != STRATA_OK)
         goto unlock;
@@ -425,27 +412,14 @@ static int downgrade_impl(strata *h, const char *target)
         st = STRATA_NOMEM;
         goto unlock;
     }
-    memset(drop, 0, n + 1);
-    if (strcmp(target, "base") == 0) {
-        memset(drop, 1, n);
-    } else if (target[0] == '-') {
-        if (strata__plan_count(target + 1, &count) < 0) {
-            st = strata__fail(&h->msgs, STRATA_MISUSE, "invalid relative target '%s': use -N",
-                              target);
-            goto unlock;
-        }
-        memset(drop, 1, n);
-    } else {
-        if ((st = strata__resolve_rev(h, target, &x)) != STRATA_OK)
-            goto unlock;
-        if (h->infos[x].state == STRATA_STATE_PENDING) {
-            st = strata__fail(&h->msgs, STRATA_MISUSE,
-                              "revision %s is not applied: downgrade goes back to an applied "
-                              "revision (see '%s %s migrate current')",
-                              h->infos[x].revision, h->opts.app, h->bundle->ns);
-            goto unlock;
-        }
-        strata__plan_descendants(&h->graph, x, drop);
+    if ((st = strata__plan_mark(h, target, 0, drop, &count, &x)) != STRATA_OK)
+        goto unlock;
+    if (x != STRATA_REV_NONE && h->infos[x].state == STRATA_STATE_PENDING) {
+        st = strata__fail(&h->msgs, STRATA_MISUSE,
+                          "revision %s is not applied: downgrade goes back to an applied "
+                          "revision (see '%s %s migrate current')",
+                          h->infos[x].revision, h->opts.app, h->bundle->ns);
+        goto unlock;
     }
     np = strata__plan_downgrade(plan, drop, h->infos, n, count);
     for (k = 0; k < np; k++) {

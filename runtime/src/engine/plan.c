@@ -79,3 +79,32 @@ int strata__resolve_rev(strata *h, const char *target, size_t *out)
                         "no revision '%s' in namespace %s: see '%s %s migrate history'", target,
                         h->bundle->ns, h->opts.app, h->bundle->ns);
 }
+
+int strata__plan_mark(strata *h, const char *target, int up, unsigned char *mark, size_t *count,
+                      size_t *node)
+{
+    size_t n = h->bundle->nmigrations;
+    int st;
+
+    *count = 0;
+    *node = STRATA_REV_NONE;
+    memset(mark, 0, n + 1);
+    if (up ? !strcmp(target, "head") || !strcmp(target, "heads") : !strcmp(target, "base")) {
+        memset(mark, 1, n);
+        return STRATA_OK;
+    }
+    if (target[0] == (up ? '+' : '-')) {
+        if (strata__plan_count(target + 1, count) < 0)
+            return strata__fail(&h->msgs, STRATA_MISUSE, "invalid relative target '%s': use %cN",
+                                target, up ? '+' : '-');
+        memset(mark, 1, n);
+        return STRATA_OK;
+    }
+    if ((st = strata__resolve_rev(h, target, node)) != STRATA_OK)
+        return st;
+    if (up)
+        strata__plan_ancestors(&h->graph, *node, mark);
+    else
+        strata__plan_descendants(&h->graph, *node, mark);
+    return STRATA_OK;
+}

@@ -33,4 +33,15 @@ size_t strata__plan_upgrade(size_t *plan, const unsigned char *want, const strat
 size_t strata__plan_downgrade(size_t *plan, const unsigned char *drop,
                               const strata_migration_info *m, size_t n, size_t count);
 
+/*
+ * What a target of upgrade (up) or downgrade names, marked in mark[0..n]:
+ * "head", "heads" (up) and "base" (down) everything; "+N" (up) and "-N"
+ * (down) everything, with *count = N; a revision (or a unique prefix) its
+ * ancestors and itself (up) or its descendants (down), with *node its index
+ * (else STRATA_REV_NONE). STRATA_MISUSE with a message for anything else.
+ */
+struct strata;
+int strata__plan_mark(struct strata *h, const char *target, int up, unsigned char *mark,
+                      size_t *count, size_t *node);
+
 #endif

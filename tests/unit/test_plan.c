@@ -1,0 +1,146 @@
+/*
+ * test_plan - targets and plans (runtime/src/engine/plan.h): which
+ * migrations upgrade and downgrade run, in which order, on a graph with a
+ * branch and a merge, and how targets are read, on a real bundle (the
+ * fixture below) opened without a database.
+ */
+#include "check.h"
+#include "engine.h"
+#include "plan.h"
+#include "strata_bundle_plan.h"
+
+/*
+ *   a -> b -> d -> e
+ *    \-> c -/
+ * (d merges b and c; apply order a b c d e)
+ */
+static const char *const pa[] = {"a"}, *const pd[] = {"b", "c"}, *const pe[] = {"d"};
+static const strata_gnode nodes[] = {
+    {"a", NULL, 0, "1", NULL, 0, 0}, {"b", pa, 1, "2", NULL, 0, 0}, {"c", pa, 1, "3", NULL, 0, 0},
+    {"d", pd, 2, "4", NULL, 0, 0},   {"e", pe, 1, "5", NULL, 0, 0},
+};
+#define N 5
+
+static void marks(const unsigned char *mark, const char *want)
+{
+    char got[N + 1];
+    size_t i;
+
+    for (i = 0; i < N; i++)
+        got[i] = mark[i] ? 'x' : '.';
+    got[N] = '\0';
+    CHECK_STR(got, want);
+}
+
+static void test_marks(const strata_graph *g)
+{
+    unsigned char mark[N + 1];
+
+    memset(mark, 0, sizeof(mark));
+    strata__plan_ancestors(g, 3, mark); /* d: a b c d */
+    marks(mark, "xxxx.");
+    memset(mark, 0, sizeof(mark));
+    strata__plan_ancestors(g, 2, mark); /* c: a c */
+    marks(mark, "x.x..");
+    memset(mark, 0, sizeof(mark));
+    strata__plan_descendants(g, 1, mark); /* b: d e, not b itself */
+    marks(mark, "...xx");
+    memset(mark, 0, sizeof(mark));
+    strata__plan_descendants(g, 0, mark); /* a: everything after it */
+    marks(mark, ".xxxx");
+    memset(mark, 0, sizeof(mark));
+    strata__plan_descendants(g, 4, mark); /* e: nothing */
+    marks(mark, ".....");
+}
+
+static void test_plans(void)
+{
+    static const unsigned char all[N] = {1, 1, 1, 1, 1}, upto_c[N] = {1, 0, 1, 0, 0};
+    strata_migration_info m[N];
+    size_t plan[N], np, i;
+
+    memset(m, 0, sizeof(m));
+    for (i = 0; i < N; i++)
+        m[i].state = STRATA_STATE_PENDING;
+    m[0].state = STRATA_STATE_APPLIED;
+    m[2].state = STRATA_STATE_SKIPPED; /* not for this environment */
+    np = strata__plan_upgrade(plan, all, m, N, 0);
+    CHECK(np == 3 && plan[0] == 1 && plan[1] == 3 && plan[2] == 4);
+    np = strata__plan_upgrade(plan, all, m, N, 2); /* +2 */
+    CHECK(np == 2 && plan[0] == 1 && plan[1] == 3);
+    np = strata__plan_upgrade(plan, upto_c, m, N, 0); /* nothing pending up to c */
+    CHECK(np == 0);
+
+    for (i = 0; i < N; i++)
+        m[i].state = STRATA_STATE_APPLIED;
+    m[1].state = STRATA_STATE_DIRTY;   /* applied in some form: undone too */
+    m[2].state = STRATA_STATE_SKIPPED; /* never applied: nothing to undo */
+    m[4].state = STRATA_STATE_PENDING;
+    np = strata__plan_downgrade(plan, all, m, N, 0); /* newest first */
+    CHECK(np == 3 && plan[0] == 3 && plan[1] == 1 && plan[2] == 0);
+    np = strata__plan_downgrade(plan, all, m, N, 1); /* -1 */
+    CHECK(np == 1 && plan[0] == 3);
+}
+
+static void test_count(void)
+{
+    size_t n = 0;
+
+    CHECK(strata__plan_count("1", &n) == 0 && n == 1);
+    CHECK(strata__plan_count("1000000000", &n) == 0 && n == 1000000000u);
+    CHECK(strata__plan_count("0", &n) < 0);
+    CHECK(strata__plan_count("1000000001", &n) < 0);
+    CHECK(strata__plan_count("", &n) < 0);
+    CHECK(strata__plan_count("2x", &n) < 0);
+    CHECK(strata__plan_count("-3", &n) < 0);
+}
+
+/* Targets on the "heads" fixture: aaaa00000001, then xxxx00000002 and
+ * yyyy00000002 both revising it. */
+static void test_targets(void)
+{
+    strata_options o = STRATA_OPTIONS_INIT;
+    unsigned char mark[4];
+    size_t count, node;
+    strata *h = NULL;
+
+    o.app = "test";
+    o.environment = STRATA_TEST;
+    CHECK(strata_open(&h, &strata_bundle_plan, &o) == STRATA_OK);
+    if (!h)
+        return;
+    CHECK(strata__plan_mark(h, "heads", 1, mark, &count, &node) == STRATA_OK && count == 0 &&
+          node == STRATA_REV_NONE && mark[0] && mark[1] && mark[2]);
+    CHECK(strata__plan_mark(h, "+2", 1, mark, &count, &node) == STRATA_OK && count == 2);
+    CHECK(strata__plan_mark(h, "-1", 0, mark, &count, &node) == STRATA_OK && count == 1);
+    CHECK(strata__plan_mark(h, "+2", 0, mark, &count, &node) == STRATA_MISUSE);
+    CHECK_STR(strata_errmsg(h), "no revision '+2' in namespace plan: see 'test plan migrate "
+                                "history'");
+    CHECK(strata__plan_mark(h, "-0", 0, mark, &count, &node) == STRATA_MISUSE);
+    CHECK_STR(strata_errmsg(h), "invalid relative target '-0': use -N");
+    CHECK(strata__plan_mark(h, "base", 1, mark, &count, &node) == STRATA_MISUSE);
+    /* a unique prefix of 4+ characters; a shorter or shared one is refused */
+    CHECK(strata__plan_mark(h, "xxxx", 1, mark, &count, &node) == STRATA_OK &&
+          strcmp(h->nodes[node].revision, "xxxx00000002") == 0 && mark[0] && mark[node] &&
+          !mark[3 - node]);
+    CHECK(strata__plan_mark(h, "xxx", 1, mark, &count, &node) == STRATA_MISUSE);
+    CHECK(strata__plan_mark(h, "aaaa00000001", 0, mark, &count, &node) == STRATA_OK && node == 0 &&
+          !mark[0] && mark[1] && mark[2]);
+    strata_close(h);
+}
+
+int main(void)
+{
+    strata_graph g;
+    strata_diags d;
+
+    strata__diags_init(&d, NULL);
+    CHECK(strata__graph_build(&g, NULL, nodes, N, &d) == STRATA_OK);
+    test_marks(&g);
+    strata__graph_free(&g);
+    strata__diags_free(&d);
+    test_plans();
+    test_count();
+    test_targets();
+    return CHECK_DONE();
+}
