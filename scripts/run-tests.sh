@@ -3,6 +3,7 @@
 #   1. preset ci:    gcc, warnings are errors, every test
 #   2. preset asan:  gcc with AddressSanitizer and UndefinedBehaviorSanitizer
 #   3. preset clang: clang, warnings are errors, every test and the fuzz targets
+#   4. preset shared: a shared libstrata (BUILD_SHARED_LIBS), every test
 # Stops at the first failing step; exit status 0 only when all passed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,7 +13,7 @@ start=$SECONDS
 strata_install_deps "${STRATA_BUILD_DEPS[@]}" "${STRATA_TEST_DEPS[@]}"
 
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$(nproc)}
-for preset in ci asan clang; do
+for preset in ci asan clang shared; do
     echo "==> cmake --workflow --preset $preset"
     step=$SECONDS
     cmake --workflow --preset "$preset"

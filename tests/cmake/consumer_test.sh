@@ -6,6 +6,8 @@
 #   pkg_config              a plain compiler line from `pkg-config strata`
 #   subdirectory            consumer/ with add_subdirectory(<strata source>)
 #   subdirectory_host_tool  the same, with STRATA_BUNDLE_EXECUTABLE
+#   hygiene                 add_subdirectory without a build type: the parent's build
+#                           type, tests and install rules are left alone
 #   sqlite_only             add_subdirectory with STRATA_WITH_POSTGRESQL=OFF: the app
 #                           does not link libpq
 #   regenerate              a copy of consumer/ (add_subdirectory): adding, editing and
@@ -95,6 +97,28 @@ subdirectory_host_tool)
     configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \
         -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR" -DSTRATA_BUNDLE_EXECUTABLE="$tool"
     check_host_tool_used
+    ;;
+hygiene)
+    # add_subdirectory(strata) leaves the parent project as it was: no build
+    # type forced on it, no tests of strata's, nothing of strata installed.
+    args=(-S "$STRATA_CONSUMER" -B "$dir/build" -G "$CMAKE_GENERATOR" -DCMAKE_C_COMPILER="$CC"
+        -DSTRATA_CONSUMER_MODE=subdirectory -DSTRATA_SOURCE_DIR="$STRATA_SOURCE_DIR")
+    [[ -n $CMAKE_MAKE_PROGRAM ]] && args+=(-DCMAKE_MAKE_PROGRAM="$CMAKE_MAKE_PROGRAM")
+    "$CMAKE" "${args[@]}" >"$dir/configure.log" || fail "configure"
+    bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$dir/build/CMakeCache.txt")
+    [[ -z $bt ]] || fail "strata set the parent's CMAKE_BUILD_TYPE to '$bt'"
+    grep -q '^STRATA_BUILD_TESTS:BOOL=OFF' "$dir/build/CMakeCache.txt" ||
+        fail "strata's tests are on in a parent project"
+    grep -q '^STRATA_INSTALL:BOOL=OFF' "$dir/build/CMakeCache.txt" ||
+        fail "strata's install rules are on in a parent project"
+    "$CMAKE" --build "$dir/build" >/dev/null || fail "build"
+    "$CMAKE" --install "$dir/build" --prefix "$dir/prefix" >"$dir/install.log" 2>&1 ||
+        fail "cmake --install"
+    if [[ -n $(find "$dir/prefix" -type f 2>/dev/null) ]]; then
+        find "$dir/prefix" -type f
+        fail "installing the parent project installed strata's files"
+    fi
+    echo "parent build type untouched, strata's tests off, nothing of strata installed"
     ;;
 sqlite_only)
     configure_build_run -DSTRATA_CONSUMER_MODE=subdirectory \

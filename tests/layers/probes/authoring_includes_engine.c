@@ -1,0 +1,2 @@
+/* expect: fails backend.h */
+#include "backend.h"

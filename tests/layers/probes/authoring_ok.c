@@ -1,0 +1,9 @@
+/* expect: builds */
+#include <strata/authoring.h>
+#include "migfile.h"
+#include "project.h"
+int probe(void);
+int probe(void)
+{
+    return 0;
+}

@@ -1,0 +1,2 @@
+/* expect: fails migfile.h */
+#include "migfile.h"

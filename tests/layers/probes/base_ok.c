@@ -1,0 +1,10 @@
+/* expect: builds */
+#include "args.h"
+#include "diag.h"
+#include "error.h"
+#include "util.h"
+int probe(void);
+int probe(void)
+{
+    return 0;
+}

@@ -1,0 +1,2 @@
+/* expect: fails graph.h */
+#include "graph.h"

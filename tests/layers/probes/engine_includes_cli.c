@@ -1,0 +1,2 @@
+/* expect: fails cli.h */
+#include "cli.h"

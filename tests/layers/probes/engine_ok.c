@@ -1,0 +1,10 @@
+/* expect: builds */
+#include "engine.h"
+#include "ledger.h"
+#include "plan.h"
+#include "policy.h"
+int probe(void);
+int probe(void)
+{
+    return 0;
+}
