@@ -27,6 +27,7 @@
 # and compared with expected/<name>.txt.
 set -u
 what=${1:?usage: deploy.sh WHAT}
+S=("${SILICA:-}")
 work=$(mktemp -d /tmp/strata-deploy.XXXXXX)
 declare -A port pid
 failures=0
@@ -65,11 +66,14 @@ expect() {
     fi
 }
 
-# step CMD...: a transcript line "$ silica ARGS", the output, "[exit N]".
+# step CMD ARGS...: a transcript line "$ silica ARGS", the output of
+# "${CMD[@]}" ARGS (CMD names an array: the binary, or in_root's R), "[exit N]".
 step() {
+    local -n _cmd=$1
     local rc
-    echo "\$ silica ${*:2}"
-    "$@" 2>&1
+    shift
+    echo "\$ silica $*"
+    "${_cmd[@]}" "$@" 2>&1
     rc=$?
     echo "[exit $rc]"
 }
@@ -157,23 +161,23 @@ check_versions() {
 
 # The seeds' first-time setup and the application, as one transcript.
 seeds_transcript() {
-    step "$@" cron migrate status
-    step "$@" cron migrate upgrade
-    step "$@" cron migrate status
-    step "$@" cron migrate history
-    step "$@" cron prompt add daily-summary "Summarize today's activity"
-    step "$@" cron prompt list
-    step "$@" cron
+    step "$1" cron migrate status
+    step "$1" cron migrate upgrade
+    step "$1" cron migrate status
+    step "$1" cron migrate history
+    step "$1" cron prompt add daily-summary "Summarize today's activity"
+    step "$1" cron prompt list
+    step "$1" cron
 }
 
 # The application's own queries, after a production start.
 app_transcript() {
-    step "$@" cron
-    step "$@" cron prompt add daily-summary "Summarize today's activity"
-    step "$@" cron prompt list
-    step "$@" notes add "first note" "on either database"
-    step "$@" notes list
-    step "$@" cron
+    step "$1" cron
+    step "$1" cron prompt add daily-summary "Summarize today's activity"
+    step "$1" cron prompt list
+    step "$1" notes add "first note" "on either database"
+    step "$1" notes list
+    step "$1" cron
 }
 
 case_sqlite_service() {
@@ -202,21 +206,21 @@ case_sqlite_service() {
     unset SILICA_ENVIRONMENT
     export DATABASE_URL=sqlite:///$work/dev.db
     {
-        step "$SILICA" cron --bind-port 0
-        step "$SILICA" cron --bind-port x
-        step "$SILICA" cron --bind-port 8080 --bind-address not-an-address
+        step S cron --bind-port 0
+        step S cron --bind-port x
+        step S cron --bind-port 8080 --bind-address not-an-address
     } >dev.txt
     expect sqlite_service_dev dev.txt
 }
 
 case_pg_cron() {
-    app_transcript "$SILICA" >pg.txt
+    app_transcript S >pg.txt
     expect pg_cron pg.txt
     # The same on SQLite, in production too.
-    SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///$work/s.db app_transcript "$SILICA" >sqlite.txt
+    SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///$work/s.db app_transcript S >sqlite.txt
     expect pg_cron sqlite.txt
     # Over the unix socket: the same database, nothing left to apply.
-    DATABASE_URL=$STRATA_PG_DB_SOCKET_URL step "$SILICA" cron prompt list >socket.txt
+    DATABASE_URL=$STRATA_PG_DB_SOCKET_URL step S cron prompt list >socket.txt
     expect pg_cron_socket socket.txt
 }
 
@@ -323,28 +327,29 @@ make_root() {
     echo "root holds: $(ls -A "$root")"
 }
 
-# in_root [SOCKDIR] -- ARGS...: /silica ARGS in the root, with a clean
-# environment (NO_COLOR, DATABASE_URL, SILICA_ENVIRONMENT only).
+# in_root [SOCKDIR]: sets R to the command that runs /silica in the root,
+# with a clean environment (NO_COLOR, and DATABASE_URL and SILICA_ENVIRONMENT
+# as they are now), SOCKDIR bind-mounted on /run. A command, not a function,
+# so that a service started with it is the process that gets the SIGTERM.
 in_root() {
-    local sock=$1
-    shift 2
-    env -i NO_COLOR=1 ${DATABASE_URL:+DATABASE_URL=$DATABASE_URL} \
-        ${SILICA_ENVIRONMENT:+SILICA_ENVIRONMENT=$SILICA_ENVIRONMENT} \
+    R=(env -i NO_COLOR=1 ${DATABASE_URL:+DATABASE_URL=$DATABASE_URL}
+        ${SILICA_ENVIRONMENT:+SILICA_ENVIRONMENT=$SILICA_ENVIRONMENT}
         unshare --mount /bin/bash -c '
             if [[ -n $1 ]]; then mkdir -p "$2/run" && mount --bind "$1" "$2/run" || exit 99; fi
-            exec unshare --root="$2" --wd=/ /silica "${@:3}"' _ "$sock" "$root" "$@"
+            exec unshare --root="$2" --wd=/ /silica "${@:3}"' _ "${1:-}" "$root")
 }
 
 case_empty_root() {
     make_root "$SILICA"
     unset DATABASE_URL
-    seeds_transcript in_root "" -- >root.txt
+    in_root
+    seeds_transcript R >root.txt
     expect empty_root root.txt
     echo "root holds afterwards: $(ls -A "$root")"
     [[ -f $root/silica-cron.db ]] || fail "no silica-cron.db in the root"
     # As a service in the root: production, the database made above.
-    SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///silica-cron.db start svc in_root "" -- cron ||
-        return
+    SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///silica-cron.db in_root
+    start svc "${R[@]}" cron || return
     started svc || return
     probe svc /healthz 200 ok
     probe svc /readyz 200 "ready: cron at d41f6a8e2c57 (5 applied)"
@@ -359,24 +364,28 @@ case_pg_empty_root() {
     tcp_url="postgresql://postgres@127.0.0.1:$PGPORT/$db"
     . "$STRATA_PG_ENV"
     {
-        DATABASE_URL=$sock_url step in_root "$STRATA_PG_SOCKET_DIR" -- cron
-        DATABASE_URL=$tcp_url step in_root "" -- cron prompt add daily-summary "Summarize today's activity"
-        DATABASE_URL=$tcp_url step in_root "" -- cron prompt list
+        DATABASE_URL=$sock_url in_root "$STRATA_PG_SOCKET_DIR"
+        step R cron
+        DATABASE_URL=$tcp_url in_root
+        step R cron prompt add daily-summary "Summarize today's activity"
+        step R cron prompt list
         # No user in the URL: a static glibc looks up no passwd entry.
-        DATABASE_URL="postgresql://127.0.0.1:$PGPORT/$db" step in_root "" -- cron
+        DATABASE_URL="postgresql://127.0.0.1:$PGPORT/$db" in_root
+        step R cron
     } >root.txt
     expect pg_empty_root root.txt
     check_versions 5
-    DATABASE_URL=$tcp_url start svc in_root "" -- cron && started svc || return
+    DATABASE_URL=$tcp_url in_root
+    start svc "${R[@]}" cron && started svc || return
     probe svc /readyz 200 "ready: cron at d41f6a8e2c57 (5 applied)"
     stop svc
 }
 
 case_pg_socket_tcp() {
     {
-        DATABASE_URL=$STRATA_PG_DB_SOCKET_URL step "$SILICA" cron
-        DATABASE_URL=$STRATA_PG_DB_URL step "$SILICA" cron prompt add daily-summary "Summarize today's activity"
-        DATABASE_URL=$STRATA_PG_DB_URL step "$SILICA" cron prompt list
+        DATABASE_URL=$STRATA_PG_DB_SOCKET_URL step S cron
+        DATABASE_URL=$STRATA_PG_DB_URL step S cron prompt add daily-summary "Summarize today's activity"
+        DATABASE_URL=$STRATA_PG_DB_URL step S cron prompt list
     } >out.txt
     expect pg_socket_tcp out.txt
     check_versions 5
@@ -400,7 +409,8 @@ case_consumer_static() {
     file "$app"
     [[ $(file -L "$app") == *"statically linked"* ]] || fail "the app is not statically linked"
     make_root "$app"
-    in_root "" -- >root.txt 2>&1
+    in_root
+    "${R[@]}" >root.txt 2>&1
     cat root.txt
     [[ $(head -n 1 root.txt) == "demo: 2 migrations" ]] || fail "the app did not run in the empty root"
 }
