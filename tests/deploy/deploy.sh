@@ -53,7 +53,7 @@ fail() {
 # Times, ports and database URLs vary from run to run.
 normalise() {
     sed -E -e 's/\([0-9]+ ms\)/(N ms)/' -e 's#(127\.0\.0\.1|0\.0\.0\.0):[0-9]+#\1:PORT#g' \
-        -e 's#(postgresql|sqlite)://[^ ]*#<URL>#g' -e 's/user with ID [0-9]+/user with ID N/'
+        -e 's#(postgresql|sqlite)://[^ ]*[^ :,]#<URL>#g' -e 's/user with ID [0-9]+/user with ID N/'
 }
 
 # expect NAME FILE: FILE, normalised, equals expected/NAME.txt
