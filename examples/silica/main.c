@@ -4,9 +4,10 @@
  * SQLite or PostgreSQL (whichever the database URL names).
  *
  *   silica cron                       start: migrate as the environment says, show the module
- *   silica cron --bind-port PORT [--bind-address ADDR]
+ *   silica cron --bind-port PORT [--bind-address ADDR] [--lock-wait SECONDS]
  *                                     start, then run as a service until SIGTERM: GET /healthz,
- *                                     GET /readyz on ADDR:PORT (default 127.0.0.1)
+ *                                     GET /readyz on ADDR:PORT (default 127.0.0.1); a replica
+ *                                     waits SECONDS (60) for another one's migration
  *   silica cron prompt add NAME TEXT  add a prompt
  *   silica cron prompt list           list prompts
  *   silica notes add TITLE [BODY]     add a note
@@ -47,33 +48,45 @@ static void log_line(void *ctx, int level, const char *msg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: silica cron [prompt add NAME TEXT | prompt list]\n"
-                    "       silica notes [add TITLE [BODY] | list]\n"
-                    "       silica <cron|notes> --bind-port PORT [--bind-address ADDR]\n"
-                    "       silica <cron|notes> migrate <command> (--help for the list)\n");
+    fprintf(stderr,
+            "usage: silica cron [prompt add NAME TEXT | prompt list]\n"
+            "       silica notes [add TITLE [BODY] | list]\n"
+            "       silica <cron|notes> --bind-port PORT [--bind-address ADDR] [--lock-wait S]\n"
+            "       silica <cron|notes> migrate <command> (--help for the list)\n");
     return 2;
 }
 
-/* silica <module> --bind-port PORT [--bind-address ADDR]: 1 when well formed. */
-static int service_args(int argc, char **argv, unsigned *port, const char **address)
+/* A whole number from 0 to max, or -1. */
+static long number(const char *v, unsigned long max)
+{
+    char *end;
+    unsigned long n;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || errno || *end || n > max)
+        return -1;
+    return (long)n;
+}
+
+/* silica <module> --bind-port PORT [--bind-address ADDR] [--lock-wait SECONDS]:
+ * 1 when well formed. */
+static int service_args(int argc, char **argv, strata_options *opts, unsigned *port,
+                        const char **address)
 {
     int i, have_port = 0;
+    long n;
 
-    if (argc != 4 && argc != 6)
+    if (argc < 4 || argc % 2)
         return 0;
     for (i = 2; i + 1 < argc; i += 2) {
         const char *v = argv[i + 1];
-        if (strcmp(argv[i], "--bind-port") == 0) {
-            char *end;
-            unsigned long n;
-            errno = 0;
-            n = strtoul(v, &end, 10);
-            if (v[0] < '0' || v[0] > '9' || errno || *end || n > 65535)
-                return 0;
+        if (strcmp(argv[i], "--bind-port") == 0 && (n = number(v, 65535)) >= 0) {
             *port = (unsigned)n;
             have_port = 1;
         } else if (strcmp(argv[i], "--bind-address") == 0) {
             *address = v;
+        } else if (strcmp(argv[i], "--lock-wait") == 0 && (n = number(v, 86400)) >= 0) {
+            opts->lock_wait_ms = (unsigned)n * 1000u;
         } else {
             return 0;
         }
@@ -103,7 +116,7 @@ int main(int argc, char **argv)
     else
         return usage();
     if (argc >= 3 && strncmp(argv[2], "--", 2) == 0) {
-        if (!service_args(argc, argv, &port, &address))
+        if (!service_args(argc, argv, &opts, &port, &address))
             return usage();
         return silica_serve(b, &opts, address, port);
     }

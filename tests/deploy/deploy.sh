@@ -272,7 +272,7 @@ case_pg_readyz() {
         cat a.log
         return
     }
-    start b "$SILICA_SLOW" cron || return
+    start b "$SILICA_SLOW" cron --lock-wait 120 || return
     # While replica a holds the lock in its slow migration:
     probe b /healthz 200 ok
     probe b /readyz 503 "not ready: cron: 1 pending, 0 edited, 0 dirty"
