@@ -19,9 +19,11 @@
 #   pg_empty_root   the fully static binary with libpq in an empty root, on the test
 #                   server over its unix socket (bind-mounted) and TCP
 #   pg_socket_tcp   the static-pg binary on the test server, socket and TCP
+#   systemd_unit    docs/deploy/systemd/silica.service passes systemd-analyze verify
+#                   (exit 77, skipped, without systemd-analyze)
 #   consumer_static tests/cmake/consumer from the installed package, linked with
 #                   -DSTRATA_STATIC_LINK=ALL, run in an empty root
-# Environment (from CMake): SILICA, SILICA_SLOW, DEPLOY_EXPECTED, STRATA_STATIC_LINK;
+# Environment (from CMake): SILICA, SILICA_SLOW, DEPLOY_EXPECTED, DEPLOY_DOCS, STRATA_STATIC_LINK;
 # PostgreSQL cases run inside tests/pg/pg_env.sh (DATABASE_URL, STRATA_PG_DB_URL,
 # STRATA_PG_DB_SOCKET_URL, PGHOST...). Output with times or ports is normalised
 # and compared with expected/<name>.txt.
@@ -391,6 +393,15 @@ case_pg_socket_tcp() {
     check_versions 5
 }
 
+case_systemd_unit() {
+    command -v systemd-analyze >/dev/null || {
+        echo "skipped: no systemd-analyze"
+        exit 77
+    }
+    sed "s#/usr/local/bin/silica#$SILICA#" "$DEPLOY_DOCS/systemd/silica.service" >silica.service
+    systemd-analyze verify ./silica.service || fail "systemd-analyze verify"
+}
+
 case_consumer_static() {
     local app
     "$CMAKE" -S "$STRATA_CONSUMER" -B build -G "$CMAKE_GENERATOR" -DCMAKE_BUILD_TYPE=Release \
@@ -415,7 +426,11 @@ case_consumer_static() {
     [[ $(head -n 1 root.txt) == "demo: 2 migrations" ]] || fail "the app did not run in the empty root"
 }
 
-"case_$what" || true
+if [[ $(type -t "case_$what") != function ]]; then
+    echo "deploy.sh: unknown case '$what'"
+    exit 2
+fi
+"case_$what"
 if ((failures)); then
     echo "$what: $failures failure(s)"
     exit 1
