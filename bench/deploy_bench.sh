@@ -17,6 +17,7 @@
 #   build/release         dynamic: libsqlite3, libz, libpq (and its own
 #                         libraries) from the system         cmake --workflow --preset release
 #   build/static          everything static, SQLite only      cmake --build --preset static
+#                         (the static presets build with -Os: MinSizeRel)
 #   build/static-pg       static but glibc, with libpq        cmake --build --preset static-pg
 #   build/static-pg-full  everything static, with libpq       cmake --build --preset static-pg-full
 set -euo pipefail
@@ -92,13 +93,14 @@ for ((r = 0; r < rounds; r++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-base=$(median <<<"${per_round[0]}")
+sorted() { tr ' ' '\n' <<<"$1" | grep . | sort -n; }
+median() { sorted "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+base=$(median "${per_round[0]}")
 printf '%-16s %12s %12s %12s %10s\n' build "median us" "min us" "max us" "/ ${names[0]}"
 for i in "${!bins[@]}"; do
-    med=$(median <<<"${per_round[$i]}")
-    min=$(tr ' ' '\n' | grep . | sort -n | head -n 1 <<<"${per_round[$i]}")
-    max=$(tr ' ' '\n' | grep . | sort -n | tail -n 1 <<<"${per_round[$i]}")
+    med=$(median "${per_round[$i]}")
+    min=$(sorted "${per_round[$i]}" | head -n 1)
+    max=$(sorted "${per_round[$i]}" | tail -n 1)
     printf '%-16s %12d %12d %12d %10s\n' "${names[$i]}" "$med" "$min" "$max" \
         "$(awk -v a="$med" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"
 done
