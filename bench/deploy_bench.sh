@@ -42,14 +42,17 @@ echo "== machine: $(nproc) CPUs, load $(cut -d ' ' -f 1-3 /proc/loadavg), $(unam
 echo "== compiler: $(cc --version | head -n 1)"
 echo
 echo "== 1. sizes (bytes)"
-printf '%-16s %10s %10s %8s %8s  %s\n' build file text data bss "linked as"
+tmp=$(mktemp -d /tmp/strata-deploy-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+printf '%-16s %10s %10s %10s %8s %8s  %s\n' build file stripped text data bss "linked as"
 for i in "${!bins[@]}"; do
     read -r text data bss _ < <(size "${bins[$i]}" | tail -n 1)
     how=$(file -L "${bins[$i]}" | grep -o 'statically linked\|dynamically linked')
     [[ $how == dynamically* ]] &&
         how="$how: $(ldd "${bins[$i]}" | awk '$1 !~ /vdso|ld-linux/ {print $1}' | tr '\n' ' ')"
-    printf '%-16s %10d %10d %8d %8d  %s\n' "${names[$i]}" "$(stat -c %s "${bins[$i]}")" "$text" \
-        "$data" "$bss" "$how"
+    strip -o "$tmp/stripped" "${bins[$i]}"
+    printf '%-16s %10d %10d %10d %8d %8d  %s\n' "${names[$i]}" "$(stat -c %s "${bins[$i]}")" \
+        "$(stat -c %s "$tmp/stripped")" "$text" "$data" "$bss" "$how"
 done
 echo
 echo "strata's own share (text + data of the objects; size -t):"
@@ -66,9 +69,7 @@ done
 
 echo
 echo "== 2. no-op startup: silica cron, $rounds rounds x $runs runs per binary, order rotating"
-work=$(mktemp -d /tmp/strata-deploy-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-export SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///$work/bench.db NO_COLOR=1
+export SILICA_ENVIRONMENT=production DATABASE_URL=sqlite:///$tmp/bench.db NO_COLOR=1
 "${bins[0]}" cron >/dev/null 2>&1 # migrate once; every measured start is a no-op
 for i in "${!bins[@]}"; do
     "${bins[$i]}" cron >/dev/null 2>&1 || {
