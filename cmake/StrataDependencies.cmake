@@ -5,6 +5,9 @@ function(strata_missing what package)
   message(FATAL_ERROR "strata needs ${what}. On Debian or Ubuntu: apt-get install ${package}")
 endfunction()
 
+include(StrataStatic)
+strata_static_prepare()
+
 find_package(ZLIB QUIET)
 if(NOT ZLIB_FOUND)
   strata_missing("zlib" "zlib1g-dev")
@@ -27,4 +30,11 @@ if(STRATA_WITH_POSTGRESQL)
     strata_missing("libpq (PostgreSQL client library; or -DSTRATA_WITH_POSTGRESQL=OFF)"
                    "libpq-dev")
   endif()
+endif()
+
+# Static presets: what the static archives need, and -static on the programs
+# that link libstrata once its target exists (end of this directory).
+strata_static_fixup()
+if(NOT STRATA_STATIC_LINK STREQUAL "OFF")
+  cmake_language(DEFER CALL strata_static_link strata)
 endif()

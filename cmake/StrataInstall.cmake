@@ -49,6 +49,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/StrataConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/StrataConfig.cmake
               ${PROJECT_BINARY_DIR}/StrataConfigVersion.cmake
               cmake/StrataMigrations.cmake
+              cmake/StrataStatic.cmake
+              cmake/strata_static_pq.c
         DESTINATION ${STRATA_CMAKE_DIR})
 
 # strata.pc is relocatable: paths are relative to ${pcfiledir}, so the tree

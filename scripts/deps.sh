@@ -39,3 +39,13 @@ STRATA_BUILD_DEPS=(cmake ninja-build gcc libc6-dev pkg-config zlib1g-dev libxxha
 # psql command-line tools, python3, jq, git.
 STRATA_TEST_DEPS=(postgresql postgresql-client pgbouncer valgrind clang libclang-rt-14-dev
     clang-format g++ sqlite3 python3 jq git)
+
+# What the static presets need on top of the build (docs/deploy/README.md):
+# libpq's static archive needs the frontend halves of libpgcommon and
+# libpgport (postgresql-server-dev-15) and a static OpenSSL (libssl-dev);
+# cmake/strata_static_pq.c, which stands in for GSSAPI and LDAP (no static
+# archives exist), compiles against their headers (libkrb5-dev,
+# libldap-dev); the tests run the binaries in an empty root (util-linux's
+# unshare) and ask file(1) how they are linked. libsqlite3-dev, zlib1g-dev
+# and libxxhash-dev already ship their .a files.
+STRATA_STATIC_DEPS=(postgresql-server-dev-15 libssl-dev libkrb5-dev libldap-dev util-linux file)

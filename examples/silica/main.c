@@ -1,21 +1,28 @@
 /*
  * silica - the example application: a cron module (prompts run on a
- * schedule) and a notes module, each with its own embedded migrations.
+ * schedule) and a notes module, each with its own embedded migrations, on
+ * SQLite or PostgreSQL (whichever the database URL names).
  *
  *   silica cron                       start: migrate as the environment says, show the module
+ *   silica cron --bind-port PORT [--bind-address ADDR] [--lock-wait SECONDS]
+ *                                     start, then run as a service until SIGTERM: GET /healthz,
+ *                                     GET /readyz on ADDR:PORT (default 127.0.0.1); a replica
+ *                                     waits SECONDS (60) for another one's migration
  *   silica cron prompt add NAME TEXT  add a prompt
  *   silica cron prompt list           list prompts
  *   silica notes add TITLE [BODY]     add a note
  *   silica notes list                 list notes
  *   silica <module> migrate ...       strata's migration commands
  */
-#include <sqlite3.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <strata/strata.h>
+#include "query.h"
+#include "serve.h"
 #include "strata_bundle_cron.h"
 #include "strata_bundle_notes.h"
 
@@ -41,39 +48,50 @@ static void log_line(void *ctx, int level, const char *msg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: silica cron [prompt add NAME TEXT | prompt list]\n"
-                    "       silica notes [add TITLE [BODY] | list]\n"
-                    "       silica <cron|notes> migrate <command> (--help for the list)\n");
+    fprintf(stderr,
+            "usage: silica cron [prompt add NAME TEXT | prompt list]\n"
+            "       silica notes [add TITLE [BODY] | list]\n"
+            "       silica <cron|notes> --bind-port PORT [--bind-address ADDR] [--lock-wait S]\n"
+            "       silica <cron|notes> migrate <command> (--help for the list)\n");
     return 2;
 }
 
-/* Runs one SQL statement with text parameters; prints rows as "a | b". */
-static int run(sqlite3 *db, const char *sql, int n, const char *const *params)
+/* A whole number from 0 to max, or -1. */
+static long number(const char *v, unsigned long max)
 {
-    sqlite3_stmt *st;
-    int rc, i, rows = 0;
+    char *end;
+    unsigned long n;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || errno || *end || n > max)
+        return -1;
+    return (long)n;
+}
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "error: %s\n", sqlite3_errmsg(db));
-        return 1;
-    }
-    for (i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < sqlite3_column_count(st); i++) {
-            const unsigned char *v = sqlite3_column_text(st, i);
-            printf("%s%s", i ? " | " : "", v ? (const char *)v : "");
+/* silica <module> --bind-port PORT [--bind-address ADDR] [--lock-wait SECONDS]:
+ * 1 when well formed. */
+static int service_args(int argc, char **argv, strata_options *opts, unsigned *port,
+                        const char **address)
+{
+    int i, have_port = 0;
+    long n;
+
+    if (argc < 4 || argc % 2)
+        return 0;
+    for (i = 2; i + 1 < argc; i += 2) {
+        const char *v = argv[i + 1];
+        if (strcmp(argv[i], "--bind-port") == 0 && (n = number(v, 65535)) >= 0) {
+            *port = (unsigned)n;
+            have_port = 1;
+        } else if (strcmp(argv[i], "--bind-address") == 0) {
+            *address = v;
+        } else if (strcmp(argv[i], "--lock-wait") == 0 && (n = number(v, 86400)) >= 0) {
+            opts->lock_wait_ms = (unsigned)n * 1000u;
+        } else {
+            return 0;
         }
-        printf("\n");
-        rows++;
     }
-    if (rc != SQLITE_DONE) {
-        fprintf(stderr, "error: %s\n", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return 1;
-    }
-    sqlite3_finalize(st);
-    return 0;
+    return have_port;
 }
 
 int main(int argc, char **argv)
@@ -81,7 +99,8 @@ int main(int argc, char **argv)
     strata_options opts = STRATA_OPTIONS_INIT;
     const strata_bundle *b;
     strata *h = NULL;
-    sqlite3 *db;
+    const char *address = "127.0.0.1";
+    unsigned port = 0;
     int st, rc = 0;
 
     opts.app = "silica";
@@ -96,29 +115,35 @@ int main(int argc, char **argv)
         b = &strata_bundle_notes;
     else
         return usage();
+    if (argc >= 3 && strncmp(argv[2], "--", 2) == 0) {
+        if (!service_args(argc, argv, &opts, &port, &address))
+            return usage();
+        return silica_serve(b, &opts, address, port);
+    }
 
     /* First thing: bring the module's database to what this binary expects. */
     st = strata_startup(&h, &b, 1, &opts);
     /* On failure the logger has said why (development with pending migrations: exit 3). */
     if (st != STRATA_OK)
         return strata_exit_code(st);
-    db = strata_sqlite_db(h);
 
     if (b == &strata_bundle_cron) {
         if (argc == 2) {
             printf("cron module, %s environment, database %s\n",
                    strata_environment_name(strata_environment(h)), strata_database_url(h));
-            rc = run(db,
-                     "SELECT 'prompts: ' || (SELECT count(*) FROM prompts) || ', jobs: ' || "
-                     "(SELECT count(*) FROM scheduled_jobs) || ', executions: ' || "
-                     "(SELECT count(*) FROM job_executions)",
-                     0, NULL);
+            rc = silica_query(
+                h,
+                "SELECT 'prompts: ' || (SELECT count(*) FROM prompts) || ', jobs: ' || "
+                "(SELECT count(*) FROM scheduled_jobs) || ', executions: ' || "
+                "(SELECT count(*) FROM job_executions)",
+                0, NULL, stdout);
         } else if (argc == 6 && !strcmp(argv[2], "prompt") && !strcmp(argv[3], "add")) {
             const char *p[2] = {argv[4], argv[5]};
-            rc = run(db, "INSERT INTO prompts (name, prompt_text) VALUES (?1, ?2)", 2, p);
+            rc = silica_query(h, "INSERT INTO prompts (name, prompt_text) VALUES ($1, $2)", 2, p,
+                              stdout);
         } else if (argc == 4 && !strcmp(argv[2], "prompt") && !strcmp(argv[3], "list")) {
-            rc =
-                run(db, "SELECT id, name, priority, prompt_text FROM prompts ORDER BY id", 0, NULL);
+            rc = silica_query(h, "SELECT id, name, priority, prompt_text FROM prompts ORDER BY id",
+                              0, NULL, stdout);
         } else {
             rc = usage();
         }
@@ -126,12 +151,12 @@ int main(int argc, char **argv)
         if (argc == 2) {
             printf("notes module, %s environment, database %s\n",
                    strata_environment_name(strata_environment(h)), strata_database_url(h));
-            rc = run(db, "SELECT 'notes: ' || count(*) FROM notes", 0, NULL);
+            rc = silica_query(h, "SELECT 'notes: ' || count(*) FROM notes", 0, NULL, stdout);
         } else if ((argc == 4 || argc == 5) && !strcmp(argv[2], "add")) {
             const char *p[2] = {argv[3], argc == 5 ? argv[4] : ""};
-            rc = run(db, "INSERT INTO notes (title, body) VALUES (?1, ?2)", 2, p);
+            rc = silica_query(h, "INSERT INTO notes (title, body) VALUES ($1, $2)", 2, p, stdout);
         } else if (argc == 3 && !strcmp(argv[2], "list")) {
-            rc = run(db, "SELECT id, title, body FROM notes ORDER BY id", 0, NULL);
+            rc = silica_query(h, "SELECT id, title, body FROM notes ORDER BY id", 0, NULL, stdout);
         } else {
             rc = usage();
         }
