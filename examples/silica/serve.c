@@ -69,7 +69,7 @@ static void *startup_main(void *arg)
 {
     struct startup *s = arg;
     ssize_t n;
-    s->status = strata_startup(&s->bundle, 1, s->opts, &s->h);
+    s->status = strata_startup(&s->h, &s->bundle, 1, s->opts);
     n = write(s->done_out, "x", 1);
     (void)n;
     return NULL;
@@ -120,7 +120,7 @@ static int readiness(strata *db, const char *open_error, char *why, size_t n)
         snprintf(why, n, "not ready: %s\n", open_error);
         return 0;
     }
-    if (strata_report_read(db, &r) != STRATA_OK) {
+    if (strata_report_read(&r, db) != STRATA_OK) {
         snprintf(why, n, "not ready: %s\n", strata_errmsg(db));
         return 0;
     }
