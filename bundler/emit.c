@@ -543,10 +543,10 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
                        "#include <stddef.h>\n#include <stdint.h>\n#include <strata/bundle.h>\n\n"
                        "#if defined(__GNUC__) /* the long literals are the point (-Wpedantic) */\n"
                        "#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n\n"
-                       "_Static_assert(STRATA_BUNDLE_FORMAT == 4, \"strata_bundle_%s.c was "
-                       "generated for bundle format 4: rebuild it with the strata-bundle of the "
+                       "_Static_assert(STRATA_BUNDLE_FORMAT == %d, \"strata_bundle_%s.c was "
+                       "generated for bundle format %d: rebuild it with the strata-bundle of the "
                        "strata you compile against\");\n\n",
-                       p->nfiles, ns, ns);
+                       p->nfiles, ns, STRATA_BUNDLE_FORMAT, ns, STRATA_BUNDLE_FORMAT);
     strata__buf_puts(&src, "static const char strings[] =\n");
     put_literal(&src, (const unsigned char *)(strings.data ? strings.data : ""), strings.len,
                 "    ");

@@ -1,6 +1,7 @@
 /*
  * strata-bundle - checks a directory of migrations and turns it into C.
- * Exit codes are DESIGN.md's: 0 ok, 1 error, 2 usage, 4 strata.lock disagrees.
+ * Exit codes are strata's (README.md, "Exit codes"): 0 ok, 1 error, 2 usage,
+ * 4 strata.lock disagrees.
  */
 #include <strata/authoring.h>
 #include "args.h"

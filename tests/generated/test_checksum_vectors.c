@@ -275,7 +275,7 @@ static void test_stored_form(void)
 
 #define PARSE(lit) strata__hash_parse(lit, sizeof(lit) - 1, &r)
     CHECK(PARSE("xxh3-128/1:0123456789abcdeffedcba9876543210") == 0 && strata__hash_equal(r, h));
-    /* The unversioned form of DESIGN.md's accepts= example is version 1. */
+    /* The unversioned form (docs/checksums.md, "Stored form") is version 1. */
     memset(&r, 0, sizeof(r));
     CHECK(PARSE("xxh3-128:0123456789ABCDEFFEDCBA9876543210") == 0 && strata__hash_equal(r, h));
     CHECK(PARSE("xxh3-128/loose1:0123456789abcdeffedcba9876543210") < 0);

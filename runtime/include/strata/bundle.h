@@ -16,7 +16,7 @@
  * migration table, which is in apply order, so a parent always has a smaller index.
  *
  * Each section is its own raw deflate stream, so only the scripts that run
- * are inflated. They share one preset dictionary (format 2), built by the
+ * are inflated. They share one preset dictionary, built by the
  * bundler from text that recurs across the bundle and stored once, raw, in
  * the payload: small scripts compress nearly as well as the whole would.
  */

@@ -65,7 +65,7 @@ typedef enum strata_status {
 /* Static English name of a status ("edited or corrupt", ...). Never NULL. */
 STRATA_API const char *strata_errstr(int status);
 
-/* The process exit code for a status (DESIGN.md table). */
+/* The process exit code for a status (docs/cli/README.md, "Exit status"). */
 STRATA_API int strata_exit_code(int status);
 
 /*
@@ -104,7 +104,7 @@ enum { STRATA_LOG_DEBUG, STRATA_LOG_INFO, STRATA_LOG_WARN, STRATA_LOG_ERROR };
 typedef void (*strata_log_fn)(void *ctx, int level, const char *msg);
 
 /*
- * The emoji the seeds' wording puts before an INFO line of the library
+ * The emoji Alembic-style transcripts put before an INFO line of the library
  * ("🚀 " before "Production detected: ..."), or "" for any other line. For
  * loggers that decorate a terminal; keeps the wording and its decoration in
  * one place. Static string, never NULL.

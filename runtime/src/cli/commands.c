@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "Cron" for "cron": the seeds' wording. */
+/* "Cron" for "cron", as Alembic-style tools word it. */
 static void title(char *out, size_t n, const char *ns)
 {
     snprintf(out, n, "%s", ns);

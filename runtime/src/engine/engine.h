@@ -3,7 +3,7 @@
  * files share. Each file holds one concern:
  *
  *   handle.c   open, close, what the handle resolved, the library's version
- *   env.c      which environment and which database (DESIGN.md "Environments")
+ *   env.c      which environment and which database (docs/cli/README.md, "Environment")
  *   url.c      database URLs: their kind, redaction, the secrets no message shows
  *   report.c   the applied set compared with the bundle (strata_report_read)
  *   policy.c   the environment policy, and the verdict on a report (policy.h)
@@ -107,7 +107,7 @@ void strata__free_report(strata *h);
 /* env.c */
 const char *strata__env_get(const strata_options *o, const char *name);
 /* Resolves environment and URL into h (opts->environment, opts->database_url,
- * then the environment variables of DESIGN.md). */
+ * then the environment variables; docs/cli/README.md, "Environment"). */
 int strata__resolve(strata *h);
 
 /* url.c */

@@ -1,5 +1,6 @@
 /*
- * env.c - which environment, which database (DESIGN.md "Environments").
+ * env.c - which environment, which database (docs/cli/README.md, "Environment"
+ * and "Database URL").
  */
 #include "engine.h"
 

@@ -244,7 +244,8 @@ int strata_libversion_number(void)
     return STRATA_VERSION_NUMBER;
 }
 
-/* The seeds decorate these lines; matched here, next to where they are
+/* Alembic-style transcripts decorate these lines (tests/runtime/cases/terminal
+ * shows them); matched here, next to where they are
  * worded, so a reworded line cannot silently lose its emoji (tests compare
  * the terminal output). */
 const char *strata_log_emoji(const char *msg)

@@ -1,6 +1,6 @@
 /*
- * ledger.h - strata's two tables in the database (DESIGN.md "Database
- * state"): <ns>_<prefix>_version, one row per applied revision, and
+ * ledger.h - strata's two tables in the database (docs/internals.md, "The
+ * tables in the database"): <ns>_<prefix>_version, one row per applied revision, and
  * <ns>_<prefix>_log, one row per operation. ledger.c is the one place that
  * knows their columns; every statement on them is built there, with the
  * dialect's quoting, and takes its values as parameters.

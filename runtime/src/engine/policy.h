@@ -1,5 +1,6 @@
 /*
- * policy.h - the environment policy (DESIGN.md "Environments"): what each
+ * policy.h - the environment policy (docs/cli/README.md, "What the environment
+ * changes"): what each
  * environment allows and requires, and the verdict on a report. The rules
  * are functions of the environment, the options and the report alone, so
  * each one is written once here and unit-tested (tests/unit/test_policy.c).
