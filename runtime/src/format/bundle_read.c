@@ -5,6 +5,9 @@
 #include <string.h>
 #include <zlib.h>
 
+/* The largest valid kind: down, for PostgreSQL (direction | dialect). */
+#define LAST_SECTION_KIND (STRATA_SECTION_DOWN | STRATA_SECTION_POSTGRESQL)
+
 static int bad(strata_buf *err, const strata_bundle *b, const char *what)
 {
     strata__buf_printf(err,
@@ -59,7 +62,7 @@ int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, str
         const strata_bundle_section *s = &b->sections[i];
         /* deflate expands at most 1032:1 (258 bytes for 2 bits): a larger
          * length is a corrupt table, not a reason to allocate gigabytes */
-        if (s->kind > 5 || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset ||
+        if (s->kind > LAST_SECTION_KIND || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset ||
             s->len > (uint64_t)s->zlen * 1032)
             return bad(err, b, "section bounds");
         if (strata__hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
