@@ -87,10 +87,14 @@ typedef struct strata_allocator {
 /* Opening a migration context                                               */
 /* ------------------------------------------------------------------------ */
 
-/* Environments (the same bits as STRATA_ENV_* in bundle.h); 0 = detect. */
+/* Environments (the same bits as STRATA_ENV_* in bundle.h); 0 = detect.
+ * Staging has production's policy under its own name (messages, logs and
+ * status say "staging"); migrations for production (environments=) run
+ * there too. */
 #define STRATA_DEVELOPMENT STRATA_ENV_DEVELOPMENT
 #define STRATA_TEST        STRATA_ENV_TEST
 #define STRATA_PRODUCTION  STRATA_ENV_PRODUCTION
+#define STRATA_STAGING     0x8u
 
 /* Log levels passed to the logger. */
 enum { STRATA_LOG_DEBUG, STRATA_LOG_INFO, STRATA_LOG_WARN, STRATA_LOG_ERROR };
@@ -133,7 +137,8 @@ typedef struct strata_options {
     unsigned version;              /* STRATA_OPTIONS_VERSION */
     const char *app;               /* application name ("silica"): <APP>_ENVIRONMENT, the default
                                       database file <app>-<ns>.db, messages; required */
-    unsigned environment;          /* STRATA_DEVELOPMENT/TEST/PRODUCTION, or 0 to detect */
+    unsigned environment;          /* STRATA_DEVELOPMENT/TEST/STAGING/PRODUCTION, or 0 to
+                                      detect */
     const char *database_url;      /* NULL: <NS>_DATABASE_URL, DATABASE_URL, then the default
                                       (development ./<app>-<ns>.db, test :memory:, production
                                       none: STRATA_POLICY) */
@@ -207,12 +212,13 @@ STRATA_API const char *strata_errmsg(const strata *h);
 /* What the context resolved. Strings owned by h, valid until strata_close.
  * The URL is redacted (password replaced by ***), "" if open failed before
  * resolving it. strata_environment_name returns a static string ("unknown"
- * for anything but the three environments). */
+ * for anything but the four environments). */
 STRATA_API const char *strata_namespace(const strata *h);
 STRATA_API unsigned strata_environment(const strata *h);
 STRATA_API const char *strata_environment_name(unsigned environment);
-/* "development"/"dev"/"develop", "test"/"testing", "production"/"prod" to
- * STRATA_DEVELOPMENT/TEST/PRODUCTION; 0 for anything else. */
+/* "development"/"dev"/"develop", "test"/"testing", "staging"/"stage",
+ * "production"/"prod" to STRATA_DEVELOPMENT/TEST/STAGING/PRODUCTION (any
+ * case); 0 for anything else. */
 STRATA_API unsigned strata_environment_parse(const char *name);
 STRATA_API const char *strata_database_url(const strata *h);
 

@@ -73,7 +73,7 @@ static void usage(const cli *c, FILE *f)
     for (i = 0; i < strata__cli_ncommands; i++)
         fprintf(f, "  %s\n", strata__cli_commands[i].usage);
     fprintf(f, "\noptions for every command:\n"
-               "  --env ENV        development, test or production (default: detected)\n"
+               "  --env ENV        development, test, staging or production (default: detected)\n"
                "  --database URL   database URL (default: <NS>_DATABASE_URL, DATABASE_URL)\n"
                "  --yes            confirm a destructive command in production\n"
                "  --lock-wait S    wait at most S seconds for the migration lock (60)\n"
@@ -181,7 +181,8 @@ static int parse(cli *c, int argc, char **argv)
         }
     }
     if (c->env && !(c->opts.environment = strata_environment_parse(c->env))) {
-        fprintf(stderr, "error: --env '%s': use development, test or production\n", c->env);
+        fprintf(stderr, "error: --env '%s': use development, test, staging or production\n",
+                c->env);
         return -1;
     }
     return 0;

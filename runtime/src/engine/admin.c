@@ -226,8 +226,8 @@ static int rebuild_impl(strata *h)
 
     if (!strata__policy_rebuild_allowed(h->env))
         return strata__fail(&h->msgs, STRATA_POLICY,
-                            "rebuild destroys the %s database and is refused in production",
-                            h->bundle->ns);
+                            "rebuild destroys the %s database and is refused in %s", h->bundle->ns,
+                            strata_environment_name(h->env));
     if ((st = h->be->connect(h, 0)) != STRATA_OK || (st = h->be->lock(h)) != STRATA_OK)
         return st;
     if ((st = other_namespaces(h)) != STRATA_OK) {

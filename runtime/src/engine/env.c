@@ -3,6 +3,7 @@
  * and "Database URL").
  */
 #include "engine.h"
+#include "policy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +21,36 @@ static const char *const platform_vars[] = {
     "RENDER", "RAILWAY_ENVIRONMENT", "K_SERVICE",      "ECS_CONTAINER_METADATA_URI",
 };
 
+/* Case-insensitive equality with an ASCII lower-case word. */
+static int is_word(const char *v, const char *lower)
+{
+    for (; *v && *lower; v++, lower++)
+        if ((*v >= 'A' && *v <= 'Z' ? *v - 'A' + 'a' : *v) != *lower)
+            return 0;
+    return *v == *lower;
+}
+
 unsigned strata_environment_parse(const char *v)
 {
-    if (!strcmp(v, "development") || !strcmp(v, "dev") || !strcmp(v, "develop"))
-        return STRATA_DEVELOPMENT;
-    if (!strcmp(v, "test") || !strcmp(v, "testing"))
-        return STRATA_TEST;
-    if (!strcmp(v, "production") || !strcmp(v, "prod"))
-        return STRATA_PRODUCTION;
+    static const struct {
+        const char *name;
+        unsigned env;
+    } names[] = {
+        {"development", STRATA_DEVELOPMENT},
+        {"dev", STRATA_DEVELOPMENT},
+        {"develop", STRATA_DEVELOPMENT},
+        {"test", STRATA_TEST},
+        {"testing", STRATA_TEST},
+        {"staging", STRATA_STAGING},
+        {"stage", STRATA_STAGING},
+        {"production", STRATA_PRODUCTION},
+        {"prod", STRATA_PRODUCTION},
+    };
+    size_t i;
+
+    for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+        if (is_word(v, names[i].name))
+            return names[i].env;
     return 0;
 }
 
@@ -38,6 +61,8 @@ const char *strata_environment_name(unsigned environment)
         return "development";
     case STRATA_TEST:
         return "test";
+    case STRATA_STAGING:
+        return "staging";
     case STRATA_PRODUCTION:
         return "production";
     default:
@@ -92,7 +117,8 @@ int strata__resolve(strata *h)
             v = strata__env_get(o, name = app_var);
         if (v && !(h->env = strata_environment_parse(v))) {
             st = strata__fail(&h->msgs, STRATA_MISUSE,
-                              "%s='%s' is not an environment: use development, test or production",
+                              "%s='%s' is not an environment: use development, test, staging or "
+                              "production",
                               name, v);
             goto done;
         }
@@ -109,11 +135,11 @@ int strata__resolve(strata *h)
         strata__buf_init(&b, h->alloc);
         if (h->env == STRATA_TEST) {
             strata__buf_puts(&b, "sqlite:///:memory:");
-        } else if (h->env == STRATA_PRODUCTION) {
+        } else if (strata__policy_deployed(h->env)) {
             st = strata__fail(&h->msgs, STRATA_POLICY,
-                              "production needs an explicit database: set %s or DATABASE_URL, or "
-                              "pass --database",
-                              ns_var);
+                              "%s needs an explicit database: set %s or DATABASE_URL, or pass "
+                              "--database",
+                              strata_environment_name(h->env), ns_var);
             goto done;
         } else {
             strata__buf_printf(&b, "sqlite:///./%s-%s.db", o->app, ns);

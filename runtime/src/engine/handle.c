@@ -254,6 +254,7 @@ const char *strata_log_emoji(const char *msg)
         const char *start, *end, *emoji;
     } deco[] = {
         {"Production detected:", NULL, "🚀 "},
+        {"Staging detected:", NULL, "🚀 "},
         {"Removed existing database:", NULL, "🗑️  "},
         {"Dropped schema ", NULL, "🗑️  "},
         {"Rebuilding database from migrations", NULL, "🔄 "},

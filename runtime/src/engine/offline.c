@@ -7,6 +7,7 @@
 #include "ledger.h"
 #include "migfile.h"
 #include "plan.h"
+#include "policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -132,7 +133,8 @@ static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
     d->script_prelude(&h->sql, h->opts.schema);
     strata__ledger_ddl(d, vt.data ? vt.data : "", lt.data ? lt.data : "", ";\n", &h->sql);
     for (i = 0; i < n && st == STRATA_OK; i++) {
-        if (!want[i] || have[i] || !(strata__mig(h, i)->environments & h->env))
+        if (!want[i] || have[i] ||
+            !(strata__mig(h, i)->environments & strata__policy_env_bit(h->env)))
             continue;
         st = offline_one(h, d, vt.data ? vt.data : "", i, &h->sql);
         count++;

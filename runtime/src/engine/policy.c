@@ -8,6 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+int strata__policy_deployed(unsigned env)
+{
+    return env == STRATA_PRODUCTION || env == STRATA_STAGING;
+}
+
+unsigned strata__policy_env_bit(unsigned env)
+{
+    return env == STRATA_STAGING ? STRATA_ENV_PRODUCTION : env;
+}
+
 int strata__policy_applies_at_startup(unsigned env, int auto_migrate)
 {
     return env != STRATA_DEVELOPMENT || auto_migrate;
@@ -15,17 +25,17 @@ int strata__policy_applies_at_startup(unsigned env, int auto_migrate)
 
 int strata__policy_unknown_is_error(unsigned env, int strict)
 {
-    return env == STRATA_TEST || (env == STRATA_PRODUCTION && strict);
+    return env == STRATA_TEST || (strata__policy_deployed(env) && strict);
 }
 
 int strata__policy_needs_yes(unsigned env)
 {
-    return env == STRATA_PRODUCTION;
+    return strata__policy_deployed(env);
 }
 
 int strata__policy_rebuild_allowed(unsigned env)
 {
-    return env != STRATA_PRODUCTION;
+    return !strata__policy_deployed(env);
 }
 
 int strata__verdict(const strata_report *r, unsigned env, int strict, unsigned flags, size_t *about)
@@ -198,9 +208,8 @@ int strata__need_yes(strata *h, const char *what)
 {
     if (strata__policy_needs_yes(h->env) && !(h->flags & STRATA_YES))
         return strata__fail(&h->msgs, STRATA_POLICY,
-                            "%s in production changes the %s database's history: confirm with "
-                            "--yes",
-                            what, h->bundle->ns);
+                            "%s in %s changes the %s database's history: confirm with --yes", what,
+                            strata_environment_name(h->env), h->bundle->ns);
     return STRATA_OK;
 }
 

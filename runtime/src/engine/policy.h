@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <strata/strata.h>
 
+/* Production and staging: deployed environments, with production's policy. */
+int strata__policy_deployed(unsigned env);
+/* The environments= bit a migration is matched against in env. */
+unsigned strata__policy_env_bit(unsigned env);
+
 /* Does a start apply pending migrations (test, production; development only
  * when asked), or refuse with "Run: <app> migrate upgrade"? */
 int strata__policy_applies_at_startup(unsigned env, int auto_migrate);

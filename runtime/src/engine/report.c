@@ -4,6 +4,7 @@
  */
 #include "engine.h"
 #include "ledger.h"
+#include "policy.h"
 
 #include <string.h>
 
@@ -112,7 +113,8 @@ static int build_report(strata *h, int exists)
         strata__hash_format(m->exact, 0, h->exact_strs[i]);
         x->exact = h->exact_strs[i];
         if (!r) {
-            x->state = (m->environments & h->env) ? STRATA_STATE_PENDING : STRATA_STATE_SKIPPED;
+            x->state = (m->environments & strata__policy_env_bit(h->env)) ? STRATA_STATE_PENDING
+                                                                          : STRATA_STATE_SKIPPED;
             rep->npending += x->state == STRATA_STATE_PENDING;
             continue;
         }

@@ -22,9 +22,9 @@ static int startup_one(strata **out, const strata_bundle *b, const strata_option
     r = &h->report;
     pending = r->npending;
     if (pending || r->naccepted || (applies && r->ndirty)) {
-        if (h->env == STRATA_PRODUCTION && pending)
-            strata__log(&h->msgs, STRATA_LOG_INFO,
-                        "Production detected: auto-applying %s migrations...", b->ns);
+        if (strata__policy_deployed(h->env) && pending)
+            strata__log(&h->msgs, STRATA_LOG_INFO, "%s detected: auto-applying %s migrations...",
+                        h->env == STRATA_STAGING ? "Staging" : "Production", b->ns);
         if ((st = strata_upgrade(h, "heads", 0)) != STRATA_OK)
             goto fail;
         if (pending)

@@ -62,8 +62,8 @@ int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, str
         const strata_bundle_section *s = &b->sections[i];
         /* deflate expands at most 1032:1 (258 bytes for 2 bits): a larger
          * length is a corrupt table, not a reason to allocate gigabytes */
-        if (s->kind > LAST_SECTION_KIND || s->offset > b->payload_len || s->zlen > b->payload_len - s->offset ||
-            s->len > (uint64_t)s->zlen * 1032)
+        if (s->kind > LAST_SECTION_KIND || s->offset > b->payload_len ||
+            s->zlen > b->payload_len - s->offset || s->len > (uint64_t)s->zlen * 1032)
             return bad(err, b, "section bounds");
         if (strata__hash64_of(b->payload + s->offset, s->zlen) != s->zhash)
             return bad(err, b, "section checksum");

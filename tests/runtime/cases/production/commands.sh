@@ -20,4 +20,4 @@ note "what decides the environment (status --json shows it)"
 sh_ 'TESTAPP_ENVIRONMENT=production DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
 sh_ 'KUBERNETES_SERVICE_HOST=10.0.0.1 DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
 sh_ 'DYNO=web.1 STRATA_ENV=development DATABASE_URL=sqlite:///prod.db '"$bin"'/testapp_v1 app migrate status --json | grep environment'
-sh_ 'STRATA_ENV=staging '"$bin"'/testapp_v1 app migrate status'
+sh_ 'STRATA_ENV=stagin '"$bin"'/testapp_v1 app migrate status'
