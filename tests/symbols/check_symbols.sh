@@ -16,7 +16,10 @@ grep -hv '^#' "$headers"/*.h | tr '\n' ' ' | grep -o 'STRATA_API[^;(]*(' |
 echo "public API: $(wc -l <"$work/public") functions"
 [[ -s $work/public ]] || { echo "FAILED: no STRATA_API declaration found"; exit 1; }
 
-"$nm" -g --defined-only "$static" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u >"$work/static"
+# Names starting with "__" belong to the implementation (a sanitizer's
+# __odr_asan.*, for one): no application may define them.
+"$nm" -g --defined-only "$static" 2>/dev/null | awk 'NF == 3 { print $3 }' | grep -v '^__' |
+    sort -u >"$work/static"
 echo "libstrata.a: $(wc -l <"$work/static") global symbols," \
     "$(grep -c '^strata__' "$work/static") internal (strata__)"
 bad=$(grep -v '^strata__' "$work/static" | comm -23 - "$work/public")
