@@ -872,6 +872,7 @@ typedef struct {
     int mode;              /* how the current section reads: enum strata_sql_mode */
     unsigned section_line; /* of the current section's directive; 0 before the first */
     int differ_seen;       /* a dialect difference was reported in this section */
+    size_t open_at;        /* where an unterminated quote or comment starts, or SIZE_MAX */
     strata_sql_token tok;
 } lexpos;
 
@@ -1096,9 +1097,13 @@ static void lex_next(parser *p, lexpos *t, const char *s, size_t len)
     t->line = line_of(s, t->at, t->line, t->end);
     t->at = t->end;
     t->end = strata__sql_scan(s, len, t->at, t->mode, &t->tok);
-    if (t->tok.problem == STRATA_SQL_UNTERMINATED)
-        report_unterminated(p, t, s, len);
-    else if (t->tok.problem == STRATA_SQL_DIALECTS_DIFFER && !hides_directive(t, s, len))
+    if (t->tok.problem == STRATA_SQL_UNTERMINATED) {
+        t->open_at = t->at;
+        /* After a difference, one of the two readings may run on: the
+         * difference said what to do. */
+        if (!(t->mode == STRATA_SQL_BOTH && t->differ_seen))
+            report_unterminated(p, t, s, len);
+    } else if (t->tok.problem == STRATA_SQL_DIALECTS_DIFFER && !hides_directive(t, s, len))
         report_difference(p, t, s, len);
     else if (t->tok.kind == STRATA_TOK_LINE_COMMENT)
         check_line_comment(p, t, s);
@@ -1135,6 +1140,14 @@ unsigned strata__migfile_up_dialects(const strata_migfile *m, unsigned *line)
     return have;
 }
 
+/* s[0..n) starts with the word "up" or "down" (whatever follows it). */
+static int section_word(const char *s, size_t n)
+{
+    size_t k = n >= 2 && memcmp(s, "up", 2) == 0 ? 2 : n >= 4 && memcmp(s, "down", 4) == 0 ? 4 : 0;
+
+    return k && (k == n || !(is_revchar(s[k]) || s[k] == '='));
+}
+
 static int parse(strata_migfile *m, const strata_allocator *a, const char *file, const char *data,
                  size_t n, strata_diags *d, int draft)
 {
@@ -1151,6 +1164,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     memset(&lex, 0, sizeof(lex));
     lex.line = 1;
     lex.mode = STRATA_SQL_BOTH;
+    lex.open_at = (size_t)-1;
     m->alloc = a;
     m->environments = STRATA_ENV_ALL;
     m->lock_timeout_ms = m->statement_timeout_ms = STRATA_TIMEOUT_UNSET;
@@ -1175,7 +1189,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     s = m->text;
     len = m->textlen;
     for (i = 0, p.line = 1; i < len && p.status != STRATA_NOMEM; p.line++) {
-        size_t eol = i, j = i;
+        size_t eol = i, j = i, k;
         unsigned opened;
         word w;
         int r;
@@ -1197,9 +1211,21 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                 cur->len = i - cur->start;
                 cur = NULL;
             }
+            for (k = j; k < eol && is_blank(s[k]); k++)
+                ;
             r = next_word(&p, s, eol, &j, &w);
             if (r == 0) {
                 err(&p, p.line, "empty strata directive: expected key=value, 'up' or 'down'");
+            } else if (r < 0 && p.status != STRATA_NOMEM && section_word(s + k, eol - k)) {
+                /* A section line with a bad word in it ("up<ESC>"), reported:
+                 * still a section, so that the SQL after it is not reported
+                 * as misplaced too. */
+                if (first_section == (size_t)-1)
+                    first_section = i;
+                up_seen |= s[k] == 'u';
+                lex.mode = STRATA_SQL_BOTH;
+                lex.section_line = p.line;
+                lex.differ_seen = 0;
             } else if (r > 0 && !w.has_value &&
                        (strata__streqn(w.key, w.keylen, "up") ||
                         strata__streqn(w.key, w.keylen, "down"))) {
@@ -1213,13 +1239,13 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                 lex.section_line = p.line;
                 lex.differ_seen = 0;
                 if (kind >= 0) {
-                    size_t k;
-                    for (k = 0; k < m->nsections; k++)
-                        if (m->sections[k].kind == (unsigned)kind)
+                    size_t q;
+                    for (q = 0; q < m->nsections; q++)
+                        if (m->sections[q].kind == (unsigned)kind)
                             break;
-                    if (k < m->nsections) {
+                    if (q < m->nsections) {
                         err(&p, p.line, "second '%s' section (the first is at line %u)",
-                            strata__section_name((unsigned)kind), m->sections[k].line);
+                            strata__section_name((unsigned)kind), m->sections[q].line);
                     } else {
                         cur = &m->sections[m->nsections++];
                         cur->kind = (unsigned)kind;
@@ -1281,8 +1307,11 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     } else if (m->nparents < 2) {
         for (i = 0; i < m->nsections; i++) {
             const strata_section_src *x = &m->sections[i];
+            /* A section that is all comment because one is never closed
+             * was reported as such. */
             if (STRATA_SECTION_DIRECTION(x->kind) != STRATA_SECTION_UP || x->empty ||
-                !body_empty(s + x->start, x->len, section_mode((int)x->kind)))
+                !body_empty(s + x->start, x->len, section_mode((int)x->kind)) ||
+                (lex.open_at >= x->start && lex.open_at < x->start + x->len))
                 continue;
             if (draft)
                 strata__diag_add(d, STRATA_DIAG_WARNING, m->file, x->line,
