@@ -97,6 +97,7 @@ static void test_postgresql_tokens(void)
     CHECK_STR(mode_tokens("'a\\'b", m), "q['a\\']w[b]");
     CHECK_STR(mode_tokens("U&'\\' B'1' X'f' N'n'", m),
               "q[U&'\\']_[ ]q[B'1']_[ ]q[X'f']_[ ]w[N]q['n']");
+    CHECK_STR(mode_tokens("U&'a''b' B'1''0'", m), "q[U&'a''b']_[ ]q[B'1']q['0']");
     CHECK_STR(mode_tokens("U&\"a\"\"b\"", m), "q[U&\"a\"\"b\"]");
     CHECK_STR(mode_tokens("$a$x$b$y$a$ $1 a$b$c", m), "q[$a$x$b$y$a$]_[ ]w[$1]_[ ]w[a$b$c]");
     CHECK_STR(mode_tokens("1$$x$$", m), "w[1]q[$$x$$]");

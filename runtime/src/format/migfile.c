@@ -1025,10 +1025,6 @@ static void report_difference(parser *p, lexpos *t, const char *s, size_t len)
         strata__buf_puts(&b, "B'...' is a bit string for PostgreSQL, but SQLite reads B as a "
                              "name");
         break;
-    case STRATA_SQL_W_BLOB:
-        strata__buf_puts(&b, "X'...' with a doubled quote: SQLite ends the blob at the first "
-                             "quote, PostgreSQL reads on");
-        break;
     case STRATA_SQL_W_BOM:
         strata__buf_puts(&b, "an invisible U+FEFF (byte order mark) is white space for SQLite "
                              "but part of a name for PostgreSQL");

@@ -310,13 +310,15 @@ static size_t pg_token(const char *s, size_t len, size_t i, strata_sql_token *t)
         t->what = STRATA_SQL_W_ESTRING;
         return scan_quoted(s, len, i + 1, '\'', 1, 1, t);
     }
+    /* B'...' and X'...' end at the next quote: no '' inside (checked:
+     * B'1''0' is a syntax error in PostgreSQL 15). */
     if ((c == 'B' || c == 'b') && d == '\'') {
         t->what = STRATA_SQL_W_BITSTRING;
-        return scan_quoted(s, len, i + 1, '\'', 0, 1, t);
+        return scan_quoted(s, len, i + 1, '\'', 0, 0, t);
     }
     if ((c == 'X' || c == 'x') && d == '\'') {
         t->what = STRATA_SQL_W_BLOB;
-        return scan_quoted(s, len, i + 1, '\'', 0, 1, t);
+        return scan_quoted(s, len, i + 1, '\'', 0, 0, t);
     }
     /* U&'...' and U&"..." keep the quoting of '...' and "..." (their
      * backslash escapes are decoded later and never end the text). */
@@ -377,7 +379,7 @@ static int difference(const char *s, size_t i, size_t el, const strata_sql_token
         lite->what == STRATA_SQL_W_BOM)
         return lite->what;
     if (pg->what == STRATA_SQL_W_ESTRING || pg->what == STRATA_SQL_W_USTRING ||
-        pg->what == STRATA_SQL_W_BITSTRING || pg->what == STRATA_SQL_W_BLOB)
+        pg->what == STRATA_SQL_W_BITSTRING)
         return pg->what;
     if (lite->kind == STRATA_TOK_SPACE && memchr(s + i, '\v', el - i))
         return STRATA_SQL_W_VERTICAL_TAB;
