@@ -867,12 +867,13 @@ static void check_file_name(parser *p)
  * commented-out section may hold one).
  */
 typedef struct {
-    size_t at, end;        /* the token covering the current line's start */
-    unsigned line;         /* the line `at` is on */
-    int mode;              /* how the current section reads: enum strata_sql_mode */
-    unsigned section_line; /* of the current section's directive; 0 before the first */
-    int differ_seen;       /* a dialect difference was reported in this section */
-    size_t open_at;        /* where an unterminated quote or comment starts, or SIZE_MAX */
+    size_t at, end;         /* the token covering the current line's start */
+    unsigned line;          /* the line `at` is on */
+    int mode;               /* how the current section reads: enum strata_sql_mode */
+    unsigned section_line;  /* of the current section's directive; 0 before the first */
+    int differ_seen;        /* a dialect difference was reported in this section */
+    unsigned char *differs; /* where to note that: the header's or the section's flag */
+    size_t open_at;         /* where an unterminated quote or comment starts, or SIZE_MAX */
     strata_sql_token tok;
 } lexpos;
 
@@ -972,6 +973,12 @@ static void report_difference(parser *p, lexpos *t, const char *s, size_t len)
     if (t->differ_seen)
         return;
     t->differ_seen = 1;
+    if (t->differs)
+        *t->differs = 1;
+    /* The rest of the section is read as SQLite reads it: the file is
+     * rejected, and one reading stays linear where two that keep differing
+     * (a comment PostgreSQL never closes, again and again) would not. */
+    t->mode = STRATA_SQL_SQLITE;
     strata__buf_init(&b, p->m->alloc);
     switch (k->what) {
     case STRATA_SQL_W_NESTED:
@@ -1097,7 +1104,7 @@ static void lex_next(parser *p, lexpos *t, const char *s, size_t len)
         t->open_at = t->at;
         /* After a difference, one of the two readings may run on: the
          * difference said what to do. */
-        if (!(t->mode == STRATA_SQL_BOTH && t->differ_seen))
+        if (!t->differ_seen)
             report_unterminated(p, t, s, len);
     } else if (t->tok.problem == STRATA_SQL_DIALECTS_DIFFER && !hides_directive(t, s, len))
         report_difference(p, t, s, len);
@@ -1153,6 +1160,9 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     size_t i, len, first_section = (size_t)-1;
     strata_section_src *cur = NULL;
     lexpos lex;
+    /* A dialect difference in the header [0] or in section i [1 + i]: the
+     * file is rejected, and what was read there says nothing more. */
+    unsigned char differs[1 + STRATA_MAX_SECTIONS];
     int up_seen = 0;
 
     memset(m, 0, sizeof(*m));
@@ -1161,6 +1171,8 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     lex.line = 1;
     lex.mode = STRATA_SQL_BOTH;
     lex.open_at = (size_t)-1;
+    memset(differs, 0, sizeof(differs));
+    lex.differs = &differs[0];
     m->alloc = a;
     m->environments = STRATA_ENV_ALL;
     m->lock_timeout_ms = m->statement_timeout_ms = STRATA_TIMEOUT_UNSET;
@@ -1222,6 +1234,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                 lex.mode = STRATA_SQL_BOTH;
                 lex.section_line = p.line;
                 lex.differ_seen = 0;
+                lex.differs = NULL;
             } else if (r > 0 && !w.has_value &&
                        (strata__streqn(w.key, w.keylen, "up") ||
                         strata__streqn(w.key, w.keylen, "down"))) {
@@ -1234,6 +1247,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                 lex.mode = section_mode(kind);
                 lex.section_line = p.line;
                 lex.differ_seen = 0;
+                lex.differs = NULL;
                 if (kind >= 0) {
                     size_t q;
                     for (q = 0; q < m->nsections; q++)
@@ -1243,6 +1257,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                         err(&p, p.line, "second '%s' section (the first is at line %u)",
                             strata__section_name((unsigned)kind), m->sections[q].line);
                     } else {
+                        lex.differs = &differs[1 + m->nsections];
                         cur = &m->sections[m->nsections++];
                         cur->kind = (unsigned)kind;
                         cur->line = p.line;
@@ -1278,7 +1293,8 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     if (p.status == STRATA_NOMEM)
         return p.status;
 
-    check_preamble(&p, s, first_section == (size_t)-1 ? len : first_section);
+    if (!differs[0])
+        check_preamble(&p, s, first_section == (size_t)-1 ? len : first_section);
     if (!m->revision) {
         if (!(p.seen & 1u)) /* else the invalid revision was reported */
             err(&p, 1, "missing '-- strata: revision=<id>' header");
@@ -1291,8 +1307,9 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
     for (i = 0; i < m->nsections; i++) {
         const strata_section_src *x = &m->sections[i];
         unsigned at = x->line + 1;
-        if (x->empty && strata__sql_skip_blank_mode(s + x->start, x->len,
-                                                    section_mode((int)x->kind), &at) < x->len)
+        if (x->empty && !differs[1 + i] &&
+            strata__sql_skip_blank_mode(s + x->start, x->len, section_mode((int)x->kind), &at) <
+                x->len)
             err(&p, at,
                 "SQL in the '%s empty' section (its line %u): remove 'empty' from that line, "
                 "or the SQL",
@@ -1306,7 +1323,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
             /* A section that is all comment because one is never closed
              * was reported as such. */
             if (STRATA_SECTION_DIRECTION(x->kind) != STRATA_SECTION_UP || x->empty ||
-                !body_empty(s + x->start, x->len, section_mode((int)x->kind)) ||
+                differs[1 + i] || !body_empty(s + x->start, x->len, section_mode((int)x->kind)) ||
                 (lex.open_at >= x->start && lex.open_at < x->start + x->len))
                 continue;
             if (draft)
