@@ -64,8 +64,10 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
  * \t, \r or \xNN / \u00NN, line and paragraph separators and the
  * bidirectional formatting characters \uNNNN, and bytes that are not UTF-8
  * \xNN. A file or directory name may hold any of them. With `continuation`,
- * a newline followed by a space stays: an indented continuation line of a
- * long message, which no "file:line:" can start.
+ * a newline followed by a space stays: strata's own indented continuation
+ * lines of a long message (the user text that reaches a message holds no
+ * line break: it comes from one line of a file, or from a name that would
+ * have been refused).
  */
 static void put_escaped(strata_buf *out, const char *str, int continuation)
 {

@@ -737,7 +737,8 @@ static size_t dash_at(const char *s, size_t n, size_t i)
  * A line meant as a directive that the strict syntax misses ("  -- strata: up",
  * "-- strata down", "-- Strata: up", "<U+FEFF>-- strata: down",
  * "— strata: down") would silently be a comment or SQL, and the SQL after it
- * would land in the wrong section. Reports such a line; 1 when it did.
+ * would land in the wrong section. 1 for such a line; *hidden gets the first
+ * invisible character on it, *marker and *markerlen what stands for "--".
  */
 static int is_near_directive(const char *s, size_t n, unsigned long *hidden, size_t *marker,
                              size_t *markerlen)
@@ -768,6 +769,7 @@ static int is_near_directive(const char *s, size_t n, unsigned long *hidden, siz
            (e > i && e < n && s[e] == '=');
 }
 
+/* Reports a line is_near_directive() finds; 1 when it did. */
 static int near_directive(parser *p, const char *s, size_t n)
 {
     size_t marker, mlen;
