@@ -25,6 +25,18 @@ static const char *first_diag(void)
     return buf;
 }
 
+static const char *all_diags(void)
+{
+    static char buf[4096];
+    strata_buf b;
+
+    strata__buf_init(&b, NULL);
+    strata__diags_format(&diags, &b);
+    snprintf(buf, sizeof(buf), "%s", b.data ? b.data : "");
+    strata__buf_free(&b);
+    return buf;
+}
+
 static const char *section_body(const strata_migfile *m, unsigned kind)
 {
     static char buf[512];
@@ -148,7 +160,7 @@ static void test_directive_in_quotes(void)
     strata_migfile m;
     int st = parse(&m, "f.sql",
                    "-- strata: revision=a\n"
-                   "-- strata: up\n"
+                   "-- strata: up dialect=postgresql\n"
                    "CREATE FUNCTION f() RETURNS text AS $body$\n"
                    "-- strata: down\n"
                    "  -- strata up\n"
@@ -161,27 +173,197 @@ static void test_directive_in_quotes(void)
                    "-- strata: down dialect=sqlite\n"
                    "DROP TABLE t;\n"
                    "*/\n"
-                   "-- strata: down\n"
+                   "-- strata: down dialect=postgresql\n"
                    "DROP FUNCTION f;\n");
     CHECK(st == STRATA_OK);
     CHECK_STR(first_diag(), "");
     CHECK(m.nsections == 2);
     CHECK(m.sections[1].line == 15);
-    CHECK_STR(section_body(&m, STRATA_SECTION_DOWN), "DROP FUNCTION f;\n");
-    CHECK(strstr(section_body(&m, STRATA_SECTION_UP), "$body$\n-- strata: down\n") != NULL);
+    CHECK_STR(section_body(&m, STRATA_SECTION_DOWN | STRATA_SECTION_POSTGRESQL),
+              "DROP FUNCTION f;\n");
+    CHECK(strstr(section_body(&m, STRATA_SECTION_UP | STRATA_SECTION_POSTGRESQL),
+                 "$body$\n-- strata: down\n") != NULL);
     strata__migfile_free(&m);
 
     /* A quote left open would swallow the down section: an error, not silence. */
     st = parse(&m, "f.sql",
                "-- strata: revision=a\n"
-               "-- strata: up\n"
+               "-- strata: up dialect=postgresql\n"
                "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $ LANGUAGE sql;\n"
                "\n"
-               "-- strata: down\n"
+               "-- strata: down dialect=postgresql\n"
                "DROP FUNCTION f;\n");
     CHECK(st == STRATA_INVALID);
-    CHECK_STR(first_diag(), "f.sql:5: error: this directive is inside a quote or comment opened "
-                            "at line 3 that runs to the end of the file: close it");
+    CHECK_STR(all_diags(),
+              "f.sql:3: error: dollar quote $$ opened here is never closed: it runs to the end of "
+              "the file; close it with $$\n"
+              "f.sql:5: error: this directive is inside a quote or comment opened at line 3 that "
+              "runs to the end of the file: close it\n");
+    strata__migfile_free(&m);
+}
+
+/*
+ * Each dialect section is read by its database's rules, so what ends a
+ * section is what the database would see: SQLite's [brackets] hold a quote,
+ * its comments do not nest; PostgreSQL's E'' strings escape quotes with a
+ * backslash and its comments nest.
+ */
+static void test_dialect_lexing(void)
+{
+    strata_migfile m;
+    int st = parse(&m, "f.sql",
+                   "-- strata: revision=a\n"
+                   "-- strata: up dialect=sqlite\n"
+                   "/* files from /var/spool/*.csv */\n"
+                   "CREATE TABLE t ([owner's name] TEXT, `it's` TEXT);\n"
+                   "-- strata: down dialect=sqlite\n"
+                   "DROP TABLE t; -- the owner's\n"
+                   "-- strata: up dialect=postgresql\n"
+                   "/* outer /* inner */ still a comment\n"
+                   "-- strata: down dialect=postgresql\n"
+                   "*/ SELECT E'it\\'s', $fn$ ' $fn$;\n"
+                   "-- strata: down dialect=postgresql\n"
+                   "DROP TABLE t;\n");
+    CHECK(st == STRATA_OK);
+    CHECK_STR(first_diag(), "");
+    CHECK(m.nsections == 4);
+    CHECK_STR(section_body(&m, STRATA_SECTION_UP | STRATA_SECTION_SQLITE),
+              "/* files from /var/spool/*.csv */\n"
+              "CREATE TABLE t ([owner's name] TEXT, `it's` TEXT);\n");
+    CHECK_STR(section_body(&m, STRATA_SECTION_DOWN | STRATA_SECTION_SQLITE),
+              "DROP TABLE t; -- the owner's\n");
+    CHECK_STR(section_body(&m, STRATA_SECTION_DOWN | STRATA_SECTION_POSTGRESQL), "DROP TABLE t;\n");
+    strata__migfile_free(&m);
+
+    /* The same text in a plain section: the two databases disagree. */
+    st = parse(&m, "f.sql",
+               "-- strata: revision=a\n"
+               "-- strata: up\n"
+               "CREATE TABLE t ([owner's name] TEXT);\n"
+               "-- strata: down\n"
+               "DROP TABLE t; -- the owner's\n");
+    CHECK(st == STRATA_INVALID);
+    CHECK_STR(first_diag(), "f.sql:3: error: '[...]' is a quoted identifier for SQLite but an "
+                            "array subscript for PostgreSQL; a plain section runs on both "
+                            "databases: write \"...\" for an identifier, or move this SQL to "
+                            "dialect sections");
+    strata__migfile_free(&m);
+}
+
+/* What a plain section may not hold, one construct at a time. */
+static void test_plain_differences(void)
+{
+    static const struct {
+        const char *sql, *diag;
+    } cases[] = {
+        {"SELECT 1; /* see /tmp/*.csv */\n",
+         "'/*' at line 3 inside the comment opened here: PostgreSQL nests comments"},
+        {"SELECT $$a$$;\n", "$$ opens a dollar quote for PostgreSQL"},
+        {"SELECT $fn$a$fn$;\n", "$fn$ opens a dollar quote for PostgreSQL"},
+        {"SELECT `a`;\n", "'`...`' is a quoted identifier for SQLite"},
+        {"SELECT E'a\\'b';\n", "E'...' is a string with backslash escapes for PostgreSQL"},
+        {"SELECT U&'d\\0061t';\n", "U&'...' is a Unicode escape string for PostgreSQL"},
+        {"SELECT B'101';\n", "B'...' is a bit string for PostgreSQL"},
+        {"SELECT '1'::int;\n", "'::' is a cast for PostgreSQL, but SQLite reads ':int' as a "
+                               "parameter"},
+        {"SELECT @x FROM t;\n", "'@x' is a parameter for SQLite but not for PostgreSQL"},
+        {"SELECT 1 \v;\n", "a vertical tab (U+000B) is white space for SQLite here"},
+        {"SELECT 1 \xEF\xBB\xBF;\n", "an invisible U+FEFF (byte order mark) is white space for "
+                                     "SQLite"},
+        {"SELECT 1$$x$$;\n", "SQLite and PostgreSQL read '1$$x$$;' as different tokens"},
+    };
+    size_t i;
+    char text[256];
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        strata_migfile m;
+        snprintf(text, sizeof(text), "-- strata: revision=a\n-- strata: up\n%s", cases[i].sql);
+        CHECK(parse(&m, "f.sql", text) == STRATA_INVALID);
+        if (!strstr(first_diag(), cases[i].diag))
+            CHECK_STR(first_diag(), cases[i].diag);
+        strata__migfile_free(&m);
+    }
+    /* What both read alike is fine: doubled quotes, "identifiers", X'blobs'. */
+    {
+        strata_migfile m;
+        CHECK(parse(&m, "f.sql",
+                    "-- strata: revision=a\n-- strata: up\n"
+                    "INSERT INTO \"t\"\"x\" VALUES ('it''s', X'00ff', 'a\\', $1, ?, a$b);\n"
+                    "/* one -- two */ SELECT 1 -- three /* four\n;") == STRATA_OK);
+        CHECK_STR(first_diag(), "");
+        strata__migfile_free(&m);
+    }
+}
+
+/* Invisible characters and look-alike markers hide a directive. */
+static void test_hidden_directives(void)
+{
+    static const struct {
+        const char *line, *diag;
+    } cases[] = {
+        {"\xEF\xBB\xBF-- strata: down",
+         "f.sql:4: error: '<U+FEFF>-- strata: down' is not a directive: the invisible U+FEFF (byte "
+         "order mark) in the line hides it; delete the character, or the SQL after this line stays "
+         "in "
+         "the section above"},
+        {"--\xE2\x80\x8B strata: down", "the invisible U+200B (zero width space) in the line"},
+        {"\f-- strata: down", "the invisible U+000C (form feed) in the line"},
+        {"-- strata:\xC2\xA0"
+         "down",
+         "f.sql:4: error: '<U+00A0>down' holds U+00A0 (no-break space): write directives with "
+         "plain spaces"},
+        {"\xE2\x80\x94 strata: down", "it starts with '\xE2\x80\x94' instead of '--'"},
+        {"- strata: down", "it starts with '-' instead of '--'"},
+        {"# strata: down", "it starts with '#' instead of '--'"},
+        {"SELECT 2; -- strata: down",
+         "f.sql:4: error: '-- strata: down' after SQL on the same line is a comment"},
+    };
+    size_t i;
+    char text[256];
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        strata_migfile m;
+        snprintf(text, sizeof(text),
+                 "-- strata: revision=a\n-- strata: up\nSELECT 1;\n%s\nSELECT 3;\n", cases[i].line);
+        CHECK(parse(&m, "f.sql", text) == STRATA_INVALID);
+        if (!strstr(first_diag(), cases[i].diag))
+            CHECK_STR(first_diag(), cases[i].diag);
+        strata__migfile_free(&m);
+    }
+}
+
+/* "up dialect=sqlite empty": nothing to do there, said on purpose. */
+static void test_empty_sections(void)
+{
+    strata_migfile m;
+    CHECK(parse(&m, "f.sql",
+                "-- strata: revision=a\n-- strata: up dialect=postgresql\nCREATE EXTENSION x;\n"
+                "-- strata: up dialect=sqlite empty\n-- SQLite has no extensions\n") == STRATA_OK);
+    CHECK(m.nsections == 2 && m.sections[1].empty && !m.sections[0].empty);
+    strata__migfile_free(&m);
+    CHECK(parse(&m, "f.sql",
+                "-- strata: revision=a\n-- strata: up dialect=postgresql\nCREATE EXTENSION x;\n"
+                "-- strata: up dialect=sqlite empty\n\nSELECT 1;\n") == STRATA_INVALID);
+    CHECK_STR(first_diag(), "f.sql:6: error: SQL in the 'up dialect=sqlite empty' section (its "
+                            "line 4): remove 'empty' from that line, or the SQL");
+    strata__migfile_free(&m);
+}
+
+/* Messages are one line of plain text. */
+static void test_message_characters(void)
+{
+    strata_migfile m;
+    CHECK(parse(&m, "f.sql",
+                "-- strata: revision=a message=\"caf\xC3\xA9 \xC2\xA0ok\"\n-- strata: up\nx;\n") ==
+          STRATA_OK);
+    strata__migfile_free(&m);
+    CHECK(parse(&m, "f.sql",
+                "-- strata: revision=a message=\"a\xE2\x80\xAE"
+                "b\"\n-- strata: up\nx;\n") == STRATA_INVALID);
+    CHECK_STR(first_diag(), "f.sql:1: error: 'message' holds U+202E (bidirectional formatting "
+                            "character) at character 2: a message is one line of plain text (it "
+                            "is printed as it is by history, logs and terminals); remove the "
+                            "character");
     strata__migfile_free(&m);
 }
 
@@ -249,6 +431,11 @@ int main(void)
     test_merge_without_up();
     test_errors();
     test_directive_in_quotes();
+    test_dialect_lexing();
+    test_plain_differences();
+    test_hidden_directives();
+    test_empty_sections();
+    test_message_characters();
     test_file_name_revision();
     test_line_endings();
     test_loose();

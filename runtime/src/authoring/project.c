@@ -117,6 +117,93 @@ static int ends_with_sql(const char *s)
     return n > 4 && strcmp(s + n - 4, ".sql") == 0;
 }
 
+/* ".SQL", ".Sql", ...: a migration the author meant, which a case-sensitive
+ * match would skip without a word. */
+static int ends_with_sql_nocase(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 4 && s[n - 4] == '.' && (s[n - 3] | 0x20) == 's' && (s[n - 2] | 0x20) == 'q' &&
+           (s[n - 1] | 0x20) == 'l';
+}
+
+/* The offset of the first control character (C0, DEL, C1) or invalid UTF-8
+ * byte of a file name, or -1. Such a name, printed in a diagnostic, could
+ * forge "file:line: error:" lines or terminal escapes. */
+static long bad_name_byte(const char *s, int *control)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, len, k;
+
+    while (u[i]) {
+        unsigned long cp;
+        *control = 1;
+        if (u[i] < 0x20 || u[i] == 0x7F)
+            return (long)i;
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        *control = 0;
+        len = u[i] >= 0xC2 && u[i] <= 0xDF   ? 2
+              : u[i] >= 0xE0 && u[i] <= 0xEF ? 3
+              : u[i] >= 0xF0 && u[i] <= 0xF4 ? 4
+                                             : 0;
+        if (!len)
+            return (long)i;
+        cp = u[i] & (0x7Fu >> len);
+        for (k = 1; k < len; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return (long)i;
+            cp = (cp << 6) | (u[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return (long)i;
+        if (cp >= 0x80 && cp <= 0x9F) {
+            *control = 1;
+            return (long)i;
+        }
+        i += len;
+    }
+    return -1;
+}
+
+/*
+ * Refuses, with an error, a directory entry that strata would otherwise read
+ * with a dangerous name, or skip although it was meant as a migration.
+ * Returns 1 when it did, 0 for an entry to read or ignore as usual.
+ */
+static int refuse_name(strata_project *p, const char *name)
+{
+    int control = 0, sql = ends_with_sql(name), nocase = ends_with_sql_nocase(name);
+    long at = name[0] == '.' ? -1 : bad_name_byte(name, &control);
+    char *path;
+
+    if (name[0] == '.' || (at < 0 && (sql || !nocase)) || (at >= 0 && !control && !nocase))
+        return 0;
+    if (!(path = strata__path_join(p->dir, name))) {
+        p->diags.oom = 1;
+        return 1;
+    }
+    if (at >= 0 && control)
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
+                         "the file name holds a control character (0x%02X at byte %ld): rename "
+                         "the file; printed as it is, such a name could forge lines of a build "
+                         "log",
+                         (unsigned char)name[at], at + 1);
+    else if (at >= 0)
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
+                         "the file name is not valid UTF-8 (byte %ld): rename the file", at + 1);
+    else
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
+                         "the name ends in '%s', not '.sql': strata reads only '*.sql' files and "
+                         "would skip this migration; rename it (or give it another extension if "
+                         "it is not a migration)",
+                         name + strlen(name) - 4);
+    free(path);
+    return 1;
+}
+
 /* Lists *.sql names of dir, sorted bytewise (never directory order). */
 static int list_dir(strata_project *p, char ***names, size_t *n)
 {
@@ -124,6 +211,7 @@ static int list_dir(strata_project *p, char ***names, size_t *n)
     struct dirent *e;
     char **v = NULL, **nv;
     size_t cnt = 0, cap = 0;
+    int refused = 0;
 
     *names = NULL;
     *n = 0;
@@ -134,6 +222,10 @@ static int list_dir(strata_project *p, char ***names, size_t *n)
         return STRATA_ERROR;
     }
     while ((e = readdir(dh)) != NULL) {
+        if (refuse_name(p, e->d_name)) {
+            refused = 1;
+            continue;
+        }
         if (e->d_name[0] == '.' || !ends_with_sql(e->d_name))
             continue;
         if (cnt == cap) {
@@ -152,13 +244,61 @@ static int list_dir(strata_project *p, char ***names, size_t *n)
         qsort(v, cnt, sizeof(*v), name_cmp);
     *names = v;
     *n = cnt;
-    return STRATA_OK;
+    return refused ? STRATA_INVALID : STRATA_OK;
 oom:
     closedir(dh);
     while (cnt)
         free(v[--cnt]);
     free(v);
     return STRATA_NOMEM;
+}
+
+static const char *dialect_name(unsigned d)
+{
+    return d == STRATA_SECTION_SQLITE ? "sqlite" : "postgresql";
+}
+
+/*
+ * Every migration with an up section serves every database the directory
+ * serves (a plain up section serves both): with only 'up dialect=postgresql',
+ * SQLite would record the migration as applied with nothing run. A
+ * directory whose migrations all serve one database (a SQLite-only module)
+ * is fine; "nothing to do here" is said with an 'empty' section.
+ */
+static int check_dialects(strata_project *p, int draft)
+{
+    unsigned all = 0, have, line, missing;
+    size_t i;
+    int status = STRATA_OK;
+
+    for (i = 0; i < p->nfiles; i++)
+        all |= strata__migfile_up_dialects(&p->files[i], &line);
+    for (i = 0; i < p->nfiles; i++) {
+        const strata_migfile *m = &p->files[i];
+        have = strata__migfile_up_dialects(m, &line);
+        missing = all & ~have;
+        if (!have || !missing)
+            continue;
+        if (draft) {
+            strata__diag_add(&p->diags, STRATA_DIAG_WARNING, m->file, line,
+                             "no up section for %s, which other migrations here have (check "
+                             "and generate reject this)",
+                             missing == STRATA_SECTION_SQLITE ? "SQLite" : "PostgreSQL");
+            continue;
+        }
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, m->file, line,
+                         "no up section for %s, which other migrations here have: with only "
+                         "'up dialect=%s', %s would record this migration as applied with "
+                         "nothing run; add '-- strata: up dialect=%s' with its SQL, or "
+                         "'-- strata: up dialect=%s empty' if there is nothing to do there, or "
+                         "make the section plain",
+                         missing == STRATA_SECTION_SQLITE ? "SQLite" : "PostgreSQL",
+                         dialect_name(have),
+                         missing == STRATA_SECTION_SQLITE ? "SQLite" : "PostgreSQL",
+                         dialect_name(missing), dialect_name(missing));
+        status = STRATA_INVALID;
+    }
+    return status;
 }
 
 int strata__project_load(strata_project *p, const char *dir, int draft)
@@ -172,8 +312,15 @@ int strata__project_load(strata_project *p, const char *dir, int draft)
     strata__diags_init(&p->diags, NULL);
     if (!(p->dir = strata__strdup(NULL, dir)))
         return STRATA_NOMEM;
+    /* The directory's name goes into messages as it is: refuse one that
+     * could forge a line of them (the diagnostic escapes it). */
+    if (strpbrk(dir, "\n\r") != NULL) {
+        strata__diag_add(&p->diags, STRATA_DIAG_ERROR, dir, 0,
+                         "the directory name holds a line break: rename the directory");
+        return STRATA_INVALID;
+    }
     status = list_dir(p, &names, &n);
-    if (status != STRATA_OK)
+    if (status != STRATA_OK && status != STRATA_INVALID)
         return status;
     p->files = calloc(n + 1, sizeof(*p->files));
     p->nodes = calloc(n + 1, sizeof(*p->nodes));
@@ -237,6 +384,8 @@ int strata__project_load(strata_project *p, const char *dir, int draft)
     }
     strata__buf_free(&msg);
     p->nfiles = nparsed;
+    if (status == STRATA_OK)
+        status = check_dialects(p, draft);
     if (status != STRATA_OK)
         goto done;
 

@@ -30,7 +30,8 @@ void strata__diags_init(strata_diags *d, const strata_allocator *a);
 void strata__diags_free(strata_diags *d);
 void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned line,
                       const char *fmt, ...) STRATA_PRINTF(5, 6);
-/* Appends "file:line: error: msg\n" lines for every diagnostic to `out`. */
+/* Appends "file:line: error: msg\n" lines for every diagnostic to `out`, with
+ * control characters and non-UTF-8 bytes in file and msg escaped. */
 void strata__diags_format(const strata_diags *d, strata_buf *out);
 
 #endif

@@ -21,6 +21,7 @@ typedef struct strata_section_src {
     size_t len;
     strata_hash128 exact;
     strata_hash128 loose;
+    int empty; /* "-- strata: up ... empty": nothing to run, on purpose */
 } strata_section_src;
 
 typedef struct strata_migfile {
@@ -64,6 +65,13 @@ int strata__migfile_parse(strata_migfile *m, const strata_allocator *a, const ch
 int strata__migfile_parse_draft(strata_migfile *m, const strata_allocator *a, const char *file,
                                 const char *data, size_t n, strata_diags *d);
 void strata__migfile_free(strata_migfile *m);
+
+/*
+ * The databases m's up sections serve: STRATA_SECTION_SQLITE and/or
+ * STRATA_SECTION_POSTGRESQL (a plain up section serves both); 0 when it has
+ * no up section (a merge). *line: the first up section's line.
+ */
+unsigned strata__migfile_up_dialects(const strata_migfile *m, unsigned *line);
 
 /* 1 when s[0..n) is a valid revision id ([A-Za-z0-9_]{1,64}, not reserved). */
 int strata__revision_valid(const char *s, size_t n);
