@@ -48,7 +48,7 @@ static int stamp_impl(strata *h, const char *target)
         int applied = s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
         if (s == STRATA_STATE_SKIPPED)
             continue; /* not for this environment: stamping would claim it ran */
-        if (want[i] && !applied)
+        if (want[i] && !applied && (st = strata__check_applies(h, i, h->be->dialect)) == STRATA_OK)
             st = strata__ledger_insert(h, i, "applied", 0);
         else if (!want[i] && applied)
             st = strata__ledger_delete(h, h->infos[i].revision);

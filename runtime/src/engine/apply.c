@@ -32,6 +32,23 @@ void strata__progress_line(const strata *h, strata_buf *b, size_t i, int up, dou
         strata__buf_printf(b, " (%.0f ms)", ms);
 }
 
+int strata__check_applies(strata *h, size_t i, const strata_dialect *d)
+{
+    const strata_bundle_migration *m = strata__mig(h, i);
+    unsigned other = strata__bundle_up_elsewhere(h->bundle, m, d->section);
+    const char *name = other == STRATA_SECTION_SQLITE ? "sqlite" : "postgresql";
+
+    if (!other)
+        return STRATA_OK;
+    return strata__fail(&h->msgs, STRATA_INTEGRITY,
+                        "migration %s (%s) of namespace %s has up SQL for %s only, none for %s: "
+                        "it is not recorded as applied with nothing run. Add its %s SQL in a "
+                        "'-- strata: up dialect=%s' section, or '-- strata: up dialect=%s empty' "
+                        "when %s needs nothing, and rebuild",
+                        strata__bstr(h, m->revision), strata__bstr(h, m->file), h->bundle->ns, name,
+                        d->name, d->name, d->name, d->name, d->name);
+}
+
 /* Puts the migration and section in front of the backend's message. */
 static int section_error(strata *h, size_t i, const strata_bundle_section *s, int st)
 {
@@ -179,6 +196,8 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     int st, found = 0;
 
     *skipped = 0;
+    if (up && (st = strata__check_applies(h, i, h->be->dialect)) != STRATA_OK)
+        return st;
     if (m->flags & STRATA_MIGRATION_NO_TRANSACTION)
         return apply_without_transaction(h, i, s, up, skipped);
     if (own_tx && h->be->run_atomic)

@@ -127,6 +127,11 @@ void strata__progress_line(const strata *h, strata_buf *b, size_t i, int up, dou
 /* The text of section s, inflated and checked (an empty string for none). */
 int strata__section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len);
 
+/* STRATA_INTEGRITY when migration i has up SQL only for another database
+ * than d: recording it here would claim it ran (the bundler refuses such a
+ * directory unless every migration serves one database). */
+int strata__check_applies(strata *h, size_t i, const strata_dialect *d);
+
 /* Resolves a revision (or a unique prefix of one) to its node, else fails
  * naming it and the command that lists them. */
 int strata__resolve_rev(strata *h, const char *target, size_t *out);

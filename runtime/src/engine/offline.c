@@ -30,6 +30,8 @@ static int offline_one(strata *h, const strata_dialect *d, const char *vt, size_
     char *text = NULL;
     int st;
 
+    if ((st = strata__check_applies(h, i, d)) != STRATA_OK)
+        return st;
     strata__buf_init(&line, h->alloc);
     strata__progress_line(h, &line, i, 1, -1);
     strata__buf_printf(out, "\n-- %s\n", line.data ? line.data : "");

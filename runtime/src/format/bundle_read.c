@@ -187,6 +187,21 @@ int strata__bundle_inflate(const strata_bundle *b, const strata_bundle_section *
     return STRATA_OK;
 }
 
+unsigned strata__bundle_up_elsewhere(const strata_bundle *b, const strata_bundle_migration *m,
+                                     unsigned dialect)
+{
+    uint32_t k;
+
+    if (strata__bundle_section(b, m, STRATA_SECTION_UP, dialect))
+        return 0;
+    for (k = 0; k < m->nsections; k++) {
+        unsigned kind = b->sections[m->section + k].kind;
+        if (STRATA_SECTION_DIRECTION(kind) == STRATA_SECTION_UP)
+            return STRATA_SECTION_DIALECT(kind);
+    }
+    return 0;
+}
+
 const strata_bundle_section *strata__bundle_section(const strata_bundle *b,
                                                     const strata_bundle_migration *m,
                                                     unsigned direction, unsigned dialect)

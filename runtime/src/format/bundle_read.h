@@ -30,6 +30,12 @@ const strata_bundle_section *strata__bundle_section(const strata_bundle *b,
                                                     const strata_bundle_migration *m,
                                                     unsigned direction, unsigned dialect);
 
+/* The dialect of an up section of m for another database than `dialect`
+ * when m has up SQL for other databases only (STRATA_SECTION_SQLITE or
+ * _POSTGRESQL), else 0: m has an up section here, or none at all (a merge). */
+unsigned strata__bundle_up_elsewhere(const strata_bundle *b, const strata_bundle_migration *m,
+                                     unsigned dialect);
+
 static inline const char *strata__bundle_str(const strata_bundle *b, uint32_t off)
 {
     return b->strings + off;
