@@ -130,8 +130,9 @@ static void put_quoted(strata_buf *b, const char *s)
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
             strata__buf_putc(b, '\\');
-        /* A message is one line without control characters (migfile.c
-         * refuses them): a tab or a line break becomes a space. */
+        /* A message is one line without control characters (the parser
+         * refuses them, migfile_directive.c): a tab or a line break becomes
+         * a space. */
         if ((unsigned char)*s < 0x20 || *s == 0x7F)
             strata__buf_putc(b, ' ');
         else

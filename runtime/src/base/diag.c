@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -60,22 +61,20 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
 /*
  * Appends s with what could forge or garble a line of output escaped: a
  * diagnostic is one line ("file:line: error: msg"), which CI problem
- * matchers and terminals read. Control characters (C0, DEL, C1) become \n,
- * \t, \r or \xNN / \u00NN, line and paragraph separators and the
- * bidirectional formatting characters \uNNNN, and bytes that are not UTF-8
- * \xNN. A file or directory name may hold any of them. With `continuation`,
- * a newline followed by a space stays: strata's own indented continuation
- * lines of a long message (the user text that reaches a message holds no
- * line break: it comes from one line of a file, or from a name that would
- * have been refused).
+ * matchers and terminals read. Of the characters strata__utf8_garbles_line
+ * names, those of one byte become \n, \t, \r or \xNN, the others \uNNNN;
+ * bytes that are not UTF-8 become \xNN. A file or directory name may hold any
+ * of them. With `continuation`, a newline followed by a space stays:
+ * strata's own indented continuation lines of a long message (the user text
+ * that reaches a message holds no line break: it comes from one line of a
+ * file, or from a name that would have been refused).
  */
-static void put_escaped(strata_buf *out, const char *str, int continuation)
+static void put_escaped(strata_buf *out, const char *s, int continuation)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, len, k;
+    size_t i = 0, n = strlen(s), len;
 
-    while (s[i]) {
-        unsigned char c = s[i];
+    while (i < n) {
+        char c = s[i];
         unsigned long cp;
 
         if (continuation && c == '\n' && s[i + 1] == ' ') {
@@ -89,34 +88,12 @@ static void put_escaped(strata_buf *out, const char *str, int continuation)
             i++;
             continue;
         }
-        if (c < 0x20 || c == 0x7F) {
-            strata__buf_printf(out, "\\x%02X", c);
+        len = strata__utf8_decode(s + i, n - i, &cp);
+        if (len == 0) {
+            strata__buf_printf(out, "\\x%02X", (unsigned char)c);
             i++;
-            continue;
-        }
-        if (c < 0x80) {
-            strata__buf_putc(out, (char)c);
-            i++;
-            continue;
-        }
-        len = c >= 0xC2 && c <= 0xDF   ? 2
-              : c >= 0xE0 && c <= 0xEF ? 3
-              : c >= 0xF0 && c <= 0xF4 ? 4
-                                       : 0;
-        cp = c & (0x7Fu >> len);
-        for (k = 1; len && k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                len = 0; /* also stops at the NUL */
-            else
-                cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (!len || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF)) {
-            strata__buf_printf(out, "\\x%02X", c);
-            i++;
-        } else if (cp <= 0x9F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-                   (cp >= 0x2066 && cp <= 0x2069)) {
-            strata__buf_printf(out, "\\u%04lX", cp);
+        } else if (strata__utf8_garbles_line(cp)) {
+            strata__buf_printf(out, len == 1 ? "\\x%02lX" : "\\u%04lX", cp);
             i += len;
         } else {
             strata__buf_put(out, s + i, len);

@@ -1,7 +1,8 @@
 /*
- * migfile.h - the one parser of strata migration files (DESIGN.md
- * "Migration files"), shared by the bundler and the runtime. No I/O: it takes
- * the bytes and a name for messages.
+ * migfile.h - the one parser of strata migration files
+ * (docs/migration-format.md), shared by the bundler and the runtime. No I/O:
+ * it takes the bytes and a name for messages. Its parts share
+ * migfile_int.h.
  */
 #ifndef STRATA_MIGFILE_H
 #define STRATA_MIGFILE_H

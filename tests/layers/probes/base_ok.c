@@ -2,6 +2,7 @@
 #include "args.h"
 #include "diag.h"
 #include "error.h"
+#include "utf8.h"
 #include "util.h"
 int probe(void);
 int probe(void)
