@@ -1,4 +1,4 @@
-/* Unit tests of the revision graph (runtime/src/graph.c). */
+/* Unit tests of the revision graph (runtime/src/format/graph.c). */
 #include "check.h"
 #include "graph.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests of the migration file parser (runtime/src/migfile.c). */
+/* Unit tests of the migration file parser (runtime/src/format/migfile*.c). */
 #include "check.h"
 #include "checksum.h"
 #include "migfile.h"

@@ -1,6 +1,6 @@
 /*
  * test_policy - the environment policy (runtime/src/engine/policy.h) as
- * DESIGN.md's table states it, and the verdict on a report: which problem
+ * docs/cli/README.md's table states it, and the verdict on a report: which problem
  * wins, and when pending and dirty migrations are errors.
  */
 #include "check.h"

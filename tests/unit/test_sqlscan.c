@@ -1,4 +1,4 @@
-/* Unit tests of the SQL lexer and the loose text (runtime/src/sqlscan.c, checksum.c). */
+/* Unit tests of the SQL lexer and the loose text (runtime/src/format/sqlscan.c, checksum.c). */
 #include "check.h"
 #include "checksum.h"
 #include "sqlscan.h"

@@ -108,7 +108,7 @@ typedef struct strata_bundle {
     uint64_t strings_hash; /* XXH3-64 of strings[0 .. strings_len) */
     uint64_t dict_hash;    /* XXH3-64 of the dictionary */
     uint64_t tables_hash;  /* XXH3-64 of the little-endian images of the sections,
-                              migrations, parents and accepts tables (runtime/src/image.h) */
+                              migrations, parents and accepts tables (runtime/src/format/image.h) */
     strata_hash128 chain;  /* chained hash over (revision, parents, checksums) */
     const char *strings;
     const unsigned char *payload;
