@@ -31,7 +31,7 @@ static int offline_one(strata *h, const strata_dialect *d, const char *vt, size_
     int st;
 
     strata__buf_init(&line, h->alloc);
-    strata__progress_line(h, &line, i, 1, -1);
+    strata__progress_line(h, &line, "Running upgrade", i, 1, -1);
     strata__buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
     strata__buf_free(&line);
     if ((st = strata__section_text(h, s, &text, &len)) != STRATA_OK)
@@ -121,6 +121,16 @@ static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
     }
     if (st != STRATA_OK)
         goto done;
+    /* FROM already has all of TO: the range is the wrong way round (an
+     * empty script that says nothing would pass for a done upgrade). */
+    if (from[0] && strata__plan_covers(have, want, n)) {
+        st = strata__fail(&h->msgs, STRATA_MISUSE,
+                          "range '%s' runs backwards: %s already includes %s, so there is "
+                          "nothing to upgrade. The range is FROM:TO, the applied revision first "
+                          "(--sql %s:%s); downgrade has no --sql",
+                          range, from, to, to, from);
+        goto done;
+    }
 
     d->table_name(&vt, h->opts.schema, h->version_name);
     d->table_name(&lt, h->opts.schema, h->log_name);
