@@ -10,7 +10,7 @@
 #include <strata/authoring.h>
 #include <strata/strata.h>
 
-#define CLI_MAX_ARGS 8
+#define CLI_MAX_ARGS 64
 
 typedef struct cli {
     const strata_options *base; /* the application's */

@@ -165,22 +165,29 @@ static int columns(strata *h, const char *name, const char *const *want, size_t 
 
 /* A table of ours that lacks columns was made by someone else (another tool,
  * a hand-made copy): it is renamed out of the way, and strata makes its own. */
-static int not_ours(strata *h, const char *what, const char *name, const char *missing,
-                    const char *then)
+static int not_ours(strata *h, const char *what, const char *name, const char *missing, int version)
 {
-    strata_buf label;
+    strata_buf label, then;
     int st;
 
     strata__buf_init(&label, h->alloc);
+    strata__buf_init(&then, h->alloc);
     strata__table_label(h, name, &label);
-    st = label.oom ? STRATA_NOMEM
-                   : strata__fail(&h->msgs, STRATA_INTEGRITY,
-                                  "the %s table %s of the %s database (%s) is not strata's: it "
-                                  "lacks the column%s %s. Rename it (ALTER TABLE %s RENAME TO "
-                                  "%s_old)%s",
-                                  what, label.data, h->bundle->ns, h->url_redacted,
-                                  strchr(missing, ',') ? "s" : "", missing, label.data, name, then);
+    strata__buf_puts(&then, version ? ": the next upgrade creates strata's own, and '"
+                                    : ": the next command creates strata's own");
+    if (version) {
+        strata__cmd_hint(h, &then, "stamp REV");
+        strata__buf_puts(&then, "' records what the database already has");
+    }
+    st = label.oom || then.oom
+             ? STRATA_NOMEM
+             : strata__fail(&h->msgs, STRATA_INTEGRITY,
+                            "the %s table %s of the %s database (%s) is not strata's: it lacks the "
+                            "column%s %s. Rename it (ALTER TABLE %s RENAME TO %s_old)%s",
+                            what, label.data, h->bundle->ns, h->url_redacted,
+                            strchr(missing, ',') ? "s" : "", missing, label.data, name, then.data);
     strata__buf_free(&label);
+    strata__buf_free(&then);
     return st;
 }
 
@@ -192,17 +199,14 @@ int strata__ledger_check(strata *h)
     strata__buf_init(&missing, h->alloc);
     st = columns(h, h->version_name, version_columns, V_COLUMNS, &missing, &keyed);
     if (st == STRATA_OK && missing.len) {
-        st = not_ours(h, "version", h->version_name, missing.data,
-                      ": the next command creates strata's own, and stamp records what the "
-                      "database already has");
+        st = not_ours(h, "version", h->version_name, missing.data, 1);
     } else if (st == STRATA_OK) {
         if (!keyed && h->damage.kind == STRATA_DAMAGE_NONE)
             h->damage.kind = STRATA_DAMAGE_NO_KEY;
         st = columns(h, h->log_name, log_columns, sizeof(log_columns) / sizeof(log_columns[0]),
                      &missing, &log_keyed);
         if (st == STRATA_OK && missing.len)
-            st = not_ours(h, "log", h->log_name, missing.data,
-                          ": the next command creates strata's own");
+            st = not_ours(h, "log", h->log_name, missing.data, 0);
     }
     strata__buf_free(&missing);
     return st;
@@ -215,12 +219,13 @@ int strata__ledger_rekey(strata *h)
     size_t k;
     int st;
 
+    /* The old table renamed away first, so that the new one and its key get
+     * the usual names (PostgreSQL names the key's index after the table). */
     strata__buf_init(&old, h->alloc);
     strata__buf_init(&old_name, h->alloc);
     strata__buf_init(&sql, h->alloc);
     strata__buf_printf(&old_name, "%s_old", h->version_name);
     d->table_name(&old, h->opts.schema, old_name.data ? old_name.data : "");
-    /* Renamed first, so that the new table gets the usual names (its key's too). */
     strata__buf_printf(&sql, "ALTER TABLE %s RENAME TO ", h->version_table);
     d->table_name(&sql, NULL, old_name.data ? old_name.data : "");
     st = sql.oom || old.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
@@ -389,9 +394,7 @@ int strata__ledger_read(strata *h, int *exists)
                 STRATA_OK &&
             missing.len) {
             strata__buf_free(&saved);
-            st = not_ours(h, "version", h->version_name, missing.data,
-                          ": the next upgrade creates strata's own, and stamp records what the "
-                          "database already has");
+            st = not_ours(h, "version", h->version_name, missing.data, 1);
         } else {
             strata__err_unstash(&h->msgs, &saved);
         }
@@ -608,8 +611,9 @@ void strata__ledger_log(strata *h, const char *op, const char *revisions, int st
             strata__buf_init(&why, h->alloc);
             strata__buf_puts(&why, strata_errmsg(h));
             strata__log(&h->msgs, STRATA_LOG_WARN,
-                        "could not record this %s in the log table %s of the %s database: %s", op,
-                        h->log_name, h->bundle->ns, why.data ? why.data : "out of memory");
+                        "could not record this %s in the log table %s of the %s database (what "
+                        "it did stands): %s",
+                        op, h->log_name, h->bundle->ns, why.data ? why.data : "out of memory");
             strata__buf_free(&why);
         }
         strata__err_unstash(&h->msgs, &saved);

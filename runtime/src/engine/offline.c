@@ -121,14 +121,21 @@ static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
     }
     if (st != STRATA_OK)
         goto done;
-    /* FROM already has all of TO: the range is the wrong way round (an
-     * empty script that says nothing would pass for a done upgrade). */
-    if (from[0] && strata__plan_covers(have, want, n)) {
-        st = strata__fail(&h->msgs, STRATA_MISUSE,
-                          "range '%s' runs backwards: %s already includes %s, so there is "
-                          "nothing to upgrade. The range is FROM:TO, the applied revision first "
-                          "(--sql %s:%s); downgrade has no --sql",
-                          range, from, to, to, from);
+    /* TO is FROM or below it: the range is the wrong way round, and an empty
+     * script that says nothing would pass for a done upgrade. */
+    if (from[0] && strcmp(to, "head") != 0 && strcmp(to, "heads") != 0 &&
+        strata__plan_covers(have, want, n)) {
+        if (strcmp(from, to) == 0)
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "range '%s' is empty: FROM and TO are both %s. The range is "
+                              "FROM:TO, FROM the revision the database is at",
+                              range, to);
+        else
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "range '%s' runs backwards: %s is below %s, so there is nothing to "
+                              "upgrade. The range is FROM:TO, the applied revision first (--sql "
+                              "%s:%s); downgrade has no --sql",
+                              range, to, from, to, from);
         goto done;
     }
 
