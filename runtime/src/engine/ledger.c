@@ -611,9 +611,8 @@ void strata__ledger_log(strata *h, const char *op, const char *revisions, int st
             strata__buf_init(&why, h->alloc);
             strata__buf_puts(&why, strata_errmsg(h));
             strata__log(&h->msgs, STRATA_LOG_WARN,
-                        "could not record this %s in the log table %s of the %s database (what "
-                        "it did stands): %s",
-                        op, h->log_name, h->bundle->ns, why.data ? why.data : "out of memory");
+                        "could not record this %s in the log table %s of the %s database: %s", op,
+                        h->log_name, h->bundle->ns, why.data ? why.data : "out of memory");
             strata__buf_free(&why);
         }
         strata__err_unstash(&h->msgs, &saved);
