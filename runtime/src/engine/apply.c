@@ -507,8 +507,10 @@ static int beneath_unknown(strata *h, const size_t *plan, size_t np)
     int st = STRATA_OK, one = r->nunknown == 1;
     const char *it = one ? "it" : "them";
 
-    if (strata__policy_downgrade_allowed(r->nunknown, np, (h->flags & STRATA_FORCE) != 0))
-        return r->nunknown && !np ? strata__judge_unknown(h) : STRATA_OK;
+    if (!r->nunknown)
+        return STRATA_OK;
+    if (!np)
+        return strata__judge_unknown(h); /* undoes nothing: as status judges them */
     strata__buf_init(&list, h->alloc);
     strata__buf_init(&undo, h->alloc);
     for (k = 0; k < r->nunknown; k++) {
@@ -521,7 +523,7 @@ static int beneath_unknown(strata *h, const size_t *plan, size_t np)
         strata__buf_printf(&undo, " and %zu more", np - 5);
     if (list.oom || undo.oom)
         st = STRATA_NOMEM;
-    else if (!(h->flags & STRATA_FORCE))
+    else if (!strata__policy_downgrade_allowed(r->nunknown, np, (h->flags & STRATA_FORCE) != 0))
         st = strata__fail(&h->msgs, STRATA_UNKNOWN_APPLIED,
                           "the %s database has %zu applied revision%s this binary does not know "
                           "(%s): a newer build applied %s, and %s may depend on what this "
