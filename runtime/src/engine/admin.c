@@ -94,9 +94,13 @@ static int record_checksums(strata *h, unsigned flags, strata_buf *done)
         if ((s == STRATA_STATE_COSMETIC && (flags & STRATA_REPAIR_COSMETIC)) ||
             s == STRATA_STATE_ACCEPTED ||
             (s == STRATA_STATE_EDITED && (flags & STRATA_REPAIR_ACCEPT_EDITS))) {
+            strata_buf was;
+            strata__buf_init(&was, h->alloc);
             st = strata__ledger_set_checksums(h, i);
             strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
-                        h->infos[i].revision, h->infos[i].exact, h->infos[i].applied_exact);
+                        h->infos[i].revision, h->infos[i].exact,
+                        strata__shown(&was, h->infos[i].applied_exact));
+            strata__buf_free(&was);
             strata__buf_printf(done, "%s%s", done->len ? " " : "", h->infos[i].revision);
         }
     }

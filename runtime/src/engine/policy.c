@@ -218,22 +218,23 @@ int strata__judge_damage(strata *h)
         st = STRATA_NOMEM;
     } else if (d->kind == STRATA_DAMAGE_STATE) {
         strata__cmd_hint(h, &fix, "repair --mark-applied ");
-        strata__buf_puts(&fix, rev.data);
+        strata__buf_puts(&fix, rev.data ? rev.data : "");
         strata__buf_puts(&fix, "' or '");
         strata__cmd_hint(h, &fix, "repair --mark-unapplied ");
-        strata__buf_puts(&fix, rev.data);
+        strata__buf_puts(&fix, rev.data ? rev.data : "");
         st = strata__fail(&h->msgs, STRATA_INTEGRITY,
                           "the version table %s of the %s database (%s) records revision %s with "
                           "state '%s', and strata writes only 'applied' or 'dirty': whether it "
                           "ran cannot be told. Check the database, then record what is true "
                           "with '%s'",
-                          table.data, h->bundle->ns, h->url_redacted, rev.data,
+                          table.data, h->bundle->ns, h->url_redacted, rev.data ? rev.data : "",
                           state.data ? state.data : "", fix.data ? fix.data : "");
     } else {
         strata__cmd_hint(h, &fix, "repair");
         strata__buf_reset(&state); /* now what is wrong with the table */
         if (d->kind == STRATA_DAMAGE_DUPLICATE)
-            strata__buf_printf(&state, "has %zu rows for revision %s", d->count, rev.data);
+            strata__buf_printf(&state, "has %zu rows for revision %s", d->count,
+                               rev.data ? rev.data : "");
         else
             strata__buf_puts(&state, "has no primary key on revision");
         st = strata__fail(&h->msgs, STRATA_INTEGRITY,
