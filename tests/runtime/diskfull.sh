@@ -13,7 +13,11 @@ work=$(mktemp -d /tmp/strata-full.XXXXXX)
 mnt=$work/mnt
 mkdir "$mnt"
 cleanup() {
-  mountpoint -q "$mnt" && umount "$mnt"
+  cd / # the mount is busy while the shell stands in it
+  if mountpoint -q "$mnt" && ! umount "$mnt"; then
+    echo "error: cannot unmount $mnt" >&2
+    exit 1
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -9,7 +9,11 @@ bin=$1
 work=$(mktemp -d /tmp/strata-ro.XXXXXX)
 db=$work/testapp-app.db
 cleanup() {
-  mountpoint -q "$db" && umount "$db"
+  cd /
+  if mountpoint -q "$db" && ! umount "$db"; then
+    echo "error: cannot unmount $db" >&2
+    exit 1
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
