@@ -14,7 +14,7 @@ typedef struct opts {
     const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
     const char *accept[64];
     size_t naccept;
-    int single_head, verbose, help;
+    int single_head, verbose, help, splice;
     const char *pos[64];
     size_t npos;
 } opts;
@@ -35,6 +35,7 @@ static const strata_option options[] = {
     STRATA_OPTION_LIST(opts, "--accept-edit", NULL, accept, naccept),
     FLAG("--help", "-h", help),
     FLAG("--single-head", NULL, single_head),
+    FLAG("--splice", NULL, splice),
     FLAG("--verbose", "-v", verbose),
 };
 
@@ -196,6 +197,7 @@ static int cmd_create(opts *o)
     a.prog = "strata-bundle";
     a.merge_cmd = merge.data;
     a.rev_id = o->rev_id;
+    a.splice = o->splice;
     st = merge.oom ? STRATA_NOMEM
                    : strata_migration_create(o->pos[0], o->pos[1], o->tmpl, o->head, &a);
     strata__buf_free(&merge);
@@ -301,15 +303,18 @@ static const command commands[] = {
      "changed is rewritten only when the file accepts the old checksum ('accepts=') or\n"
      "with --accept-edit REV; otherwise lock refuses (exit 4).\n\n"
      "  --accept-edit REV   record the current checksum of REV (repeatable)\n"},
-    {"create", cmd_create, "create DIR \"message\" [--template NAME] [--head REV] [--rev-id ID]",
+    {"create", cmd_create,
+     "create DIR \"message\" [--template NAME] [--head REV [--splice]] [--rev-id ID]",
      "Writes DIR/YYYYMMDD_HHMM_<revision>_<slug>.sql with a fresh 12-hex revision that\n"
      "revises the current head. Refuses when there are several heads, unless --head.\n\n"
      "  --template NAME     add_column, add_index, add_table or add_foreign_key\n"
      "  --head REV          revise REV instead of the single head ('base': a new root)\n"
+     "  --splice            --head REV is not a head: start a new branch there on purpose\n"
      "  --rev-id ID         use ID as the revision instead of a random one\n"
      "SOURCE_DATE_EPOCH, when set, is the time used in the file name.\n"},
     {"merge", cmd_merge, "merge DIR REV REV... -m \"message\" [--rev-id ID]",
-     "Writes a merge migration that revises every REV, joining branches into one head.\n\n"
+     "Writes a merge migration that revises every REV, joining branches into one head.\n"
+     "Each REV must be a head.\n\n"
      "  -m, --message TEXT  the merge migration's message\n"
      "  --rev-id ID         use ID as the revision instead of a random one\n"},
     {"heads", cmd_heads, "heads [--verbose] DIR", "Prints the head revisions of DIR.\n"},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # create: file name, header, revises = the head, several heads, --head,
-# templates, --rev-id, SOURCE_DATE_EPOCH, slugs.
+# --splice, templates, --rev-id, SOURCE_DATE_EPOCH, slugs.
 . "$(dirname "$0")/lib.sh"
 
 mkdir m
@@ -47,9 +47,15 @@ expect_eq "the message survives the quoting" \
 '5d8b746712b6 -> fc0bfa77ff5a (head), Add "priority" field to prompts!
 <base> -> 5d8b746712b6, create users' "$OUT"
 
-# A branch with --head, then create refuses while there are two heads.
+# A branch with --head on a revision that is not a head: only with --splice
+# (Alembic's word); then create refuses while there are two heads.
 run create m "branch" --head 5d8b746712b6 --rev-id 34065a4cc718
-expect_code 0 "create --head REV"
+expect_code 2 "create --head on a non-head without --splice"
+expect_eq "--head on a non-head names its child and the heads" \
+"strata-bundle: --head 5d8b746712b6 is not a head (fc0bfa77ff5a revises it): a migration revising it starts a new branch. Pass --splice to do that on purpose, or revise a head (fc0bfa77ff5a)" "$ERR"
+expect_eq "a refused splice writes nothing" "" "$(ls m | grep 34065a4cc718)"
+run create m "branch" --head 5d8b746712b6 --splice --rev-id 34065a4cc718
+expect_code 0 "create --head REV --splice"
 expect_match "--head REV is the parent" '^-- strata: revision=34065a4cc718 revises=5d8b746712b6$' \
     "$(head -1 m/20240101_1200_34065a4cc718_branch.sql)"
 sed -i 's/^-- strata: up$/-- strata: up\nSELECT 2;/' m/20240101_1200_34065a4cc718_branch.sql

@@ -56,8 +56,12 @@ expect_match "merge names the unknown revision" 'no revision nosuchrev in m' "$E
 run merge m fc0bfa77ff5a fc0bfa77ff5a -m x
 expect_code 2 "merge of a revision twice"
 expect_match "merge names the repeated revision" 'revision fc0bfa77ff5a is given twice' "$ERR"
-run merge m fc0bfa77ff5a 34065a4cc718 -m x --rev-id 5d8b746712b6
-expect_code 2 "merge --rev-id of an existing revision"
+run merge m fc0bfa77ff5a 34065a4cc718 -m "merge heads again"
+expect_code 2 "merge of revisions that are no longer heads"
+expect_eq "a second merge of the same pair names the merge and the heads" \
+"strata-bundle: merge: revision fc0bfa77ff5a is not a head (0123456789ab revises it): merge joins heads only. The heads of m: aaaaaaaaaaaa" "$(grep -v 'warning: empty' <<<"$ERR")"
+run merge m 5d8b746712b6 aaaaaaaaaaaa -m x
+expect_code 2 "merge of a head and a revision below it"
 expect_eq "failed merges write nothing" "$n" "$(ls m | wc -l)"
 
 # Three branches at once, with --message=.
@@ -65,6 +69,9 @@ migration n/001.sql aaaaaaaaaaaa "" root
 migration n/002.sql bbbbbbbbbbbb aaaaaaaaaaaa b
 migration n/003.sql cccccccccccc aaaaaaaaaaaa c
 migration n/004.sql dddddddddddd aaaaaaaaaaaa d
+run merge n bbbbbbbbbbbb cccccccccccc -m x --rev-id aaaaaaaaaaaa
+expect_code 2 "merge --rev-id of an existing revision"
+expect_eq "existing --rev-id" "strata-bundle: revision aaaaaaaaaaaa already exists in n" "$ERR"
 run merge n bbbbbbbbbbbb cccccccccccc dddddddddddd --message="join all three" --rev-id eeeeeeeeeeee
 expect_code 0 "merge of three heads"
 run heads n

@@ -82,6 +82,46 @@ static void test_plans(void)
     CHECK(np == 1 && plan[0] == 3);
 }
 
+/* An --sql range FROM:TO is the wrong way round when FROM's ancestors already
+ * hold everything TO needs (TO is FROM or below it): upgrade_sql refuses it. */
+static void test_covers(const strata_graph *g)
+{
+    unsigned char have[N + 1], want[N + 1];
+
+    memset(have, 0, sizeof(have));
+    memset(want, 0, sizeof(want));
+    strata__plan_ancestors(g, 3, have); /* FROM d */
+    strata__plan_ancestors(g, 1, want); /* TO b: below d */
+    CHECK(strata__plan_covers(have, want, N));
+    memset(want, 0, sizeof(want));
+    strata__plan_ancestors(g, 3, want); /* TO d: FROM itself */
+    CHECK(strata__plan_covers(have, want, N));
+    memset(want, 0, sizeof(want));
+    strata__plan_ancestors(g, 4, want); /* TO e: after d */
+    CHECK(!strata__plan_covers(have, want, N));
+    memset(have, 0, sizeof(have));
+    memset(want, 0, sizeof(want));
+    strata__plan_ancestors(g, 1, have); /* FROM b, TO c: another branch, not backwards */
+    strata__plan_ancestors(g, 2, want);
+    CHECK(!strata__plan_covers(have, want, N));
+}
+
+/* "+N" / "-N" past the end: the plan is shorter than N, which the engine
+ * refuses (Alembic does too) instead of running what there is. */
+static void test_short_plans(void)
+{
+    static const unsigned char all[N] = {1, 1, 1, 1, 1};
+    strata_migration_info m[N];
+    size_t plan[N], i;
+
+    memset(m, 0, sizeof(m));
+    for (i = 0; i < N; i++)
+        m[i].state = i < 2 ? STRATA_STATE_APPLIED : STRATA_STATE_PENDING;
+    CHECK(strata__plan_upgrade(plan, all, m, N, 99) == 3);   /* +99: 3 < 99 */
+    CHECK(strata__plan_downgrade(plan, all, m, N, 99) == 2); /* -99: 2 < 99 */
+    CHECK(strata__plan_upgrade(plan, all, m, N, 3) == 3);
+}
+
 static void test_count(void)
 {
     size_t n = 0;
@@ -137,6 +177,8 @@ int main(void)
     strata__diags_init(&d, NULL);
     CHECK(strata__graph_build(&g, NULL, nodes, N, &d) == STRATA_OK);
     test_marks(&g);
+    test_covers(&g);
+    test_short_plans();
     strata__graph_free(&g);
     strata__diags_free(&d);
     test_plans();

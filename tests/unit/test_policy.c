@@ -60,42 +60,69 @@ static void test_verdict(void)
 
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_COSMETIC, STRATA_STATE_ACCEPTED,
                STRATA_STATE_SKIPPED, 0);
-    CHECK(strata__verdict(&r, STRATA_TEST, 0, all, &about) == STRATA_OK);
+    CHECK(strata__verdict(&r, 0, STRATA_TEST, 0, all, &about) == STRATA_OK);
 
     /* pending: an error only where asked (a development start, status) */
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_PENDING, STRATA_STATE_PENDING,
                STRATA_STATE_PENDING, 0);
-    CHECK(strata__verdict(&r, STRATA_DEVELOPMENT, 0, all, &about) == STRATA_PENDING);
-    CHECK(strata__verdict(&r, STRATA_PRODUCTION, 0, STRATA_JUDGE_DIRTY, &about) == STRATA_OK);
+    CHECK(strata__verdict(&r, 0, STRATA_DEVELOPMENT, 0, all, &about) == STRATA_PENDING);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 0, STRATA_JUDGE_DIRTY, &about) == STRATA_OK);
 
     /* the first problem in apply order wins, edited or dirty */
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_DIRTY, STRATA_STATE_EDITED, STRATA_STATE_PENDING,
                1);
-    CHECK(strata__verdict(&r, STRATA_TEST, 0, all, &about) == STRATA_DIRTY && about == 1);
+    CHECK(strata__verdict(&r, 0, STRATA_TEST, 0, all, &about) == STRATA_DIRTY && about == 1);
     r = report(STRATA_STATE_EDITED, STRATA_STATE_DIRTY, STRATA_STATE_APPLIED, STRATA_STATE_APPLIED,
                0);
-    CHECK(strata__verdict(&r, STRATA_TEST, 0, all, &about) == STRATA_INTEGRITY && about == 0);
+    CHECK(strata__verdict(&r, 0, STRATA_TEST, 0, all, &about) == STRATA_INTEGRITY && about == 0);
 
     /* dirty without STRATA_JUDGE_DIRTY: may be running (judged under the lock later) */
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_DIRTY, STRATA_STATE_EDITED, STRATA_STATE_APPLIED,
                0);
-    CHECK(strata__verdict(&r, STRATA_PRODUCTION, 0, 0, &about) == STRATA_INTEGRITY && about == 2);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 0, 0, &about) == STRATA_INTEGRITY &&
+          about == 2);
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_DIRTY, STRATA_STATE_APPLIED, STRATA_STATE_APPLIED,
                0);
-    CHECK(strata__verdict(&r, STRATA_PRODUCTION, 0, 0, &about) == STRATA_OK);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 0, 0, &about) == STRATA_OK);
 
     /* unknown revisions come after edited/dirty, before pending */
     r = report(STRATA_STATE_APPLIED, STRATA_STATE_PENDING, STRATA_STATE_PENDING,
                STRATA_STATE_PENDING, 1);
-    CHECK(strata__verdict(&r, STRATA_TEST, 0, all, &about) == STRATA_UNKNOWN_APPLIED);
-    CHECK(strata__verdict(&r, STRATA_PRODUCTION, 0, all, &about) == STRATA_PENDING);
-    CHECK(strata__verdict(&r, STRATA_PRODUCTION, 1, all, &about) == STRATA_UNKNOWN_APPLIED);
-    CHECK(strata__verdict(&r, STRATA_DEVELOPMENT, 1, 0, &about) == STRATA_OK);
+    CHECK(strata__verdict(&r, 0, STRATA_TEST, 0, all, &about) == STRATA_UNKNOWN_APPLIED);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 0, all, &about) == STRATA_PENDING);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 1, all, &about) == STRATA_UNKNOWN_APPLIED);
+    CHECK(strata__verdict(&r, 0, STRATA_DEVELOPMENT, 1, 0, &about) == STRATA_OK);
+    /* downgrade judges unknown revisions itself: no verdict on them */
+    CHECK(strata__verdict(&r, 0, STRATA_TEST, 0, all | STRATA_JUDGE_UNKNOWN_OK, &about) ==
+          STRATA_PENDING);
+    CHECK(strata__verdict(&r, 0, STRATA_PRODUCTION, 1, STRATA_JUDGE_UNKNOWN_OK, &about) ==
+          STRATA_OK);
+
+    /* a damaged version table comes first: every other verdict is a guess */
+    r = report(STRATA_STATE_EDITED, STRATA_STATE_DIRTY, STRATA_STATE_PENDING, STRATA_STATE_PENDING,
+               1);
+    CHECK(strata__verdict(&r, 1, STRATA_TEST, 0, all, &about) == STRATA_INTEGRITY && about == 0);
+    r = report(STRATA_STATE_APPLIED, STRATA_STATE_APPLIED, STRATA_STATE_APPLIED,
+               STRATA_STATE_APPLIED, 0);
+    CHECK(strata__verdict(&r, 1, STRATA_DEVELOPMENT, 0, 0, &about) == STRATA_INTEGRITY);
+    CHECK(strata__verdict(&r, 0, STRATA_DEVELOPMENT, 0, 0, &about) == STRATA_OK);
+}
+
+/* A downgrade beneath applied revisions this binary does not know (a newer
+ * build's child of its head) undoes what they may depend on: only forced. */
+static void test_downgrade_beneath_unknown(void)
+{
+    CHECK(strata__policy_downgrade_allowed(0, 3, 0));
+    CHECK(!strata__policy_downgrade_allowed(1, 1, 0));
+    CHECK(!strata__policy_downgrade_allowed(2, 3, 0));
+    CHECK(strata__policy_downgrade_allowed(1, 1, 1));
+    CHECK(strata__policy_downgrade_allowed(1, 0, 0)); /* undoes nothing */
 }
 
 int main(void)
 {
     test_table();
     test_verdict();
+    test_downgrade_beneath_unknown();
     return CHECK_DONE();
 }

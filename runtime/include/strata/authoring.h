@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define STRATA_AUTHORING_VERSION 1
+#define STRATA_AUTHORING_VERSION 2
 
 /* How to write and what to say. Start from STRATA_AUTHORING_INIT; grown only
  * at the end, as strata_options. Borrowed during the call only. */
@@ -27,17 +27,21 @@ typedef struct strata_authoring {
     const char *rev_id;    /* the new revision; NULL: 12 random hex digits */
     FILE *out;             /* "Created <path>"; NULL: stdout */
     FILE *err;             /* the directory's diagnostics and the errors; NULL: stderr */
+    /* Version 2: */
+    int splice; /* create: `head` may be a revision that is not a head (a new branch) */
 } strata_authoring;
 
 #define STRATA_AUTHORING_INIT                                                                      \
     {                                                                                              \
-        STRATA_AUTHORING_VERSION, "strata", NULL, NULL, NULL, NULL                                 \
+        STRATA_AUTHORING_VERSION, "strata", NULL, NULL, NULL, NULL, 0                              \
     }
 
 /*
  * Reads the migrations directory `dir` (its diagnostics go to a->err) and
  * writes a new migration YYYYMMDD_HHMM_<revision>_<slug>.sql revising its
  * single head, or `head` (a revision or unique prefix; "base": a new root).
+ * A `head` that another migration already revises starts a second branch:
+ * refused (STRATA_MISUSE, naming the heads) unless a->splice (version 2).
  * template_name: NULL (empty up and down sections), "add_column",
  * "add_index", "add_table" or "add_foreign_key". Returns STRATA_OK,
  * STRATA_ERROR (the directory cannot be read or is invalid; I/O),
@@ -51,7 +55,8 @@ STRATA_API int strata_migration_create(const char *dir, const char *message,
 
 /*
  * Writes a merge migration into `dir` that revises every one of revs[0..n)
- * (revisions or unique prefixes; at least two, each given once). Returns as
+ * (revisions or unique prefixes; at least two, each given once, each a head:
+ * a revision that something revises already is STRATA_MISUSE). Returns as
  * strata_migration_create.
  */
 STRATA_API int strata_migration_merge(const char *dir, const char *const *revs, size_t nrevs,

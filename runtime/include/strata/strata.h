@@ -325,9 +325,10 @@ STRATA_API size_t strata_history_line(char *buf, size_t size, const strata_migra
 
 /*
  * strata_report_read plus the environment policy: STRATA_INTEGRITY for an edited
- * migration, STRATA_DIRTY, STRATA_UNKNOWN_APPLIED where that is an error,
- * STRATA_PENDING when migrations are pending, else STRATA_OK. Warnings
- * (cosmetic edits, unknown revisions where tolerated) go to the logger.
+ * migration or a damaged version table (two rows for one revision, a state
+ * strata does not write; the message names the table and the fix), STRATA_DIRTY,
+ * STRATA_UNKNOWN_APPLIED where that is an error, STRATA_PENDING when migrations are pending, else
+ * STRATA_OK. Warnings (cosmetic edits, unknown revisions where tolerated) go to the logger.
  */
 STRATA_API int strata_verify(strata *h);
 
@@ -348,21 +349,35 @@ STRATA_API int strata_verify(strata *h);
 #define STRATA_REPAIR_ACCEPT_EDITS                                                                 \
     0x10u                            /* repair: record the bundle's checksum of edited migrations */
 #define STRATA_REPAIR_COSMETIC 0x20u /* repair: record the new checksum of cosmetic edits */
+#define STRATA_STAMP_ONLY                                                                          \
+    0x40u /* upgrade: record the migrations it would run as applied, running                       \
+             nothing (their changes are in the database already); production                       \
+             needs STRATA_YES */
 
 /*
  * Targets: "head" (the single head; STRATA_MULTIPLE_HEADS when several),
  * "heads", a revision (or a unique prefix of 4+ characters), "+N" (upgrade),
  * "-N" (downgrade), "base" (downgrade everything). strata_upgrade(h, NULL)
- * means "heads"; strata_downgrade needs a target (STRATA_MISUSE).
+ * means "heads"; strata_downgrade needs a target (STRATA_MISUSE). A target
+ * that names no revision is STRATA_MISUSE before anything is connected or
+ * created; "+N" with fewer than N pending and "-N" with fewer than N applied
+ * are STRATA_MISUSE with nothing run.
+ *
+ * A downgrade that would undo anything while the database has applied
+ * revisions this binary does not know (a newer build's, which may depend on
+ * what it undoes) is STRATA_UNKNOWN_APPLIED, nothing undone, unless
+ * STRATA_FORCE (they then stay recorded). strata_upgrade with
+ * STRATA_STAMP_ONLY records its plan as applied without running it.
  *
  * Each call creates the tables if needed, takes the migration lock, reads the
  * applied set again under it, applies the policy (STRATA_INTEGRITY, _DIRTY,
  * _UNKNOWN_APPLIED as strata_verify; pending is not an error here) and
  * applies what is left (a late replica finds nothing to do: STRATA_OK).
  * Progress goes to the logger, one line per migration. Flags:
- * STRATA_SINGLE_TRANSACTION; downgrade also STRATA_FORCE, and STRATA_YES,
- * which production requires (else STRATA_POLICY). The target is read during
- * the call only.
+ * STRATA_SINGLE_TRANSACTION; upgrade also STRATA_STAMP_ONLY; downgrade also
+ * STRATA_FORCE; STRATA_YES, which production requires for a downgrade and
+ * for STRATA_STAMP_ONLY (else STRATA_POLICY). The target is read during the
+ * call only.
  */
 STRATA_API int strata_upgrade(strata *h, const char *target, unsigned flags);
 STRATA_API int strata_downgrade(strata *h, const char *target, unsigned flags);

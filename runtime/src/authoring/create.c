@@ -227,9 +227,47 @@ static void list_heads(const strata_project *p, FILE *errf)
     }
 }
 
+/* The revision of a child of node k (the newest in apply order), or NULL for a head. */
+static const char *a_child(const strata_project *p, size_t k)
+{
+    size_t i, q, child = (size_t)-1;
+
+    for (i = 0; i < p->graph.n; i++)
+        for (q = p->graph.pstart[i]; q < p->graph.pstart[i + 1]; q++)
+            if (p->graph.pidx[q] == k &&
+                (child == (size_t)-1 || p->graph.pos[i] > p->graph.pos[child]))
+                child = i;
+    return child == (size_t)-1 ? NULL : p->nodes[child].revision;
+}
+
+static void list_head_revisions(const strata_project *p, FILE *errf)
+{
+    size_t i;
+    for (i = 0; i < p->graph.nheads; i++)
+        fprintf(errf, "%s%s", i ? " " : "", p->files[p->graph.heads[i]].revision);
+}
+
+/* A parent that is not a head makes a second branch: only on purpose (--splice). */
+static int check_splice(const strata_project *p, const char *parent, int splice, const char *prog,
+                        FILE *errf)
+{
+    size_t k = strata__graph_find(&p->graph, p->nodes, parent, strlen(parent));
+    const char *child = k == (size_t)-1 ? NULL : a_child(p, k);
+
+    if (!child || splice)
+        return STRATA_OK;
+    fprintf(errf,
+            "%s: --head %s is not a head (%s revises it): a migration revising it starts a new "
+            "branch. Pass --splice to do that on purpose, or revise a head (",
+            prog, parent, child);
+    list_head_revisions(p, errf);
+    fprintf(errf, ")\n");
+    return STRATA_MISUSE;
+}
+
 static int create_in(strata_project *p, const char *message, const char *tmpl, const char *head,
-                     const char *rev_id, const char *prog, const char *merge_cmd, FILE *out,
-                     FILE *errf)
+                     int splice, const char *rev_id, const char *prog, const char *merge_cmd,
+                     FILE *out, FILE *errf)
 {
     const char *body = plain_body, *parent = NULL;
     size_t i;
@@ -252,6 +290,8 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
                     ambiguous ? "ambiguous prefix, give more digits" : "no such revision", p->dir);
             return STRATA_MISUSE;
         }
+        if (check_splice(p, parent, splice, prog, errf) != STRATA_OK)
+            return STRATA_MISUSE;
     } else if (!head && p->graph.nheads > 1) {
         fprintf(errf, "%s: %s has %zu heads; a new migration must revise one of them:\n", prog,
                 p->dir, p->graph.nheads);
@@ -302,6 +342,22 @@ static int merge_in(strata_project *p, const char *const *revs, size_t nrevs, co
             }
         }
     }
+    /* Merging a revision that is no longer a head would join the same
+     * branches twice (its merge already revises it). */
+    for (i = 0; i < nrevs; i++) {
+        const char *child =
+            a_child(p, strata__graph_find(&p->graph, p->nodes, full[i], strlen(full[i])));
+        if (!child)
+            continue;
+        fprintf(errf,
+                "%s: merge: revision %s is not a head (%s revises it): merge joins heads only. "
+                "The heads of %s: ",
+                prog, full[i], child, p->dir);
+        list_head_revisions(p, errf);
+        fprintf(errf, "\n");
+        free(full);
+        return STRATA_MISUSE;
+    }
     st = write_new(p, rev_id, full, nrevs, message, body, prog, out, errf);
     free(full);
     return st;
@@ -339,8 +395,8 @@ int strata_migration_create(const char *dir, const char *message, const char *te
     if (misuse(a) || !dir || !message)
         return STRATA_MISUSE;
     if ((st = load(&p, dir, a, err)) == STRATA_OK)
-        st = create_in(&p, message, template_name, head, a->rev_id, a->prog,
-                       a->merge_cmd ? a->merge_cmd : "strata-bundle merge", out, err);
+        st = create_in(&p, message, template_name, head, a->version >= 2 && a->splice, a->rev_id,
+                       a->prog, a->merge_cmd ? a->merge_cmd : "strata-bundle merge", out, err);
     strata__project_free(&p);
     return st;
 }

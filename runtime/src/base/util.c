@@ -153,6 +153,69 @@ void strata__buf_quote(strata_buf *b, const char *s, char q)
     strata__buf_putc(b, q);
 }
 
+size_t strata__utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    uint32_t c;
+
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        c = s[0] & 0x1fu;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        c = s[0] & 0x0fu;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        c = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3fu);
+    }
+    if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    return len;
+}
+
+void strata__buf_put_shown(strata_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), k;
+
+    while (n) {
+        k = strata__utf8_len(p, n);
+        if (k == 1 && *p == '\\')
+            strata__buf_puts(b, "\\\\");
+        else if (k == 1 && *p == '\n')
+            strata__buf_puts(b, "\\n");
+        else if (k == 1 && *p == '\r')
+            strata__buf_puts(b, "\\r");
+        else if (k == 1 && *p == '\t')
+            strata__buf_puts(b, "\\t");
+        else if (k == 0 || (k == 1 && (*p < 0x20 || *p == 0x7f)) ||
+                 (k == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            /* C1 controls (U+0080-U+009F) too: CSI, U+009B, starts an escape sequence. */
+            size_t j, bytes = k ? k : 1;
+            for (j = 0; j < bytes; j++)
+                strata__buf_printf(b, "\\x%02X", p[j]);
+            k = bytes;
+        } else
+            strata__buf_put(b, p, k);
+        p += k;
+        n -= k;
+    }
+}
+
 char *strata__buf_detach(strata_buf *b)
 {
     char *d;

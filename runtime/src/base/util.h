@@ -48,6 +48,16 @@ void strata__buf_vprintf(strata_buf *b, const char *fmt, va_list ap) STRATA_PRIN
 /* Appends s between two q's, every q inside doubled: SQL's quoting of
  * identifiers ('"') and standard string literals ('\''). */
 void strata__buf_quote(strata_buf *b, const char *s, char q);
+/* The length (1 to 4) of the well-formed UTF-8 sequence at s[0..n), or 0
+ * when it is not one (a stray byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, cut short). */
+size_t strata__utf8_len(const unsigned char *s, size_t n);
+/* Appends s so that a terminal shows it as text and never obeys it: text
+ * from a database may hold newlines, escape sequences or invalid UTF-8.
+ * Well-formed UTF-8 other than controls is kept; '\\' is doubled; \n, \r,
+ * \t are written so; every other control (C0, DEL, C1) and every byte of
+ * invalid UTF-8 becomes \xHH. NULL is written as "". */
+void strata__buf_put_shown(strata_buf *b, const char *s);
 /* Hands the data to the caller (free with strata__free); the buffer is reset. */
 char *strata__buf_detach(strata_buf *b);
 

@@ -84,9 +84,9 @@ static void usage(const cli *c, FILE *f)
                "  --json           machine output (status, check, current, history, pending,\n"
                "                   heads)\n"
                "  --verbose        more detail (history)\n"
-               "  --single-transaction  one transaction for the whole upgrade or downgrade\n"
                "  --strict         unknown applied revisions are an error in production\n"
-               "  --help           describe a command\n");
+               "  --help           describe a command\n"
+               "\nThe other options belong to one command each (see <command> --help).\n");
 }
 
 #define FLAG(name, alias, field)  STRATA_OPTION_FLAG(cli, name, alias, field)
@@ -114,7 +114,83 @@ static const strata_option options[] = {
     VALUE("--message", "-m", message),
     VALUE("--template", NULL, tmpl),
     VALUE("--head", NULL, head),
+    FLAG("--splice", NULL, splice),
+    FLAG("--stamp-only", NULL, stamp_only),
+    VALUE("--rev-range", "-r", rev_range),
 };
+
+/* The options that only some commands use: given to another one they would
+ * do nothing, so they are refused. */
+#define OWNED(name, field, commands)                                                               \
+    {                                                                                              \
+        name, offsetof(cli, field), sizeof(((cli *)0)->field), commands                            \
+    }
+static const struct {
+    const char *name;
+    size_t at, size;      /* the field: an int (a flag) or a const char * */
+    const char *commands; /* " a b ": the commands it belongs to */
+} owned[] = {
+    OWNED("--sql", sql, " upgrade "),
+    OWNED("--dialect", dialect_name, " upgrade "),
+    OWNED("--stamp-only", stamp_only, " upgrade "),
+    OWNED("--single-transaction", single_transaction, " upgrade downgrade "),
+    OWNED("--force", force, " downgrade "),
+    OWNED("--accept-edits", accept_edits, " repair "),
+    OWNED("--mark-applied", mark_applied, " repair "),
+    OWNED("--mark-unapplied", mark_unapplied, " repair "),
+    OWNED("-m/--message", message, " create revision merge "),
+    OWNED("--template", tmpl, " create revision "),
+    OWNED("--head", head, " create revision "),
+    OWNED("--splice", splice, " create revision "),
+    OWNED("-r/--rev-range", rev_range, " history "),
+};
+
+/* An option given to a command it does not belong to: says which ones it goes with. */
+static int misplaced_option(const cli *c, const char *name)
+{
+    char word[64];
+    size_t i;
+
+    snprintf(word, sizeof(word), " %s ", name);
+    for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+        const char *field = (const char *)c + owned[i].at, *p, *q;
+        int set = owned[i].size == sizeof(int) ? *(const int *)(const void *)field != 0
+                                               : *(const char *const *)(const void *)field != NULL;
+        if (!set || strstr(owned[i].commands, word))
+            continue;
+        fprintf(stderr, "error: %s goes with ", owned[i].name);
+        for (p = owned[i].commands + 1; *p; p = q + 1) {
+            q = strchr(p, ' ');
+            fprintf(stderr, "%s%.*s",
+                    p == owned[i].commands + 1 ? ""
+                    : q[1]                     ? ", "
+                                               : " and ",
+                    (int)(q - p), p);
+        }
+        fprintf(stderr, ", not %s\n", name);
+        return 1;
+    }
+    return 0;
+}
+
+/* More positional arguments than the command takes: they would be ignored. */
+static int too_many_args(const cli *c, const command *cmd)
+{
+    size_t i;
+
+    if (cmd->max_args == CMD_ANY_ARGS || c->nargs <= cmd->max_args)
+        return 0;
+    fprintf(stderr, "error: %s takes ", cmd->name);
+    if (cmd->max_args == 0)
+        fprintf(stderr, "no arguments");
+    else
+        fprintf(stderr, "at most %zu argument%s", cmd->max_args, cmd->max_args == 1 ? "" : "s");
+    fprintf(stderr, ", and got %zu:", c->nargs);
+    for (i = 0; i < c->nargs; i++)
+        fprintf(stderr, " %s", c->args[i]);
+    fprintf(stderr, "\nusage: %s %s migrate %s\n", c->base->app, c->module, cmd->usage);
+    return 1;
+}
 
 /* Seconds, lo to hi, into *ms. */
 static int seconds(const char *opt, const char *v, uint64_t lo, uint64_t hi, unsigned *ms)
@@ -271,8 +347,16 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
         fprintf(stderr, "error: %s has no --json output\n", cmd->name);
         return 2;
     }
-    if (c.sql && strcmp(cmd->name, "upgrade") != 0) {
-        fprintf(stderr, "error: --sql goes with upgrade\n");
+    if (misplaced_option(&c, cmd->name) || too_many_args(&c, cmd))
+        return 2;
+    if (c.dialect_name && !c.sql) {
+        fprintf(stderr, "error: --dialect goes with --sql (upgrade --sql --dialect %s)\n",
+                c.dialect_name);
+        return 2;
+    }
+    if (c.stamp_only && c.sql) {
+        fprintf(stderr, "error: --stamp-only records migrations in a database, --sql prints "
+                        "SQL for one: give one of them\n");
         return 2;
     }
     if (c.sql && c.dialect && !c.opts.database_url) {

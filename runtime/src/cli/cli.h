@@ -10,7 +10,7 @@
 #include <strata/authoring.h>
 #include <strata/strata.h>
 
-#define CLI_MAX_ARGS 8
+#define CLI_MAX_ARGS 64
 
 typedef struct cli {
     const strata_options *base; /* the application's */
@@ -23,8 +23,9 @@ typedef struct cli {
     const char *const *args; /* pos + 1 */
     size_t nargs;
     int json, verbose, help, accept_edits, fancy, sql, yes, force, single_transaction;
+    int stamp_only, splice;
     unsigned dialect;
-    const char *mark_applied, *mark_unapplied;
+    const char *mark_applied, *mark_unapplied, *rev_range;
     const char *message, *tmpl, *head, *env, *lock_wait, *dialect_name, *lock_name, *lock_lease;
 } cli;
 
@@ -33,13 +34,15 @@ typedef struct command {
     int (*run)(cli *c, strata *h);
     const char *usage;
     const char *help;
-    unsigned needs; /* CMD_* */
+    unsigned needs;            /* CMD_* */
+    size_t min_args, max_args; /* positional arguments after the command's name */
 } command;
 
 /* What a command needs besides its handle. */
 #define CMD_NO_DATABASE 0x1u /* describes the binary alone: nothing is connected */
 #define CMD_NO_HANDLE   0x2u /* writes files, needs no strata handle at all */
 #define CMD_JSON        0x4u /* has --json output */
+#define CMD_ANY_ARGS    ((size_t)-1)
 
 extern const command strata__cli_commands[];
 extern const size_t strata__cli_ncommands;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* "Cron" for "cron", as Alembic-style tools word it. */
 static void title(char *out, size_t n, const char *ns)
 {
@@ -16,25 +18,49 @@ static void title(char *out, size_t n, const char *ns)
         out[0] = (char)(out[0] - 'a' + 'A');
 }
 
+/* A JSON string, valid whatever s holds (text from a database may hold
+ * anything): invalid UTF-8 becomes U+FFFD, controls (also DEL and C1) are
+ * escaped so that the output is safe on a terminal too. */
 static void json_str(const char *s)
 {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), k;
+
     putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch == '\n')
+    for (; n; p += k, n -= k) {
+        k = strata__utf8_len(p, n);
+        if (k == 0) {
+            printf("\\ufffd");
+            k = 1;
+        } else if (k == 1 && (*p == '"' || *p == '\\')) {
+            printf("\\%c", *p);
+        } else if (k == 1 && *p == '\n') {
             printf("\\n");
-        else if (ch == '\t')
+        } else if (k == 1 && *p == '\t') {
             printf("\\t");
-        else if (ch == '\r')
+        } else if (k == 1 && *p == '\r') {
             printf("\\r");
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
+        } else if (k == 1 && (*p < 0x20 || *p == 0x7f)) {
+            printf("\\u%04x", *p);
+        } else if (k == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+            printf("\\u%04x", p[1]);
+        } else {
+            fwrite(p, 1, k, stdout);
+        }
     }
     putchar('"');
+}
+
+/* Text from the database on the terminal: shown, never obeyed
+ * (strata__buf_put_shown). */
+static void shown(const char *s)
+{
+    strata_buf b;
+
+    strata__buf_init(&b, NULL);
+    strata__buf_put_shown(&b, s);
+    fputs(b.oom ? "(out of memory)" : b.data ? b.data : "", stdout);
+    strata__buf_free(&b);
 }
 
 static void json_list(const char *key, const char *const *v, size_t n, int comma)
@@ -65,7 +91,7 @@ static int is_applied(strata_state s)
 }
 
 /* Stable tokens for --json (strata_errstr is for people). */
-static const char *status_token(int st)
+static const char *status_token(int st, const strata_report *r)
 {
     switch (st) {
     case STRATA_OK:
@@ -73,7 +99,8 @@ static const char *status_token(int st)
     case STRATA_PENDING:
         return "pending";
     case STRATA_INTEGRITY:
-        return "edited";
+        /* Not an edit: strata's own tables are damaged (the message says how). */
+        return r->nedited ? "edited" : "damaged";
     case STRATA_DIRTY:
         return "dirty";
     case STRATA_UNKNOWN_APPLIED:
@@ -109,7 +136,7 @@ static void status_json(strata *h, const strata_report *r, int st)
     printf(",\n  \"database\": ");
     json_str(strata_database_url(h));
     printf(",\n  \"status\": ");
-    json_str(status_token(st));
+    json_str(status_token(st, r));
     printf(",\n  \"exit_code\": %d,\n", strata_exit_code(st));
     json_list("current", r->current, r->ncurrent, 1);
     json_list("heads", r->heads, r->nheads, 1);
@@ -183,13 +210,14 @@ static int cmd_upgrade(cli *c, strata *h)
     if ((st = strata_report_read(&r, h)) != STRATA_OK)
         return strata__cli_fail(h, st);
     before = r->npending;
-    if ((st = strata_upgrade(h, target, strata__cli_flags(c))) != STRATA_OK)
+    st = strata_upgrade(h, target, strata__cli_flags(c) | (c->stamp_only ? STRATA_STAMP_ONLY : 0));
+    if (st != STRATA_OK)
         return strata__cli_fail(h, st);
     if ((st = strata_report_read(&r, h)) != STRATA_OK)
         return strata__cli_fail(h, st);
     if (r->npending < before)
-        printf("%s%s migrations applied successfully\n", strata__cli_emoji(c, "✅ "),
-               strata_namespace(h));
+        printf("%s%s migrations %s successfully\n", strata__cli_emoji(c, "✅ "), strata_namespace(h),
+               c->stamp_only ? "recorded" : "applied");
     return 0;
 }
 
@@ -210,8 +238,10 @@ static int cmd_downgrade(cli *c, strata *h)
         return strata__cli_fail(h, st);
     title(name, sizeof(name), strata_namespace(h));
     printf("%s%s database is at ", strata__cli_emoji(c, "✅ "), name);
-    for (i = 0; i < r->ncurrent; i++)
-        printf("%s%s", i ? ", " : "", r->current[i]);
+    for (i = 0; i < r->ncurrent; i++) {
+        fputs(i ? ", " : "", stdout);
+        shown(r->current[i]);
+    }
     printf("%s\n", r->ncurrent ? "" : "base");
     return 0;
 }
@@ -245,8 +275,10 @@ static int print_revisions(cli *c, strata *h, int current)
         printf("}\n");
         return 0;
     }
-    for (i = 0; i < n; i++)
-        printf("%s%s\n", v[i], is_head(r, v[i]) ? " (head)" : "");
+    for (i = 0; i < n; i++) {
+        shown(v[i]);
+        printf("%s\n", is_head(r, v[i]) ? " (head)" : "");
+    }
     return 0;
 }
 
@@ -260,11 +292,11 @@ static int cmd_heads(cli *c, strata *h)
     return print_revisions(c, h, 0);
 }
 
-static void history_json(const strata_migration_info *m, int last)
+static void history_json(const strata_migration_info *m, int first)
 {
     size_t k;
 
-    printf("  {\"revision\": ");
+    printf("%s  {\"revision\": ", first ? "" : ",\n");
     json_str(m->revision);
     printf(", \"parents\": [");
     for (k = 0; k < m->nparents; k++) {
@@ -282,7 +314,7 @@ static void history_json(const strata_migration_info *m, int last)
         json_str(m->applied_at);
     else
         printf("null");
-    printf("}%s\n", last ? "" : ",");
+    putchar('}');
 }
 
 /* strata_history_line, whatever its length. */
@@ -303,35 +335,191 @@ static int print_history_line(const strata_migration_info *m)
     return 0;
 }
 
+/* The position of revision rev in r (apply order), or -1 with the message printed. */
+static long position(strata *h, const strata_report *r, const char *rev)
+{
+    const strata_migration_info *m;
+    int st = strata_report_find(&m, h, rev);
+
+    if (st != STRATA_OK) {
+        strata__cli_fail(h, st);
+        return -1;
+    }
+    return (long)(m - r->migrations);
+}
+
+/* mark[x] = 1 for migration x and its ancestors (up) or its descendants (!up). */
+static int mark_line(strata *h, const strata_report *r, size_t x, int up, unsigned char *mark)
+{
+    size_t i, k;
+    long p;
+
+    mark[x] = 1;
+    /* Parents come before children: one pass from x reaches them all. */
+    for (i = up ? x + 1 : x; up ? i-- > 0 : ++i < r->nmigrations;) {
+        if (up && !mark[i])
+            continue;
+        for (k = 0; k < r->migrations[i].nparents; k++) {
+            if ((p = position(h, r, r->migrations[i].parents[k])) < 0)
+                return -1;
+            if (up)
+                mark[p] = 1;
+            else if (mark[p])
+                mark[i] = 1;
+        }
+    }
+    return 0;
+}
+
+/* One end of history -r A:B into mark: from it on (start), up to it (end).
+ * Returns 1 for an open end (everything), 0, or -1 after printing why. */
+static int range_end(strata *h, const strata_report *r, const char *e, int start,
+                     unsigned char *mark)
+{
+    const strata_migration_info *m;
+    size_t i;
+    long x;
+
+    if (!*e || (start && !strcmp(e, "base")) || (!start && !strcmp(e, "heads")) ||
+        (!start && !strcmp(e, "head") && r->nheads == 1))
+        return 1;
+    if (!strcmp(e, "base") || (!strcmp(e, "head") && r->nheads > 1)) {
+        fprintf(stderr, "error: history -r: %s\n",
+                !strcmp(e, "base") ? "a range cannot end at base: put base first (-r base:REV)"
+                                   : "there are several heads: say heads, or one revision");
+        return -1;
+    }
+    if (!strcmp(e, "current") || !strcmp(e, "head") || !strcmp(e, "heads")) {
+        int cur = !strcmp(e, "current");
+        if (cur && !r->ncurrent)
+            return start; /* nothing applied: from base on, and up to nothing */
+        for (i = 0; i < (cur ? r->ncurrent : r->nheads); i++) {
+            if (strata_report_find(&m, h, cur ? r->current[i] : r->heads[i]) != STRATA_OK)
+                continue; /* an applied revision this binary does not know */
+            if (mark_line(h, r, (size_t)(m - r->migrations), !start, mark) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if ((x = position(h, r, e)) < 0)
+        return -1;
+    return mark_line(h, r, (size_t)x, !start, mark) < 0 ? -1 : 0;
+}
+
+/* history -r A:B (Alembic's range): the migrations from A to B, both
+ * included; A or B may be left out. */
+static int range_marks(cli *c, strata *h, const strata_report *r, unsigned char *mark)
+{
+    const char *colon = strchr(c->rev_range, ':');
+    unsigned char *to = mark + r->nmigrations;
+    char start[80];
+    size_t i, any = 0;
+    int a, b;
+
+    if (!colon || (size_t)(colon - c->rev_range) >= sizeof(start)) {
+        fprintf(stderr,
+                "error: history -r '%s': a range is START:END (revisions, base, head, heads or "
+                "current), either end may be left out: -r %s: or -r :%s\n",
+                c->rev_range, c->rev_range, c->rev_range);
+        return -1;
+    }
+    memcpy(start, c->rev_range, (size_t)(colon - c->rev_range));
+    start[colon - c->rev_range] = '\0';
+    if ((a = range_end(h, r, start, 1, mark)) < 0 || (b = range_end(h, r, colon + 1, 0, to)) < 0)
+        return -1;
+    for (i = 0; i < r->nmigrations; i++) {
+        mark[i] = (a || mark[i]) && (b || to[i]);
+        any += mark[i];
+    }
+    if (!any && start[0] && colon[1] && strcmp(start, "current") && strcmp(colon + 1, "current")) {
+        fprintf(stderr,
+                "error: history -r %s is empty: %s is not an ancestor of %s. Put the older "
+                "revision first: -r %s:%s\n",
+                c->rev_range, start, colon + 1, colon + 1, start);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_history(cli *c, strata *h)
 {
     const strata_report *r;
+    unsigned char *mark = NULL;
     size_t i;
-    int st = strata_report_read(&r, h);
+    int first = 1, st = strata_report_read(&r, h);
 
     if (st != STRATA_OK)
         return strata__cli_fail(h, st);
+    if (c->rev_range) {
+        if (!(mark = calloc(2 * r->nmigrations + 1, 1)))
+            return strata__cli_fail(NULL, STRATA_NOMEM);
+        if (range_marks(c, h, r, mark) < 0) {
+            free(mark);
+            return 2;
+        }
+    }
     if (c->json)
         printf("[\n");
     for (i = r->nmigrations; i-- > 0;) {
         const strata_migration_info *m = &r->migrations[i];
+        if (mark && !mark[i])
+            continue;
         if (c->json) {
-            history_json(m, i == 0);
+            history_json(m, first);
+            first = 0;
             continue;
         }
-        if (print_history_line(m) < 0)
+        if (print_history_line(m) < 0) {
+            free(mark);
             return strata__cli_fail(NULL, STRATA_NOMEM);
+        }
         if (c->verbose) {
             printf("\n    file:    %s\n    state:   %s", m->file, state_name(m->state));
-            if (m->applied_at)
-                printf("\n    applied: %s by %s (%lld ms)", m->applied_at, m->applied_by,
-                       m->duration_ms);
+            if (m->applied_at) {
+                printf("\n    applied: ");
+                shown(m->applied_at);
+                printf(" by ");
+                shown(m->applied_by);
+                printf(" (%lld ms)", m->duration_ms);
+            }
             printf("\n    checksum: %s", m->exact);
         }
         putchar('\n');
     }
     if (c->json)
-        printf("]\n");
+        printf("%s]\n", first ? "" : "\n");
+    free(mark);
+    return 0;
+}
+
+/* branches: Alembic's list of branch points, each followed by its children. */
+static int cmd_branches(cli *c, strata *h)
+{
+    const strata_report *r;
+    size_t i, j, k;
+    int st = strata_report_read(&r, h);
+
+    (void)c;
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    for (i = r->nmigrations; i-- > 0;) {
+        const strata_migration_info *b = &r->migrations[i];
+        if (b->nchildren < 2)
+            continue;
+        if (print_history_line(b) < 0)
+            return strata__cli_fail(NULL, STRATA_NOMEM);
+        putchar('\n');
+        for (j = i + 1; j < r->nmigrations; j++)
+            for (k = 0; k < r->migrations[j].nparents; k++) {
+                if (strcmp(r->migrations[j].parents[k], b->revision) != 0)
+                    continue;
+                printf("%*s -> ", (int)strlen(b->revision), "");
+                if (print_history_line(&r->migrations[j]) < 0)
+                    return strata__cli_fail(NULL, STRATA_NOMEM);
+                putchar('\n');
+            }
+        putchar('\n');
+    }
     return 0;
 }
 
@@ -404,27 +592,99 @@ static int cmd_validate(cli *c, strata *h)
     return 0;
 }
 
-static int cmd_show(cli *c, strata *h)
+static void describe(const strata_migration_info *m)
 {
-    const strata_migration_info *m;
     size_t k;
-    int st;
 
-    if (c->nargs != 1) {
-        fprintf(stderr, "error: show needs a revision\n");
-        return 2;
-    }
-    if ((st = strata_report_find(&m, h, c->args[0])) != STRATA_OK)
-        return strata__cli_fail(h, st);
     printf("Rev: %s%s\nParent: ", m->revision, m->is_head ? " (head)" : "");
     if (!m->nparents)
         printf("<base>");
     for (k = 0; k < m->nparents; k++)
         printf("%s%s", k ? ", " : "", m->parents[k]);
     printf("\nPath: %s\nState: %s\nChecksum: %s\n", m->file, state_name(m->state), m->exact);
-    if (m->applied_at)
-        printf("Applied: %s by %s (%lld ms)\n", m->applied_at, m->applied_by, m->duration_ms);
+    if (m->applied_at) {
+        printf("Applied: ");
+        shown(m->applied_at);
+        printf(" by ");
+        shown(m->applied_by);
+        printf(" (%lld ms)\n", m->duration_ms);
+    }
     printf("Reversible: %s\n\n    %s\n", m->reversible ? "yes" : "no", m->message);
+}
+
+/* An applied revision this binary does not have: what the database says of it. */
+static void describe_unknown(const strata_unknown_info *u)
+{
+    printf("Rev: ");
+    shown(u->revision);
+    printf(" (not in this binary: a newer build applied it)\nState: ");
+    shown(u->state);
+    printf("\nApplied: ");
+    shown(u->applied_at);
+    printf("\n\n    ");
+    shown(u->message);
+    putchar('\n');
+}
+
+/* show head, heads, current: Alembic's names for the revisions they stand for. */
+static int show_named(cli *c, strata *h, const char *what)
+{
+    const strata_migration_info *m;
+    const strata_report *r;
+    size_t i, k, n;
+    int st = strata_report_read(&r, h);
+
+    if (st != STRATA_OK)
+        return strata__cli_fail(h, st);
+    if (!strcmp(what, "head") && r->nheads > 1) {
+        fprintf(stderr, "error: namespace %s has %zu heads (", strata_namespace(h), r->nheads);
+        for (i = 0; i < r->nheads; i++)
+            fprintf(stderr, "%s%s", i ? " " : "", r->heads[i]);
+        fprintf(stderr, "): 'show head' is ambiguous: %s %s migrate show heads, or one of them\n",
+                c->base->app, c->module);
+        return strata_exit_code(STRATA_MULTIPLE_HEADS);
+    }
+    n = strcmp(what, "current") ? r->nheads : r->ncurrent;
+    if (!n)
+        printf("Nothing applied: the %s database is at base\n", strata_namespace(h));
+    for (i = 0; i < n; i++) {
+        const char *rev = strcmp(what, "current") ? r->heads[i] : r->current[i];
+        if (i)
+            putchar('\n');
+        for (k = 0; k < r->nunknown; k++)
+            if (strcmp(r->unknown[k].revision, rev) == 0)
+                break;
+        if (k < r->nunknown) {
+            describe_unknown(&r->unknown[k]);
+            continue;
+        }
+        if ((st = strata_report_find(&m, h, rev)) != STRATA_OK)
+            return strata__cli_fail(h, st);
+        describe(m);
+    }
+    return 0;
+}
+
+static int cmd_show(cli *c, strata *h)
+{
+    const strata_migration_info *m;
+    const char *rev = c->nargs ? c->args[0] : NULL;
+    int st;
+
+    if (!rev) {
+        fprintf(stderr, "error: show needs a revision: REV, head, heads or current\n");
+        return 2;
+    }
+    if (!strcmp(rev, "head") || !strcmp(rev, "heads") || !strcmp(rev, "current"))
+        return show_named(c, h, rev);
+    if (!strcmp(rev, "base")) {
+        fprintf(stderr, "error: base is no migration (it is where the first one starts): show "
+                        "REV, head, heads or current\n");
+        return 2;
+    }
+    if ((st = strata_report_find(&m, h, rev)) != STRATA_OK)
+        return strata__cli_fail(h, st);
+    describe(m);
     return 0;
 }
 
@@ -493,17 +753,27 @@ static void created(const cli *c)
            strata__cli_emoji(c, "✅ "), c->base->app, c->base->app, c->module);
 }
 
+/* create "message", or as Alembic writes it: revision -m "message". */
 static int cmd_create(cli *c, strata *h)
 {
     strata_authoring a = STRATA_AUTHORING_INIT;
+    const char *message = c->nargs ? c->args[0] : c->message;
     size_t n;
     char *merge;
     int st;
 
     (void)h;
-    if (c->nargs != 1) {
-        fprintf(stderr, "error: create needs one message: %s %s migrate create \"message\"\n",
-                c->base->app, c->module);
+    if (c->nargs && c->message) {
+        fprintf(stderr,
+                "error: %s: the message twice ('%s' and -m '%s'): give it once, as an "
+                "argument or with -m\n",
+                c->command, c->args[0], c->message);
+        return 2;
+    }
+    if (!message) {
+        fprintf(stderr, "error: %s needs one message: %s %s migrate %s\n", c->command, c->base->app,
+                c->module,
+                strcmp(c->command, "create") ? "revision -m \"message\"" : "create \"message\"");
         return 2;
     }
     if (no_source(c))
@@ -514,7 +784,8 @@ static int cmd_create(cli *c, strata *h)
     snprintf(merge, n, "%s %s migrate merge", c->base->app, c->module);
     a.prog = "error";
     a.merge_cmd = merge;
-    st = strata_migration_create(c->bundle->source_dir, c->args[0], c->tmpl, c->head, &a);
+    a.splice = c->splice;
+    st = strata_migration_create(c->bundle->source_dir, message, c->tmpl, c->head, &a);
     free(merge);
     if (st == STRATA_OK)
         created(c);
@@ -528,7 +799,10 @@ static int cmd_merge(cli *c, strata *h)
 
     (void)h;
     if (c->nargs < 2 || !c->message) {
-        fprintf(stderr, "error: merge needs two revisions or more and -m \"message\"\n");
+        fprintf(stderr,
+                "error: merge needs two heads or more and -m \"message\": %s %s migrate "
+                "merge REV REV -m \"merge heads\" (%s %s migrate heads lists them)\n",
+                c->base->app, c->module, c->base->app, c->module);
         return 2;
     }
     if (no_source(c))
@@ -540,54 +814,78 @@ static int cmd_merge(cli *c, strata *h)
     return strata_exit_code(st);
 }
 
+#define ANY CMD_ANY_ARGS
 const command strata__cli_commands[] = {
     {"status", cmd_status, "status [--json]",
      "Compares the database with the migrations in this binary, without writing or locking.\n"
-     "Exit: 0 up to date, 3 pending, 4 edited, 7 dirty, 8 unknown revisions (test env).\n",
-     CMD_JSON},
+     "Exit: 0 up to date, 3 pending, 4 edited or damaged, 7 dirty, 8 unknown revisions (test\n"
+     "env).\n",
+     CMD_JSON, 0, 0},
     {"upgrade", cmd_upgrade,
-     "upgrade [head|heads|REV|+N] [--single-transaction] | upgrade --sql [[FROM:]TO] "
-     "[--dialect sqlite|postgresql]",
+     "upgrade [head|heads|REV|+N] [--single-transaction] [--stamp-only] | upgrade --sql "
+     "[[FROM:]TO] [--dialect sqlite|postgresql]",
      "Applies pending migrations up to the target (default: head), each in its own\n"
-     "transaction with its version row, under the migration lock.\n"
+     "transaction with its version row, under the migration lock. +N applies the next N\n"
+     "(refused when fewer are pending).\n"
+     "With --stamp-only, records them as applied without running them: for a database that\n"
+     "has their changes already (\"table already exists\"). Production needs --yes.\n"
      "With --sql, prints the SQL it would run instead (bookkeeping and timeouts included),\n"
      "from base or FROM to TO, without connecting: apply it with psql -v ON_ERROR_STOP=1 -f\n"
      "or sqlite3. --dialect chooses the database (default: the database URL's).\n",
-     0},
+     0, 0, 1},
     {"downgrade", cmd_downgrade, "downgrade REV|-N|base [--yes] [--force]",
      "Runs down sections, newest first, until REV is the newest applied revision.\n"
-     "Production needs --yes. A migration without a down section stops it, unless\n"
-     "--force: then its row is removed and its changes stay.\n",
-     0},
+     "-N undoes the last N (refused when fewer are applied). Production needs --yes.\n"
+     "A migration without a down section stops it, and so do applied revisions this binary\n"
+     "does not know (a newer build's, which may depend on what it would undo), unless\n"
+     "--force: then its row is removed and its changes stay, and unknown revisions stay.\n",
+     0, 1, 1},
     {"current", cmd_current, "current [--json]",
-     "Prints the applied head revision(s) of the database.\n", CMD_JSON},
-    {"history", cmd_history, "history [--verbose] [--json]",
-     "Prints every migration of this binary, newest first.\n", CMD_JSON},
-    {"pending", cmd_pending, "pending [--json]", "Lists migrations not yet applied.\n", CMD_JSON},
+     "Prints the applied head revision(s) of the database.\n", CMD_JSON, 0, 0},
+    {"history", cmd_history, "history [-r START:END] [--verbose] [--json]",
+     "Prints every migration of this binary, newest first.\n"
+     "-r, --rev-range START:END: only those from START to END, both included (Alembic's\n"
+     "ranges: revisions, base, head, heads or current; either end may be left out).\n",
+     CMD_JSON, 0, 0},
+    {"pending", cmd_pending, "pending [--json]", "Lists migrations not yet applied.\n", CMD_JSON, 0,
+     0},
     {"check", cmd_check, "check [--json]",
-     "Like status, for CI and readiness probes: exit 0, 3, 4, 7 or 8, one line.\n", CMD_JSON},
+     "Like status, for CI and readiness probes: exit 0, 3, 4, 7 or 8, one line.\n", CMD_JSON, 0, 0},
     {"validate", cmd_validate, "validate",
      "Checks the embedded bundle (checksums, graph) without touching the database.\n",
-     CMD_NO_DATABASE},
-    {"show", cmd_show, "show REV", "Describes one migration.\n", 0},
+     CMD_NO_DATABASE, 0, 0},
+    {"show", cmd_show, "show REV|head|heads|current",
+     "Describes one migration; head, heads and current describe the revisions they name.\n", 0, 1,
+     1},
     {"heads", cmd_heads, "heads [--json]", "Prints the head revisions of this binary.\n",
-     CMD_NO_DATABASE | CMD_JSON},
+     CMD_NO_DATABASE | CMD_JSON, 0, 0},
+    {"branches", cmd_branches, "branches",
+     "Prints the branch points of this binary (migrations that two or more revise), each\n"
+     "followed by the migrations that revise it.\n",
+     CMD_NO_DATABASE, 0, 0},
     {"stamp", cmd_stamp, "stamp REV|head|heads|base [--yes]",
-     "Records REV and its ancestors as applied (and nothing else) without running SQL.\n", 0},
+     "Records REV and its ancestors as applied (and nothing else) without running SQL.\n", 0, 1, 1},
     {"repair", cmd_repair,
      "repair [--accept-edits] [--mark-applied REV] [--mark-unapplied REV] [--yes]",
      "Records new checksums of cosmetic edits (and with --accept-edits, of real edits);\n"
-     "resolves a dirty migration with --mark-applied or --mark-unapplied.\n",
-     0},
+     "resolves a dirty migration with --mark-applied or --mark-unapplied; gives a version\n"
+     "table that lost its primary key its key back, one row per revision.\n",
+     0, 0, 0},
     {"rebuild", cmd_rebuild, "rebuild",
-     "Deletes the database and applies every migration again. Refused in production.\n", 0},
-    {"init", cmd_init, "init", "Creates the version and log tables.\n", 0},
-    {"create", cmd_create, "create \"message\" [--template NAME] [--head REV]",
+     "Deletes the database and applies every migration again. Refused in production.\n", 0, 0, 0},
+    {"init", cmd_init, "init", "Creates the version and log tables.\n", 0, 0, 0},
+    {"create", cmd_create, "create \"message\" [--template NAME] [--head REV [--splice]]",
      "Writes a new migration file, YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the\n"
      "current head, into the migrations directory recorded by development builds.\n"
-     "Templates: add_column, add_index, add_table, add_foreign_key.\n",
-     CMD_NO_HANDLE},
+     "Templates: add_column, add_index, add_table, add_foreign_key. --head REV revises REV;\n"
+     "when REV is not a head that starts a new branch, which needs --splice.\n"
+     "-m \"message\" may give the message instead.\n",
+     CMD_NO_HANDLE, 0, 1},
+    {"revision", cmd_create, "revision -m \"message\" [--template NAME] [--head REV [--splice]]",
+     "Alembic's name for create: writes a new migration file (see create --help).\n", CMD_NO_HANDLE,
+     0, 1},
     {"merge", cmd_merge, "merge REV REV... -m \"message\"",
-     "Writes a merge migration joining the given heads (development builds).\n", CMD_NO_HANDLE},
+     "Writes a merge migration joining the given heads (development builds).\n", CMD_NO_HANDLE, 2,
+     ANY},
 };
 const size_t strata__cli_ncommands = sizeof(strata__cli_commands) / sizeof(strata__cli_commands[0]);

@@ -26,21 +26,26 @@ static int stamp_impl(strata *h, const char *target)
         return strata__fail(&h->msgs, STRATA_MULTIPLE_HEADS,
                             "namespace %s has %zu heads: stamp 'heads' or one revision",
                             h->bundle->ns, h->graph.nheads);
-    if ((st = strata__begin_write(h)) != STRATA_OK)
-        return st;
-    want = strata__malloc(h->alloc, n + 1);
-    if (!want) {
-        st = STRATA_NOMEM;
-        goto unlock;
-    }
+    if (!(want = strata__malloc(h->alloc, n + 1)))
+        return STRATA_NOMEM;
     memset(want, 0, n + 1);
+    /* The target before the database: a bad one creates nothing. */
     if (strcmp(target, "head") == 0 || strcmp(target, "heads") == 0)
         memset(want, 1, n);
     else if (strcmp(target, "base") != 0) {
-        if ((st = strata__resolve_rev(h, target, &x)) != STRATA_OK)
-            goto unlock;
+        if ((st = strata__resolve_rev(h, target, &x)) != STRATA_OK) {
+            strata__free(h->alloc, want);
+            return st;
+        }
         strata__plan_ancestors(&h->graph, x, want);
     }
+    if ((st = strata__begin_write(h)) != STRATA_OK) {
+        strata__free(h->alloc, want);
+        return st;
+    }
+    /* Rows that strata did not write: stamping over them would hide it. */
+    if ((st = strata__judge_damage(h)) != STRATA_OK)
+        goto unlock;
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto unlock;
     for (i = 0; i < n && st == STRATA_OK; i++) {
@@ -89,9 +94,13 @@ static int record_checksums(strata *h, unsigned flags, strata_buf *done)
         if ((s == STRATA_STATE_COSMETIC && (flags & STRATA_REPAIR_COSMETIC)) ||
             s == STRATA_STATE_ACCEPTED ||
             (s == STRATA_STATE_EDITED && (flags & STRATA_REPAIR_ACCEPT_EDITS))) {
+            strata_buf was;
+            strata__buf_init(&was, h->alloc);
             st = strata__ledger_set_checksums(h, i);
             strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
-                        h->infos[i].revision, h->infos[i].exact, h->infos[i].applied_exact);
+                        h->infos[i].revision, h->infos[i].exact,
+                        strata__shown(&was, h->infos[i].applied_exact));
+            strata__buf_free(&was);
             strata__buf_printf(done, "%s%s", done->len ? " " : "", h->infos[i].revision);
         }
     }
@@ -141,6 +150,49 @@ static int mark_unapplied(strata *h, const char *rev, strata_buf *done)
     return st;
 }
 
+/* A version table without its key (and perhaps with two rows for one
+ * revision) gets it back; rows with a state strata does not write are left
+ * for --mark-applied / --mark-unapplied, and said so. */
+static int mend_table(strata *h, const char *applied, const char *unapplied, strata_buf *done)
+{
+    const strata_damage *d = &h->damage;
+    strata_buf label;
+    size_t i;
+    int st = STRATA_OK;
+
+    strata__buf_init(&label, h->alloc);
+    strata__table_label(h, h->version_name, &label);
+    if (d->kind == STRATA_DAMAGE_DUPLICATE || d->kind == STRATA_DAMAGE_NO_KEY) {
+        st = strata__ledger_rekey(h);
+        if (st == STRATA_OK)
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "version table %s: primary key restored, one row per revision",
+                        label.data ? label.data : "");
+        strata__buf_printf(done, "%skey", done->len ? " " : "");
+    }
+    for (i = 0; i < h->nrows && st == STRATA_OK; i++) {
+        const strata_row *r = &h->rows[i];
+        strata_buf rev, state;
+        const char *shown_rev, *shown_state;
+        if (!strcmp(r->state, "applied") || !strcmp(r->state, "dirty") ||
+            (applied && !strcmp(applied, r->revision)) ||
+            (unapplied && !strcmp(unapplied, r->revision)))
+            continue;
+        strata__buf_init(&rev, h->alloc);
+        strata__buf_init(&state, h->alloc);
+        shown_rev = strata__shown(&rev, r->revision);
+        shown_state = strata__shown(&state, r->state);
+        strata__log(&h->msgs, STRATA_LOG_WARN,
+                    "revision %s has state '%s' in %s, which strata does not write: left as it "
+                    "is. Record what is true with --mark-applied %s or --mark-unapplied %s",
+                    shown_rev, shown_state, label.data ? label.data : "", shown_rev, shown_rev);
+        strata__buf_free(&rev);
+        strata__buf_free(&state);
+    }
+    strata__buf_free(&label);
+    return st;
+}
+
 static int repair_impl(strata *h, const char *applied, const char *unapplied)
 {
     strata_buf done;
@@ -153,7 +205,9 @@ static int repair_impl(strata *h, const char *applied, const char *unapplied)
         return st;
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto unlock;
-    st = record_checksums(h, h->flags, &done);
+    st = mend_table(h, applied, unapplied, &done);
+    if (st == STRATA_OK)
+        st = record_checksums(h, h->flags, &done);
     if (st == STRATA_OK && applied)
         st = mark_applied(h, applied, &done);
     if (st == STRATA_OK && unapplied)

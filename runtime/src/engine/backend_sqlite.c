@@ -9,6 +9,7 @@
  */
 #include "engine.h"
 #include "backend.h"
+#include "names.h"
 #include "sqlscan.h"
 
 #include <errno.h>
@@ -54,11 +55,59 @@ static int parse_url(strata *h)
     return h->path ? STRATA_OK : STRATA_NOMEM;
 }
 
+/* Where the database URL comes from, for a message that says to correct it:
+ * "--database, APP_DATABASE_URL or DATABASE_URL". */
+static const char *url_sources(const strata *h, char *out, size_t n)
+{
+    char var[STRATA_NAMESPACE_MAX + 1];
+    size_t i;
+
+    for (i = 0; h->bundle->ns[i] && i < sizeof(var) - 1; i++)
+        var[i] =
+            (char)(h->bundle->ns[i] >= 'a' && h->bundle->ns[i] <= 'z' ? h->bundle->ns[i] - 'a' + 'A'
+                                                                      : h->bundle->ns[i]);
+    var[i] = '\0';
+    snprintf(out, n, "--database, %s_DATABASE_URL or DATABASE_URL", var);
+    return out;
+}
+
+/* After SQLite's words for a failure, what is wrong with the file and the
+ * fix, where SQLite's code tells: its words alone ("database or disk is
+ * full") name neither. */
+static void add_cause(strata *h, int rc)
+{
+    char from[96];
+
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        strata__buf_printf(&h->msgs.err,
+                           "; the disk that holds %s is full: free space on it, then run the "
+                           "command again",
+                           h->path);
+        break;
+    case SQLITE_READONLY:
+        strata__buf_printf(&h->msgs.err,
+                           "; the database %s is read-only (file permissions or a read-only "
+                           "mount): make it writable, then run the command again",
+                           h->path);
+        break;
+    case SQLITE_NOTADB:
+        strata__buf_printf(&h->msgs.err,
+                           "; %s is not a SQLite database: check the database URL (%s)", h->path,
+                           url_sources(h, from, sizeof(from)));
+        break;
+    default:
+        break;
+    }
+}
+
 static int sq_fail(strata *h, int rc, const char *what)
 {
     sqlite3 *db = DB(h);
-    return strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s", what,
-                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s",
+                          what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    add_cause(h, db ? sqlite3_extended_errcode(db) : rc);
+    return st;
 }
 
 static int sq_exec(strata *h, const char *sql)
@@ -70,6 +119,7 @@ static int sq_exec(strata *h, const char *sql)
         int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s",
                               msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
+        add_cause(h, sqlite3_extended_errcode(DB(h)));
         return st;
     }
     return STRATA_OK;
@@ -107,23 +157,67 @@ static sqstate *sq_state(strata *h)
     return s;
 }
 
+/* Writing to a file SQLite opened read-only fails at the first statement,
+ * which would be blamed: say so before anything starts. */
+static int writable(strata *h)
+{
+    if (is_memory(h) || sqlite3_db_readonly(DB(h), "main") != 1)
+        return STRATA_OK;
+    return strata__fail(&h->msgs, STRATA_ERROR,
+                        "the database %s is read-only (file permissions or a read-only mount): "
+                        "nothing was changed. Make it writable, then run the command again",
+                        h->url_redacted);
+}
+
+/* What the path names is not a database file that is or can be there: a
+ * directory, or a file in a directory that does not exist. */
+static int path_problem(strata *h, const struct stat *sb, int exists)
+{
+    struct stat dsb;
+    char *dir, from[96];
+    const char *slash = strrchr(h->path, '/');
+    int st = STRATA_OK;
+
+    if (exists && S_ISDIR(sb->st_mode))
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "the database %s names a directory, not a SQLite file: give the "
+                            "file's path (e.g. sqlite:///%s/%s.db)",
+                            h->url_redacted, h->path, h->bundle->ns);
+    if (exists || !slash || slash == h->path)
+        return STRATA_OK;
+    if (!(dir = strata__strndup(h->alloc, h->path, (size_t)(slash - h->path))))
+        return STRATA_NOMEM;
+    if (stat(dir, &dsb) != 0 || !S_ISDIR(dsb.st_mode))
+        st = strata__fail(&h->msgs, STRATA_MISUSE,
+                          "the database %s cannot be there: its directory %s does not exist. "
+                          "Create it, or correct the database URL (%s)",
+                          h->url_redacted, dir, url_sources(h, from, sizeof(from)));
+    strata__free(h->alloc, dir);
+    return st;
+}
+
 static int sq_connect(strata *h, int create)
 {
     struct stat sb;
     sqlite3 *db = NULL;
     sqstate *s;
-    int rc, flags = SQLITE_OPEN_READWRITE;
+    char from[96];
+    int rc, st, flags = SQLITE_OPEN_READWRITE;
 
     if (h->conn)
-        return STRATA_OK;
+        return create ? writable(h) : STRATA_OK;
     if (!h->path && parse_url(h) != STRATA_OK)
         return STRATA_MISUSE;
     if (!is_memory(h) && stat(h->path, &sb) != 0) {
         if (errno != ENOENT)
             return strata__fail(&h->msgs, STRATA_ERROR, "cannot open the database %s: %s",
                                 h->url_redacted, strerror(errno));
+        if ((st = path_problem(h, &sb, 0)) != STRATA_OK)
+            return st;
         if (!create)
             return STRATA_OK; /* nothing applied yet; status must not create the file */
+    } else if (!is_memory(h) && (st = path_problem(h, &sb, 1)) != STRATA_OK) {
+        return st;
     }
     if (create)
         flags |= SQLITE_OPEN_CREATE;
@@ -132,9 +226,9 @@ static int sq_connect(strata *h, int create)
         return STRATA_NOMEM;
     rc = sqlite3_open_v2(h->path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
-        int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
-                              "cannot open the database %s: %s", h->url_redacted,
-                              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                          "cannot open the database %s: %s", h->url_redacted,
+                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return st;
     }
@@ -148,6 +242,19 @@ static int sq_connect(strata *h, int create)
     /* A busy handler of our own rather than busy_timeout: the same bound,
      * but strata_interrupt ends the wait. */
     sqlite3_busy_handler(db, on_busy, h);
+    /* SQLite reads the file lazily: a file that is not a database would
+     * only show in the first query, as "file is not a database". */
+    rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+        st = strata__fail(&h->msgs, STRATA_MISUSE,
+                          "%s is not a SQLite database (%s): check the database URL (%s)",
+                          h->url_redacted, sqlite3_errmsg(db), url_sources(h, from, sizeof(from)));
+        sqlite3_close(db);
+        h->conn = NULL;
+        return st;
+    }
+    if (create && (st = writable(h)) != STRATA_OK)
+        return st;
     rc = sq_exec(h, strata__sqlite_dialect.foreign_keys_on);
     return rc;
 }
@@ -436,6 +543,7 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             *failed = count;
             strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
                          "statement %zu (line %u) failed: %s", count, at, sqlite3_errmsg(DB(h)));
+            add_cause(h, sqlite3_extended_errcode(DB(h)));
             if (h->in_tx && sqlite3_get_autocommit(DB(h))) {
                 h->in_tx = 0;
                 strata__buf_puts(&h->msgs.err, "; SQLite rolled the transaction back on its own");

@@ -85,6 +85,12 @@ const strata_dialect strata__pg_dialect = {
     .table_exists_sql = "SELECT 1 WHERE to_regclass(CASE WHEN $2::text IS NULL THEN "
                         "quote_ident($1) ELSE quote_ident($2) || '.' || quote_ident($1) END) "
                         "IS NOT NULL",
+    .columns_sql = "SELECT a.attname, (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE "
+                   "i.indrelid = a.attrelid AND i.indisprimary AND i.indnatts = 1 AND "
+                   "i.indkey[0] = a.attnum))::int FROM pg_catalog.pg_attribute a WHERE "
+                   "a.attrelid = to_regclass(CASE WHEN $2::text IS NULL THEN quote_ident($1) "
+                   "ELSE quote_ident($2) || '.' || quote_ident($1) END) AND a.attnum > 0 AND "
+                   "NOT a.attisdropped",
     .tables_like_sql = "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = "
                        "coalesce($3, current_schema()) AND tablename LIKE $1 ESCAPE '\\' AND "
                        "tablename <> $2 ORDER BY 1",

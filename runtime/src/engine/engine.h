@@ -40,6 +40,22 @@ typedef struct strata_row {
     long long duration_ms;
 } strata_row;
 
+/* What is wrong with strata's own version table: found in its rows by the
+ * last report, or in its shape under the lock (ledger.h). Judged before
+ * anything else (policy.c); repair mends the key (admin.c). */
+enum {
+    STRATA_DAMAGE_NONE,
+    STRATA_DAMAGE_STATE,     /* a row whose state is neither 'applied' nor 'dirty' */
+    STRATA_DAMAGE_DUPLICATE, /* two rows or more for one revision: the key is gone */
+    STRATA_DAMAGE_NO_KEY     /* no primary key on revision (no duplicate yet) */
+};
+typedef struct strata_damage {
+    int kind;
+    const char *revision; /* the row it is about (the report's storage) */
+    const char *state;
+    size_t count; /* STRATA_DAMAGE_DUPLICATE: rows of that revision */
+} strata_damage;
+
 struct strata {
     const strata_allocator *alloc;
     strata_options opts;
@@ -76,6 +92,7 @@ struct strata {
     const char **current;
     char (*exact_strs)[STRATA_HASH_STRLEN];
     strata_report report;
+    strata_damage damage;
 };
 
 static inline const char *strata__bstr(const strata *h, uint32_t off)
@@ -93,6 +110,10 @@ static inline const strata_bundle_migration *strata__mig(const strata *h, size_t
  * while it runs, and an interrupt is spent once the call has returned. */
 void strata__call_begin(strata *h, unsigned flags);
 int strata__call_end(strata *h, int status);
+
+/* Text read from the database, in a message: shown, never obeyed by a
+ * terminal (strata__buf_put_shown). Returns b's text ("" when out of memory). */
+const char *strata__shown(strata_buf *b, const char *s);
 
 /* The "<app> <ns> migrate <cmd>" that a message tells the user to run. */
 void strata__cmd_hint(const strata *h, strata_buf *b, const char *cmd);
@@ -122,8 +143,10 @@ int strata__find_secrets(strata *h);
 /* Connects, takes the lock, creates the tables if needed and reads the
  * applied set under the lock; on failure the lock is not held. */
 int strata__begin_write(strata *h);
-/* "Running upgrade a -> b, message (12 ms)" into b; without the time when ms < 0. */
-void strata__progress_line(const strata *h, strata_buf *b, size_t i, int up, double ms);
+/* "<verb> a -> b, message (12 ms)" into b (verb "Running upgrade"; the arrow
+ * points down for "Running downgrade"); without the time when ms < 0. */
+void strata__progress_line(const strata *h, strata_buf *b, const char *verb, size_t i, int up,
+                           double ms);
 /* The text of section s, inflated and checked (an empty string for none). */
 int strata__section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len);
 

@@ -122,6 +122,12 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if (opts->schema && !strata__ident_valid(opts->schema, STRATA_SCHEMA_MAX))
         return strata__fail(&h->msgs, STRATA_MISUSE,
                             "schema '%s' is not valid: use 1-63 of [a-z0-9_]", opts->schema);
+    if (opts->schema && strata__schema_reserved(opts->schema))
+        return strata__fail(&h->msgs, STRATA_MISUSE,
+                            "schema '%s' is one of PostgreSQL's own (information_schema, pg_*): "
+                            "strata's tables do not go there. Choose a schema of the "
+                            "application's, e.g. --schema %s",
+                            opts->schema, h->bundle->ns);
     if ((st = strata__ledger_names(h)) != STRATA_OK)
         return st;
     whoami(h);

@@ -24,20 +24,20 @@ enum {
     V_COLUMNS
 };
 
-static const struct {
-    const char *name, *type;
-} version_columns[V_COLUMNS] = {
-    {"revision", "TEXT PRIMARY KEY"},
-    {"exact", "TEXT NOT NULL"},
-    {"loose", "TEXT NOT NULL"},
-    {"message", "TEXT NOT NULL"},
-    {"applied_at", "TEXT NOT NULL"},
-    {"duration_ms", "BIGINT NOT NULL"},
-    {"applied_by", "TEXT NOT NULL"},
-    {"bundle_hash", "TEXT NOT NULL"},
-    {"state", "TEXT NOT NULL CHECK (state IN ('applied', 'dirty'))"},
-    {"failed_statement", "INTEGER"},
+static const char *const version_columns[V_COLUMNS] = {
+    "revision",    "exact",      "loose",       "message", "applied_at",
+    "duration_ms", "applied_by", "bundle_hash", "state",   "failed_statement",
 };
+static const char *const version_types[V_COLUMNS] = {
+    "TEXT PRIMARY KEY", "TEXT NOT NULL", "TEXT NOT NULL",
+    "TEXT NOT NULL",    "TEXT NOT NULL", "BIGINT NOT NULL",
+    "TEXT NOT NULL",    "TEXT NOT NULL", "TEXT NOT NULL CHECK (state IN ('applied', 'dirty'))",
+    "INTEGER",
+};
+
+/* The log table's columns, as ledger_ddl creates them. */
+static const char *const log_columns[] = {"id",        "at",      "by",   "operation",
+                                          "revisions", "outcome", "error"};
 
 /* What a report reads, in this order (strata_row). */
 static const char read_columns[] =
@@ -63,16 +63,28 @@ int strata__ledger_names(strata *h)
     return h->version_table && h->log_table ? STRATA_OK : STRATA_NOMEM;
 }
 
-void strata__ledger_ddl(const strata_dialect *d, const char *version_table, const char *log_table,
-                        const char *end, strata_buf *out)
+void strata__table_label(const strata *h, const char *name, strata_buf *b)
+{
+    if (h->opts.schema)
+        strata__buf_printf(b, "%s.", h->opts.schema);
+    strata__buf_puts(b, name);
+}
+
+static void version_ddl(const char *version_table, const char *end, strata_buf *out)
 {
     size_t k;
 
     strata__buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (\n", version_table);
     for (k = 0; k < V_COLUMNS; k++)
-        strata__buf_printf(out, "    %s %s%s\n", version_columns[k].name, version_columns[k].type,
+        strata__buf_printf(out, "    %s %s%s\n", version_columns[k], version_types[k],
                            k + 1 < V_COLUMNS ? "," : "");
     strata__buf_printf(out, ")%s", end);
+}
+
+void strata__ledger_ddl(const strata_dialect *d, const char *version_table, const char *log_table,
+                        const char *end, strata_buf *out)
+{
+    version_ddl(version_table, end, out);
     strata__buf_printf(out,
                        "CREATE TABLE IF NOT EXISTS %s (\n"
                        "    id %s,\n"
@@ -103,6 +115,168 @@ static int table_exists(strata *h, const char *name, int *exists)
     params[1] = h->opts.schema;
     st = h->be->query(h, h->be->dialect->table_exists_sql, 2, params, row_found, &found);
     *exists = found;
+    return st;
+}
+
+typedef struct columns_ctx {
+    const char *const *want; /* the columns a table must have */
+    size_t nwant;
+    unsigned char found[V_COLUMNS + 8];
+    int keyed; /* the first wanted column alone is the primary key */
+} columns_ctx;
+
+static int column_row(void *ctx, int ncols, const char *const *cols)
+{
+    columns_ctx *c = ctx;
+    size_t k;
+
+    for (k = 0; ncols >= 2 && cols[0] && k < c->nwant; k++) {
+        if (strcmp(cols[0], c->want[k]) != 0)
+            continue;
+        c->found[k] = 1;
+        if (k == 0 && cols[1] && (cols[1][0] == '1' || cols[1][0] == 't'))
+            c->keyed = 1;
+    }
+    return STRATA_OK;
+}
+
+/* Which of want[0..n) table `name` lacks (into missing, "a, b"), and whether
+ * want[0] is its primary key. */
+static int columns(strata *h, const char *name, const char *const *want, size_t n,
+                   strata_buf *missing, int *keyed)
+{
+    const char *params[2];
+    columns_ctx c;
+    size_t k;
+    int st;
+
+    memset(&c, 0, sizeof(c));
+    c.want = want;
+    c.nwant = n;
+    params[0] = name;
+    params[1] = h->opts.schema;
+    st = h->be->query(h, h->be->dialect->columns_sql, 2, params, column_row, &c);
+    for (k = 0; st == STRATA_OK && k < n; k++)
+        if (!c.found[k])
+            strata__buf_printf(missing, "%s%s", missing->len ? ", " : "", want[k]);
+    *keyed = c.keyed;
+    return st == STRATA_OK && missing->oom ? STRATA_NOMEM : st;
+}
+
+/* A table of ours that lacks columns was made by someone else (another tool,
+ * a hand-made copy): it is renamed out of the way, and strata makes its own. */
+static int not_ours(strata *h, const char *what, const char *name, const char *missing, int version)
+{
+    strata_buf label, then;
+    int st;
+
+    strata__buf_init(&label, h->alloc);
+    strata__buf_init(&then, h->alloc);
+    strata__table_label(h, name, &label);
+    strata__buf_puts(&then, version ? ": the next upgrade creates strata's own, and '"
+                                    : ": the next command creates strata's own");
+    if (version) {
+        strata__cmd_hint(h, &then, "stamp REV");
+        strata__buf_puts(&then, "' records what the database already has");
+    }
+    st = label.oom || then.oom
+             ? STRATA_NOMEM
+             : strata__fail(&h->msgs, STRATA_INTEGRITY,
+                            "the %s table %s of the %s database (%s) is not strata's: it lacks the "
+                            "column%s %s. Rename it (ALTER TABLE %s RENAME TO %s_old)%s",
+                            what, label.data, h->bundle->ns, h->url_redacted,
+                            strchr(missing, ',') ? "s" : "", missing, label.data, name, then.data);
+    strata__buf_free(&label);
+    strata__buf_free(&then);
+    return st;
+}
+
+int strata__ledger_check(strata *h)
+{
+    strata_buf missing;
+    int st, keyed = 0, log_keyed;
+
+    strata__buf_init(&missing, h->alloc);
+    st = columns(h, h->version_name, version_columns, V_COLUMNS, &missing, &keyed);
+    if (st == STRATA_OK && missing.len) {
+        st = not_ours(h, "version", h->version_name, missing.data, 1);
+    } else if (st == STRATA_OK) {
+        if (!keyed && h->damage.kind == STRATA_DAMAGE_NONE)
+            h->damage.kind = STRATA_DAMAGE_NO_KEY;
+        st = columns(h, h->log_name, log_columns, sizeof(log_columns) / sizeof(log_columns[0]),
+                     &missing, &log_keyed);
+        if (st == STRATA_OK && missing.len)
+            st = not_ours(h, "log", h->log_name, missing.data, 0);
+    }
+    strata__buf_free(&missing);
+    return st;
+}
+
+int strata__ledger_rekey(strata *h)
+{
+    const strata_dialect *d = h->be->dialect;
+    strata_buf old, old_name, sql;
+    size_t k;
+    int st;
+
+    /* The old table renamed away first, so that the new one and its key get
+     * the usual names (PostgreSQL names the key's index after the table). */
+    strata__buf_init(&old, h->alloc);
+    strata__buf_init(&old_name, h->alloc);
+    strata__buf_init(&sql, h->alloc);
+    strata__buf_printf(&old_name, "%s_old", h->version_name);
+    d->table_name(&old, h->opts.schema, old_name.data ? old_name.data : "");
+    strata__buf_printf(&sql, "ALTER TABLE %s RENAME TO ", h->version_table);
+    d->table_name(&sql, NULL, old_name.data ? old_name.data : "");
+    st = sql.oom || old.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    strata__buf_reset(&sql);
+    version_ddl(h->version_table, "", &sql);
+    if (st == STRATA_OK)
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    /* One row per revision; of rows that disagree, a dirty one wins (whether
+     * it finished cannot be told), as does the longer time. */
+    strata__buf_reset(&sql);
+    strata__buf_printf(&sql, "INSERT INTO %s (", h->version_table);
+    for (k = 0; k < V_COLUMNS; k++)
+        strata__buf_printf(&sql, "%s%s", k ? ", " : "", version_columns[k]);
+    strata__buf_puts(&sql, ") SELECT revision");
+    for (k = 1; k < V_COLUMNS; k++) {
+        const char *c = version_columns[k];
+        if (k == V_STATE)
+            strata__buf_puts(&sql, ", CASE WHEN min(state) = 'applied' AND max(state) = "
+                                   "'applied' THEN 'applied' ELSE 'dirty' END");
+        else if (k == V_DURATION_MS)
+            strata__buf_printf(&sql, ", coalesce(max(%s), 0)", c);
+        else if (k == V_FAILED_STATEMENT)
+            strata__buf_printf(&sql, ", max(%s)", c);
+        else
+            strata__buf_printf(&sql, ", coalesce(max(%s), '')", c);
+    }
+    strata__buf_printf(&sql, " FROM %s GROUP BY revision", old.data ? old.data : "");
+    if (st == STRATA_OK)
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    strata__buf_reset(&sql);
+    strata__buf_printf(&sql, "DROP TABLE %s", old.data ? old.data : "");
+    if (st == STRATA_OK)
+        st = sql.oom ? STRATA_NOMEM : h->be->exec(h, sql.data);
+    strata__buf_free(&old);
+    strata__buf_free(&old_name);
+    strata__buf_free(&sql);
+    return st;
+}
+
+/* The failure's message, with what was being done and where in front. */
+static int failed_to(strata *h, int st, const char *what)
+{
+    strata_buf msg;
+
+    if (st == STRATA_OK || st == STRATA_NOMEM)
+        return st;
+    strata__buf_init(&msg, h->alloc);
+    strata__buf_puts(&msg, strata_errmsg(h));
+    st = strata__fail(&h->msgs, st, "cannot %s in the %s database (%s): %s", what, h->bundle->ns,
+                      h->url_redacted, msg.data ? msg.data : "");
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -140,7 +314,7 @@ int strata__ledger_ensure(strata *h)
         h->be->rollback(h);
 done:
     strata__buf_free(&sql);
-    return st;
+    return failed_to(h, st, "create strata's version and log tables");
 }
 
 typedef struct rows_ctx {
@@ -210,6 +384,22 @@ int strata__ledger_read(strata *h, int *exists)
         strata__buf_reset(&h->msgs.err);
         return STRATA_OK;
     }
+    if (st != STRATA_OK && st != STRATA_NOMEM) {
+        /* A table of that name that strata did not make ("no such column"):
+         * say so, rather than the database's words about one column. */
+        strata_buf saved = strata__err_stash(&h->msgs), missing;
+        int keyed;
+        strata__buf_init(&missing, h->alloc);
+        if (columns(h, h->version_name, version_columns, V_COLUMNS, &missing, &keyed) ==
+                STRATA_OK &&
+            missing.len) {
+            strata__buf_free(&saved);
+            st = not_ours(h, "version", h->version_name, missing.data, 1);
+        } else {
+            strata__err_unstash(&h->msgs, &saved);
+        }
+        strata__buf_free(&missing);
+    }
     *exists = st == STRATA_OK;
     if (st == STRATA_OK && h->nrows > 1)
         qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
@@ -265,7 +455,7 @@ static void insert_head(const char *table, strata_buf *out)
 
     strata__buf_printf(out, "INSERT INTO %s (", table);
     for (k = 0; k < V_INSERTED; k++)
-        strata__buf_printf(out, "%s%s", k ? ", " : "", version_columns[k].name);
+        strata__buf_printf(out, "%s%s", k ? ", " : "", version_columns[k]);
     strata__buf_puts(out, ") VALUES (");
 }
 
@@ -415,7 +605,16 @@ void strata__ledger_log(strata *h, const char *op, const char *revisions, int st
                        h->log_table);
     if (!sql.oom) {
         strata_buf saved = strata__err_stash(&h->msgs); /* params[5] still points into it */
-        h->be->query(h, sql.data, 6, params, NULL, NULL);
+        if (h->be->query(h, sql.data, 6, params, NULL, NULL) != STRATA_OK) {
+            /* Never silently: the log is what tells later who did what. */
+            strata_buf why;
+            strata__buf_init(&why, h->alloc);
+            strata__buf_puts(&why, strata_errmsg(h));
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "could not record this %s in the log table %s of the %s database: %s", op,
+                        h->log_name, h->bundle->ns, why.data ? why.data : "out of memory");
+            strata__buf_free(&why);
+        }
         strata__err_unstash(&h->msgs, &saved);
     }
     strata__buf_free(&sql);

@@ -21,8 +21,18 @@ void strata__ledger_ddl(const strata_dialect *d, const char *version_table, cons
 int strata__ledger_ensure(strata *h);
 
 /* Reads every version row into h->rows (sorted by revision); *exists is 0
- * when there is no database or no version table yet. */
+ * when there is no database or no version table yet. A version table that
+ * lacks strata's columns is STRATA_INTEGRITY, naming it and the fix. */
 int strata__ledger_read(strata *h, int *exists);
+/* The tables' shape, under the lock: a log table without strata's columns is
+ * STRATA_INTEGRITY; a version table without its primary key is damage
+ * (h->damage, STRATA_DAMAGE_NO_KEY) for the verdict, which repair mends. */
+int strata__ledger_check(strata *h);
+/* Gives the version table its primary key back, one row per revision (a
+ * dirty row wins over an applied one), in the caller's transaction. */
+int strata__ledger_rekey(strata *h);
+/* "<schema>.<table>" or "<table>": a table as a person types it, in messages. */
+void strata__table_label(const strata *h, const char *name, strata_buf *b);
 
 /* Records migration i as `state` ("applied" or "dirty"). */
 int strata__ledger_insert(strata *h, size_t i, const char *state, long long duration_ms);

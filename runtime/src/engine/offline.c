@@ -33,7 +33,7 @@ static int offline_one(strata *h, const strata_dialect *d, const char *vt, size_
     if ((st = strata__check_applies(h, i, d)) != STRATA_OK)
         return st;
     strata__buf_init(&line, h->alloc);
-    strata__progress_line(h, &line, i, 1, -1);
+    strata__progress_line(h, &line, "Running upgrade", i, 1, -1);
     strata__buf_printf(out, "\n-- %s\n", line.data ? line.data : "");
     strata__buf_free(&line);
     if ((st = strata__section_text(h, s, &text, &len)) != STRATA_OK)
@@ -123,6 +123,23 @@ static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
     }
     if (st != STRATA_OK)
         goto done;
+    /* TO is FROM or below it: the range is the wrong way round, and an empty
+     * script that says nothing would pass for a done upgrade. */
+    if (from[0] && strcmp(to, "head") != 0 && strcmp(to, "heads") != 0 &&
+        strata__plan_covers(have, want, n)) {
+        if (strcmp(from, to) == 0)
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "range '%s' is empty: FROM and TO are both %s. The range is "
+                              "FROM:TO, FROM the revision the database is at",
+                              range, to);
+        else
+            st = strata__fail(&h->msgs, STRATA_MISUSE,
+                              "range '%s' runs backwards: %s is below %s, so there is nothing to "
+                              "upgrade. The range is FROM:TO, the applied revision first (--sql "
+                              "%s:%s); downgrade has no --sql",
+                              range, to, from, to, from);
+        goto done;
+    }
 
     d->table_name(&vt, h->opts.schema, h->version_name);
     d->table_name(&lt, h->opts.schema, h->log_name);

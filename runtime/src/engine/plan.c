@@ -31,6 +31,16 @@ void strata__plan_descendants(const strata_graph *g, size_t x, unsigned char *ma
                 mark[i] = 1;
 }
 
+int strata__plan_covers(const unsigned char *have, const unsigned char *want, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (want[i] && !have[i])
+            return 0;
+    return 1;
+}
+
 int strata__plan_count(const char *s, size_t *n)
 {
     uint64_t v;

@@ -16,6 +16,9 @@ void strata__plan_ancestors(const strata_graph *g, size_t x, unsigned char *mark
 /* mark[i] = 1 for every strict descendant of x (others untouched). */
 void strata__plan_descendants(const strata_graph *g, size_t x, unsigned char *mark);
 
+/* Is every migration marked in want[0..n) marked in have too? */
+int strata__plan_covers(const unsigned char *have, const unsigned char *want, size_t n);
+
 /* "N" of "+N" / "-N": 1 to 10^9; 0 on success, -1 otherwise. */
 int strata__plan_count(const char *s, size_t *n);
 

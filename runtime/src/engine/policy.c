@@ -3,6 +3,7 @@
  * verdicts.
  */
 #include "engine.h"
+#include "ledger.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -38,11 +39,20 @@ int strata__policy_rebuild_allowed(unsigned env)
     return !strata__policy_deployed(env);
 }
 
-int strata__verdict(const strata_report *r, unsigned env, int strict, unsigned flags, size_t *about)
+int strata__policy_downgrade_allowed(size_t nunknown, size_t nplan, int force)
+{
+    return nunknown == 0 || nplan == 0 || force;
+}
+
+int strata__verdict(const strata_report *r, int damaged, unsigned env, int strict, unsigned flags,
+                    size_t *about)
 {
     size_t i;
 
     *about = 0;
+    /* A damaged table makes every other verdict a guess. */
+    if (damaged)
+        return STRATA_INTEGRITY;
     /* The first problem in apply order is the one reported. */
     for (i = 0; i < r->nmigrations; i++) {
         strata_state s = r->migrations[i].state;
@@ -51,11 +61,18 @@ int strata__verdict(const strata_report *r, unsigned env, int strict, unsigned f
             return s == STRATA_STATE_EDITED ? STRATA_INTEGRITY : STRATA_DIRTY;
         }
     }
-    if (r->nunknown && strata__policy_unknown_is_error(env, strict))
+    if (r->nunknown && !(flags & STRATA_JUDGE_UNKNOWN_OK) &&
+        strata__policy_unknown_is_error(env, strict))
         return STRATA_UNKNOWN_APPLIED;
     if (r->npending && (flags & STRATA_JUDGE_PENDING))
         return STRATA_PENDING;
     return STRATA_OK;
+}
+
+const char *strata__shown(strata_buf *b, const char *s)
+{
+    strata__buf_put_shown(b, s);
+    return b->oom || !b->data ? "" : b->data;
 }
 
 void strata__cmd_hint(const strata *h, strata_buf *b, const char *cmd)
@@ -75,45 +92,74 @@ static int running(strata *h, const strata_migration_info *x)
     strata__buf_init(&holder, h->alloc);
     if (h->be->lock_held(h, &holder, &held) != STRATA_OK)
         held = 0;
-    if (held)
+    if (held) {
+        strata_buf shown;
+        strata__buf_init(&shown, h->alloc);
         strata__fail(&h->msgs, STRATA_PENDING,
                      "migration %s (%s) of namespace %s is being applied right now (the "
                      "migration lock is %s): not ready yet",
-                     x->revision, x->file, h->bundle->ns, holder.data ? holder.data : "held");
+                     x->revision, x->file, h->bundle->ns,
+                     holder.data ? strata__shown(&shown, holder.data) : "held");
+        strata__buf_free(&shown);
+    }
     strata__buf_free(&holder);
     return held;
 }
 
 static int edited(strata *h, const strata_migration_info *x, strata_buf *hint)
 {
+    strata_buf at, by, was;
+    const char *when, *who, *old;
+    int st;
+
+    strata__buf_init(&at, h->alloc);
+    strata__buf_init(&by, h->alloc);
+    strata__buf_init(&was, h->alloc);
+    when = strata__shown(&at, x->applied_at);
+    who = strata__shown(&by, x->applied_by);
+    old = strata__shown(&was, x->applied_exact);
     strata__cmd_hint(h, hint, "repair --accept-edits");
-    return strata__fail(&h->msgs, STRATA_INTEGRITY,
-                        "migration %s (%s) of namespace %s was edited after it was applied "
-                        "(applied %s by %s)\n"
-                        "  database:    %s\n"
-                        "  this binary: %s\n"
-                        "Nothing was run. Put the change in a new migration instead. If the "
-                        "edit is intended, add\n"
-                        "  -- strata: accepts=\"%s\"\n"
-                        "to the file's header so every database accepts it, or record it "
-                        "on this database only with: %s",
-                        x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                        x->applied_exact, x->exact, x->applied_exact, hint->data ? hint->data : "");
+    st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                      "migration %s (%s) of namespace %s was edited after it was applied "
+                      "(applied %s by %s)\n"
+                      "  database:    %s\n"
+                      "  this binary: %s\n"
+                      "Nothing was run. Put the change in a new migration instead. If the "
+                      "edit is intended, add\n"
+                      "  -- strata: accepts=\"%s\"\n"
+                      "to the file's header so every database accepts it, or record it "
+                      "on this database only with: %s",
+                      x->revision, x->file, h->bundle->ns, when, who, old, x->exact, old,
+                      hint->data ? hint->data : "");
+    strata__buf_free(&at);
+    strata__buf_free(&by);
+    strata__buf_free(&was);
+    return st;
 }
 
 static int dirty(strata *h, const strata_migration_info *x, strata_buf *hint)
 {
+    strata_buf at, by;
+    const char *when, *who;
+    int st;
+
+    strata__buf_init(&at, h->alloc);
+    strata__buf_init(&by, h->alloc);
+    when = strata__shown(&at, x->applied_at);
+    who = strata__shown(&by, x->applied_by);
     strata__cmd_hint(h, hint, "repair --mark-applied ");
     strata__buf_puts(hint, x->revision);
     strata__buf_puts(hint, "' or '");
     strata__cmd_hint(h, hint, "repair --mark-unapplied ");
     strata__buf_puts(hint, x->revision);
-    return strata__fail(&h->msgs, STRATA_DIRTY,
-                        "migration %s (%s) of namespace %s runs without a transaction and "
-                        "did not finish (started %s by %s). Check what it changed, finish "
-                        "or undo it by hand, then run '%s'",
-                        x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                        hint->data ? hint->data : "");
+    st = strata__fail(&h->msgs, STRATA_DIRTY,
+                      "migration %s (%s) of namespace %s runs without a transaction and "
+                      "did not finish (started %s by %s). Check what it changed, finish "
+                      "or undo it by hand, then run '%s'",
+                      x->revision, x->file, h->bundle->ns, when, who, hint->data ? hint->data : "");
+    strata__buf_free(&at);
+    strata__buf_free(&by);
+    return st;
 }
 
 static void unknown(strata *h, int error, strata_buf *list)
@@ -121,8 +167,10 @@ static void unknown(strata *h, int error, strata_buf *list)
     const strata_report *r = &h->report;
     size_t i;
 
-    for (i = 0; i < r->nunknown; i++)
-        strata__buf_printf(list, "%s%s", i ? ", " : "", r->unknown[i].revision);
+    for (i = 0; i < r->nunknown; i++) {
+        strata__buf_puts(list, i ? ", " : "");
+        strata__buf_put_shown(list, r->unknown[i].revision);
+    }
     if (error)
         strata__fail(&h->msgs, STRATA_UNKNOWN_APPLIED,
                      "the %s database has %zu applied revision%s this binary does not know "
@@ -136,6 +184,73 @@ static void unknown(strata *h, int error, strata_buf *list)
                     "(%s): a newer build migrated it (rolling deploy?)",
                     h->bundle->ns, r->nunknown, r->nunknown == 1 ? "" : "s",
                     list->data ? list->data : "");
+}
+
+int strata__judge_unknown(strata *h)
+{
+    int error = h->report.nunknown && strata__policy_unknown_is_error(h->env, h->opts.strict);
+    strata_buf list;
+
+    if (!h->report.nunknown)
+        return STRATA_OK;
+    strata__buf_init(&list, h->alloc);
+    unknown(h, error, &list);
+    strata__buf_free(&list);
+    return error ? STRATA_UNKNOWN_APPLIED : STRATA_OK;
+}
+
+int strata__judge_damage(strata *h)
+{
+    const strata_damage *d = &h->damage;
+    strata_buf table, rev, state, fix;
+    int st;
+
+    if (d->kind == STRATA_DAMAGE_NONE)
+        return STRATA_OK;
+    strata__buf_init(&table, h->alloc);
+    strata__buf_init(&rev, h->alloc);
+    strata__buf_init(&state, h->alloc);
+    strata__buf_init(&fix, h->alloc);
+    strata__table_label(h, h->version_name, &table);
+    strata__buf_put_shown(&rev, d->revision);
+    strata__buf_put_shown(&state, d->state);
+    if (table.oom || rev.oom || state.oom) {
+        st = STRATA_NOMEM;
+    } else if (d->kind == STRATA_DAMAGE_STATE) {
+        strata__cmd_hint(h, &fix, "repair --mark-applied ");
+        strata__buf_puts(&fix, rev.data ? rev.data : "");
+        strata__buf_puts(&fix, "' or '");
+        strata__cmd_hint(h, &fix, "repair --mark-unapplied ");
+        strata__buf_puts(&fix, rev.data ? rev.data : "");
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "the version table %s of the %s database (%s) records revision %s with "
+                          "state '%s', and strata writes only 'applied' or 'dirty': whether it "
+                          "ran cannot be told. Check the database, then record what is true "
+                          "with '%s'",
+                          table.data, h->bundle->ns, h->url_redacted, rev.data ? rev.data : "",
+                          state.data ? state.data : "", fix.data ? fix.data : "");
+    } else {
+        strata__cmd_hint(h, &fix, "repair");
+        strata__buf_reset(&state); /* now what is wrong with the table */
+        if (d->kind == STRATA_DAMAGE_DUPLICATE)
+            strata__buf_printf(&state, "has %zu rows for revision %s", d->count,
+                               rev.data ? rev.data : "");
+        else
+            strata__buf_puts(&state, "has no primary key on revision");
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "the version table %s of the %s database (%s) %s: it was created or "
+                          "altered by hand, and without its key two processes can record one "
+                          "migration twice. Give it its key back, one row per revision, with: %s",
+                          table.data, h->bundle->ns, h->url_redacted, state.data ? state.data : "",
+                          fix.data ? fix.data : "");
+    }
+    if (fix.oom)
+        st = STRATA_NOMEM;
+    strata__buf_free(&table);
+    strata__buf_free(&rev);
+    strata__buf_free(&state);
+    strata__buf_free(&fix);
+    return st;
 }
 
 int strata__judge(strata *h, unsigned flags)
@@ -158,10 +273,11 @@ int strata__judge(strata *h, unsigned flags)
                     x->revision, x->file, h->bundle->ns, hint.data ? hint.data : "");
     }
     strata__buf_reset(&hint);
-    st = strata__verdict(r, h->env, h->opts.strict, flags, &about);
+    st = strata__verdict(r, h->damage.kind != STRATA_DAMAGE_NONE, h->env, h->opts.strict, flags,
+                         &about);
     switch (st) {
     case STRATA_INTEGRITY:
-        st = edited(h, &r->migrations[about], &hint);
+        st = h->damage.kind ? strata__judge_damage(h) : edited(h, &r->migrations[about], &hint);
         break;
     case STRATA_DIRTY:
         if ((flags & STRATA_JUDGE_PROBE) && running(h, &r->migrations[about]))
@@ -173,7 +289,7 @@ int strata__judge(strata *h, unsigned flags)
         unknown(h, 1, &hint);
         break;
     default:
-        if (r->nunknown)
+        if (r->nunknown && !(flags & STRATA_JUDGE_UNKNOWN_OK))
             unknown(h, 0, &hint);
         if (st == STRATA_PENDING) {
             char name[40];

@@ -27,20 +27,31 @@ int strata__policy_needs_yes(unsigned env);
 /* May rebuild destroy the database? */
 int strata__policy_rebuild_allowed(unsigned env);
 
+/* May a downgrade of nplan migrations go ahead while the database has
+ * nunknown applied revisions this binary does not know? Those may depend on
+ * what it undoes (a newer build's child of this binary's head): only when
+ * forced, or when it undoes nothing. */
+int strata__policy_downgrade_allowed(size_t nunknown, size_t nplan, int force);
+
 /* What the verdict counts as an error (flags of strata__verdict). */
 #define STRATA_JUDGE_PENDING 0x1u /* pending migrations: a start that does not apply them */
 #define STRATA_JUDGE_DIRTY                                                                         \
     0x2u /* a dirty migration: under the lock, where it cannot be                                  \
             running now, or where nothing will apply it */
+#define STRATA_JUDGE_UNKNOWN_OK                                                                    \
+    0x8u /* unknown applied revisions are the caller's to judge (downgrade):                       \
+            no verdict, no warning */
 
 /*
- * The verdict on report r: STRATA_INTEGRITY (an edited migration), else
- * STRATA_DIRTY (with STRATA_JUDGE_DIRTY), else STRATA_UNKNOWN_APPLIED (where
- * strata__policy_unknown_is_error), else STRATA_PENDING (with
- * STRATA_JUDGE_PENDING), else STRATA_OK. *about is the index, in
- * r->migrations, of the migration an edited or dirty verdict is about.
+ * The verdict on report r: STRATA_INTEGRITY (strata's version table is
+ * damaged, `damaged`, or an edited migration), else STRATA_DIRTY (with
+ * STRATA_JUDGE_DIRTY), else STRATA_UNKNOWN_APPLIED (where
+ * strata__policy_unknown_is_error, unless STRATA_JUDGE_UNKNOWN_OK), else
+ * STRATA_PENDING (with STRATA_JUDGE_PENDING), else STRATA_OK. *about is the
+ * index, in r->migrations, of the migration an edited or dirty verdict is
+ * about (0 for damage, which names no migration of the bundle).
  */
-int strata__verdict(const strata_report *r, unsigned env, int strict, unsigned flags,
+int strata__verdict(const strata_report *r, int damaged, unsigned env, int strict, unsigned flags,
                     size_t *about);
 
 /* The engine's side, with messages (policy.c). */
@@ -53,6 +64,12 @@ struct strata;
 int strata__judge(struct strata *h, unsigned flags);
 /* Reads the report without the lock and judges it (STRATA_JUDGE_PROBE). */
 int strata__read_and_judge(struct strata *h, unsigned flags);
+/* The verdict on unknown applied revisions alone: an error where the policy
+ * says so, else a warning (STRATA_OK). */
+int strata__judge_unknown(struct strata *h);
+/* STRATA_INTEGRITY with the message of h->damage (the table and its fix), or
+ * STRATA_OK when the version table is sound. */
+int strata__judge_damage(struct strata *h);
 /* STRATA_POLICY unless the environment allows `what` as the call's flags say. */
 int strata__need_yes(struct strata *h, const char *what);
 

@@ -34,6 +34,34 @@ void strata__free_report(strata *h)
     h->current = NULL;
     h->exact_strs = NULL;
     memset(&h->report, 0, sizeof(h->report));
+    memset(&h->damage, 0, sizeof(h->damage));
+}
+
+/* The states strata writes; anything else was written by someone else. */
+static int state_known(const char *state)
+{
+    return strcmp(state, "applied") == 0 || strcmp(state, "dirty") == 0;
+}
+
+/* Rows strata would never have written: the first one found is the damage. */
+static void find_damage(strata *h)
+{
+    size_t i, n;
+
+    for (i = 0; i < h->nrows; i += n) {
+        for (n = 1; i + n < h->nrows && !strcmp(h->rows[i + n].revision, h->rows[i].revision);)
+            n++;
+        if (n > 1 && h->damage.kind != STRATA_DAMAGE_DUPLICATE) {
+            h->damage.kind = STRATA_DAMAGE_DUPLICATE;
+            h->damage.revision = h->rows[i].revision;
+            h->damage.count = n;
+        }
+        if (!state_known(h->rows[i].state) && !h->damage.kind) {
+            h->damage.kind = STRATA_DAMAGE_STATE;
+            h->damage.revision = h->rows[i].revision;
+            h->damage.state = h->rows[i].state;
+        }
+    }
 }
 
 static int accepts_hash(const strata *h, const strata_bundle_migration *m, const char *stored)
@@ -63,7 +91,9 @@ static strata_state applied_state(const strata *h, const strata_bundle_migration
 {
     char loose[STRATA_HASH_STRLEN];
 
-    if (strcmp(r->state, "dirty") == 0)
+    /* A state strata does not write: whether it ran cannot be told, as for
+     * a dirty row (the verdict names the damage first). */
+    if (!state_known(r->state) || strcmp(r->state, "dirty") == 0)
         return STRATA_STATE_DIRTY;
     if (strcmp(r->exact, exact) == 0)
         return STRATA_STATE_APPLIED;
@@ -139,7 +169,11 @@ static int build_report(strata *h, int exists)
             h->current[rep->ncurrent++] = h->infos[i].revision;
     for (i = 0; i < h->nrows; i++) {
         strata_unknown_info *u;
-        if (known[i])
+        /* Every row of a known revision, also a duplicate one (find_row found one). */
+        if (known[i] ||
+            strata__graph_find(&h->graph, h->nodes, h->rows[i].revision,
+                               strlen(h->rows[i].revision)) != STRATA_REV_NONE ||
+            (i > 0 && !strcmp(h->rows[i].revision, h->rows[i - 1].revision)))
             continue;
         u = &h->unknown[rep->nunknown++];
         u->revision = h->rows[i].revision;
@@ -157,6 +191,7 @@ static int build_report(strata *h, int exists)
     for (i = 0; i < h->graph.nheads; i++)
         h->current[rep->ncurrent + i] = h->nodes[h->graph.heads[i]].revision;
     rep->nheads = h->graph.nheads;
+    find_damage(h);
     return STRATA_OK;
 }
 

@@ -18,3 +18,8 @@ int strata__namespace_valid(const char *ns)
 {
     return ns[0] >= 'a' && ns[0] <= 'z' && strata__ident_valid(ns, STRATA_NAMESPACE_MAX);
 }
+
+int strata__schema_reserved(const char *schema)
+{
+    return strcmp(schema, "information_schema") == 0 || strncmp(schema, "pg_", 3) == 0;
+}

@@ -20,4 +20,9 @@ int strata__namespace_valid(const char *ns);
 /* A table prefix or schema: 1 to max of [a-z0-9_], safe unquoted and quoted. */
 int strata__ident_valid(const char *s, size_t max);
 
+/* A schema PostgreSQL keeps for itself: information_schema and every pg_*
+ * (pg_catalog, pg_toast, pg_temp_N, ...; CREATE SCHEMA refuses new pg_
+ * names, and tables put in the existing ones are the system's). */
+int strata__schema_reserved(const char *schema);
+
 #endif
