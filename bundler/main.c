@@ -172,7 +172,18 @@ static int run_verify(strata_project *p, const strata_verify_opts *v, strata_ver
                       FILE *summary)
 {
     int st = strata__verify(p, v, r);
+    size_t i, k = 0;
 
+    /* In the build (not verbose) only what needs doing is shown. */
+    for (i = 0; i < p->diags.n; i++) {
+        if (!summary && p->diags.v[i].severity == STRATA_DIAG_NOTE) {
+            strata__free(NULL, p->diags.v[i].file);
+            strata__free(NULL, p->diags.v[i].msg);
+        } else {
+            p->diags.v[k++] = p->diags.v[i];
+        }
+    }
+    p->diags.n = k;
     if (report(p) && st == STRATA_OK)
         st = STRATA_ERROR;
     if (st == STRATA_OK && summary && r->summary)

@@ -223,6 +223,7 @@ int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatem
             strata__pg_script_free(&script);
         }
     }
-    pg_query_exit(); /* libpg_query's memory context, for leak checkers */
+    if (*nstatements)
+        pg_query_exit(); /* its memory context, for leak checkers; crashes if never made */
     return st;
 }

@@ -502,7 +502,8 @@ static void columns(sq_ctx *c)
         strata__buf_reset(&b);
         strata__buf_printf(&b, "column %s.", table.data);
         strata__sql_normalise(col_text(st, 1), strlen(col_text(st, 1)), &b);
-        strata__buf_putc(&b, ' ');
+        if (*type)
+            strata__buf_putc(&b, ' ');
         put_type(&b, type);
         if (sqlite3_column_int(st, 3))
             strata__buf_puts(&b, " not null");

@@ -172,6 +172,7 @@ static void check_rows(replay *r, const strata_migfile *m, const strata_section_
         after = rows_of(&r->rows_after, l, tlen);
         if (after < 0 || after >= before || names_table(m, s, "delete from", l, tlen) ||
             names_table(m, s, "drop table", l, tlen) ||
+            names_table(m, s, "drop table if exists", l, tlen) ||
             names_table(m, s, "delete from main .", l, tlen))
             continue;
         f.base = s ? m->text + s->start : NULL;
