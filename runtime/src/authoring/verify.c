@@ -298,7 +298,8 @@ static int down_pass(replay *r, size_t *stop)
                 diff_text(&before, &r->snap, &d, 20);
                 strata__diag_add(&r->p->diags, STRATA_DIAG_ERROR, m->file, s->line,
                                  "the down section does not restore the schema from before %s "
-                                 "(%s replay); after it, compared with before:\n%s",
+                                 "(%s replay; + left by the down section, - missing after "
+                                 "it):\n%s",
                                  m->revision, r->db->name, d.data ? d.data : "");
                 st = d.oom ? STRATA_NOMEM : STRATA_INVALID;
             }
@@ -352,8 +353,8 @@ static int load_schema_file(replay *r, const char *path)
     if (!strata__snap_equal(&want, &r->snap)) {
         diff_text(&want, &r->snap, &d, 40);
         strata__diag_add(&r->p->diags, STRATA_DIAG_ERROR, path, 0,
-                         "the migrations of %s do not end at this schema (%s); the migrations' "
-                         "schema, compared with this file's:\n%s",
+                         "the migrations of %s end at another schema than this file's (%s "
+                         "replay; + only in the migrations' schema, - only in this file's):\n%s",
                          r->p->dir, r->db->name, d.data ? d.data : "");
         st = d.oom ? STRATA_NOMEM : STRATA_OK;
     } else {
@@ -425,7 +426,7 @@ int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_
         diff_text(&final, &r.snap, &d, 20);
         strata__diag_add(&p->diags, STRATA_DIAG_ERROR, p->dir, 0,
                          "up again after the down pass does not end at the same schema (%s "
-                         "replay); compared with the first up:\n%s",
+                         "replay; + only after the second up, - only after the first):\n%s",
                          db->name, d.data ? d.data : "");
         st = d.oom ? STRATA_NOMEM : STRATA_INVALID;
         strata__buf_free(&d);
