@@ -254,6 +254,7 @@ void strata__sql_normalise(const char *s, size_t n, strata_buf *out)
 
 typedef struct sq_ctx {
     sqlite3 *db;
+    const char *only; /* one table's (or view's) objects, or NULL: all */
     strata_snapshot *s;
     strata_buf *err;
     int rc;
@@ -460,17 +461,16 @@ static void table_text(sq_ctx *c, const char *table, const char *sql)
 /* The user tables, as a FROM clause: s.name each. */
 #define USER_TABLES_JOIN(j)                                                                        \
     "sqlite_schema s JOIN " j " WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' "          \
-    "ESCAPE '\\' AND s.sql NOT LIKE 'CREATE VIRTUAL%'"
+    "ESCAPE '\\' AND s.sql NOT LIKE 'CREATE VIRTUAL%' AND (?1 IS NULL OR s.name = ?1)"
 
-/* One query for every column of every table: a snapshot costs a few
- * statements, not a few per table. */
+/* One query for every column of every table (or of c->only's). */
 static void columns(sq_ctx *c)
 {
     sqlite3_stmt *st = prep(
         c,
         "SELECT s.name, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, "
         "x.hidden FROM " USER_TABLES_JOIN("pragma_table_xinfo(s.name) x") " ORDER BY s.name, x.cid",
-        NULL);
+        c->only);
     strata_buf b, table, last;
     int rc, npk = 0, rowid_alias = 0;
 
@@ -537,7 +537,7 @@ static void foreign_keys(sq_ctx *c)
                             "f.on_delete, f.\"match\" FROM " USER_TABLES_JOIN(
                                 "pragma_foreign_key_list(s.name) f") " ORDER BY s.name, f.id, "
                                                                      "f.seq",
-                            NULL);
+                            c->only);
     strata_buf table, from, to, rest, name;
     int rc, id = -1;
 
@@ -605,7 +605,7 @@ static void indexes(sq_ctx *c)
         "FROM (SELECT * FROM pragma_index_xinfo(il.name) WHERE key = 1 ORDER BY seqno) x), "
         "si.sql FROM " USER_TABLES_JOIN("pragma_index_list(s.name) il LEFT JOIN sqlite_schema si "
                                         "ON si.type = 'index' AND si.name = il.name"),
-        NULL);
+        c->only);
     strata_buf b, table;
     int rc;
 
@@ -651,12 +651,18 @@ static void indexes(sq_ctx *c)
 
 int strata__snap_sqlite(sqlite3 *db, strata_snapshot *s, strata_buf *err)
 {
+    return strata__snap_sqlite_one(db, NULL, s, err);
+}
+
+int strata__snap_sqlite_one(sqlite3 *db, const char *only, strata_snapshot *s, strata_buf *err)
+{
     sq_ctx c;
     sqlite3_stmt *st;
     strata_buf name;
     int rc;
 
     c.db = db;
+    c.only = only;
     c.s = s;
     c.err = err;
     c.rc = STRATA_OK;
@@ -666,8 +672,8 @@ int strata__snap_sqlite(sqlite3 *db, strata_snapshot *s, strata_buf *err)
               "SELECT s.type, s.name, s.tbl_name, s.sql, coalesce(t.wr, 0), coalesce(t.strict, 0) "
               "FROM sqlite_schema s LEFT JOIN pragma_table_list t ON t.schema = 'main' AND "
               "t.name = s.name WHERE s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND s.sql IS NOT "
-              "NULL ORDER BY s.type, s.name",
-              NULL);
+              "NULL AND (?1 IS NULL OR s.tbl_name = ?1) ORDER BY s.type, s.name",
+              only);
     if (!st)
         return c.rc;
     while (c.rc == STRATA_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -58,5 +58,8 @@ void strata__sql_normalise(const char *s, size_t n, strata_buf *out);
 
 /* The schema of SQLite database `db` ("main"); err receives SQLite's message. */
 int strata__snap_sqlite(sqlite3 *db, strata_snapshot *s, strata_buf *err);
+/* The lines of one table's (or view's) objects only: itself, its columns,
+ * keys, indexes and triggers. */
+int strata__snap_sqlite_one(sqlite3 *db, const char *only, strata_snapshot *s, strata_buf *err);
 
 #endif

@@ -54,6 +54,7 @@ typedef struct replay {
     strata_replay_db *db;
     strata_replay_error e;
     strata_snapshot snap, rows_before, rows_after;
+    int counted;            /* rows_after is the database's as it is now */
     strata_hash128 *hashes; /* per migration: the schema after its up */
     int complete;
     strata_buf summary;
@@ -203,11 +204,21 @@ static int step(replay *r, size_t i, unsigned dir, int pass)
     const strata_section_src *s = strata__section_for(m, dir, r->db->dialect);
     int st;
 
+    size_t seeded = 0;
+    strata_snapshot tmp;
+
     reset_error(r);
-    if ((st = r->db->seed(r->db->ctx, &r->e)) != STRATA_OK)
-        return engine_failed(r, st, "seeding the tables");
-    if ((st = r->db->counts(r->db->ctx, &r->rows_before, &r->e)) != STRATA_OK)
+    if (!r->counted && (st = r->db->counts(r->db->ctx, &r->rows_after, &r->e)) != STRATA_OK)
         return engine_failed(r, st, "counting rows");
+    if ((st = r->db->seed(r->db->ctx, &r->rows_after, &seeded, &r->e)) != STRATA_OK)
+        return engine_failed(r, st, "seeding the tables");
+    if (seeded && (st = r->db->counts(r->db->ctx, &r->rows_after, &r->e)) != STRATA_OK)
+        return engine_failed(r, st, "counting rows");
+    /* the counts after the last step are those before this one */
+    tmp = r->rows_before;
+    r->rows_before = r->rows_after;
+    r->rows_after = tmp;
+    r->counted = 0;
     st = r->db->run(r->db->ctx, m, s ? m->text + s->start : NULL, s ? s->len : 0, &r->e);
     if (st == STRATA_NOMEM)
         return st;
@@ -217,6 +228,7 @@ static int step(replay *r, size_t i, unsigned dir, int pass)
     }
     if ((st = r->db->counts(r->db->ctx, &r->rows_after, &r->e)) != STRATA_OK)
         return engine_failed(r, st, "counting rows");
+    r->counted = 1;
     check_rows(r, m, s, pass);
     return STRATA_OK;
 }
@@ -242,6 +254,7 @@ static int schema_before(replay *r, size_t upto, strata_snapshot *out)
     int st;
 
     reset_error(r);
+    r->counted = 0;
     if ((st = r->db->reset(r->db->ctx, &r->e)) != STRATA_OK)
         return engine_failed(r, st, "opening a database");
     for (i = 0; i < upto; i++)
@@ -332,6 +345,7 @@ static int load_schema_file(replay *r, const char *path)
         goto done;
     }
     reset_error(r);
+    r->counted = 0;
     if ((st = r->db->reset(r->db->ctx, &r->e)) != STRATA_OK) {
         st = engine_failed(r, st, "opening a database");
         goto done;

@@ -70,8 +70,9 @@ typedef struct strata_replay_db {
     void *ctx;
     /* An empty database. */
     int (*reset)(void *ctx, strata_replay_error *e);
-    /* One row in every table that has none. */
-    int (*seed)(void *ctx, strata_replay_error *e);
+    /* One row in every table that has none, as rows (counts' lines) says;
+     * *seeded: how many tables got one. */
+    int (*seed)(void *ctx, const strata_snapshot *rows, size_t *seeded, strata_replay_error *e);
     /* "<table> <rows>" per table, as a finished snapshot. */
     int (*counts)(void *ctx, strata_snapshot *out, strata_replay_error *e);
     /* Runs section text (may be NULL: nothing to run) of m as the runtime

@@ -268,8 +268,8 @@ static int add_value(void *ctx, PGresult *r, int row)
         strata__buf_printf(&v, "(SELECT %s FROM %s LIMIT 1)", pcol, parent);
     } else if (!hasdef) {
         switch (*cat) {
-        case 'N':
-            lit = "1";
+        case 'N': /* not 1: see verify_sqlite.c's seed_value */
+            lit = "7919";
             break;
         case 'S':
             lit = "x";
@@ -388,13 +388,15 @@ static int seed_one(pgreplay *r, seed_list *l, seed_table *t, strata_replay_erro
     return st;
 }
 
-static int pg_seed(void *ctx, strata_replay_error *e)
+static int pg_seed(void *ctx, const strata_snapshot *rows, size_t *seeded, strata_replay_error *e)
 {
     pgreplay *r = ctx;
     seed_list l = {NULL, 0};
     size_t i;
     int st, progress = 1;
 
+    (void)rows; /* each table asked directly: EXISTS costs nothing there */
+    *seeded = 0;
     st = list_tables(r, &l, e);
     for (i = 0; i < l.n && st == STRATA_OK; i++) {
         strata_buf q;
@@ -409,10 +411,12 @@ static int pg_seed(void *ctx, strata_replay_error *e)
             if (l.v[i].rows || l.v[i].gave_up)
                 continue;
             st = seed_one(r, &l, &l.v[i], e);
-            if (st == SEED_LATER)
+            if (st == SEED_LATER) {
                 st = STRATA_OK;
-            else
+            } else {
                 progress = 1;
+                *seeded += l.v[i].rows;
+            }
         }
     }
     free_tables(&l);

@@ -11,14 +11,29 @@
  * version table is not there: it changes no user table.
  */
 #include "verify.h"
+#include "checksum.h"
 #include "sqlscan.h"
 
 #include <sqlite3.h>
 #include <string.h>
 
+/* A table's snapshot lines, kept while its CREATE texts (its own, its
+ * indexes', its triggers') stay the same: a chain of a thousand migrations
+ * reads each table's pragmas when it changes, not after every migration. */
+typedef struct snap_cache {
+    char *table;
+    strata_hash128 texts;
+    strata_snapshot lines;
+    int seen; /* in the current capture */
+} snap_cache;
+
 typedef struct sqreplay {
     sqlite3 *db;
+    snap_cache *cache;
+    size_t ncache;
 } sqreplay;
+
+static void cache_clear(sqreplay *r);
 
 static int fail(sqlite3 *db, int rc, strata_replay_error *e, const char *what)
 {
@@ -40,6 +55,7 @@ static int sq_reset(void *ctx, strata_replay_error *e)
     if (r->db)
         sqlite3_close(r->db);
     r->db = NULL;
+    cache_clear(r);
     rc = sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
         return fail(r->db, rc, e, "cannot open an in-memory SQLite database: ");
@@ -48,8 +64,10 @@ static int sq_reset(void *ctx, strata_replay_error *e)
 }
 
 /* The value a synthetic row puts in a column of declared type `t`, by
- * SQLite's affinity rules (datatype3.html, 3.1). */
-static const char *seed_value(const char *t)
+ * SQLite's affinity rules (datatype3.html, 3.1). Numbers are 7919 at first,
+ * not 1: a data migration that inserts ids 1, 2, 3 must not collide with the
+ * synthetic row; `small` (1) is the second try, for a CHECK that wants it. */
+static const char *seed_value(const char *t, int small)
 {
     char up[64];
     size_t i;
@@ -58,14 +76,14 @@ static const char *seed_value(const char *t)
         up[i] = t[i] >= 'a' && t[i] <= 'z' ? (char)(t[i] - 'a' + 'A') : t[i];
     up[i] = '\0';
     if (strstr(up, "INT"))
-        return "1";
+        return small ? "1" : "7919";
     if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
         return "'x'";
     if (!*up || strstr(up, "BLOB"))
-        return *up ? "x'00'" : "1";
+        return *up ? "x'00'" : small ? "1" : "7919";
     if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
         return "1.5";
-    return "1";
+    return small ? "1" : "7919";
 }
 
 typedef struct seed_table {
@@ -73,29 +91,6 @@ typedef struct seed_table {
     int rows; /* 1 once it has some */
     int gave_up;
 } seed_table;
-
-static int count_rows(sqlite3 *db, const char *table, long long *n)
-{
-    strata_buf q;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    strata__buf_init(&q, NULL);
-    strata__buf_puts(&q, "SELECT count(*) FROM main.");
-    strata__buf_quote(&q, table, '"');
-    if (q.oom) {
-        strata__buf_free(&q);
-        return SQLITE_NOMEM;
-    }
-    rc = sqlite3_prepare_v2(db, q.data, -1, &st, NULL);
-    strata__buf_free(&q);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 /* 1 when every table t references (but itself) has a row or never will. */
 static int parents_ready(sqlite3 *db, const seed_table *v, size_t n, const char *t)
@@ -121,7 +116,7 @@ static int parents_ready(sqlite3 *db, const seed_table *v, size_t n, const char 
 
 /* INSERT INTO t (every stored column) VALUES (a value by affinity, or the
  * referenced column of a parent's row). */
-static int seed_insert(sqlite3 *db, const char *t, strata_buf *q)
+static int seed_insert(sqlite3 *db, const char *t, int small, strata_buf *q)
 {
     sqlite3_stmt *st = NULL;
     strata_buf cols, vals;
@@ -155,7 +150,7 @@ static int seed_insert(sqlite3 *db, const char *t, strata_buf *q)
             strata__buf_quote(&vals, parent, '"');
             strata__buf_puts(&vals, " LIMIT 1)");
         } else {
-            strata__buf_puts(&vals, seed_value(type ? type : ""));
+            strata__buf_puts(&vals, seed_value(type ? type : "", small));
         }
         any = 1;
     }
@@ -174,6 +169,8 @@ static int seed_insert(sqlite3 *db, const char *t, strata_buf *q)
     if (rc != SQLITE_OK)
         return rc;
     rc = sqlite3_exec(db, q->data, NULL, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM && !small)
+        return seed_insert(db, t, 1, q);
     if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
         /* a CHECK or a type the guess did not fit: the defaults may */
         strata__buf_reset(q);
@@ -185,51 +182,43 @@ static int seed_insert(sqlite3 *db, const char *t, strata_buf *q)
     return rc;
 }
 
-static int sq_seed(void *ctx, strata_replay_error *e)
+/* rows: the "<table> <n>" lines of counts; *seeded: how many got a row. */
+static int sq_seed(void *ctx, const strata_snapshot *rows, size_t *seeded, strata_replay_error *e)
 {
     sqreplay *r = ctx;
-    sqlite3_stmt *st = NULL;
     seed_table *v = NULL;
-    size_t n = 0, cap = 0, i;
+    size_t n = 0, i;
     strata_buf q;
-    int rc, st_ = STRATA_OK, progress = 1;
+    int rc = SQLITE_OK, st_ = STRATA_OK, progress = 1;
 
+    *seeded = 0;
     strata__buf_init(&q, NULL);
-    rc = sqlite3_prepare_v2(r->db,
-                            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
-                            "'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY "
-                            "name",
-                            -1, &st, NULL);
-    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        long long rows = 0;
-        if (n == cap) {
-            seed_table *nv = strata__realloc(NULL, v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-            if (!nv) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-        }
-        v[n].name = strata__strdup(NULL, (const char *)sqlite3_column_text(st, 0));
+    v = strata__malloc(NULL, (rows->n ? rows->n : 1) * sizeof(*v));
+    if (!v)
+        return STRATA_NOMEM;
+    for (i = 0; i < rows->n; i++) {
+        const char *l = rows->lines[i], *sp = strrchr(l, ' ');
+        if (!sp)
+            continue;
+        v[n].name = strata__strndup(NULL, l, (size_t)(sp - l));
         if (!v[n].name) {
             rc = SQLITE_NOMEM;
             break;
         }
         v[n].gave_up = 0;
-        rc = count_rows(r->db, v[n].name, &rows);
-        v[n++].rows = rows > 0;
+        v[n++].rows = strcmp(sp + 1, "0") != 0;
     }
-    sqlite3_finalize(st);
     /* parents first: a pass seeds the tables whose parents have rows */
     while (rc == SQLITE_OK && progress) {
         progress = 0;
         for (i = 0; i < n && rc == SQLITE_OK; i++) {
             if (v[i].rows || v[i].gave_up || !parents_ready(r->db, v, n, v[i].name))
                 continue;
-            rc = seed_insert(r->db, v[i].name, &q);
-            if (rc == SQLITE_OK)
+            rc = seed_insert(r->db, v[i].name, 0, &q);
+            if (rc == SQLITE_OK) {
                 v[i].rows = 1;
-            else if (rc != SQLITE_NOMEM) {
+                (*seeded)++;
+            } else if (rc != SQLITE_NOMEM) {
                 v[i].gave_up = 1; /* a row this table refuses: it stays empty */
                 rc = SQLITE_OK;
             }
@@ -245,26 +234,46 @@ static int sq_seed(void *ctx, strata_replay_error *e)
     return st_;
 }
 
+/* One statement per 400 tables (SQLite allows 500 terms in a compound
+ * SELECT): counting is done before and after every migration. */
 static int sq_counts(void *ctx, strata_snapshot *out, strata_replay_error *e)
 {
     sqreplay *r = ctx;
-    sqlite3_stmt *st = NULL;
-    int rc;
+    sqlite3_stmt *st = NULL, *cnt = NULL;
+    strata_buf q;
+    size_t k = 0;
+    int rc, more = 1;
 
     strata__snap_reset(out);
+    strata__buf_init(&q, NULL);
     rc = sqlite3_prepare_v2(r->db,
                             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
                             "'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%'",
                             -1, &st, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        long long rows = 0;
-        rc = count_rows(r->db, t ? t : "", &rows);
-        if (rc == SQLITE_OK)
-            strata__snap_add(out, "%s %lld", t ? t : "", rows);
+    while (rc == SQLITE_OK && more) {
+        more = sqlite3_step(st) == SQLITE_ROW;
+        if (more) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            strata__buf_puts(&q, k++ ? " UNION ALL SELECT " : "SELECT ");
+            strata__buf_quote(&q, t ? t : "", '\'');
+            strata__buf_puts(&q, ", count(*) FROM main.");
+            strata__buf_quote(&q, t ? t : "", '"');
+        }
+        if ((k == 400 || (!more && k)) && !q.oom) {
+            rc = sqlite3_prepare_v2(r->db, q.data, -1, &cnt, NULL);
+            while (rc == SQLITE_OK && sqlite3_step(cnt) == SQLITE_ROW)
+                strata__snap_add(out, "%s %lld", (const char *)sqlite3_column_text(cnt, 0),
+                                 (long long)sqlite3_column_int64(cnt, 1));
+            sqlite3_finalize(cnt);
+            strata__buf_reset(&q);
+            k = 0;
+        }
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    if (q.oom)
+        rc = SQLITE_NOMEM;
+    strata__buf_free(&q);
+    if (rc != SQLITE_OK)
         return fail(r->db, rc, e, "counting rows: ");
     strata__snap_finish(out);
     return out->oom ? STRATA_NOMEM : STRATA_OK;
@@ -356,9 +365,98 @@ static int sq_load(void *ctx, const char *text, size_t len, strata_replay_error 
     return run_statements(((sqreplay *)ctx)->db, text, len, e);
 }
 
+static void cache_clear(sqreplay *r)
+{
+    size_t i;
+    for (i = 0; i < r->ncache; i++) {
+        strata__free(NULL, r->cache[i].table);
+        strata__snap_free(&r->cache[i].lines);
+    }
+    strata__free(NULL, r->cache);
+    r->cache = NULL;
+    r->ncache = 0;
+}
+
+/* The cache entry of table t with texts h, (re)read when its texts changed. */
+static int cache_group(sqreplay *r, const char *t, strata_hash128 h, strata_replay_error *e)
+{
+    snap_cache *c = NULL;
+    size_t i;
+    int st;
+
+    for (i = 0; i < r->ncache && !c; i++)
+        if (strcmp(r->cache[i].table, t) == 0)
+            c = &r->cache[i];
+    if (!c) {
+        snap_cache *v = strata__realloc(NULL, r->cache, (r->ncache + 1) * sizeof(*v));
+        if (!v)
+            return STRATA_NOMEM;
+        r->cache = v;
+        c = &v[r->ncache];
+        memset(c, 0, sizeof(*c));
+        strata__snap_init(&c->lines);
+        if (!(c->table = strata__strdup(NULL, t)))
+            return STRATA_NOMEM;
+        r->ncache++;
+    } else if (strata__hash_equal(c->texts, h)) {
+        c->seen = 1;
+        return STRATA_OK;
+    }
+    c->texts = h;
+    c->seen = 1;
+    st = strata__snap_sqlite_one(r->db, t, &c->lines, &e->msg);
+    if (st != STRATA_OK)
+        c->texts.hi = c->texts.lo = 0;
+    return st;
+}
+
 static int sq_capture(void *ctx, strata_snapshot *out, strata_replay_error *e)
 {
-    return strata__snap_sqlite(((sqreplay *)ctx)->db, out, &e->msg);
+    sqreplay *r = ctx;
+    sqlite3_stmt *st = NULL;
+    strata_buf texts, table;
+    size_t i, k;
+    int rc, s_ = STRATA_OK, more = 1;
+
+    strata__snap_reset(out);
+    strata__buf_init(&texts, NULL);
+    strata__buf_init(&table, NULL);
+    for (i = 0; i < r->ncache; i++)
+        r->cache[i].seen = 0;
+    rc = sqlite3_prepare_v2(r->db,
+                            "SELECT tbl_name, type || ' ' || name || ' ' || coalesce(sql, '') "
+                            "FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                            "ORDER BY tbl_name, type, name",
+                            -1, &st, NULL);
+    while (rc == SQLITE_OK && s_ == STRATA_OK && more) {
+        const char *t = NULL;
+        more = sqlite3_step(st) == SQLITE_ROW;
+        if (more)
+            t = (const char *)sqlite3_column_text(st, 0);
+        if (table.len && (!more || strcmp(table.data, t ? t : "") != 0)) {
+            s_ = cache_group(r, table.data, strata__hash128_of(texts.data, texts.len), e);
+            strata__buf_reset(&table);
+            strata__buf_reset(&texts);
+        }
+        if (more) {
+            if (!table.len)
+                strata__buf_puts(&table, t ? t : "");
+            strata__buf_puts(&texts, (const char *)sqlite3_column_text(st, 1));
+            strata__buf_putc(&texts, '\n');
+            if (table.oom || texts.oom)
+                s_ = STRATA_NOMEM;
+        }
+    }
+    sqlite3_finalize(st);
+    strata__buf_free(&texts);
+    strata__buf_free(&table);
+    if (rc != SQLITE_OK)
+        return fail(r->db, rc, e, "reading the schema: ");
+    for (i = 0; i < r->ncache && s_ == STRATA_OK; i++)
+        for (k = 0; r->cache[i].seen && k < r->cache[i].lines.n; k++)
+            strata__snap_add(out, "%s", r->cache[i].lines.lines[k]);
+    strata__snap_finish(out);
+    return s_ == STRATA_OK && out->oom ? STRATA_NOMEM : s_;
 }
 
 int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err)
@@ -369,7 +467,7 @@ int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err)
     memset(db, 0, sizeof(*db));
     if (!r)
         return STRATA_NOMEM;
-    r->db = NULL;
+    memset(r, 0, sizeof(*r));
     db->name = "SQLite";
     db->dialect = STRATA_SECTION_SQLITE;
     db->ctx = r;
@@ -387,6 +485,7 @@ void strata__replay_sqlite_close(strata_replay_db *db)
     sqreplay *r = db->ctx;
     if (r) {
         sqlite3_close(r->db);
+        cache_clear(r);
         strata__free(NULL, r);
     }
     db->ctx = NULL;
