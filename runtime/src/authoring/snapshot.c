@@ -76,6 +76,11 @@ void strata__snap_add(strata_snapshot *s, const char *fmt, ...)
     snap_put(s, strata__buf_detach(&b));
 }
 
+void strata__snap_add_line(strata_snapshot *s, const char *line)
+{
+    snap_put(s, strata__strdup(NULL, line));
+}
+
 static int line_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

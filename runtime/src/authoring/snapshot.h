@@ -34,6 +34,8 @@ void strata__snap_init(strata_snapshot *s);
 void strata__snap_free(strata_snapshot *s);
 void strata__snap_reset(strata_snapshot *s);
 void strata__snap_add(strata_snapshot *s, const char *fmt, ...) STRATA_PRINTF(2, 3);
+/* A copy of line, without formatting. */
+void strata__snap_add_line(strata_snapshot *s, const char *line);
 /* Sorts and removes duplicates; call once every line is added. */
 void strata__snap_finish(strata_snapshot *s);
 /* Copies a finished snapshot; 0, or -1 when out of memory. */

@@ -381,23 +381,35 @@ static void cache_clear(sqreplay *r)
 static int cache_group(sqreplay *r, const char *t, strata_hash128 h, strata_replay_error *e)
 {
     snap_cache *c = NULL;
-    size_t i;
     int st;
+    size_t lo = 0, hi = r->ncache;
+    int cmp = 1;
 
-    for (i = 0; i < r->ncache && !c; i++)
-        if (strcmp(r->cache[i].table, t) == 0)
-            c = &r->cache[i];
+    /* the cache is sorted by table name: a binary search */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        cmp = strcmp(r->cache[mid].table, t);
+        if (cmp == 0) {
+            c = &r->cache[mid];
+            break;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     if (!c) {
         snap_cache *v = strata__realloc(NULL, r->cache, (r->ncache + 1) * sizeof(*v));
         if (!v)
             return STRATA_NOMEM;
         r->cache = v;
-        c = &v[r->ncache];
+        memmove(v + lo + 1, v + lo, (r->ncache - lo) * sizeof(*v));
+        c = &v[lo];
         memset(c, 0, sizeof(*c));
         strata__snap_init(&c->lines);
+        r->ncache++;
         if (!(c->table = strata__strdup(NULL, t)))
             return STRATA_NOMEM;
-        r->ncache++;
     } else if (strata__hash_equal(c->texts, h)) {
         c->seen = 1;
         return STRATA_OK;
@@ -454,7 +466,7 @@ static int sq_capture(void *ctx, strata_snapshot *out, strata_replay_error *e)
         return fail(r->db, rc, e, "reading the schema: ");
     for (i = 0; i < r->ncache && s_ == STRATA_OK; i++)
         for (k = 0; r->cache[i].seen && k < r->cache[i].lines.n; k++)
-            strata__snap_add(out, "%s", r->cache[i].lines.lines[k]);
+            strata__snap_add_line(out, r->cache[i].lines.lines[k]);
     strata__snap_finish(out);
     return s_ == STRATA_OK && out->oom ? STRATA_NOMEM : s_;
 }
