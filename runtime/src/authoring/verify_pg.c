@@ -25,7 +25,8 @@ int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_has
     if (o->postgres && strcmp(o->postgres, "off") != 0)
         strata__diag_add(&p->diags, STRATA_DIAG_ERROR, p->dir, 0,
                          "--postgres: this strata-bundle was built without libpq "
-                         "(STRATA_WITH_POSTGRESQL=OFF): it cannot replay on PostgreSQL");
+                         "(STRATA_WITH_POSTGRESQL=OFF, or a static preset): it cannot replay on "
+                         "PostgreSQL");
     strata__buf_puts(summary, "; replay skipped (built without libpq)\n");
     return STRATA_OK;
 }
