@@ -23,8 +23,11 @@ int lock_check(strata_project *p, size_t *nlocked);
 /* Writes or appends strata.lock; accept[] lists revisions whose entry may change. */
 int lock_write(strata_project *p, const char *const *accept, size_t naccept, FILE *out);
 
-/* Writes the generated source and header (only when their bytes change). */
+/* Writes the generated source and header (only when their bytes change).
+ * schema_sqlite, schema_pg: the schema hash after each migration (apply
+ * order), or NULL when not verified. */
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, int level, FILE *err);
+                const char *source_dir, int level, const strata_hash128 *schema_sqlite,
+                const strata_hash128 *schema_pg, FILE *err);
 
 #endif

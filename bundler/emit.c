@@ -294,6 +294,10 @@ static void put_migration(strata_buf *b, const strata_bundle_migration *m)
     put_hash(b, m->exact);
     strata__buf_puts(b, ", ");
     put_hash(b, m->loose);
+    strata__buf_puts(b, ",\n     ");
+    put_hash(b, m->schema_sqlite);
+    strata__buf_puts(b, ", ");
+    put_hash(b, m->schema_postgresql);
     strata__buf_puts(b, "},\n");
 }
 
@@ -405,7 +409,8 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
 }
 
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, int level, FILE *errf)
+                const char *source_dir, int level, const strata_hash128 *schema_sqlite,
+                const strata_hash128 *schema_pg, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
     strata_bundle_migration *bmv = NULL;
@@ -500,6 +505,10 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
         bm->statement_timeout_ms = m->statement_timeout_ms;
         bm->exact = m->exact;
         bm->loose = m->loose;
+        if (schema_sqlite)
+            bm->schema_sqlite = schema_sqlite[i];
+        if (schema_pg)
+            bm->schema_postgresql = schema_pg[i];
         for (k = 0; k < m->nparents; k++, npar++) {
             pv[npar] = (uint32_t)strata__project_find(p, m->parents[k]);
             strata__buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
@@ -561,7 +570,7 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
                   "#define STRATA_BUNDLE_LE_ 1\n"
                   "_Static_assert(sizeof(strata_bundle_section) == 64 && "
                   "offsetof(strata_bundle_section, exact) == 32 && "
-                  "sizeof(strata_bundle_migration) == 88 && "
+                  "sizeof(strata_bundle_migration) == 120 && "
                   "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
                   "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");
     if (nsec)

@@ -6,15 +6,17 @@
 #include <strata/authoring.h>
 #include "args.h"
 #include "bundler.h"
+#include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct opts {
     const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
+    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse;
     const char *accept[64];
     size_t naccept;
-    int single_head, verbose, help, splice;
+    int single_head, verbose, help, splice, verify;
     const char *pos[64];
     size_t npos;
 } opts;
@@ -32,6 +34,13 @@ static const strata_option options[] = {
     VALUE("--head", NULL, head),
     VALUE("--rev-id", NULL, rev_id),
     VALUE("--level", NULL, level),
+    VALUE("--dialect", NULL, dialect),
+    VALUE("--postgres", NULL, postgres),
+    VALUE("--schema", NULL, schema),
+    VALUE("--schema-postgresql", NULL, schema_pg),
+    VALUE("--env", NULL, env),
+    VALUE("--pg-parse", NULL, pg_parse),
+    FLAG("--verify", NULL, verify),
     STRATA_OPTION_LIST(opts, "--accept-edit", NULL, accept, naccept),
     FLAG("--help", "-h", help),
     FLAG("--single-head", NULL, single_head),
@@ -122,8 +131,94 @@ static int load_checked(strata_project *p, const char *dir, int single_head, siz
     return st;
 }
 
+/* The verify options of o, checked; returns a status (usage errors printed). */
+static int verify_options(const opts *o, strata_verify_opts *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->dialects = STRATA_VERIFY_SQLITE | STRATA_VERIFY_POSTGRESQL;
+    v->environment = STRATA_ENV_PRODUCTION;
+    v->postgres = o->postgres;
+    v->schema = o->schema;
+    v->schema_pg = o->schema_pg;
+    v->pg_parse = STRATA_PG_PARSE_ERROR;
+    if (o->dialect && strcmp(o->dialect, "sqlite") == 0)
+        v->dialects = STRATA_VERIFY_SQLITE;
+    else if (o->dialect &&
+             (strcmp(o->dialect, "postgresql") == 0 || strcmp(o->dialect, "postgres") == 0))
+        v->dialects = STRATA_VERIFY_POSTGRESQL;
+    else if (o->dialect && strcmp(o->dialect, "all") != 0)
+        return usage_error("--dialect '%s': use sqlite, postgresql or all", o->dialect);
+    if (o->env && strcmp(o->env, "development") == 0)
+        v->environment = STRATA_ENV_DEVELOPMENT;
+    else if (o->env && strcmp(o->env, "test") == 0)
+        v->environment = STRATA_ENV_TEST;
+    else if (o->env && strcmp(o->env, "production") != 0)
+        return usage_error("--env '%s': use development, test or production", o->env);
+    if (o->pg_parse && strcmp(o->pg_parse, "warning") == 0)
+        v->pg_parse = STRATA_PG_PARSE_WARNING;
+    else if (o->pg_parse && strcmp(o->pg_parse, "off") == 0)
+        v->pg_parse = STRATA_PG_PARSE_OFF;
+    else if (o->pg_parse && strcmp(o->pg_parse, "error") != 0)
+        return usage_error("--pg-parse '%s': use error, warning or off", o->pg_parse);
+    if (o->schema && !(v->dialects & STRATA_VERIFY_SQLITE))
+        return usage_error("%s", "--schema is the SQLite schema: --dialect postgresql has none");
+    if (o->schema_pg && !(v->dialects & STRATA_VERIFY_POSTGRESQL))
+        return usage_error("%s", "--schema-postgresql needs the PostgreSQL dialect");
+    return STRATA_OK;
+}
+
+/* Verifies a loaded project; prints the findings and, when `summary`, what
+ * ran. Returns STRATA_OK or STRATA_ERROR (findings), or STRATA_NOMEM. */
+static int run_verify(strata_project *p, const strata_verify_opts *v, strata_verify_result *r,
+                      FILE *summary)
+{
+    int st = strata__verify(p, v, r);
+    size_t i, k = 0;
+
+    /* In the build (not verbose) only what needs doing is shown. */
+    for (i = 0; i < p->diags.n; i++) {
+        if (!summary && p->diags.v[i].severity == STRATA_DIAG_NOTE) {
+            strata__free(NULL, p->diags.v[i].file);
+            strata__free(NULL, p->diags.v[i].msg);
+        } else {
+            p->diags.v[k++] = p->diags.v[i];
+        }
+    }
+    p->diags.n = k;
+    if (report(p) && st == STRATA_OK)
+        st = STRATA_ERROR;
+    if (st == STRATA_OK && summary && r->summary)
+        fputs(r->summary, summary);
+    return st == STRATA_INVALID ? STRATA_ERROR : st;
+}
+
+static int cmd_verify(opts *o)
+{
+    strata_verify_opts v;
+    strata_verify_result r;
+    strata_project p;
+    size_t nlocked = 0;
+    int st;
+
+    memset(&r, 0, sizeof(r));
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    if ((st = verify_options(o, &v)) != STRATA_OK)
+        return st;
+    st = load_checked(&p, o->pos[0], o->single_head, &nlocked);
+    if (st == STRATA_OK)
+        st = run_verify(&p, &v, &r, stdout);
+    if (st == STRATA_NOMEM)
+        fprintf(stderr, "strata-bundle: out of memory\n");
+    strata__verify_free(&r);
+    strata__project_free(&p);
+    return st;
+}
+
 static int cmd_generate(opts *o)
 {
+    strata_verify_opts v;
+    strata_verify_result r;
     strata_project p;
     size_t nlocked;
     int st, level = 9;
@@ -134,16 +229,24 @@ static int cmd_generate(opts *o)
         return usage_error("invalid namespace '%s': use 1-32 of [a-z0-9_], starting with a letter",
                            o->ns);
     if (o->level) {
-        uint64_t v;
-        if (strata__parse_u64(o->level, strlen(o->level), &v) < 0 || v < 1 || v > 9)
+        uint64_t lv;
+        if (strata__parse_u64(o->level, strlen(o->level), &lv) < 0 || lv < 1 || lv > 9)
             return usage_error("--level '%s': use 1 (fastest) to 9 (smallest)", o->level);
-        level = (int)v;
+        level = (int)lv;
     }
+    memset(&r, 0, sizeof(r));
+    if ((o->verify || o->postgres || o->schema || o->schema_pg) &&
+        (st = verify_options(o, &v)) != STRATA_OK)
+        return st;
     st = load_checked(&p, o->pos[0], 0, &nlocked);
+    if (st == STRATA_OK && (o->verify || o->postgres || o->schema || o->schema_pg))
+        st = run_verify(&p, &v, &r, o->verbose ? stdout : NULL);
     if (st == STRATA_OK)
-        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, stderr);
+        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, r.schema_sqlite,
+                         r.schema_pg, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
+    strata__verify_free(&r);
     strata__project_free(&p);
     return st;
 }
@@ -283,7 +386,8 @@ static int cmd_history(opts *o)
 
 static const command commands[] = {
     {"generate", cmd_generate,
-     "generate --namespace NS --out-c FILE --out-h FILE [--source-dir DIR] [--level N] DIR",
+     "generate --namespace NS --out-c FILE --out-h FILE [--source-dir DIR] [--level N]\n"
+     "           [--verify [VERIFY OPTIONS]] DIR",
      "Checks DIR (headers, revision graph, strata.lock) and writes the C source and header\n"
      "that embed its migrations as the symbol strata_bundle_NS. Files are rewritten only\n"
      "when their bytes change. This is what strata_add_migrations() runs.\n\n"
@@ -292,7 +396,44 @@ static const command commands[] = {
      "  --out-h FILE        generated header (strata_bundle_NS.h)\n"
      "  --source-dir DIR    record DIR so the application's 'migrate create' can write there\n"
      "                      (development builds only)\n"
-     "  --level N           zlib level, 1-9 (default 9)\n"},
+     "  --level N           zlib level, 1-9 (default 9)\n"
+     "  --verify            run 'verify' first (its options apply) and record the schema\n"
+     "                      hash after each migration in the bundle; a finding stops it\n"
+     "  -v, --verbose       print what verify ran\n"},
+    {"verify", cmd_verify,
+     "verify [--dialect sqlite|postgresql|all] [--postgres URL|auto|off] [--schema FILE]\n"
+     "           [--schema-postgresql FILE] [--env ENV] [--pg-parse error|warning|off] DIR",
+     "Checks DIR as 'check' does, then replays its migrations on real engines and\n"
+     "refuses what would fail or lose data in production:\n\n"
+     "SQLite: the chain runs in an in-memory database of the SQLite strata links, as the\n"
+     "runtime runs it (foreign keys on; each migration in its own transaction;\n"
+     "transaction=none statement by statement; foreign_keys=off switched outside the\n"
+     "transaction, with a foreign key check before commit; environments= as in ENV).\n"
+     "Before each migration every empty table gets one synthetic row, as production has\n"
+     "rows: a NOT NULL column without a default fails here as it would there. Up 1..N,\n"
+     "then down N..1, each down compared with the schema before its migration (the\n"
+     "difference is printed, e.g. '+ index ix_x on prompts (x)'; a migration without a\n"
+     "down section ends the down pass, as a note), then up again to the same schema.\n"
+     "A table that loses rows its migration does not delete (a rebuild with foreign\n"
+     "keys on that cascaded) and PRAGMA foreign_keys in a transactional migration are\n"
+     "errors.\n\n"
+     "PostgreSQL: every statement of the sections PostgreSQL runs is parsed with\n"
+     "libpg_query (PostgreSQL's grammar; PL/pgSQL bodies too), every error reported;\n"
+     "psql meta-commands are named as such. With a server, the same replay as SQLite's\n"
+     "on a scratch database; without one, the replay is skipped and says so.\n\n"
+     "Errors are file:line:col (the column in characters) in the migration file.\n\n"
+     "  --dialect D         which sections to check: sqlite, postgresql or all (default)\n"
+     "  --postgres URL      replay on this server (a scratch database is created and\n"
+     "                      dropped); auto: a scratch cluster of the installed server\n"
+     "                      (initdb; STRATA_PG_BINDIR names its directory); off (default)\n"
+     "  --schema FILE       the SQLite chain must end at this schema.sql, loaded alone\n"
+     "  --schema-postgresql FILE   the same for the PostgreSQL replay\n"
+     "  --env ENV           development, test or production (default): which\n"
+     "                      environments= migrations run\n"
+     "  --pg-parse MODE     error (default), warning, or off: what a statement the\n"
+     "                      PostgreSQL parser rejects is (its grammar is PostgreSQL 15's)\n"
+     "  --single-head       several heads are an error\n"
+     "Exit status: 0 verified, 1 findings (on stderr), 2 usage, 4 strata.lock disagrees.\n"},
     {"check", cmd_check, "check [--single-head] DIR",
      "Validates DIR without writing anything: file syntax, the revision graph, and, when\n"
      "DIR/strata.lock exists, that no released migration was edited (exit 4 if one was;\n"

@@ -29,9 +29,10 @@ strata_install_deps() {
         --no-install-recommends "${missing[@]}" </dev/null
 }
 
-# What building strata needs.
+# What building strata needs (libpg-query-dev: strata-bundle verify's
+# PostgreSQL parser; libstrata does not link it).
 STRATA_BUILD_DEPS=(cmake ninja-build gcc libc6-dev pkg-config zlib1g-dev libxxhash-dev
-    libsqlite3-dev libpq-dev)
+    libsqlite3-dev libpq-dev libpg-query-dev)
 
 # What the whole test suite needs on top: a PostgreSQL server and client
 # (tests/pg), PgBouncer, valgrind, clang with its sanitizer runtime and

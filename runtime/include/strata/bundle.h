@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 4
+#define STRATA_BUNDLE_FORMAT 5
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -90,6 +90,10 @@ typedef struct strata_bundle_migration {
     uint32_t reserved;
     strata_hash128 exact; /* of the whole normalised file */
     strata_hash128 loose;
+    /* The canonical schema snapshot's hash after this migration's up, as
+     * strata-bundle verify replayed it (format 5); {0, 0}: not replayed. */
+    strata_hash128 schema_sqlite;
+    strata_hash128 schema_postgresql;
 } strata_bundle_migration;
 
 typedef struct strata_bundle {

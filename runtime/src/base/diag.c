@@ -24,9 +24,28 @@ void strata__diags_free(strata_diags *d)
 void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned line,
                       const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, 0, fmt, ap);
+    va_end(ap);
+}
+
+void strata__diag_add_at(strata_diags *d, int severity, const char *file, unsigned line,
+                         unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned line, unsigned col,
+                       const char *fmt, va_list ap)
+{
     strata_buf b;
     strata_diag *x;
-    va_list ap;
 
     if (severity == STRATA_DIAG_ERROR)
         d->nerrors++;
@@ -41,12 +60,11 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
         d->cap = cap;
     }
     strata__buf_init(&b, d->alloc);
-    va_start(ap, fmt);
     strata__buf_vprintf(&b, fmt, ap);
-    va_end(ap);
     x = &d->v[d->n];
     x->severity = severity;
     x->line = line;
+    x->col = line ? col : 0;
     x->msg = strata__buf_detach(&b);
     x->file = file ? strata__strdup(d->alloc, file) : NULL;
     if (!x->msg || (file && !x->file)) {
@@ -113,11 +131,14 @@ void strata__diags_format(const strata_diags *d, strata_buf *out)
             put_escaped(out, x->file, 0);
             if (x->line)
                 strata__buf_printf(out, ":%u", x->line);
+            if (x->line && x->col)
+                strata__buf_printf(out, ":%u", x->col);
             strata__buf_puts(out, ": ");
         }
         strata__buf_printf(out, "%s: ", names[x->severity]);
         put_escaped(out, x->msg, 1);
-        strata__buf_putc(out, '\n');
+        strata__buf_putc(out, '
+');
     }
     if (d->oom)
         strata__buf_puts(out, "error: out of memory while reporting diagnostics\n");

@@ -13,6 +13,7 @@ enum { STRATA_DIAG_NOTE, STRATA_DIAG_WARNING, STRATA_DIAG_ERROR };
 typedef struct strata_diag {
     int severity;
     unsigned line; /* 0: the file as a whole */
+    unsigned col;  /* 1-based, in characters; 0: the line as a whole */
     char *file;    /* may be NULL: no location */
     char *msg;
 } strata_diag;
@@ -30,8 +31,13 @@ void strata__diags_init(strata_diags *d, const strata_allocator *a);
 void strata__diags_free(strata_diags *d);
 void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned line,
                       const char *fmt, ...) STRATA_PRINTF(5, 6);
-/* Appends "file:line: error: msg\n" lines for every diagnostic to `out`, with
- * control characters and non-UTF-8 bytes in file and msg escaped. */
+/* The same at a column (1-based, counted in characters, as editors count). */
+void strata__diag_add_at(strata_diags *d, int severity, const char *file, unsigned line,
+                         unsigned col, const char *fmt, ...) STRATA_PRINTF(6, 7);
+void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned line, unsigned col,
+                       const char *fmt, va_list ap) STRATA_PRINTF(6, 0);
+/* Appends "file:line[:col]: error: msg\n" lines for every diagnostic to `out`,
+ * with control characters and non-UTF-8 bytes in file and msg escaped. */
 void strata__diags_format(const strata_diags *d, strata_buf *out);
 
 #endif

@@ -7,7 +7,7 @@
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 #endif
 
-_Static_assert(STRATA_BUNDLE_FORMAT == 4, "strata_bundle_fixture.c was generated for bundle format 4: rebuild it with the strata-bundle of the strata you compile against");
+_Static_assert(STRATA_BUNDLE_FORMAT == 5, "strata_bundle_fixture.c was generated for bundle format 5: rebuild it with the strata-bundle of the strata you compile against");
 
 static const char strings[] =
     "aaaa00000001\0root: create things\00020240101_0900_aaaa00000001_root.sql\0bbbb00000002\0Tab\\there\? \"quoted\" */ /* C:\\temp\\ \?\?= \?\?/ na\303\257ve \342\200\224 \342\234\223\00020240102_1"
@@ -27,7 +27,7 @@ static const unsigned char payload[] =
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define STRATA_BUNDLE_LE_ 1
-_Static_assert(sizeof(strata_bundle_section) == 64 && offsetof(strata_bundle_section, exact) == 32 && sizeof(strata_bundle_migration) == 88 && offsetof(strata_bundle_migration, exact) == 56, "unexpected bundle table layout");
+_Static_assert(sizeof(strata_bundle_section) == 64 && offsetof(strata_bundle_section, exact) == 32 && sizeof(strata_bundle_migration) == 120 && offsetof(strata_bundle_migration, exact) == 56, "unexpected bundle table layout");
 #else
 #define STRATA_BUNDLE_LE_ 0
 #endif
@@ -80,27 +80,33 @@ static const strata_bundle_section sections[] = {
 
 #if STRATA_BUNDLE_LE_
 static const union {
-    unsigned char bytes[353];
+    unsigned char bytes[481];
     strata_bundle_migration t[4];
 } migrations_u = {
     "\0\0\0\0\15\0\0\0!\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\4\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\7\0\0\0\210\23\0\0\300\324\1"
-    "\0\0\0\0\0\224&\12k\223\338\27e|\255!\222\"\36=r\340x8B\12\251\323\201$s\271\216\200.\?E\0\0\0R\0\0\0\214\0\0\0\0\0\0\0\1\0\0\0\4\0\0\0\2\0"
-    "\0\0\0\0\0\0\0\0\0\0\1\0\0\0\3\0\0\0\377\377\377\377\377\377\377\377\0\0\0\0\26V\342\361\0(\356\247\255\341\1\220\253\227\33\320o\2774h\320J\7\\\214"
-    "\32\343\254\356\261]\332\264\0\0\0\301\0\0\0\312\0\0\0\1\0\0\0\1\0\0\0\6\0\0\0\3\0\0\0\0\0\0\0\2\0\0\0\0\0\0\0\7\0\0\0"
-    "\377\377\377\377\377\377\377\377\0\0\0\0=7P\263R\271AU\317<,\302\212\376\277\372\2468\263]\353s`\261\262\313Y>\231\310U\324\345\0\0\0\362\0\0\0\16\1\0\0\2\0\0\0\2"
-    "\0\0\0\11\0\0\0\2\0\0\0\2\0\0\0\0\0\0\0\0\0\0\0\7\0\0\0\377\377\377\377\377\377\377\377\0\0\0\0\227\322\22\203\351\1\37T\30\335\213\342"
-    "\211\323i>\2414\322\3577\354\267\30\32/Wx]\16\253\5"};
+    "\0\0\0\0\0\224&\12k\223\338\27e|\255!\222\"\36=r\340x8B\12\251\323\201$s\271\216\200.\?\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+    "\0\0\0\0\0\0\0E\0\0\0R\0\0\0\214\0\0\0\0\0\0\0\1\0\0\0\4\0\0\0\2\0\0\0\0\0\0\0\0\0\0\0\1\0\0\0\3\0\0\0\377"
+    "\377\377\377\377\377\377\377\0\0\0\0\26V\342\361\0(\356\247\255\341\1\220\253\227\33\320o\2774h\320J\7\\\214\32\343\254\356\261]\332\0\0\0\0\0\0\0\0\0\0\0\0\0"
+    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\264\0\0\0\301\0\0\0\312\0\0\0\1\0\0\0\1\0\0\0\6\0\0\0\3\0\0\0\0\0\0"
+    "\0\2\0\0\0\0\0\0\0\7\0\0\0\377\377\377\377\377\377\377\377\0\0\0\0=7P\263R\271AU\317<,\302\212\376\277\372\2468\263]\353s`\261\262\313Y>\231\310U\324\0\0\0\0"
+    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\345\0\0\0\362\0\0\0\16\1\0\0\2\0\0\0\2\0\0\0\11\0"
+    "\0\0\2\0\0\0\2\0\0\0\0\0\0\0\0\0\0\0\7\0\0\0\377\377\377\377\377\377\377\377\0\0\0\0\227\322\22\203\351\1\37T\30\335\213\342\211\323i>\2414\322"
+    "\3577\354\267\30\32/Wx]\16\253\5\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"};
 #define migrations_ migrations_u.t
 #else
 static const strata_bundle_migration migrations[] = {
     {0u, 13u, 33u, 0u, 0u, 0u, 4u, 0u, 0u, 0x0u, 0x7u, 5000u, 120000u, 0u,
-     {0x17381b936b0a2694u, 0x3d1e229221ad7c65u}, {0xd3a90a423878e072u, 0x3f2e808eb9732481u}},
+     {0x17381b936b0a2694u, 0x3d1e229221ad7c65u}, {0xd3a90a423878e072u, 0x3f2e808eb9732481u},
+     {0x0u, 0x0u}, {0x0u, 0x0u}},
     {69u, 82u, 140u, 0u, 1u, 4u, 2u, 0u, 0u, 0x1u, 0x3u, 4294967295u, 4294967295u, 0u,
-     {0xa7ee2800f1e25616u, 0xd01b97ab9001e1adu}, {0x5c074ad06834bf6fu, 0xda5db1eeace31a8cu}},
+     {0xa7ee2800f1e25616u, 0xd01b97ab9001e1adu}, {0x5c074ad06834bf6fu, 0xda5db1eeace31a8cu},
+     {0x0u, 0x0u}, {0x0u, 0x0u}},
     {180u, 193u, 202u, 1u, 1u, 6u, 3u, 0u, 2u, 0x0u, 0x7u, 4294967295u, 4294967295u, 0u,
-     {0x5541b952b350373du, 0xfabffe8ac22c3ccfu}, {0xb16073eb5db338a6u, 0xd455c8993e59cbb2u}},
+     {0x5541b952b350373du, 0xfabffe8ac22c3ccfu}, {0xb16073eb5db338a6u, 0xd455c8993e59cbb2u},
+     {0x0u, 0x0u}, {0x0u, 0x0u}},
     {229u, 242u, 270u, 2u, 2u, 9u, 2u, 2u, 0u, 0x0u, 0x7u, 4294967295u, 4294967295u, 0u,
-     {0x541f01e98312d297u, 0x3e69d389e28bdd18u}, {0x18b7ec37efd234a1u, 0x5ab0e5d78572f1au}},
+     {0x541f01e98312d297u, 0x3e69d389e28bdd18u}, {0x18b7ec37efd234a1u, 0x5ab0e5d78572f1au},
+     {0x0u, 0x0u}, {0x0u, 0x0u}},
 };
 #define migrations_ migrations
 #endif
@@ -123,7 +129,7 @@ const strata_bundle strata_bundle_fixture = {
     4u, 11u, 4u, 2u, 307u, 672u, 0u, 0u,
     0x9395e2fbe6cae7fu,
     0x0u,
-    0x3697bae703b46b3fu,
+    0x8514cb01016dfaecu,
     {0xd6b78151feaac3du, 0x2e71d620f94995d2u},
     strings,
     payload,
