@@ -137,8 +137,7 @@ void strata__diags_format(const strata_diags *d, strata_buf *out)
         }
         strata__buf_printf(out, "%s: ", names[x->severity]);
         put_escaped(out, x->msg, 1);
-        strata__buf_putc(out, '
-');
+        strata__buf_putc(out, '\n');
     }
     if (d->oom)
         strata__buf_puts(out, "error: out of memory while reporting diagnostics\n");
