@@ -3,6 +3,7 @@
  * YYYYMMDD_HHMM_<revision>_<slug>.sql, revising the current head(s).
  */
 #include <strata/authoring.h>
+#include "autogen.h"
 #include "project.h"
 
 #include <errno.h>
@@ -151,18 +152,46 @@ static time_t now(void)
     return time(NULL);
 }
 
-static int write_new(strata_project *p, const char *rev_id, const char *const *parents,
-                     size_t nparents, const char *message, const char *body, const char *prog,
-                     FILE *out, FILE *errf)
+void strata__migration_header(strata_buf *b, const char *rev, const char *const *parents,
+                              size_t nparents, const char *message)
 {
-    char rev[STRATA_REVISION_MAX + 1], slug[41], stamp[16];
-    strata_buf b, name;
-    char *path = NULL;
+    size_t i;
+
+    strata__buf_printf(b, "-- strata: revision=%s", rev);
+    if (nparents == 1)
+        strata__buf_printf(b, " revises=%s", parents[0]);
+    if (nparents > 1) {
+        strata__buf_puts(b, " revises=\"");
+        for (i = 0; i < nparents; i++)
+            strata__buf_printf(b, "%s%s", i ? " " : "", parents[i]);
+        strata__buf_putc(b, '"');
+    }
+    strata__buf_puts(b, "\n-- strata: message=");
+    put_quoted(b, message);
+    strata__buf_puts(b, "\n");
+}
+
+char *strata__migration_path(const strata_project *p, const char *rev, const char *message)
+{
+    char slug[41], stamp[16];
     struct tm tm;
     time_t t = now();
-    size_t i;
-    int fd = -1, st = STRATA_NOMEM;
+    strata_buf name;
+    char *path;
 
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M", &tm);
+    slugify(message, slug);
+    strata__buf_init(&name, NULL);
+    strata__buf_printf(&name, "%s_%s_%s.sql", stamp, rev, slug);
+    path = name.oom ? NULL : strata__path_join(p->dir, name.data);
+    strata__buf_free(&name);
+    return path;
+}
+
+int strata__migration_revision(const strata_project *p, const char *rev_id, char *rev,
+                               const char *prog, FILE *errf)
+{
     if (rev_id) {
         if (!strata__revision_valid(rev_id, strlen(rev_id))) {
             fprintf(errf, "%s: invalid --rev-id '%s': use 1-64 of [A-Za-z0-9_]\n", prog, rev_id);
@@ -177,44 +206,49 @@ static int write_new(strata_project *p, const char *rev_id, const char *const *p
         fprintf(errf, "%s: revision %s already exists in %s\n", prog, rev, p->dir);
         return STRATA_MISUSE;
     }
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M", &tm);
-    slugify(message, slug);
+    return STRATA_OK;
+}
 
-    strata__buf_init(&name, NULL);
-    strata__buf_printf(&name, "%s_%s_%s.sql", stamp, rev, slug);
-    strata__buf_init(&b, NULL);
-    strata__buf_printf(&b, "-- strata: revision=%s", rev);
-    if (nparents == 1)
-        strata__buf_printf(&b, " revises=%s", parents[0]);
-    if (nparents > 1) {
-        strata__buf_puts(&b, " revises=\"");
-        for (i = 0; i < nparents; i++)
-            strata__buf_printf(&b, "%s%s", i ? " " : "", parents[i]);
-        strata__buf_putc(&b, '"');
-    }
-    strata__buf_puts(&b, "\n-- strata: message=");
-    put_quoted(&b, message);
-    strata__buf_puts(&b, "\n\n");
-    strata__buf_puts(&b, body);
-    if (b.oom || name.oom || !(path = strata__path_join(p->dir, name.data)))
-        goto done;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len) {
+int strata__migration_write(const char *path, const char *data, size_t len, const char *prog,
+                            FILE *errf)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), st = STRATA_OK;
+
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
         fprintf(errf, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
         st = STRATA_ERROR;
-        goto done;
     }
-    fprintf(out, "Created %s\n", path);
-    st = STRATA_OK;
-done:
     if (fd >= 0 && close(fd) != 0 && st == STRATA_OK) {
         fprintf(errf, "%s: cannot write %s: %s\n", prog, path, strerror(errno));
         st = STRATA_ERROR;
     }
+    return st;
+}
+
+static int write_new(strata_project *p, const char *rev_id, const char *const *parents,
+                     size_t nparents, const char *message, const char *body, const char *prog,
+                     FILE *out, FILE *errf)
+{
+    char rev[STRATA_REVISION_MAX + 1];
+    strata_buf b;
+    char *path = NULL;
+    int st;
+
+    if ((st = strata__migration_revision(p, rev_id, rev, prog, errf)) != STRATA_OK)
+        return st;
+    strata__buf_init(&b, NULL);
+    strata__migration_header(&b, rev, parents, nparents, message);
+    strata__buf_puts(&b, "\n");
+    strata__buf_puts(&b, body);
+    st = STRATA_NOMEM;
+    if (b.oom || !(path = strata__migration_path(p, rev, message)))
+        goto done;
+    st = strata__migration_write(path, b.data, b.len, prog, errf);
+    if (st == STRATA_OK)
+        fprintf(out, "Created %s\n", path);
+done:
     free(path);
     strata__buf_free(&b);
-    strata__buf_free(&name);
     return st;
 }
 

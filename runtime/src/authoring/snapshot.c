@@ -298,8 +298,55 @@ static int done(sq_ctx *c, sqlite3_stmt *st, int rc)
     return c->rc;
 }
 
-/* Declared type: upper case, blanks collapsed, none next to punctuation;
- * INT is INTEGER (the same affinity; the rowid alias is said apart). */
+/* The spellings of one type (PostgreSQL's synonyms, which SQLite files
+ * written for both use): each pair has the same affinity in SQLite
+ * (datatype3.html 3.1), so the schema is the same whichever is written. */
+static const char *const type_synonyms[][2] = {
+    {"INT", "INTEGER"},
+    {"INT4", "INTEGER"},
+    {"INT2", "SMALLINT"},
+    {"INT8", "BIGINT"},
+    {"CHARACTER VARYING", "VARCHAR"},
+    {"CHAR VARYING", "VARCHAR"},
+    {"CHARACTER", "CHAR"},
+    {"DECIMAL", "NUMERIC"},
+    {"DEC", "NUMERIC"},
+    {"FLOAT8", "DOUBLE PRECISION"},
+    {"FLOAT4", "REAL"},
+    {"BOOL", "BOOLEAN"},
+};
+
+/* b[start..] (upper case): its name, before any "(n)", in one spelling. */
+static void canonical_type(strata_buf *b, size_t start)
+{
+    size_t i, n, name_len;
+    const char *paren;
+    char *rest;
+
+    if (b->oom)
+        return;
+    n = b->len - start;
+    paren = memchr(b->data + start, '(', n);
+    name_len = paren ? (size_t)(paren - (b->data + start)) : n;
+    for (i = 0; i < sizeof(type_synonyms) / sizeof(type_synonyms[0]); i++) {
+        const char *from = type_synonyms[i][0];
+        if (strlen(from) != name_len || memcmp(b->data + start, from, name_len) != 0)
+            continue;
+        rest = strata__strndup(NULL, b->data + start + name_len, n - name_len);
+        if (!rest) {
+            b->oom = 1;
+            return;
+        }
+        b->len = start;
+        strata__buf_puts(b, type_synonyms[i][1]);
+        strata__buf_puts(b, rest);
+        free(rest);
+        return;
+    }
+}
+
+/* Declared type: upper case, blanks collapsed, none next to punctuation, one
+ * spelling of each type (INT is INTEGER; the rowid alias is said apart). */
 static void put_type(strata_buf *b, const char *t)
 {
     size_t start = b->len;
@@ -317,8 +364,7 @@ static void put_type(strata_buf *b, const char *t)
         blank = 0;
         strata__buf_putc(b, c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c);
     }
-    if (!b->oom && b->len - start == 3 && memcmp(b->data + start, "INT", 3) == 0)
-        strata__buf_puts(b, "EGER");
+    canonical_type(b, start);
 }
 
 /* The parenthesised group that starts at token position *i of s (a '('),

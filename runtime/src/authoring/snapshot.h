@@ -21,7 +21,7 @@ typedef struct sqlite3 sqlite3;
 
 /* Bumped when the lines of a schema change for the same database: the
  * hashes in bundles of another version do not compare. */
-#define STRATA_SNAPSHOT_VERSION 1
+#define STRATA_SNAPSHOT_VERSION 2
 
 typedef struct strata_snapshot {
     char **lines; /* sorted bytewise, no duplicates, once finished */

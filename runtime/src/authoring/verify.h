@@ -18,6 +18,7 @@
 #include <strata/bundle.h>
 #include "migfile.h"
 #include "project.h"
+#include "replay.h"
 #include "snapshot.h"
 
 #define STRATA_VERIFY_SQLITE     0x1u
@@ -52,46 +53,6 @@ typedef struct strata_verify_result {
 int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify_result *r);
 void strata__verify_free(strata_verify_result *r);
 
-/* ---- shared by the replays (verify*.c) ---- */
-
-/* A failed statement: where (a byte offset into the section text, or into
- * the schema file) and what the engine said. */
-typedef struct strata_replay_error {
-    size_t offset;
-    int has_offset; /* 0: the section as a whole */
-    int data;       /* the statement compiled, and failed on the data */
-    strata_buf msg;
-} strata_replay_error;
-
-/* One engine, as the replay driver (verify.c) sees it. */
-typedef struct strata_replay_db {
-    const char *name; /* "SQLite", "PostgreSQL" */
-    unsigned dialect; /* STRATA_SECTION_SQLITE or _POSTGRESQL */
-    void *ctx;
-    /* An empty database. */
-    int (*reset)(void *ctx, strata_replay_error *e);
-    /* One row in every table that has none, as rows (counts' lines) says;
-     * *seeded: how many tables got one. */
-    int (*seed)(void *ctx, const strata_snapshot *rows, size_t *seeded, strata_replay_error *e);
-    /* "<table> <rows>" per table, as a finished snapshot. */
-    int (*counts)(void *ctx, strata_snapshot *out, strata_replay_error *e);
-    /* Runs section text (may be NULL: nothing to run) of m as the runtime
-     * does; STRATA_ERROR with e filled when a statement fails. */
-    int (*run)(void *ctx, const strata_migfile *m, const char *text, size_t len,
-               strata_replay_error *e);
-    /* Runs a schema file's text in one piece. */
-    int (*load)(void *ctx, const char *text, size_t len, strata_replay_error *e);
-    int (*capture)(void *ctx, strata_snapshot *out, strata_replay_error *e);
-} strata_replay_db;
-
-/* Line and column (1-based; the column in characters) of byte offset off of
- * text. */
-void strata__text_position(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
-/* The section of m that database `dialect` runs in direction dir
- * (STRATA_SECTION_UP/DOWN): its own dialect's, else the plain one; NULL. */
-const strata_section_src *strata__section_for(const strata_migfile *m, unsigned dir,
-                                              unsigned dialect);
-
 /* The PostgreSQL replay (verify_pg.c): on o->postgres ("auto": a scratch
  * cluster of the installed server), or a line in summary saying why not. */
 int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_hash128 *hashes,
@@ -100,9 +61,5 @@ int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_has
 int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_replay_db *db,
                          const char *schema, strata_hash128 *hashes, int *complete,
                          strata_buf *summary);
-
-/* The SQLite replay database (verify_sqlite.c). */
-int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err);
-void strata__replay_sqlite_close(strata_replay_db *db);
 
 #endif

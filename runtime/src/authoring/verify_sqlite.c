@@ -1,6 +1,7 @@
 /*
- * verify_sqlite.c - the SQLite replay of verify.h: an in-memory database of
- * the SQLite strata links, run as backend_sqlite.c runs a migration.
+ * verify_sqlite.c - the SQLite replay database of replay.h (verify's and
+ * autogenerate's): an in-memory database of the SQLite strata links, run as
+ * backend_sqlite.c runs a migration.
  *
  * The runtime's semantics, reimplemented here because the bundler never
  * links the engine: foreign keys on for the connection; a transactional
@@ -10,8 +11,9 @@
  * the commit; transaction=none statement by statement in autocommit. The
  * version table is not there: it changes no user table.
  */
-#include "verify.h"
 #include "checksum.h"
+#include "replay.h"
+#include "schema.h"
 #include "sqlscan.h"
 
 #include <sqlite3.h>
@@ -471,6 +473,11 @@ static int sq_capture(void *ctx, strata_snapshot *out, strata_replay_error *e)
     return s_ == STRATA_OK && out->oom ? STRATA_NOMEM : s_;
 }
 
+static int sq_schema(void *ctx, strata_schema *out, strata_replay_error *e)
+{
+    return strata__schema_sqlite(((sqreplay *)ctx)->db, out, &e->msg);
+}
+
 int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err)
 {
     sqreplay *r = strata__malloc(NULL, sizeof(*r));
@@ -489,6 +496,7 @@ int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err)
     db->run = sq_run;
     db->load = sq_load;
     db->capture = sq_capture;
+    db->schema = sq_schema;
     return STRATA_OK;
 }
 
