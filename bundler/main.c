@@ -13,10 +13,10 @@
 
 typedef struct opts {
     const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
-    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse;
+    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse, *table;
     const char *accept[64];
     size_t naccept;
-    int single_head, verbose, help, splice, verify;
+    int single_head, verbose, help, splice, verify, autogen, allow_destructive;
     const char *pos[64];
     size_t npos;
 } opts;
@@ -41,6 +41,9 @@ static const strata_option options[] = {
     VALUE("--env", NULL, env),
     VALUE("--pg-parse", NULL, pg_parse),
     FLAG("--verify", NULL, verify),
+    FLAG("--auto", "--autogenerate", autogen),
+    FLAG("--allow-destructive", NULL, allow_destructive),
+    VALUE("--table", NULL, table),
     STRATA_OPTION_LIST(opts, "--accept-edit", NULL, accept, naccept),
     FLAG("--help", "-h", help),
     FLAG("--single-head", NULL, single_head),
@@ -287,23 +290,71 @@ static int cmd_lock(opts *o)
     return st;
 }
 
+/* DIR/NAME when it exists, for --auto without --schema. */
+static char *beside(const char *dir, const char *name)
+{
+    char *path = strata__path_join(dir, name);
+    FILE *f = path ? fopen(path, "r") : NULL;
+
+    if (f) {
+        fclose(f);
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
 static int cmd_create(opts *o)
 {
     strata_authoring a = STRATA_AUTHORING_INIT;
     strata_buf merge;
+    char *schema = NULL, *schema_pg = NULL;
+    size_t written = 0;
     int st;
 
     if (o->npos != 2)
         return usage_error("%s", "expected a directory and a message");
+    if (!o->autogen && (o->schema || o->schema_pg || o->postgres || o->allow_destructive))
+        return usage_error("%s", "--schema, --schema-postgresql, --postgres and "
+                                 "--allow-destructive go with --auto");
+    if (o->dialect && strcmp(o->dialect, "sqlite") == 0)
+        a.dialects = STRATA_AUTHORING_SQLITE;
+    else if (o->dialect &&
+             (strcmp(o->dialect, "postgresql") == 0 || strcmp(o->dialect, "postgres") == 0))
+        a.dialects = STRATA_AUTHORING_POSTGRESQL;
+    else if (o->dialect && strcmp(o->dialect, "all") == 0)
+        a.dialects = STRATA_AUTHORING_SQLITE | STRATA_AUTHORING_POSTGRESQL;
+    else if (o->dialect)
+        return usage_error("--dialect '%s': use sqlite, postgresql or all", o->dialect);
+    if (o->autogen && !o->schema && !o->schema_pg) {
+        /* the schema files beside the migrations, as the format reserves them */
+        schema = beside(o->pos[0], "schema.sql");
+        schema_pg = beside(o->pos[0], "schema.postgresql.sql");
+        if (!schema && !schema_pg)
+            return usage_error("--auto needs the schema to reach: --schema FILE (or %s/schema.sql)",
+                               o->pos[0]);
+    }
     strata__buf_init(&merge, NULL);
     strata__buf_printf(&merge, "strata-bundle merge %s", o->pos[0]);
     a.prog = "strata-bundle";
     a.merge_cmd = merge.data;
     a.rev_id = o->rev_id;
     a.splice = o->splice;
+    a.autogenerate = o->autogen;
+    a.schema = o->schema ? o->schema : schema;
+    a.schema_postgresql = o->schema_pg ? o->schema_pg : schema_pg;
+    a.postgres = o->postgres;
+    a.allow_destructive = o->allow_destructive;
+    a.table = o->table;
+    a.written = &written;
     st = merge.oom ? STRATA_NOMEM
                    : strata_migration_create(o->pos[0], o->pos[1], o->tmpl, o->head, &a);
+    if (st == STRATA_OK && o->autogen && written)
+        printf("Migration created successfully\n"
+               "   Review the generated migration file before applying\n");
     strata__buf_free(&merge);
+    free(schema);
+    free(schema_pg);
     return st == STRATA_MULTIPLE_HEADS ? STRATA_ERROR : st;
 }
 
@@ -445,10 +496,34 @@ static const command commands[] = {
      "with --accept-edit REV; otherwise lock refuses (exit 4).\n\n"
      "  --accept-edit REV   record the current checksum of REV (repeatable)\n"},
     {"create", cmd_create,
-     "create DIR \"message\" [--template NAME] [--head REV [--splice]] [--rev-id ID]",
+     "create DIR \"message\" [--auto [AUTO OPTIONS]] [--template NAME [--table T]]\n"
+     "           [--head REV [--splice]] [--rev-id ID]",
      "Writes DIR/YYYYMMDD_HHMM_<revision>_<slug>.sql with a fresh 12-hex revision that\n"
      "revises the current head. Refuses when there are several heads, unless --head.\n\n"
+     "With --auto it writes the migration that turns the schema DIR's migrations reach\n"
+     "into the one a schema file declares, Alembic's autogenerate: the migrations are\n"
+     "replayed into a scratch database (SQLite in memory; PostgreSQL on a scratch\n"
+     "server), the schema file loaded into another, the two compared, and the migration\n"
+     "and its down checked there before anything is written (up reaches the file's\n"
+     "schema, down comes back, a second comparison finds nothing). One 'Detected ...'\n"
+     "line per change; nothing is written when nothing changed. SQLite gets ALTER TABLE\n"
+     "where it can, a table rebuild (foreign_keys=off) where it cannot; PostgreSQL gets\n"
+     "enum values in a migration before, new indexes on existing tables built\n"
+     "CONCURRENTLY in a transaction=none migration after. Changes that would fail on a\n"
+     "table with rows are refused; drops need --allow-destructive; a rename needs\n"
+     "'-- strata: renamed-from OLD' at the end of the new name's line in the schema file.\n\n"
+     "  --auto              autogenerate (alias --autogenerate)\n"
+     "  --schema FILE       the schema SQLite's migrations should reach (PostgreSQL's too\n"
+     "                      without --schema-postgresql); default DIR/schema.sql\n"
+     "  --schema-postgresql FILE   PostgreSQL's; default DIR/schema.postgresql.sql\n"
+     "  --postgres URL      the scratch server: databases are created and dropped there;\n"
+     "                      auto (default): a scratch cluster of the installed server\n"
+     "  --dialect D         sqlite, postgresql or all; default: the databases DIR's\n"
+     "                      migrations serve\n"
+     "  --allow-destructive drop the tables, columns and enum values the schema lost\n"
      "  --template NAME     add_column, add_index, add_table or add_foreign_key\n"
+     "  --table T           the existing table the template is about: written from its\n"
+     "                      definition (add_foreign_key's SQLite rebuild keeps every column)\n"
      "  --head REV          revise REV instead of the single head ('base': a new root)\n"
      "  --splice            --head REV is not a head: start a new branch there on purpose\n"
      "  --rev-id ID         use ID as the revision instead of a random one\n"

@@ -126,20 +126,55 @@ unsigned strata__project_dialects(const strata_project *p)
            (all & STRATA_SECTION_POSTGRESQL ? STRATA_AUTOGEN_POSTGRESQL : 0);
 }
 
-int strata__replay_up(const strata_project *p, strata_replay_db *db, int seed,
+/* mark[node] = 1 for upto and its ancestors. */
+static int ancestors(const strata_project *p, const char *upto, char **mark)
+{
+    size_t k, *stack, n = 0;
+
+    *mark = calloc(p->nfiles ? p->nfiles : 1, 1);
+    stack = malloc((p->nfiles ? p->nfiles : 1) * sizeof(*stack));
+    if (!*mark || !stack) {
+        free(stack);
+        return -1;
+    }
+    k = strata__graph_find(&p->graph, p->nodes, upto, strlen(upto));
+    if (k != (size_t)-1) {
+        (*mark)[k] = 1;
+        stack[n++] = k;
+    }
+    while (n) {
+        size_t q, node = stack[--n];
+        for (q = p->graph.pstart[node]; q < p->graph.pstart[node + 1]; q++) {
+            size_t par = p->graph.pidx[q];
+            if (!(*mark)[par]) {
+                (*mark)[par] = 1;
+                stack[n++] = par;
+            }
+        }
+    }
+    free(stack);
+    return 0;
+}
+
+int strata__replay_up(const strata_project *p, strata_replay_db *db, const char *upto, int seed,
                       strata_replay_error *e, const char **failed_file)
 {
     strata_snapshot rows;
     size_t i, seeded;
+    char *mark = NULL;
     int st = STRATA_OK;
 
     *failed_file = NULL;
+    if (upto && ancestors(p, upto, &mark) < 0)
+        return STRATA_NOMEM;
     strata__snap_init(&rows);
     for (i = 0; i < p->nfiles && st == STRATA_OK; i++) {
         const strata_migfile *m = strata__project_at(p, i);
         const strata_section_src *s;
         if (!(m->environments & STRATA_ENV_PRODUCTION))
             continue; /* the schema of record is production's */
+        if (mark && !mark[p->graph.order[i]])
+            continue; /* another branch */
         if (seed && (st = db->counts(db->ctx, &rows, e)) == STRATA_OK)
             st = db->seed(db->ctx, &rows, &seeded, e);
         if (st != STRATA_OK)
@@ -150,6 +185,7 @@ int strata__replay_up(const strata_project *p, strata_replay_db *db, int seed,
             *failed_file = m->file;
     }
     strata__snap_free(&rows);
+    free(mark);
     return st;
 }
 
@@ -269,7 +305,9 @@ static int replay(run *r, engine *x, int seed)
         engine_error(r, x, "cannot open a scratch database");
         return st == STRATA_NOMEM ? st : STRATA_ERROR;
     }
-    st = strata__replay_up(r->p, &x->db, seed, &x->e, &failed);
+    /* no parent: a new root, on an empty database */
+    st = r->g->parent ? strata__replay_up(r->p, &x->db, r->g->parent, seed, &x->e, &failed)
+                      : STRATA_OK;
     if (st != STRATA_OK && st != STRATA_NOMEM) {
         fprintf(r->g->err,
                 "%s: the migrations of %s do not replay on %s (%s: %s): run strata-bundle "

@@ -53,12 +53,14 @@ int strata__template_body(strata_project *p, const char *name, const char *table
  * up section. */
 unsigned strata__project_dialects(const strata_project *p);
 
-/* Replays p's migrations up (production's) into db, with a synthetic row in
- * every empty table before each when `seed`; a failure's message in e. */
+/* Replays p's migrations up (production's) into db: all of them, or (upto)
+ * that revision and its ancestors only; with a synthetic row in every empty
+ * table before each when `seed`; a failure's message in e, its file in
+ * *failed_file. */
 struct strata_replay_db;
 struct strata_replay_error;
-int strata__replay_up(const strata_project *p, struct strata_replay_db *db, int seed,
-                      struct strata_replay_error *e, const char **failed_file);
+int strata__replay_up(const strata_project *p, struct strata_replay_db *db, const char *upto,
+                      int seed, struct strata_replay_error *e, const char **failed_file);
 
 /* ---- create.c ---- */
 

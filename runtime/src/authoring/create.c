@@ -299,32 +299,21 @@ static int check_splice(const strata_project *p, const char *parent, int splice,
     return STRATA_MISUSE;
 }
 
-static int create_in(strata_project *p, const char *message, const char *tmpl, const char *head,
-                     int splice, const char *rev_id, const char *prog, const char *merge_cmd,
-                     FILE *out, FILE *errf)
+/* The parent of a new migration: `head` resolved, or the single head. */
+static int choose_parent(strata_project *p, const char *head, int splice, const char *prog,
+                         const char *merge_cmd, FILE *errf, const char **parent)
 {
-    const char *body = plain_body, *parent = NULL;
     size_t i;
 
-    if (tmpl) {
-        for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
-            if (strcmp(templates[i].name, tmpl) == 0)
-                break;
-        if (i == sizeof(templates) / sizeof(templates[0])) {
-            fprintf(errf, "%s: unknown template '%s': choose one of %s\n", prog, tmpl,
-                    template_names);
-            return STRATA_MISUSE;
-        }
-        body = templates[i].body;
-    }
+    *parent = NULL;
     if (head && strcmp(head, "base") != 0) {
         int ambiguous;
-        if (!(parent = strata__project_resolve(p, head, &ambiguous))) {
+        if (!(*parent = strata__project_resolve(p, head, &ambiguous))) {
             fprintf(errf, "%s: --head %s: %s in %s\n", prog, head,
                     ambiguous ? "ambiguous prefix, give more digits" : "no such revision", p->dir);
             return STRATA_MISUSE;
         }
-        if (check_splice(p, parent, splice, prog, errf) != STRATA_OK)
+        if (check_splice(p, *parent, splice, prog, errf) != STRATA_OK)
             return STRATA_MISUSE;
     } else if (!head && p->graph.nheads > 1) {
         fprintf(errf, "%s: %s has %zu heads; a new migration must revise one of them:\n", prog,
@@ -336,10 +325,96 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
         fprintf(errf, " -m \"merge heads\"\nor choose one with --head REV.\n");
         return STRATA_MULTIPLE_HEADS;
     } else if (!head && p->graph.nheads == 1) {
-        parent = p->files[p->graph.heads[0]].revision;
+        *parent = p->files[p->graph.heads[0]].revision;
     }
-    return write_new(p, rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body, prog, out,
-                     errf);
+    return STRATA_OK;
+}
+
+static int create_in(strata_project *p, const char *message, const char *tmpl, const char *head,
+                     const strata_authoring *a, const char *merge_cmd, FILE *out, FILE *errf)
+{
+    const char *body = plain_body, *parent = NULL;
+    int v3 = a->version >= 3, st;
+    size_t i;
+    strata_buf tbody, theader, all;
+
+    if (tmpl) {
+        for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
+            if (strcmp(templates[i].name, tmpl) == 0)
+                break;
+        if (i == sizeof(templates) / sizeof(templates[0])) {
+            fprintf(errf, "%s: unknown template '%s': choose one of %s\n", a->prog, tmpl,
+                    template_names);
+            return STRATA_MISUSE;
+        }
+        body = templates[i].body;
+    }
+    if (v3 && a->autogenerate && tmpl) {
+        fprintf(errf,
+                "%s: --template writes a skeleton, autogenerate the migration the schema "
+                "file asks for: choose one\n",
+                a->prog);
+        return STRATA_MISUSE;
+    }
+    st = choose_parent(p, head, a->version >= 2 && a->splice, a->prog, merge_cmd, errf, &parent);
+    if (st != STRATA_OK)
+        return st;
+    if (v3 && a->autogenerate) {
+        strata_autogen g;
+        size_t written = 0;
+        if (parent && a_child(p, strata__graph_find(&p->graph, p->nodes, parent, strlen(parent)))) {
+            /* the schema to start from would be the one below later migrations */
+            fprintf(errf,
+                    "%s: autogenerate revises a head; --splice starts a branch below one: "
+                    "write that migration by hand\n",
+                    a->prog);
+            return STRATA_MISUSE;
+        }
+        memset(&g, 0, sizeof(g));
+        g.message = message;
+        g.parent = parent;
+        g.schema = a->schema;
+        g.schema_pg = a->schema_postgresql;
+        g.postgres = a->postgres;
+        g.dialects = a->dialects;
+        g.allow_destructive = a->allow_destructive;
+        g.rev_id = a->rev_id;
+        g.prog = a->prog;
+        g.out = out;
+        g.err = errf;
+        st = strata__autogen(p, &g, &written);
+        if (a->written)
+            *a->written = written;
+        return st;
+    }
+    strata__buf_init(&tbody, NULL);
+    strata__buf_init(&theader, NULL);
+    strata__buf_init(&all, NULL);
+    if (tmpl && v3 && (a->table || strcmp(tmpl, "add_table") == 0)) {
+        /* written from the migrations' schema */
+        st = strata__template_body(p, tmpl, a->table, a->dialects, &tbody, &theader, a->prog, errf);
+        if (st == STRATA_OK) {
+            strata__buf_put(&all, theader.data, theader.len);
+            strata__buf_put(&all, tbody.data, tbody.len);
+            body = all.data ? all.data : "";
+            st = all.oom ? STRATA_NOMEM : STRATA_OK;
+        }
+    } else if (tmpl && strcmp(tmpl, "add_foreign_key") == 0 && v3) {
+        fprintf(errf,
+                "%s: --template add_foreign_key rebuilds the table on SQLite, keeping every "
+                "column it has: name it with --table\n",
+                a->prog);
+        st = STRATA_MISUSE;
+    }
+    if (st == STRATA_OK)
+        st = write_new(p, a->rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body,
+                       a->prog, out, errf);
+    if (st == STRATA_OK && a->version >= 3 && a->written)
+        *a->written = 1;
+    strata__buf_free(&tbody);
+    strata__buf_free(&theader);
+    strata__buf_free(&all);
+    return st;
 }
 
 static int merge_in(strata_project *p, const char *const *revs, size_t nrevs, const char *message,
@@ -429,8 +504,8 @@ int strata_migration_create(const char *dir, const char *message, const char *te
     if (misuse(a) || !dir || !message)
         return STRATA_MISUSE;
     if ((st = load(&p, dir, a, err)) == STRATA_OK)
-        st = create_in(&p, message, template_name, head, a->version >= 2 && a->splice, a->rev_id,
-                       a->prog, a->merge_cmd ? a->merge_cmd : "strata-bundle merge", out, err);
+        st = create_in(&p, message, template_name, head, a,
+                       a->merge_cmd ? a->merge_cmd : "strata-bundle merge", out, err);
     strata__project_free(&p);
     return st;
 }

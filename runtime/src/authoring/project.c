@@ -204,6 +204,13 @@ static int refuse_name(strata_project *p, const char *name)
     return 1;
 }
 
+/* The schema files a migrations directory may hold beside its migrations
+ * (create --auto's default, docs/migration-format.md): not migrations. */
+static int schema_file(const char *name)
+{
+    return strcmp(name, "schema.sql") == 0 || strcmp(name, "schema.postgresql.sql") == 0;
+}
+
 /* Lists *.sql names of dir, sorted bytewise (never directory order). */
 static int list_dir(strata_project *p, char ***names, size_t *n)
 {
@@ -226,7 +233,7 @@ static int list_dir(strata_project *p, char ***names, size_t *n)
             refused = 1;
             continue;
         }
-        if (e->d_name[0] == '.' || !ends_with_sql(e->d_name))
+        if (e->d_name[0] == '.' || !ends_with_sql(e->d_name) || schema_file(e->d_name))
             continue;
         if (cnt == cap) {
             cap = cap ? cap * 2 : 64;

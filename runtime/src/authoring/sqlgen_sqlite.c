@@ -544,7 +544,7 @@ static void alter_table(gen *g, const char *table)
 {
     strata_sobj **tc;
     size_t n, i;
-    const strata_sobj *t = table_in(g->to, table);
+    const strata_sobj *t = table_in(g->from, table); /* as the database names it */
 
     /* added columns in the target's order */
     tc = strata__schema_columns(g->to, table, &n);
