@@ -371,11 +371,25 @@ static void enum_adds(engine *x, strata_buf *out)
     }
 }
 
+/* Its first line (a view's definition; its columns follow). */
+static size_t first_line(const char *def)
+{
+    const char *e = def ? strchr(def, '\n') : NULL;
+    return e ? (size_t)(e - def) : def ? strlen(def) : 0;
+}
+
 static void describe_all(const strata_diff *d, strata_buf *out)
 {
     size_t i;
     for (i = 0; i < d->n; i++) {
-        strata__change_describe(&d->v[i], out);
+        const strata_change *c = &d->v[i];
+        /* a view whose text stays and whose columns change with a table's:
+         * recreated, but not a change of its own to report */
+        if (c->kind == STRATA_OBJ_VIEW && c->op == STRATA_CH_ALTER &&
+            first_line(c->from->def) == first_line(c->to->def) &&
+            memcmp(c->from->def, c->to->def, first_line(c->to->def)) == 0)
+            continue;
+        strata__change_describe(c, out);
         strata__buf_putc(out, '\n');
     }
 }
