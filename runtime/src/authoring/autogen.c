@@ -1070,7 +1070,7 @@ int strata__autogen(strata_project *p, const strata_autogen *g, size_t *written)
     for (i = 0; i < r.neng && st == STRATA_OK; i++)
         st = prepare(&r, &r.eng[i]);
     for (i = 0; i < r.neng && st == STRATA_OK; i++)
-        any |= r.eng[i].detected.len != 0;
+        any |= r.eng[i].diff.n != 0 || r.eng[i].up[F_PRE].len != 0 || r.eng[i].nrenames != 0;
     if (st == STRATA_OK && !any) {
         fprintf(g->out,
                 "No changes detected: the migrations of %s reach the schema of %s; "

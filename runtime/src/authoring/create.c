@@ -226,8 +226,8 @@ int strata__migration_write(const char *path, const char *data, size_t len, cons
 }
 
 static int write_new(strata_project *p, const char *rev_id, const char *const *parents,
-                     size_t nparents, const char *message, const char *body, const char *prog,
-                     FILE *out, FILE *errf)
+                     size_t nparents, const char *message, const char *header, const char *body,
+                     const char *prog, FILE *out, FILE *errf)
 {
     char rev[STRATA_REVISION_MAX + 1];
     strata_buf b;
@@ -238,6 +238,7 @@ static int write_new(strata_project *p, const char *rev_id, const char *const *p
         return st;
     strata__buf_init(&b, NULL);
     strata__migration_header(&b, rev, parents, nparents, message);
+    strata__buf_puts(&b, header ? header : "");
     strata__buf_puts(&b, "\n");
     strata__buf_puts(&b, body);
     st = STRATA_NOMEM;
@@ -336,7 +337,7 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
     const char *body = plain_body, *parent = NULL;
     int v3 = a->version >= 3, st;
     size_t i;
-    strata_buf tbody, theader, all;
+    strata_buf tbody, theader;
 
     if (tmpl) {
         for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++)
@@ -389,15 +390,12 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
     }
     strata__buf_init(&tbody, NULL);
     strata__buf_init(&theader, NULL);
-    strata__buf_init(&all, NULL);
     if (tmpl && v3 && (a->table || strcmp(tmpl, "add_table") == 0)) {
         /* written from the migrations' schema */
         st = strata__template_body(p, tmpl, a->table, a->dialects, &tbody, &theader, a->prog, errf);
         if (st == STRATA_OK) {
-            strata__buf_put(&all, theader.data, theader.len);
-            strata__buf_put(&all, tbody.data, tbody.len);
-            body = all.data ? all.data : "";
-            st = all.oom ? STRATA_NOMEM : STRATA_OK;
+            body = tbody.data ? tbody.data : "";
+            st = tbody.oom || theader.oom ? STRATA_NOMEM : STRATA_OK;
         }
     } else if (tmpl && strcmp(tmpl, "add_foreign_key") == 0 && v3) {
         fprintf(errf,
@@ -407,13 +405,12 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
         st = STRATA_MISUSE;
     }
     if (st == STRATA_OK)
-        st = write_new(p, a->rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, body,
-                       a->prog, out, errf);
+        st = write_new(p, a->rev_id, parent ? &parent : NULL, parent ? 1 : 0, message, theader.data,
+                       body, a->prog, out, errf);
     if (st == STRATA_OK && a->version >= 3 && a->written)
         *a->written = 1;
     strata__buf_free(&tbody);
     strata__buf_free(&theader);
-    strata__buf_free(&all);
     return st;
 }
 
@@ -467,7 +464,7 @@ static int merge_in(strata_project *p, const char *const *revs, size_t nrevs, co
         free(full);
         return STRATA_MISUSE;
     }
-    st = write_new(p, rev_id, full, nrevs, message, body, prog, out, errf);
+    st = write_new(p, rev_id, full, nrevs, message, NULL, body, prog, out, errf);
     free(full);
     return st;
 }
