@@ -24,10 +24,11 @@ int lock_check(strata_project *p, size_t *nlocked);
 int lock_write(strata_project *p, const char *const *accept, size_t naccept, FILE *out);
 
 /* Writes the generated source and header (only when their bytes change).
- * schema_sqlite, schema_pg: the schema hash after each migration (apply
- * order), or NULL when not verified. */
+ * schema_files: SQLite's and PostgreSQL's schema file (or NULL), recorded
+ * with source_dir only (development builds). schema_sqlite, schema_pg: the
+ * schema hash after each migration (apply order), or NULL when not verified. */
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, int level, const strata_hash128 *schema_sqlite,
-                const strata_hash128 *schema_pg, FILE *err);
+                const char *source_dir, const char *const schema_files[2], int level,
+                const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg, FILE *err);
 
 #endif

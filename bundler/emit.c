@@ -409,8 +409,8 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
 }
 
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, int level, const strata_hash128 *schema_sqlite,
-                const strata_hash128 *schema_pg, FILE *errf)
+                const char *source_dir, const char *const schema_files[2], int level,
+                const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
     strata_bundle_migration *bmv = NULL;
@@ -606,10 +606,20 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
         (unsigned long long)(dict.len ? strata__hash64_of(dict.data, dict.len) : 0),
         (unsigned long long)tables_hash);
     put_hash(&src, chainhash);
-    strata__buf_printf(&src,
-                       ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n};\n",
+    strata__buf_printf(&src, ",\n    strings,\n    payload,\n    %s,\n    %s,\n    %s,\n    %s,\n",
                        p->nfiles ? "migrations_" : "NULL", nsec ? "sections_" : "NULL",
                        npar ? "parents" : "NULL", nacc ? "accepts" : "NULL");
+    for (i = 0; i < 2; i++) {
+        /* development builds only, as source_dir */
+        if (source_dir && schema_files && schema_files[i]) {
+            put_literal(&src, (const unsigned char *)schema_files[i], strlen(schema_files[i]),
+                        "    ");
+            strata__buf_puts(&src, ",\n");
+        } else {
+            strata__buf_puts(&src, "    NULL,\n");
+        }
+    }
+    strata__buf_puts(&src, "};\n");
 
     strata__buf_printf(
         &hdr,

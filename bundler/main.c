@@ -225,6 +225,8 @@ static int cmd_generate(opts *o)
     strata_project p;
     size_t nlocked;
     int st, level = 9;
+    /* recorded for `migrate create` with --source-dir (development builds) */
+    const char *files[2];
 
     if (!o->ns || !o->out_c || !o->out_h || o->npos != 1)
         return usage_error("%s", "--namespace, --out-c, --out-h and one directory are required");
@@ -238,6 +240,8 @@ static int cmd_generate(opts *o)
         level = (int)lv;
     }
     memset(&r, 0, sizeof(r));
+    files[0] = o->schema;
+    files[1] = o->schema_pg;
     if ((o->verify || o->postgres || o->schema || o->schema_pg) &&
         (st = verify_options(o, &v)) != STRATA_OK)
         return st;
@@ -245,8 +249,8 @@ static int cmd_generate(opts *o)
     if (st == STRATA_OK && (o->verify || o->postgres || o->schema || o->schema_pg))
         st = run_verify(&p, &v, &r, o->verbose ? stdout : NULL);
     if (st == STRATA_OK)
-        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, r.schema_sqlite,
-                         r.schema_pg, stderr);
+        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, files, level,
+                         r.schema_sqlite, r.schema_pg, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
     strata__verify_free(&r);
@@ -327,9 +331,14 @@ static int cmd_create(opts *o)
     else if (o->dialect)
         return usage_error("--dialect '%s': use sqlite, postgresql or all", o->dialect);
     if (o->autogen && !o->schema && !o->schema_pg) {
-        /* the schema files beside the migrations, as the format reserves them */
-        schema = beside(o->pos[0], "schema.sql");
-        schema_pg = beside(o->pos[0], "schema.postgresql.sql");
+        /* the schema files beside the migrations, as the format reserves them
+         * (schema.sql alone serves both databases) */
+        if (a.dialects != STRATA_AUTHORING_POSTGRESQL)
+            schema = beside(o->pos[0], "schema.sql");
+        if (a.dialects != STRATA_AUTHORING_SQLITE)
+            schema_pg = beside(o->pos[0], "schema.postgresql.sql");
+        if (a.dialects == STRATA_AUTHORING_POSTGRESQL && !schema_pg)
+            schema = beside(o->pos[0], "schema.sql");
         if (!schema && !schema_pg)
             return usage_error("--auto needs the schema to reach: --schema FILE (or %s/schema.sql)",
                                o->pos[0]);

@@ -17,8 +17,11 @@
 # sections (a module that never runs on PostgreSQL: sqlite); VERIFY_POSTGRES
 # (or -DSTRATA_VERIFY_POSTGRES=...) adds the PostgreSQL replay on a server
 # URL or on a scratch cluster of the installed server (auto); SCHEMA
-# compares the final schema with a schema.sql. Works in-tree and from
-# find_package(Strata).
+# compares the final schema with a schema.sql (SCHEMA_POSTGRESQL, PostgreSQL's
+# with VERIFY_POSTGRES). Development builds record the schema files in the
+# bundle too: the application's `migrate create "message"` then autogenerates
+# the migration that reaches them (Alembic's autogenerate; see
+# docs/cli/create.md). Works in-tree and from find_package(Strata).
 #
 # Cross-compiling: set STRATA_BUNDLE_EXECUTABLE to a strata-bundle built for
 # the host.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sqlite_cycle.sh [--partial] STRATA_BUNDLE MIGRATIONS_DIR WORK_DIR
+# sqlite_cycle.sh [--partial | --up] STRATA_BUNDLE MIGRATIONS_DIR WORK_DIR
 #
 # Applies a strata migrations directory with the sqlite3 CLI, without the
 # strata runtime: every up script in apply order, every down script in reverse
@@ -22,11 +22,17 @@
 # script must run; a down that does not restore the saved `.schema` text is
 # reported as a warning only (third-party downs are often approximate: a
 # column comes back at the end, or with a default).
+#
+# --up: every up script, then stop; the database stays in WORK_DIR/cycle.db
+# for the caller to query (tests/autogen checks rows with it).
 set -euo pipefail
 
-partial=0
+partial=0 up_only=0
 if [ "${1:-}" = --partial ]; then
     partial=1
+    shift
+elif [ "${1:-}" = --up ]; then
+    up_only=1
     shift
 fi
 bundle=$1
@@ -45,31 +51,7 @@ fi
 
 # section FILE DIRECTION DIALECT: prints the body of the section that applies.
 section() {
-    awk -v want="$2" -v dialect="$3" '
-        function flush() { }
-        /^--[ \t]*strata:/ {
-            line = $0
-            sub(/^--[ \t]*strata:[ \t]*/, "", line)
-            n = split(line, w, /[ \t]+/)
-            cur = ""
-            if (w[1] == "up" || w[1] == "down") {
-                d = "any"
-                if (n >= 2 && w[2] ~ /^dialect=/) {
-                    d = substr(w[2], 9)
-                    if (d == "postgres") d = "postgresql"
-                }
-                cur = w[1] "/" d
-                seen[cur] = 1
-            }
-            next
-        }
-        cur != "" { body[cur] = body[cur] $0 "\n" }
-        END {
-            k = want "/" dialect
-            if (!(k in seen)) k = want "/any"
-            if (k in seen) { printf "%s", body[k]; exit 0 }
-            exit 3
-        }' "$1"
+    awk -v want="$2" -v dialect="$3" -f "$(dirname "${BASH_SOURCE[0]}")/../lib/section.awk" "$1"
 }
 
 run() { # run FILE DIRECTION
@@ -119,6 +101,9 @@ downgrade() {
 }
 
 upgrade
+if [ "$up_only" = 1 ]; then
+    exit 0
+fi
 sqlite3 "$db" .schema >"$work/schema1.sql"
 downgrade
 if [ "$from" = 0 ]; then

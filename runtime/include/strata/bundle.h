@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 5
+#define STRATA_BUNDLE_FORMAT 6
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -120,6 +120,11 @@ typedef struct strata_bundle {
     const strata_bundle_section *sections;
     const uint32_t *parents; /* migration indices */
     const strata_hash128 *accepts;
+    /* Format 6, development builds (with source_dir): the schema files the
+     * module declares (strata_add_migrations SCHEMA, SCHEMA_POSTGRESQL), for
+     * `migrate create` to autogenerate from; else NULL. */
+    const char *schema_sqlite;
+    const char *schema_postgresql;
 } strata_bundle;
 
 #ifdef __cplusplus

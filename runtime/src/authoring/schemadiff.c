@@ -441,6 +441,41 @@ static void enum_lines(const strata_change *c, strata_buf *out)
     }
 }
 
+/* The attribute lines ("table t autoincrement") one side of a changed
+ * table has and the other lacks, as " (autoincrement added, ...)". */
+static void table_attributes(const strata_change *c, strata_buf *out)
+{
+    const char *side[2];
+    size_t prefix = strlen("table ") + strlen(c->from->name) + 1, start = out->len;
+    int k;
+
+    side[0] = c->from->def;
+    side[1] = c->to->def;
+    for (k = 0; k < 2; k++) {
+        const char *l = side[k], *other = side[1 - k];
+        while (l && *l) {
+            const char *e = strchr(l, '\n');
+            size_t n = e ? (size_t)(e - l) : strlen(l);
+            const char *o = other;
+            int found = 0;
+            while (o && *o && !found) {
+                const char *oe = strchr(o, '\n');
+                size_t on = oe ? (size_t)(oe - o) : strlen(o);
+                found = on == n && memcmp(o, l, n) == 0;
+                o = oe ? oe + 1 : NULL;
+            }
+            if (!found && n > prefix) {
+                strata__buf_puts(out, out->len == start ? " (" : ", ");
+                strata__buf_put(out, l + prefix, n - prefix);
+                strata__buf_puts(out, k ? " added" : " removed");
+            }
+            l = e ? e + 1 : NULL;
+        }
+    }
+    if (out->len > start)
+        strata__buf_putc(out, ')');
+}
+
 void strata__change_describe(const strata_change *c, strata_buf *out)
 {
     const strata_sobj *o = c->to ? c->to : c->from;
@@ -464,6 +499,11 @@ void strata__change_describe(const strata_change *c, strata_buf *out)
         return;
     }
     strata__buf_printf(out, "%s %s ", verb(c->op), kind_word(o));
+    if (c->kind == STRATA_OBJ_TABLE && c->op == STRATA_CH_ALTER) {
+        put_name(out, NULL, o->name);
+        table_attributes(c, out);
+        return;
+    }
     if (c->kind == STRATA_OBJ_COLUMN) {
         put_name(out, o->table, o->name);
         return;

@@ -115,6 +115,10 @@ static const strata_option options[] = {
     VALUE("--template", NULL, tmpl),
     VALUE("--head", NULL, head),
     FLAG("--splice", NULL, splice),
+    FLAG("--empty", NULL, empty),
+    FLAG("--allow-destructive", NULL, allow_destructive),
+    VALUE("--table", NULL, table),
+    VALUE("--postgres", NULL, postgres),
     FLAG("--stamp-only", NULL, stamp_only),
     VALUE("--rev-range", "-r", rev_range),
 };
@@ -142,6 +146,10 @@ static const struct {
     OWNED("--template", tmpl, " create revision "),
     OWNED("--head", head, " create revision "),
     OWNED("--splice", splice, " create revision "),
+    OWNED("--empty", empty, " create revision "),
+    OWNED("--allow-destructive", allow_destructive, " create revision "),
+    OWNED("--table", table, " create revision "),
+    OWNED("--postgres", postgres, " create revision "),
     OWNED("-r/--rev-range", rev_range, " history "),
 };
 

@@ -7,7 +7,7 @@
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 #endif
 
-_Static_assert(STRATA_BUNDLE_FORMAT == 5, "strata_bundle_fixture.c was generated for bundle format 5: rebuild it with the strata-bundle of the strata you compile against");
+_Static_assert(STRATA_BUNDLE_FORMAT == 6, "strata_bundle_fixture.c was generated for bundle format 6: rebuild it with the strata-bundle of the strata you compile against");
 
 static const char strings[] =
     "aaaa00000001\0root: create things\00020240101_0900_aaaa00000001_root.sql\0bbbb00000002\0Tab\\there\? \"quoted\" */ /* C:\\temp\\ \?\?= \?\?/ na\303\257ve \342\200\224 \342\234\223\00020240102_1"
@@ -137,4 +137,6 @@ const strata_bundle strata_bundle_fixture = {
     sections_,
     parents,
     accepts,
+    NULL,
+    NULL,
 };

@@ -1,0 +1,5 @@
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    priority INTEGER NOT NULL
+);

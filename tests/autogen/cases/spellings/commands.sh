@@ -1,0 +1,6 @@
+# The same schema spelled differently is no change: nothing is written.
+create "nothing to do"
+sh_ "ls migrations"
+note "INT PRIMARY KEY is not SQLite's rowid: that is a change there"
+sh_ "sed -i 's/ID INTEGER primary key/ID int primary key/' migrations/schema.sql"
+create "int key"
