@@ -378,11 +378,33 @@ static size_t first_line(const char *def)
     return e ? (size_t)(e - def) : def ? strlen(def) : 0;
 }
 
+/* The table of a change's object was added or removed as a whole. */
+static int whole_table(const strata_diff *d, const strata_change *c)
+{
+    const strata_sobj *o = c->to ? c->to : c->from;
+    size_t i;
+
+    if (!o->table || c->op == STRATA_CH_ALTER)
+        return 0;
+    for (i = 0; i < d->n; i++)
+        if (d->v[i].kind == STRATA_OBJ_TABLE && d->v[i].op == c->op &&
+            strcmp((d->v[i].to ? d->v[i].to : d->v[i].from)->name, o->table) == 0)
+            return 1;
+    return 0;
+}
+
 static void describe_all(const strata_diff *d, strata_buf *out)
 {
     size_t i;
     for (i = 0; i < d->n; i++) {
         const strata_change *c = &d->v[i];
+        const strata_sobj *o = c->to ? c->to : c->from;
+        /* a new or dropped table says its columns and keys; an index a key
+         * makes comes with its key */
+        if ((c->kind == STRATA_OBJ_COLUMN || c->kind == STRATA_OBJ_CONSTRAINT) && whole_table(d, c))
+            continue;
+        if (c->kind == STRATA_OBJ_INDEX && o->pk)
+            continue;
         /* a view whose text stays and whose columns change with a table's:
          * recreated, but not a change of its own to report */
         if (c->kind == STRATA_OBJ_VIEW && c->op == STRATA_CH_ALTER &&

@@ -362,10 +362,10 @@ static void constraint_line(const strata_change *c, strata_buf *out)
         const char *p = strchr(t, '(');
         const char *on = strstr(p, " on update ");
         strata__buf_putc(out, ' ');
-        if (on)
-            strata__buf_put(out, p, (size_t)(on - p));
-        else
-            strata__buf_put_shown(out, p);
+        /* the snapshot's tokens, "a , b", read as "a, b" */
+        for (; *p && (!on || p < on); p++)
+            if (!(p[0] == ' ' && p[1] == ','))
+                strata__buf_putc(out, *p);
     } else {
         strata__buf_puts(out, " named ");
         put_name(out, NULL, o->name);
@@ -412,6 +412,24 @@ static void column_lines(const strata_change *c, strata_buf *out)
     }
 }
 
+/* The labels both have are in another order. */
+static int reordered(const strata_sobj *a, const strata_sobj *b)
+{
+    size_t i, last = 0;
+    int first = 1;
+
+    for (i = 0; i < a->nitems; i++) {
+        size_t at = label_at(b, a->items[i]);
+        if (at == (size_t)-1)
+            continue;
+        if (!first && at < last)
+            return 1;
+        last = at;
+        first = 0;
+    }
+    return 0;
+}
+
 static void enum_lines(const strata_change *c, strata_buf *out)
 {
     size_t i, start = out->len;
@@ -434,7 +452,7 @@ static void enum_lines(const strata_change *c, strata_buf *out)
         strata__buf_puts(out, " from enum type ");
         put_name(out, NULL, c->to->name);
     }
-    if (out->len == start || !strata__enum_only_adds(c->from, c->to)) {
+    if (out->len == start || reordered(c->from, c->to)) {
         line_end(out, start);
         strata__buf_puts(out, out->len == start ? "changed enum type " : "reordered enum type ");
         put_name(out, NULL, c->to->name);

@@ -210,8 +210,10 @@ static void mark(gen *g)
                 put_set(&g->dirty, o->table);
             break;
         case STRATA_OBJ_TYPE:
+            /* values added are a migration of their own before this one
+             * (autogen.c); a down cannot do that, and recreates the type */
             if (c->op == STRATA_CH_ALTER && c->from->detail == 'e' && c->to->detail == 'e' &&
-                !strata__enum_only_adds(c->from, c->to))
+                (g->o->down || !strata__enum_only_adds(c->from, c->to)))
                 put_set(&g->retype, o->name);
             break;
         case STRATA_OBJ_FUNCTION:
@@ -395,11 +397,30 @@ static void recreate_enum(gen *g, const strata_sobj *t)
 
 static void required_column(gen *g, const strata_sobj *c)
 {
+    if (g->o->down) {
+        /* the up dropped it: the down cannot fill it for the rows */
+        strata__plan_refuse(g->p,
+                            "it would add the NOT NULL column '%s.%s' back without a default, "
+                            "which fails on a table with rows (its data is gone)",
+                            c->table, c->raw);
+        return;
+    }
     strata__plan_refuse(g->p,
                         "added the required column '%s.%s' without a default value: that fails "
                         "on a table with rows. Give it a DEFAULT in the schema file, or make it "
                         "nullable (fill it in, then make it NOT NULL in a later migration)",
                         c->table, c->raw);
+}
+
+/* Its type is an enum recreated here: recreate_enum converts it, and sets
+ * its default. */
+static int retyped(const gen *g, const strata_sobj *c)
+{
+    size_t k;
+    for (k = 0; k < c->ndeps; k++)
+        if (in_set(&g->retype, c->deps[k]))
+            return 1;
+    return 0;
 }
 
 /* One changed column of a table that stays. */
@@ -446,7 +467,7 @@ static void alter_column(gen *g, const strata_change *c)
         if (b->dflt && !b->serial && !(x & STRATA_COL_IDENTITY))
             strata__buf_printf(g->m, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", t, n,
                                b->dflt);
-    } else if (x & STRATA_COL_DEFAULT) {
+    } else if ((x & STRATA_COL_DEFAULT) && !retyped(g, b)) {
         if (b->dflt)
             strata__buf_printf(g->m, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", t, n,
                                b->dflt);
@@ -552,6 +573,10 @@ static void alter_table(gen *g, const char *table)
             continue;
         if (!g->o->down && !g->o->allow_destructive)
             refuse_drop_column(g, c->from);
+        else if (!g->o->down)
+            strata__buf_printf(&g->p->notes,
+                               "drops column %s.%s and its data (no down section brings it back)\n",
+                               table, c->from->raw);
         strata__buf_printf(g->m, "ALTER TABLE %s DROP COLUMN %s;\n", table, c->from->name);
     }
     free(cols);
@@ -625,6 +650,11 @@ static void drop_tables(gen *g)
                         "renamed-from %s' at the end of the line of its CREATE TABLE in the "
                         "schema file",
                         t->raw, t->raw);
+                else if (!g->o->down)
+                    strata__buf_printf(
+                        &g->p->notes,
+                        "drops table %s and its rows (no down section brings them back)\n",
+                        t->name);
                 strata__buf_printf(g->m, "DROP TABLE %s;\n", t->name);
                 put_set(&done, t->name);
                 progress = 1;

@@ -212,6 +212,14 @@ static void refuse_drop_column(gen *g, const strata_change *c)
 
 static void required_column(gen *g, const strata_sobj *c)
 {
+    if (g->o->down) {
+        /* the up dropped it: the down cannot fill it for the rows */
+        strata__plan_refuse(g->p,
+                            "it would add the NOT NULL column '%s.%s' back without a default, "
+                            "which fails on a table with rows (its data is gone)",
+                            c->table, c->raw);
+        return;
+    }
     strata__plan_refuse(g->p,
                         "added the required column '%s.%s' without a default value: that fails "
                         "on a table with rows. Give it a DEFAULT in the schema file, or make it "
@@ -240,6 +248,10 @@ static void classify(gen *g)
                         "renamed-from %s' at the end of the line of its CREATE TABLE in the "
                         "schema file",
                         o->raw, o->raw);
+                else if (!g->o->down)
+                    strata__buf_printf(
+                        &g->p->notes,
+                        "drops table %s and its rows (no down section brings them back)\n", o->raw);
             } else {
                 put_set(&g->rebuilt, o->name);
             }
@@ -257,6 +269,11 @@ static void classify(gen *g)
             } else if (c->op == STRATA_CH_DROP) {
                 if (!g->o->down && !g->o->allow_destructive)
                     refuse_drop_column(g, c);
+                else if (!g->o->down)
+                    strata__buf_printf(
+                        &g->p->notes,
+                        "drops column %s.%s and its data (no down section brings it back)\n",
+                        o->table, o->raw);
                 put_set(&g->dropcols, o->table);
                 if (!droppable(g, o))
                     put_set(&g->rebuilt, o->table);
@@ -348,6 +365,24 @@ static void dependents(gen *g)
             grew = 1;
         }
     }
+}
+
+/* A table that stays references `table`. */
+static int referenced(const gen *g, const char *table)
+{
+    size_t i;
+    strata_buf pat;
+    int found = 0;
+
+    strata__buf_init(&pat, NULL);
+    strata__buf_printf(&pat, " references %s (", table);
+    for (i = 0; i < g->from->n && !found && pat.data; i++) {
+        const strata_sobj *o = &g->from->v[i];
+        found = o->kind == STRATA_OBJ_CONSTRAINT && o->detail == 'f' &&
+                !in_set(&g->dropped, o->table) && strstr(o->name, pat.data) != NULL;
+    }
+    strata__buf_free(&pat);
+    return found;
 }
 
 static void stmt_drop(gen *g, const char *what, const strata_sobj *o)
@@ -664,7 +699,10 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
     for (i = 0; i < from->n; i++)
         if (from->v[i].kind == STRATA_OBJ_TABLE && in_set(&g.dropped, from->v[i].name)) {
             stmt_drop(&g, "TABLE", &from->v[i]);
-            p->foreign_keys_off = 1; /* DROP TABLE with foreign keys on deletes, and cascades */
+            /* DROP TABLE with foreign keys on deletes its rows first, and
+             * cascades into the tables that reference it */
+            if (referenced(&g, from->v[i].name))
+                p->foreign_keys_off = 1;
         }
     /* 6. indexes, views, triggers of the target */
     for (i = 0; i < to->n; i++) {

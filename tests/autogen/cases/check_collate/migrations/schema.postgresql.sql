@@ -1,0 +1,6 @@
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR(50) COLLATE "C" NOT NULL,
+    priority INTEGER CONSTRAINT ck_priority CHECK (priority BETWEEN 1 AND 3)
+);
+CREATE TABLE runs (id INTEGER PRIMARY KEY, prompt_id INTEGER REFERENCES prompts (id) ON DELETE CASCADE);
