@@ -32,7 +32,8 @@ run() { # run ARGS...: a command, its output (paths and revisions masked), its e
         -e "s|$work|<work>|g" -e "s|${STRATA_PG_DB_URL:-none}|<url>|g" \
         -e 's/_[0-9a-f]{12}_add/_<rev>_add/' >>"$out"
     [ -n "$o" ] && printf '%s\n' "$o" | sed -E -e "s|$dir|<cron>|g" -e "s|$work|<work>|g" \
-        -e 's/_[0-9a-f]{12}_add/_<rev>_add/; s/revision=[0-9a-f]{12}/revision=<rev>/' >>"$out"
+        -e 's/_[0-9a-f]{12}_add/_<rev>_add/; s/revision=[0-9a-f]{12}/revision=<rev>/' \
+        -e 's/\([0-9]+ ms\)$/(<ms>)/' >>"$out"
     printf '[exit %d]\n' "$rc" >>"$out"
 }
 
