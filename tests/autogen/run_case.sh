@@ -17,7 +17,9 @@
 # Commands for commands.sh, each writing its command, output and exit code:
 #   create MESSAGE [ARGS...]  strata-bundle create migrations MESSAGE --auto, the
 #                             case's database only, revisions r01, r02, ...
-#   show                      the files the last create wrote
+#   template NAME [ARGS...]   strata-bundle create migrations "with NAME" --template NAME
+#   show                      the files the last create or template wrote
+#   edit SED                  sed -i SED on the files the last create or template wrote
 #   verify                    strata-bundle verify of the directory against its
 #                             schema files: the ups reach them, each down restores
 #                             the schema before its migration, no table loses rows
@@ -96,6 +98,27 @@ create() {
     done
 }
 
+template() {
+    local name=$1 before after f
+    shift
+    nrev=$((nrev + 1))
+    before=$(ls migrations)
+    record "template $name${*:+ $*}" "$sb" create migrations "with $name" --template "$name" \
+        --rev-id "$(printf 'r%02d' $nrev)" "$@"
+    after=$(ls migrations)
+    last=()
+    for f in $after; do
+        grep -qxF "$f" <<<"$before" || last+=("migrations/$f")
+    done
+}
+
+edit() {
+    local f
+    for f in "${last[@]}"; do
+        record "edit $f: $1" sed -i "$1" "$f"
+    done
+}
+
 show() {
     local f
     for f in "${last[@]}"; do
@@ -106,14 +129,16 @@ show() {
 
 verify() {
     local schema=()
-    if [ "$engine" != sqlite ]; then
+    if [ ! -f migrations/schema.sql ] && [ ! -f migrations/schema.postgresql.sql ]; then
+        :
+    elif [ "$engine" != sqlite ]; then
         if [ -f migrations/schema.postgresql.sql ]; then
             schema=(--schema-postgresql migrations/schema.postgresql.sql)
         else
             schema=(--schema-postgresql migrations/schema.sql)
         fi
     fi
-    if [ "$engine" != pg ]; then
+    if [ "$engine" != pg ] && [ -f migrations/schema.sql ]; then
         schema+=(--schema migrations/schema.sql)
     fi
     record "verify" "$sb" verify "${dialect[@]}" "${schema[@]}" migrations

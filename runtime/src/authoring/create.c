@@ -393,6 +393,10 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
     if (tmpl && v3 && (a->table || strcmp(tmpl, "add_table") == 0)) {
         /* written from the migrations' schema */
         st = strata__template_body(p, tmpl, a->table, a->dialects, &tbody, &theader, a->prog, errf);
+        /* one newline at the end */
+        while (tbody.len > 1 && tbody.data[tbody.len - 1] == '\n' &&
+               tbody.data[tbody.len - 2] == '\n')
+            tbody.data[--tbody.len] = '\0';
         if (st == STRATA_OK) {
             body = tbody.data ? tbody.data : "";
             st = tbody.oom || theader.oom ? STRATA_NOMEM : STRATA_OK;

@@ -181,19 +181,29 @@ static void rebuild(const strata_schema *s, const strata_sobj *t, const char *sq
     free(mark);
 }
 
-/* The first column of t that is not its key, for add_index. */
+/* A column of t that is not its key and that no index of t starts with,
+ * for add_index; "my_column" when there is none. */
 static const char *some_column(const strata_schema *s, const strata_sobj *t)
 {
     strata_sobj **cols;
-    size_t n, i;
+    size_t n, i, k;
     const char *name = "my_column";
 
     cols = strata__schema_columns(s, t->name, &n);
-    for (i = 0; i < n; i++)
-        if (!cols[i]->pk) {
-            name = cols[i]->raw;
-            break;
+    for (i = 0; i < n && !strcmp(name, "my_column"); i++) {
+        int indexed = cols[i]->pk != 0;
+        for (k = 0; k < s->n && !indexed; k++) {
+            const strata_sobj *x = &s->v[k];
+            const char *open = x->def ? strchr(x->def, '(') : NULL;
+            size_t len = strlen(cols[i]->name);
+            /* "index i on t (col, ...)": its first column */
+            indexed = x->kind == STRATA_OBJ_INDEX && strcmp(x->table, t->name) == 0 && open &&
+                      strncmp(open + 1, cols[i]->name, len) == 0 &&
+                      (open[1 + len] == ')' || open[1 + len] == ' ');
         }
+        if (!indexed)
+            name = cols[i]->raw;
+    }
     free(cols);
     return name;
 }
