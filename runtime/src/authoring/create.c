@@ -366,8 +366,8 @@ static int create_in(strata_project *p, const char *message, const char *tmpl, c
         if (parent && a_child(p, strata__graph_find(&p->graph, p->nodes, parent, strlen(parent)))) {
             /* the schema to start from would be the one below later migrations */
             fprintf(errf,
-                    "%s: autogenerate revises a head; --splice starts a branch below one: "
-                    "write that migration by hand\n",
+                    "%s: autogenerate starts from a head's schema, and --splice starts a branch "
+                    "below one: pass --empty (or --template) and write that migration by hand\n",
                     a->prog);
             return STRATA_MISUSE;
         }
