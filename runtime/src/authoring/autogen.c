@@ -229,7 +229,8 @@ static int open_engine(run *r, engine *x)
     if (x->dialect == STRATA_SECTION_SQLITE)
         st = strata__replay_sqlite_open(&x->db, &why);
     else
-        st = strata__replay_pg_open(&x->db, r->g->postgres ? r->g->postgres : "auto", NULL, &why);
+        st = strata__replay_pg_open(&x->db, "autogen", r->g->postgres ? r->g->postgres : "auto",
+                                    NULL, &why);
     x->open = st == STRATA_OK || x->db.ctx != NULL;
     if (st != STRATA_OK && st != STRATA_NOMEM)
         fprintf(r->g->err,
@@ -611,8 +612,8 @@ static void merged_detected(const run *r, strata_buf *out)
             if (!(shared && i > 0))
                 strata__buf_printf(out, "%.*s%s\n", (int)n, l,
                                    shared || r->neng == 1                ? ""
-                                   : x->dialect == STRATA_SECTION_SQLITE ? " (SQLite only)"
-                                                                         : " (PostgreSQL only)");
+                                   : x->dialect == STRATA_SECTION_SQLITE ? " (SQLite)"
+                                                                         : " (PostgreSQL)");
             l = e ? e + 1 : l + n;
         }
     }

@@ -60,11 +60,12 @@ void strata__replay_sqlite_close(strata_replay_db *db);
  * "auto" for a scratch cluster of the installed server (initdb in /tmp,
  * a unix socket only; bindir: where initdb is, NULL: STRATA_PG_BINDIR or
  * the newest /usr/lib/postgresql/N/bin). Each reset() makes a database of
- * its own, dropped at close. STRATA_ERROR with the reason in `why` (no
+ * its own, strata_<purpose>_<pid>_<n> ("verify", "autogen": static text),
+ * dropped at the next reset and at close. STRATA_ERROR with the reason in `why` (no
  * server binaries, no connection, built without libpq).
  */
-int strata__replay_pg_open(strata_replay_db *db, const char *server, const char *bindir,
-                           strata_buf *why);
+int strata__replay_pg_open(strata_replay_db *db, const char *purpose, const char *server,
+                           const char *bindir, strata_buf *why);
 void strata__replay_pg_close(strata_replay_db *db);
 
 /* Line and column (1-based; the column in characters) of byte offset off of

@@ -18,9 +18,10 @@
 
 #ifndef STRATA_HAVE_POSTGRESQL
 
-int strata__replay_pg_open(strata_replay_db *db, const char *server, const char *bindir,
-                           strata_buf *why)
+int strata__replay_pg_open(strata_replay_db *db, const char *purpose, const char *server,
+                           const char *bindir, strata_buf *why)
 {
+    (void)purpose;
     (void)server;
     (void)bindir;
     memset(db, 0, sizeof(*db));
@@ -60,6 +61,7 @@ typedef struct pgreplay {
     PGconn *admin; /* the URL's own database: creates and drops the scratch ones */
     PGconn *conn;  /* the scratch database */
     char dbname[64];
+    const char *purpose; /* "verify", "autogen": names the scratch databases */
     unsigned serial;
 } pgreplay;
 
@@ -69,7 +71,7 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
-static PGconn *connect_to(const char *url, const char *db)
+static PGconn *connect_to(const char *url, const char *db, const char *app)
 {
     /* The URL first (expanded), then the database, which overrides its own. */
     const char *keys[4], *vals[4];
@@ -83,7 +85,7 @@ static PGconn *connect_to(const char *url, const char *db)
         vals[k++] = db;
     }
     keys[k] = "fallback_application_name";
-    vals[k++] = "strata-replay";
+    vals[k++] = app;
     keys[k] = NULL;
     vals[k] = NULL;
     c = PQconnectdbParams(keys, vals, 1);
@@ -155,14 +157,17 @@ static int pg_reset(void *ctx, strata_replay_error *e)
     int st;
 
     drop_scratch(r);
-    snprintf(r->dbname, sizeof(r->dbname), "strata_verify_%ld_%u", (long)getpid(), ++r->serial);
+    /* whose, and which: a database left behind (a crash) says what made it */
+    snprintf(r->dbname, sizeof(r->dbname), "strata_%s_%ld_%u", r->purpose, (long)getpid(),
+             ++r->serial);
     snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" TEMPLATE template0 ENCODING 'UTF8'",
              r->dbname);
     if ((st = exec_on(r->admin, sql, e)) != STRATA_OK) {
         r->dbname[0] = '\0';
         return st;
     }
-    r->conn = connect_to(r->url, r->dbname);
+    r->conn = connect_to(r->url, r->dbname,
+                         r->purpose[0] == 'v' ? "strata-bundle-verify" : "strata-autogen");
     if (!r->conn || PQstatus(r->conn) != CONNECTION_OK)
         return conn_fail(r->conn, e, "cannot connect to the scratch database");
     return exec_on(r->conn, "SET client_min_messages = warning", e);
@@ -837,8 +842,8 @@ typedef struct pgserver {
     int own;
 } pgserver;
 
-int strata__replay_pg_open(strata_replay_db *db, const char *server, const char *bindir,
-                           strata_buf *why)
+int strata__replay_pg_open(strata_replay_db *db, const char *purpose, const char *server,
+                           const char *bindir, strata_buf *why)
 {
     pgserver *s = strata__malloc(NULL, sizeof(*s));
 
@@ -846,6 +851,7 @@ int strata__replay_pg_open(strata_replay_db *db, const char *server, const char 
     if (!s)
         return STRATA_NOMEM;
     memset(s, 0, sizeof(*s));
+    s->r.purpose = purpose;
     db->name = "PostgreSQL";
     db->dialect = STRATA_SECTION_POSTGRESQL;
     db->ctx = s;
@@ -866,7 +872,8 @@ int strata__replay_pg_open(strata_replay_db *db, const char *server, const char 
     } else {
         s->r.url = server;
     }
-    s->r.admin = connect_to(s->r.url, NULL);
+    s->r.admin =
+        connect_to(s->r.url, NULL, purpose[0] == 'v' ? "strata-bundle-verify" : "strata-autogen");
     if (!s->r.admin || PQstatus(s->r.admin) != CONNECTION_OK) {
         const char *m = s->r.admin ? PQerrorMessage(s->r.admin) : "out of memory";
         strata__buf_printf(why, "cannot connect to %s: %.*s",

@@ -334,8 +334,12 @@ static int load_schema_file(replay *r, const char *path)
         diff_text(&want, &r->snap, &d, 40);
         strata__diag_add(&r->p->diags, STRATA_DIAG_ERROR, path, 0,
                          "the migrations of %s end at another schema than this file's (%s "
-                         "replay; + only in the migrations' schema, - only in this file's):\n%s",
-                         r->p->dir, r->db->name, d.data ? d.data : "");
+                         "replay; + only in the migrations' schema, - only in this file's); if "
+                         "the file is the schema you want, write the migration that gets there: "
+                         "strata-bundle create %s \"message\" --auto --schema%s %s\n%s",
+                         r->p->dir, r->db->name, r->p->dir,
+                         r->db->dialect == STRATA_SECTION_POSTGRESQL ? "-postgresql" : "", path,
+                         d.data ? d.data : "");
         st = d.oom ? STRATA_NOMEM : STRATA_OK;
     } else {
         strata__buf_printf(&r->summary, ", final schema equals %s", path);

@@ -21,7 +21,7 @@ int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_has
     own = strcmp(o->postgres, "auto") == 0;
     strata__buf_init(&why, NULL);
     strata__buf_init(&line, NULL);
-    st = strata__replay_pg_open(&db, o->postgres, o->pg_bindir, &why);
+    st = strata__replay_pg_open(&db, "verify", o->postgres, o->pg_bindir, &why);
     if (st == STRATA_NOMEM)
         goto done;
     if (st != STRATA_OK) {
