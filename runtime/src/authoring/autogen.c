@@ -234,10 +234,10 @@ static int open_engine(run *r, engine *x)
     x->open = st == STRATA_OK || x->db.ctx != NULL;
     if (st != STRATA_OK && st != STRATA_NOMEM)
         fprintf(r->g->err,
-                "%s: cannot autogenerate for PostgreSQL: %s. Install the PostgreSQL server "
-                "(apt-get install postgresql) or pass --postgres URL of a server where it may "
-                "create scratch databases%s\n",
-                r->g->prog, why.data ? why.data : "", "");
+                "%s: cannot autogenerate for PostgreSQL, which the migrations of %s serve: "
+                "%s. --postgres URL names a server where scratch databases may be created "
+                "instead\n",
+                r->g->prog, r->p->dir, why.data ? why.data : "");
     strata__buf_free(&why);
     return st;
 }

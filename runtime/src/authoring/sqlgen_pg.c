@@ -505,6 +505,11 @@ static void alter_column(gen *g, const strata_change *c)
     }
     if (x & STRATA_COL_NOTNULL) {
         if (b->notnull && !b->identity) {
+            /* the rows that hold NULL take the default, as SQLite's rebuild
+             * copies them (coalesce) */
+            if (b->dflt && !b->serial)
+                strata__buf_printf(g->m, "UPDATE %s SET %s = %s WHERE %s IS NULL;\n", t, n, b->dflt,
+                                   n);
             strata__buf_printf(g->m, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", t, n);
             if (!b->dflt)
                 strata__buf_printf(&g->p->notes,

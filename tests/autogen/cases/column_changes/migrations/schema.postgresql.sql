@@ -1,0 +1,17 @@
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR(50) NOT NULL DEFAULT 'unnamed',
+    status VARCHAR(20) DEFAULT 'queued',
+    attempts INTEGER DEFAULT 0,
+    owner VARCHAR(50)
+);
+CREATE INDEX ix_jobs_status ON jobs (status, owner);
+CREATE TABLE history (job_id INTEGER, what TEXT);
+CREATE FUNCTION jobs_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO history (job_id, what) VALUES (NEW.id, 'status: ' || NEW.status);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER trg_jobs_status AFTER UPDATE OF status OR INSERT ON jobs
+FOR EACH ROW EXECUTE FUNCTION jobs_status();
