@@ -472,6 +472,9 @@ static int plan(run *r, engine *x)
     x->fk_off = up.foreign_keys_off || down.foreign_keys_off;
     strata__buf_reset(&x->notes);
     strata__buf_put(&x->notes, up.notes.data, up.notes.len);
+    if (x->up[F_MAIN].oom || x->down[F_MAIN].oom || x->up[F_POST].oom || x->down[F_POST].oom ||
+        x->why.oom || x->notes.oom)
+        st = STRATA_NOMEM;
 done:
     strata__diff_free(&back);
     strata__plan_free(&up);

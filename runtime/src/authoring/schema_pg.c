@@ -142,8 +142,6 @@ static int constraint_row(strata_schema *s, PGresult *r, int row)
     o->sql = dup(v(r, row, 4));
     if (!o->sql || (v(r, row, 5) && strata__sobj_add_dep(o, v(r, row, 5)) < 0))
         return STRATA_NOMEM;
-    /* the constraint of a domain is not a table's: its owner tells */
-    o->notnull = v(r, row, 6)[0] == 't';
     return STRATA_OK;
 }
 
@@ -263,7 +261,7 @@ static const char constraints_sql[] =
     "pg_get_constraintdef(co.oid, true), CASE WHEN co.contype = 'f' THEN (SELECT " REL_NAME(
         "fc",
         "fn") " FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE "
-              "fc.oid = co.confrelid) END, co.conrelid = 0 "
+              "fc.oid = co.confrelid) END "
               "FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE " USER_NS(
                   "n");
 

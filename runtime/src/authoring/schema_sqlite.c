@@ -11,6 +11,7 @@
  * drop and recreate a view it did not need to.
  */
 #include "schema.h"
+#include "sqlgen.h"
 #include "sqlscan.h"
 #include <strata/bundle.h>
 
@@ -133,6 +134,16 @@ static int columns(sqlite3 *db, strata_schema *s, const char *table, const char 
         c->pk = sqlite3_column_int(st, 5);
         c->generated = hidden == 2 ? 'v' : hidden == 3 ? 's' : 0;
         c->sql = column_text(sql, cname);
+        if (!c->sql) {
+            /* no list to take it from (CREATE TABLE ... AS SELECT): what the
+             * pragma says */
+            strata_buf d;
+            strata__buf_init(&d, NULL);
+            strata__sql_ident(&d, text(st, 1), STRATA_SECTION_SQLITE);
+            if (*text(st, 2))
+                strata__buf_printf(&d, " %s", text(st, 2));
+            c->sql = strata__buf_detach(&d);
+        }
         free(cname);
         if (!c->raw || !c->type || (sqlite3_column_type(st, 4) != SQLITE_NULL && !c->dflt) ||
             !c->sql) {

@@ -62,7 +62,6 @@ void strata__plan_refuse(strata_plan *p, const char *fmt, ...) STRATA_PRINTF(2, 
  * the two schemas), appended to out: create, copy, the AUTOINCREMENT
  * counter, drop, rename. Its indexes, triggers and views are the caller's. */
 void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
-                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out,
-                            strata_plan *p);
+                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out);
 
 #endif

@@ -495,8 +495,7 @@ static void renamed_create(strata_buf *out, const char *sql, const char *name)
 }
 
 void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
-                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out,
-                            strata_plan *p)
+                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out)
 {
     strata_buf tmp, rawtmp, cols, vals;
     strata_sobj **tc = NULL;
@@ -554,7 +553,6 @@ void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
     strata__buf_puts(out, ";\n");
     if (tmp.oom || rawtmp.oom || cols.oom || vals.oom || (ntc && !tc))
         out->oom = 1;
-    (void)p;
     free(tc);
     strata__buf_free(&tmp);
     strata__buf_free(&rawtmp);
@@ -691,7 +689,7 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
             alter_table(&g, t->name);
         } else if (in_set(&g.rebuilt, t->name)) {
             rebuild_reason(&g, t->name);
-            strata__sqlite_rebuild(from, to, table_in(from, t->name), t, &p->main, p);
+            strata__sqlite_rebuild(from, to, table_in(from, t->name), t, &p->main);
             p->foreign_keys_off = 1;
         }
     }

@@ -148,7 +148,6 @@ static void readers(const strata_schema *s, const strata_sobj *t, char *mark)
 static void rebuild(const strata_schema *s, const strata_sobj *t, const char *sql, strata_buf *out)
 {
     strata_sobj to = *t;
-    strata_plan unused;
     char *mark = calloc(s->n ? s->n : 1, 1);
     size_t i;
     int kind;
@@ -166,9 +165,7 @@ static void rebuild(const strata_schema *s, const strata_sobj *t, const char *sq
                 strata__buf_puts(out, ";\n");
             }
     to.sql = (char *)sql;
-    strata__plan_init(&unused);
-    strata__sqlite_rebuild(s, s, t, &to, out, &unused);
-    strata__plan_free(&unused);
+    strata__sqlite_rebuild(s, s, t, &to, out);
     for (i = 0; i < s->n; i++)
         if (s->v[i].kind == STRATA_OBJ_INDEX && strcmp(s->v[i].table, t->name) == 0)
             strata__buf_printf(out, "%s;\n", s->v[i].sql ? s->v[i].sql : "");
