@@ -19,6 +19,7 @@
  * transaction=none migration.
  */
 #include "autogen.h"
+#include "hints.h"
 #include "replay.h"
 #include "schema.h"
 #include "schemadiff.h"

@@ -5,9 +5,8 @@
  * writes a migration for, and what a drift check would report.
  *
  * Objects are matched by kind, table and name, so a rename is a removal and
- * an addition here; the renames a schema.sql declares (renamed-from hints,
- * resolved by strata__hints_resolve) are made before two schemas are
- * compared, by the engine (autogen.c).
+ * an addition here; the renames a schema.sql declares (hints.h) are made
+ * before two schemas are compared, by the engine (autogen.c).
  */
 #ifndef STRATA_SCHEMADIFF_H
 #define STRATA_SCHEMADIFF_H
@@ -57,50 +56,5 @@ void strata__change_describe(const strata_change *c, strata_buf *out);
 /* The enum labels of `to` that `from` lacks, in order; 1 when `to` only adds
  * labels to `from` (the old ones kept in their order), 0 otherwise. */
 int strata__enum_only_adds(const strata_sobj *from, const strata_sobj *to);
-
-/* ---- rename hints: "-- strata: renamed-from OLD" in a schema file ---- */
-
-typedef struct strata_hint {
-    int kind;    /* STRATA_OBJ_TABLE or STRATA_OBJ_COLUMN */
-    char *table; /* a column's table, raw, as the schema file names it */
-    char *name;  /* the object's new name, raw */
-    char *old;   /* the name before, raw */
-    unsigned line;
-} strata_hint;
-
-typedef struct strata_hints {
-    strata_hint *v;
-    size_t n;
-} strata_hints;
-
-/*
- * The hints of a schema file's text (read as `dialect` reads SQL): a
- * "-- strata: renamed-from OLD" comment at the end of the line of a column's
- * definition (or alone on the line before it) renames that column; on the
- * line of CREATE TABLE (or alone before it), the table. A hint anywhere else
- * is an error in d, naming the file and line. 0, or -1 when out of memory.
- */
-int strata__hints_parse(const char *file, const char *text, size_t len, unsigned dialect,
-                        strata_hints *out, strata_diags *d);
-void strata__hints_free(strata_hints *h);
-
-/* A rename to make. */
-typedef struct strata_rename {
-    int kind;                 /* STRATA_OBJ_TABLE or STRATA_OBJ_COLUMN */
-    const strata_sobj *table; /* a column's table in `to` (renamed first when it is) */
-    const strata_sobj *old;   /* the object in `from` */
-    const strata_sobj *now;   /* in `to` */
-} strata_rename;
-
-/*
- * Checks each hint against the schema the migrations reach (`from`) and the
- * file's (`to`): the old name exists in `from` and the new one does not, a
- * rename; the new exists already and the old does not, a warning (a stale
- * hint: the rename was made, remove the comment); neither, or both, an
- * error. Renames are appended to *v (*n of them; malloc'd, pointing into
- * the schemas). 0, or -1 when out of memory.
- */
-int strata__hints_resolve(const strata_hints *h, const char *file, const strata_schema *from,
-                          const strata_schema *to, strata_rename **v, size_t *n, strata_diags *d);
 
 #endif

@@ -16,6 +16,7 @@
 #ifndef STRATA_SQLGEN_H
 #define STRATA_SQLGEN_H
 
+#include "hints.h"
 #include "schemadiff.h"
 
 typedef struct strata_gen_opts {
