@@ -108,6 +108,8 @@ int strata__resolve(strata *h)
     /* A getenv callback's answer lives until its next lookup: keep a copy. */
     if (url && !(h->url = strata__strdup(h->alloc, url)))
         goto done;
+    if (h->url)
+        strata__url_normalize(h->url);
     url = h->url;
 
     h->env = o->environment;
