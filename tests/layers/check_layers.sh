@@ -4,7 +4,8 @@
 # INCLUDES_DIR/include-<layer>.txt, written by CMake) and compares the
 # outcome with the probe's first line: "/* expect: builds */" or
 # "/* expect: fails <header> */" (the compiler must say it cannot find
-# <header>: a failure for any other reason does not count).
+# <header>, in gcc's words or clang's: a failure for any other reason does
+# not count).
 set -u
 cc=$1 probes=$2 incdir=$3
 fail=0 n=0
@@ -27,7 +28,7 @@ for probe in "$probes"/*.c; do
     *"expect: fails "*)
         header=${expect#*expect: fails }
         header=${header%% *}
-        if [[ $rc -ne 0 ]] && grep -q "$header: No such file" <<<"$out"; then
+        if [[ $rc -ne 0 ]] && grep -qE "$header: No such file|'$header' file not found" <<<"$out"; then
             echo "ok   $name cannot include $header"
         else
             echo "FAIL $name should not find $header (exit $rc):"; echo "$out"; fail=1
