@@ -45,7 +45,8 @@ static size_t scheme_len(const char *s, size_t n)
 
     if (n == 0 || !alpha(s[0]))
         return 0;
-    while (i < n && (alpha(s[i]) || (s[i] >= '0' && s[i] <= '9') || strchr("+.-", s[i])))
+    while (i < n && (alpha(s[i]) || (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '.' ||
+                     s[i] == '-'))
         i++;
     return i;
 }
