@@ -132,9 +132,13 @@ const char *strata__env_get(const strata_options *o, const char *name);
 int strata__resolve(strata *h);
 
 /* url.c */
+/* Trims the blanks around url and lower-cases its scheme, in place: what a
+ * .env file or a hand-typed POSTGRESQL:// gives means what it says. */
+void strata__url_normalize(char *url);
 /* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */
 int strata__url_is_postgres(const char *url);
-/* Writes url into out with any password replaced by "***". */
+/* Writes url into out with anything that may be a password replaced by
+ * "***", by the most cautious reading of it (url.c). */
 void strata__redact_url(const char *url, strata_buf *out);
 /* Adds the URL's password(s), as its text shows them, to h's secrets. */
 int strata__find_secrets(strata *h);
