@@ -104,7 +104,9 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
         *skipped = st == STRATA_OK;
         return st;
     }
+    h->notx_rev = rev;
     st = run_section(h, i, s, &failed);
+    h->notx_rev = NULL;
     h->be->after_migration(h, m);
     if (st != STRATA_OK) {
         if (st == STRATA_NOMEM)
@@ -119,6 +121,11 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
     }
     return up ? strata__ledger_set_applied(h, rev, (long long)(strata__mono_ms() - t0))
               : strata__ledger_delete(h, rev);
+}
+
+int strata__statement_starts(strata *h, size_t n)
+{
+    return h->notx_rev ? strata__ledger_statement_starts(h, h->notx_rev, n) : STRATA_OK;
 }
 
 /* The script and its bookkeeping sent in one piece (backend.h run_atomic).

@@ -103,17 +103,26 @@ static int edited(strata *h, const strata_migration_info *x, strata_buf *hint)
 
 static int dirty(strata *h, const strata_migration_info *x, strata_buf *hint)
 {
+    strata_buf left;
+    int st;
+
     strata__cmd_hint(h, hint, "repair --mark-applied ");
     strata__buf_puts(hint, x->revision);
     strata__buf_puts(hint, "' or '");
     strata__cmd_hint(h, hint, "repair --mark-unapplied ");
     strata__buf_puts(hint, x->revision);
-    return strata__fail(&h->msgs, STRATA_DIRTY,
-                        "migration %s (%s) of namespace %s runs without a transaction and "
-                        "did not finish (started %s by %s). Check what it changed, finish "
-                        "or undo it by hand, then run '%s'",
-                        x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
-                        hint->data ? hint->data : "");
+    /* What it left behind, wherever a dirty migration is reported. */
+    strata__buf_init(&left, h->alloc);
+    if (h->conn && h->be->dirty_hint)
+        h->be->dirty_hint(h, &left);
+    st = strata__fail(&h->msgs, STRATA_DIRTY,
+                      "migration %s (%s) of namespace %s runs without a transaction and "
+                      "did not finish (started %s by %s). Check what it changed, finish "
+                      "or undo it by hand, then run '%s'%s",
+                      x->revision, x->file, h->bundle->ns, x->applied_at, x->applied_by,
+                      hint->data ? hint->data : "", left.data ? left.data : "");
+    strata__buf_free(&left);
+    return st;
 }
 
 static void unknown(strata *h, int error, strata_buf *list)
