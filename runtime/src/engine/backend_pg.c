@@ -64,7 +64,7 @@ int strata__pg_conn_fail(strata *h, PGconn *c, const char *what)
     return st;
 }
 
-PGconn *strata__pg_open_conn(strata *h)
+PGconn *strata__pg_open_conn(strata *h, double deadline)
 {
     /* Keepalives and tcp_user_timeout first: the URL may override them. They
      * end a connection whose peer vanished (25 s); a peer that is there and
@@ -74,6 +74,7 @@ PGconn *strata__pg_open_conn(strata *h)
                           "keepalives_count", "tcp_user_timeout",          "connect_timeout",
                           "dbname",           "fallback_application_name", NULL};
     const char *vals[9];
+    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
     char app[80];
     PGconn *c;
 
@@ -87,7 +88,25 @@ PGconn *strata__pg_open_conn(strata *h)
     vals[6] = h->url;
     vals[7] = app;
     vals[8] = NULL;
-    c = PQconnectdbParams(keys, vals, 1);
+    if (deadline <= 0) {
+        c = PQconnectdbParams(keys, vals, 1);
+    } else {
+        /* libpq's own connect_timeout counts whole seconds from 2 up, per
+         * address: a deadline of ours needs the asynchronous handshake. */
+        c = PQconnectStartParams(keys, vals, 1);
+        while (c && PQstatus(c) != CONNECTION_BAD && ps != PGRES_POLLING_OK &&
+               ps != PGRES_POLLING_FAILED) {
+            double left = deadline - strata__mono_ms();
+            struct pollfd p;
+            if (left <= 0)
+                break;
+            p.fd = PQsocket(c);
+            p.events = ps == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+            p.revents = 0;
+            if (poll(&p, 1, left < 100 ? (int)left + 1 : 100) > 0)
+                ps = PQconnectPoll(c);
+        }
+    }
     if (c && PQstatus(c) == CONNECTION_OK)
         PQsetNoticeProcessor(c, on_notice, h);
     return c;
@@ -217,21 +236,23 @@ int strata__pg_res_fail(strata *h, PGresult *r, const char *what)
 /* libpq's last error on c, on one line, into out. */
 void strata__pg_conn_error(PGconn *c, strata_buf *out)
 {
+    /* The first line: libpq's next ones guess at causes ("This probably
+     * means the server terminated abnormally") that a cut network is not. */
     const char *e = c ? PQerrorMessage(c) : "";
-    size_t start = out->len, i;
+    size_t n = strcspn(e, "\n"), i;
 
-    strata__buf_puts(out, *e ? e : "the connection broke");
-    trim(out);
-    for (i = start; out->data && i < out->len; i++)
-        if (out->data[i] == '\n' || out->data[i] == '\t')
-            out->data[i] = ' ';
+    if (!n)
+        strata__buf_puts(out, "the connection broke");
+    for (i = 0; i < n; i++) /* "FATAL:  terminating": one space */
+        if (e[i] != ' ' || (i && e[i - 1] != ' '))
+            strata__buf_putc(out, e[i]);
 }
 
 /* Cancels what the main connection runs: by its backend's pid on a direct
  * connection, else by our mark, from the lock connection while it works,
  * else from a new connection. Never PQcancel: it waits without a bound for
  * the server to close the cancel connection, forever behind a stalled proxy. */
-void strata__pg_cancel_main(strata *h)
+int strata__pg_cancel_main(strata *h)
 {
     static const char sql[] = "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = "
                               "$1::int OR (state = 'active' AND left(query, length($2)) = $2)";
@@ -241,20 +262,27 @@ void strata__pg_cancel_main(strata *h)
     char pid[24];
     PGresult *r = NULL;
     PGconn *c;
+    int delivered = 0;
 
     snprintf(pid, sizeof(pid), "%d", s->pooled == 0 && h->conn ? PQbackendPID(CONN(h)) : 0);
     params[0] = pid;
     params[1] = s->mark;
-    if (s->lock && !s->lock_dead && strata__pg_lock_query(h, sql, 2, params, &r) == STRATA_OK) {
+    if (s->lock && !s->lock_dead) {
+        strata_buf saved = strata__err_stash(&h->msgs);
+        delivered = strata__pg_lock_query(h, sql, 2, params, &r) == STRATA_OK;
+        strata__err_unstash(&h->msgs, &saved);
         PQclear(r);
-        return;
+        if (delivered)
+            return 1;
     }
-    /* libpq's connect is bounded by connect_timeout (10 s), within patience. */
-    c = strata__pg_open_conn(h);
+    c = strata__pg_open_conn(h, give_up);
     if (c && PQstatus(c) == CONNECTION_OK &&
-        strata__pg_roundtrip(h, c, sql, 2, params, give_up, NULL, &r) == PG_RT_DONE)
+        strata__pg_roundtrip(h, c, sql, 2, params, give_up, NULL, &r) == PG_RT_DONE) {
+        delivered = strata__pg_res_ok(r);
         PQclear(r);
+    }
     strata__pg_drop(c);
+    return delivered;
 }
 
 /* Watches the main connection's statement; nonzero gives it up. */
@@ -270,14 +298,21 @@ static int main_watch(strata *h)
     }
     now = strata__mono_ms();
     if ((h->interrupted || s->lost) && !s->rt_cancelled) {
-        strata__pg_cancel_main(h);
+        int delivered = strata__pg_cancel_main(h);
         s->rt_cancelled = 1;
         s->rt_cancel = now = strata__mono_ms();
+        if (!delivered) { /* the server is out of reach: no answer will come */
+            snprintf(s->rt_why, sizeof(s->rt_why),
+                     "%s, and the server could not be reached to "
+                     "cancel the statement",
+                     s->lost ? "the migration lock was lost" : "interrupted");
+            return 1;
+        }
     }
     if (s->rt_cancelled && now - s->rt_cancel > patience / 2) {
-        snprintf(
-            s->rt_why, sizeof(s->rt_why), "it was cancelled (%s) and no answer came for %.1f s",
-            s->lost ? "the migration lock was lost" : "interrupted", (now - s->rt_cancel) / 1000);
+        snprintf(s->rt_why, sizeof(s->rt_why), "%s: cancelled, and no answer for %.1f s more",
+                 s->lost ? "the migration lock was lost" : "interrupted",
+                 (now - s->rt_cancel) / 1000);
         return 1;
     }
     if (s->held && !s->lost && !s->rt_cancelled && now - s->rt_seen > patience / 2) {
@@ -320,8 +355,9 @@ static int refused(strata *h)
 /*
  * Runs sql (our mark in front) on the main connection: STRATA_OK with *res
  * the result, which may be an SQL error; or a failure with the message set,
- * *res NULL. `what` names a migration's statement(s) for the message of a
- * connection lost after sending them (NULL: one of strata's own).
+ * *res NULL. `what` names a migration's statement for the message of a
+ * connection lost after sending it: "" the whole migration, NULL one of
+ * strata's own statements.
  */
 static int run_main(strata *h, const char *sql, int n, const char *const *params, const char *what,
                     PGresult **res)
@@ -362,11 +398,21 @@ static int run_main(strata *h, const char *sql, int n, const char *const *params
         strata__pg_conn_error(CONN(h), &why);
     if (rt == PG_RT_UNSENT)
         st = strata__fail(&h->msgs, STRATA_ERROR, "cannot send to %s (%s): %s did not run",
-                          h->url_redacted, why.data ? why.data : "", what ? what : "the statement");
+                          h->url_redacted, why.data ? why.data : "",
+                          what && *what ? what
+                          : what        ? "the migration"
+                                        : "the statement");
+    else if (what && !*what)
+        st = strata__fail(&h->msgs, STRATA_ERROR,
+                          "the connection to %s was lost after the migration was sent (%s): the "
+                          "outcome is unknown: the server may still commit it; run '%s' before "
+                          "retrying",
+                          h->url_redacted, why.data ? why.data : "",
+                          hint.data ? hint.data : "status");
     else if (what)
         st = strata__fail(&h->msgs, STRATA_ERROR,
                           "%s: the connection to %s was lost after it was sent (%s): the outcome "
-                          "is unknown: the server may still commit it; run '%s' before retrying",
+                          "is unknown: the server may still complete it; run '%s' before retrying",
                           what, h->url_redacted, why.data ? why.data : "",
                           hint.data ? hint.data : "status");
     else
@@ -423,7 +469,7 @@ static int pg_connect(strata *h, int create)
         s->pooled = -1;
         h->be_state = s;
     }
-    c = strata__pg_open_conn(h);
+    c = strata__pg_open_conn(h, 0);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         int st = strata__pg_conn_fail(h, c, "cannot connect to");
         PQfinish(c);
@@ -725,7 +771,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             strata__buf_free(&text);
             return STRATA_NOMEM;
         }
-        st = run_text(h, text.data, offset, line0, 1, "the migration", NULL);
+        st = run_text(h, text.data, offset, line0, 1, "", NULL);
         strata__buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
@@ -811,7 +857,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     }
     for (attempt = 1; attempt <= tries; attempt++) {
         PGresult *r = NULL;
-        st = run_text(h, sql.data, offset, line0, 1, "the migration", &r);
+        st = run_text(h, sql.data, offset, line0, 1, "", &r);
         if (st != STRATA_OK)
             pg_rollback(h);
         if (st != STRATA_OK && guard_failed(h, r)) {

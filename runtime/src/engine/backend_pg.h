@@ -71,7 +71,9 @@ static inline double strata__pg_patience(const strata *h)
 }
 
 /* backend_pg.c */
-PGconn *strata__pg_open_conn(strata *h);
+/* Connects with strata's settings, within libpq's connect_timeout, or by
+ * `deadline` (strata__mono_ms) when it is not 0. */
+PGconn *strata__pg_open_conn(strata *h, double deadline);
 int strata__pg_conn_fail(strata *h, PGconn *c, const char *what);
 int strata__pg_res_ok(const PGresult *r);
 int strata__pg_res_fail(strata *h, PGresult *r, const char *what);
@@ -94,8 +96,9 @@ int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *
 /* Gives up on a connection without waiting for it (a stalled socket). */
 void strata__pg_drop(PGconn *c);
 /* Cancels what the main connection runs, through the lock connection or a
- * new one, never waiting longer than the patience for either. */
-void strata__pg_cancel_main(strata *h);
+ * new one, never waiting longer than half the patience; 0 when the server
+ * could not be reached. */
+int strata__pg_cancel_main(strata *h);
 
 /* backend_pg_lock.c */
 int strata__pg_lock(strata *h);

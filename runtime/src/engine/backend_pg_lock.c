@@ -95,6 +95,27 @@ static int ask(strata *h, int on_lock, const char *sql, int n, const char *const
     return STRATA_ERROR;
 }
 
+/* What a session of strata runs, from its text (without our mark and the
+ * BEGIN; SET LOCAL ... that leads a migration): the migration its guard's
+ * version row names, else the statement. */
+static void running_text(const char *q, strata_buf *out)
+{
+    const char *v = NULL, *what = "migration";
+    size_t n;
+
+    if (!strncmp(q, "INSERT INTO ", 12) && (v = strstr(q, ") VALUES ('")) != NULL) {
+        v += 11;
+    } else if (!strncmp(q, "WITH done AS (DELETE FROM ", 26) &&
+               (v = strstr(q, "WHERE revision = '")) != NULL) {
+        v += 18;
+        what = "the downgrade of migration";
+    }
+    if (v && (n = strcspn(v, "'")) < 64 && v[n] == '\'')
+        strata__buf_printf(out, "%s %.*s", what, (int)n, v);
+    else
+        strata__buf_printf(out, "%.160s", q);
+}
+
 /* The session running the holder's migration, found by the mark its
  * statements carry (backend_pg.h), when it is not idle: appended to out. */
 static void busy_session(strata *h, int on_lock, strata_buf *out)
@@ -108,20 +129,21 @@ static void busy_session(strata *h, int on_lock, strata_buf *out)
     if (ask(h, on_lock,
             "SELECT pid, coalesce(application_name, ''), state, round(extract(epoch FROM "
             "clock_timestamp() - query_start))::int, left(btrim(regexp_replace(regexp_replace("
-            "regexp_replace(query, '^/\\* strata [^*]*\\*/', ''), '\\s+', ' ', 'g'), "
-            "'(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi')), 120) FROM pg_stat_activity WHERE "
+            "btrim(regexp_replace(regexp_replace(query, '^/\\* strata [^*]*\\*/', ''), '\\s+', "
+            "' ', 'g')), '^BEGIN;( SET LOCAL [a-z_]+ = [0-9]+;)*', ''), "
+            "'(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi')), 400) FROM pg_stat_activity WHERE "
             "datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT "
             "FROM 'idle' AND left(query, length($1)) = $1 ORDER BY query_start LIMIT 1",
             1, params, &r) != STRATA_OK)
         return;
-    if (PQntuples(r) == 1)
-        strata__buf_printf(out,
-                           ". Its migration runs in pid %s (application_name '%s', %s for %s s: "
-                           "%s): terminating either session mid-migration stops it, and leaves "
-                           "a transaction=none migration dirty",
-                           PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-                           PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4));
-    else
+    if (PQntuples(r) == 1) {
+        strata__buf_printf(
+            out, ". Its migration runs in pid %s (application_name '%s', %s for %s s: ",
+            PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+        running_text(PQgetvalue(r, 0, 4), out);
+        strata__buf_puts(out, "): terminating either session mid-migration stops it, and leaves "
+                              "a transaction=none migration dirty");
+    } else
         strata__buf_puts(out, ". No statement of its migration is running right now");
     PQclear(r);
 }
@@ -534,7 +556,7 @@ int strata__pg_lock(strata *h)
     if (s->lock)
         return STRATA_OK;
     s->held = s->lost = s->lock_dead = 0;
-    s->lock = strata__pg_open_conn(h);
+    s->lock = strata__pg_open_conn(h, 0);
     if (!s->lock || PQstatus(s->lock) != CONNECTION_OK) {
         st = strata__pg_conn_fail(h, s->lock, "cannot open the lock connection to");
         goto fail;
