@@ -84,7 +84,11 @@ static conn *conns;
 static int nconns, global_stall;
 static volatile sig_atomic_t sig_cut, sig_stall, sig_resume, sig_exit;
 
-static void say(const char *fmt, ...)
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void
+say(const char *fmt, ...)
 {
     struct timespec t;
     va_list ap;
