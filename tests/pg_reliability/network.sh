@@ -296,7 +296,8 @@ t_cut_cic() {
         PGAPPNAME=strata-test-snapshot "$STRATA_PSQL" -X -q "$url" >blocker.out 2>&1 &
     blk=$!
     bgpids+=("$blk")
-    wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'strata-test-snapshot'
+    wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                 AND application_name = 'strata-test-snapshot'
                  AND query LIKE 'SELECT pg_sleep%'" >/dev/null || die "the snapshot holder did not start"
     start_proxy --conn 1 --on-text "CONCURRENTLY ix_t_y" --action cut
     bounded 60 up.out "$bin/testapp_net" app migrate upgrade --database "$purl"
@@ -308,7 +309,8 @@ t_cut_cic() {
     grep -q "the outcome is unknown" up.out || fail "the message does not say the outcome is unknown"
     # The server notices the client gone (client_connection_check_interval)
     # and stops the build.
-    wait_for 20 "SELECT count(*) = 0 FROM pg_stat_progress_create_index" >/dev/null ||
+    wait_for 20 "SELECT count(*) = 0 FROM pg_stat_progress_create_index
+                 WHERE datname = current_database()" >/dev/null ||
         fail "the concurrent build still runs 20 s after the cut"
     idx=$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_t_y'::regclass" 2>&1)
     state=$(q "SELECT state || ' ' || coalesce(failed_statement::text, 'NULL') FROM app_strata_version
@@ -378,8 +380,8 @@ t_lock_killed() {
     grep -q "lost the migration lock of namespace app on $url (its session ended: " a.out ||
         fail "it does not say the lock was lost because its session ended"
     grep -q "canceling statement due to user request" a.out || fail "the migration was not cancelled"
-    active=$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(8)%'
-                AND state = 'active' AND pid <> pg_backend_pid()")
+    active=$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                AND query LIKE '%pg_sleep(8)%' AND state = 'active' AND pid <> pg_backend_pid()")
     [[ $active == 0 ]] || fail "the migration still runs on the server"
     [[ -z $(versions) ]] || fail "version rows '$(versions)' (expected none: rolled back)"
     [[ $(q "SELECT to_regclass('items') IS NULL") == t ]] || fail "table items exists: not rolled back"

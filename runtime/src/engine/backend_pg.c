@@ -622,7 +622,7 @@ static void invalid_indexes(strata *h, strata_buf *out)
         PQserverVersion(CONN(h)) >= 120000
             ? "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY 1) FROM pg_index i "
               "WHERE NOT indisvalid AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index "
-              "p WHERE p.index_relid = i.indexrelid)"
+              "p WHERE p.datname = current_database() AND p.index_relid = i.indexrelid)"
             : "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY 1) FROM pg_index "
               "WHERE NOT indisvalid";
 
