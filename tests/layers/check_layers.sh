@@ -27,7 +27,8 @@ for probe in "$probes"/*.c; do
     *"expect: fails "*)
         header=${expect#*expect: fails }
         header=${header%% *}
-        if [[ $rc -ne 0 ]] && grep -q "$header: No such file" <<<"$out"; then
+        # gcc: "x.h: No such file or directory"; clang: "'x.h' file not found".
+        if [[ $rc -ne 0 ]] && grep -qE "$header: No such file|'$header' file not found" <<<"$out"; then
             echo "ok   $name cannot include $header"
         else
             echo "FAIL $name should not find $header (exit $rc):"; echo "$out"; fail=1
