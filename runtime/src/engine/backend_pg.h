@@ -1,6 +1,7 @@
 /*
- * backend_pg.h - what the PostgreSQL backend's two files share: the
- * connection and statements (backend_pg.c), the migration lock
+ * backend_pg.h - what the PostgreSQL backend's three files share: the
+ * backend's statements and scripts (backend_pg.c), bounded round trips on
+ * its connections (backend_pg_wire.c), the migration lock
  * (backend_pg_lock.c). With backend_pg*.c, the only place that includes
  * libpq.
  *
@@ -88,11 +89,15 @@ int strata__pg_roundtrip(strata *h, PGconn *c, const char *sql, int n, const cha
  * (SQLSTATE x)" with its DETAIL and HINT. Appended to out. */
 void strata__pg_conn_error(PGconn *c, strata_buf *out);
 void strata__pg_describe(const PGresult *r, PGconn *c, strata_buf *out);
-/* Runs one of strata's own statements on the main connection (our mark in
- * front, refused once the lock is lost, bounded): STRATA_OK with *res, which
- * may hold an SQL error, or a failure with the message set. */
+/* Runs sql on the main connection, our mark in front: refused once the
+ * lock or the connection is lost, the lock confirmed first while held,
+ * bounded (a deadline, or the watch under the lock). STRATA_OK with *res the
+ * result, which may hold an SQL error; or a failure with the message set,
+ * *res NULL. `what` names a migration's statement for the message of a
+ * connection lost after it was sent: "" the whole migration, NULL one of
+ * strata's own statements. */
 int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *params,
-                          PGresult **res);
+                          const char *what, PGresult **res);
 /* Gives up on a connection without waiting for it (a stalled socket). */
 void strata__pg_drop(PGconn *c);
 /* Cancels what the main connection runs, through the lock connection or a

@@ -67,12 +67,15 @@ int strata__pg_lock_query(strata *h, const char *sql, int n, const char *const *
     }
     if (s->held)
         st = STRATA_ERROR; /* the caller words it: a watch stays silent */
-    else
+    else if (rt != PG_RT_DONE)
         st = strata__fail(&h->msgs, STRATA_ERROR,
                           "the lock connection to %s: %s. Check the server and the network path "
                           "to it (a pooler, a proxy?), then run the command again; nothing was "
                           "changed",
                           h->url_redacted, why.data ? why.data : "");
+    else
+        st = strata__fail(&h->msgs, STRATA_ERROR, "the migration lock on %s: %s", h->url_redacted,
+                          why.data ? why.data : "");
     strata__buf_free(&why);
     PQclear(*res);
     *res = NULL;
@@ -86,7 +89,7 @@ static int ask(strata *h, int on_lock, const char *sql, int n, const char *const
     *res = NULL;
     if (on_lock)
         return strata__pg_lock_query(h, sql, n, params, res);
-    if (strata__pg_main_query(h, sql, n, params, res) != STRATA_OK)
+    if (strata__pg_main_query(h, sql, n, params, NULL, res) != STRATA_OK)
         return STRATA_ERROR;
     if (strata__pg_res_ok(*res))
         return STRATA_OK;
@@ -96,18 +99,20 @@ static int ask(strata *h, int on_lock, const char *sql, int n, const char *const
 }
 
 /* What a session of strata runs, from its text (without our mark and the
- * BEGIN; SET LOCAL ... that leads a migration): the migration its guard's
- * version row names, else the statement. */
-static void running_text(const char *q, strata_buf *out)
+ * BEGIN; SET LOCAL ... that leads a migration): the migration its guard on
+ * the version table names, else the statement. */
+static void running_text(strata *h, const char *q, strata_buf *out)
 {
     const char *v = NULL, *what = "migration";
-    size_t n;
+    size_t t = strlen(h->version_table), n;
 
-    if (!strncmp(q, "INSERT INTO ", 12) && (v = strstr(q, ") VALUES ('")) != NULL) {
+    if (!strncmp(q, "INSERT INTO ", 12) && !strncmp(q + 12, h->version_table, t) &&
+        (v = strstr(q + 12 + t, ") VALUES ('")) != NULL) {
         v += 11;
     } else if (!strncmp(q, "WITH done AS (DELETE FROM ", 26) &&
-               (v = strstr(q, "WHERE revision = '")) != NULL) {
-        v += 18;
+               !strncmp(q + 26, h->version_table, t) &&
+               !strncmp(q + 26 + t, " WHERE revision = '", 19)) {
+        v = q + 26 + t + 19;
         what = "the downgrade of migration";
     }
     if (v && (n = strcspn(v, "'")) < 64 && v[n] == '\'')
@@ -140,7 +145,7 @@ static void busy_session(strata *h, int on_lock, strata_buf *out)
         strata__buf_printf(
             out, ". Its migration runs in pid %s (application_name '%s', %s for %s s: ",
             PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
-        running_text(PQgetvalue(r, 0, 4), out);
+        running_text(h, PQgetvalue(r, 0, 4), out);
         strata__buf_puts(out, "): terminating either session mid-migration stops it, and leaves "
                               "a transaction=none migration dirty");
     } else
@@ -462,8 +467,10 @@ static int advisory_key(strata *h, const PGresult *r)
     strata__buf_init(&keytext, h->alloc);
     strata__buf_printf(&keytext, "strata-lock/1 %s %s %s", PQgetvalue(r, 0, 0),
                        h->opts.schema ? h->opts.schema : PQgetvalue(r, 0, 1), h->version_name);
-    if (keytext.oom)
+    if (keytext.oom) {
+        strata__buf_free(&keytext);
         return STRATA_NOMEM;
+    }
     s->key = (long long)strata__hash64_of(keytext.data, keytext.len);
     strata__buf_free(&keytext);
     return STRATA_OK;
@@ -534,7 +541,7 @@ static int probe_main(strata *h)
     pgstate *s = state(h);
     PGresult *r = NULL;
     int st = strata__pg_main_query(
-        h, "SELECT pg_backend_pid(), current_setting('track_activities')", 0, NULL, &r);
+        h, "SELECT pg_backend_pid(), current_setting('track_activities')", 0, NULL, NULL, &r);
 
     if (st == STRATA_OK && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         s->pooled = strtol(PQgetvalue(r, 0, 0), NULL, 10) != PQbackendPID(CONN(h));
@@ -590,7 +597,7 @@ int strata__pg_lock_held(strata *h, strata_buf *holder, int *held)
 
     *held = 0;
     if (lock_mode(h) != STRATA_LOCK_TABLE) {
-        if ((st = strata__pg_main_query(h, KEY_SQL, 0, NULL, &r)) != STRATA_OK)
+        if ((st = strata__pg_main_query(h, KEY_SQL, 0, NULL, NULL, &r)) != STRATA_OK)
             return st;
         st = strata__pg_res_ok(r) && PQntuples(r) == 1
                  ? advisory_key(h, r)
@@ -608,7 +615,7 @@ int strata__pg_lock_held(strata *h, strata_buf *holder, int *held)
     strata__buf_init(&sql, h->alloc);
     strata__buf_printf(&sql, "SELECT holder FROM %s WHERE expires_at > clock_timestamp()",
                        s->lock_table);
-    if (!sql.oom && strata__pg_main_query(h, sql.data, 0, NULL, &r) == STRATA_OK &&
+    if (!sql.oom && strata__pg_main_query(h, sql.data, 0, NULL, NULL, &r) == STRATA_OK &&
         PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         *held = 1;
         strata__buf_printf(holder, "held by %s (a lease row)", PQgetvalue(r, 0, 0));
