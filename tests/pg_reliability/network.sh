@@ -15,7 +15,8 @@
 #                 the server committed it, and the next start reconciles.
 #   stall_waiting a waiter's connections stall (SIGUSR2 to the proxy) or are
 #                 cut (SIGUSR1) while it waits for the lock: exit 1 within a
-#                 bound, naming the database; status on the stalled path too.
+#                 bound, naming the database; status on the stalled path too,
+#                 and status whose query stalls once sent.
 #   cut_commit    the connection is cut right after the client sent a
 #                 migration (the server commits it), cut and reset before
 #                 (it never sees it): unknown outcome each time; the next start
@@ -255,6 +256,17 @@ t_stall_waiting() {
     [[ $(q "SELECT count(*) FROM app_strata_version WHERE revision LIKE 'e7e%'") == 0 ]] ||
         fail "version rows '$(versions)': the waiters changed the database"
     kill -KILL "$holder"
+    # status whose one query stalls once sent: strata's own statements get the lease.
+    : >proxy.log
+    start_proxy --on-text "app_strata_version" --action stall
+    bounded 60 status.out "$bin/testapp_net" app migrate status --database "$purl" --lock-lease $lease
+    echo "status whose query stalls: exit $rc after $ms ms (lease $lease s)"
+    show status.out "status (query stalled)"
+    [[ $rc == 1 ]] || fail "status whose query stalls exited $rc (expected 1, never a hang)"
+    ((ms <= 3 * lease * 1000)) || fail "status whose query stalls took $ms ms (bound $((3 * lease)) s)"
+    grep -q "lost the connection to $purl (no answer for" status.out ||
+        fail "status does not name the database and the silence"
+    stop_proxy
 }
 
 # cut_round NAME PROXYARGS...: one cut at migration e7e000000002; the next start reconciles.

@@ -392,9 +392,10 @@ int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *
                           hint.data ? hint.data : "status");
     else
         st = strata__fail(&h->msgs, STRATA_ERROR,
-                          "lost the connection to %s (%s) before the server answered: what "
-                          "strata was writing may or may not be done. Check the server and the "
-                          "network path to it (a pooler, a proxy?), then run '%s'",
+                          "lost the connection to %s (%s) before the server answered; check the "
+                          "server and the network path to it (a pooler, a proxy?). What strata "
+                          "was changing, if anything, may or may not be done: run '%s' before "
+                          "retrying",
                           h->url_redacted, why.data ? why.data : "",
                           hint.data ? hint.data : "status");
     strata__buf_free(&why);
