@@ -217,10 +217,12 @@ static void invalid_indexes(strata *h, strata_buf *out)
     PGresult *r = NULL;
     const char *sql =
         PQserverVersion(CONN(h)) >= 120000
-            ? "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY 1) FROM pg_index i "
+            ? "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY "
+              "indexrelid::regclass::text) FROM pg_index i "
               "WHERE NOT indisvalid AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index "
               "p WHERE p.datname = current_database() AND p.index_relid = i.indexrelid)"
-            : "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY 1) FROM pg_index "
+            : "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY "
+              "indexrelid::regclass::text) FROM pg_index "
               "WHERE NOT indisvalid";
 
     if (strata__pg_main_query(h, sql, 0, NULL, NULL, &r) == STRATA_OK &&
@@ -369,7 +371,8 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             strata__buf_free(&text);
             return STRATA_NOMEM;
         }
-        st = run_text(h, text.data, offset, line0, 1, "", NULL);
+        /* No COMMIT goes with it: a lost connection cannot leave it committed. */
+        st = run_text(h, text.data, offset, line0, 1, NULL, NULL);
         strata__buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
