@@ -371,7 +371,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             strata__buf_free(&text);
             return STRATA_NOMEM;
         }
-        /* No COMMIT goes with it: a lost connection cannot leave it committed. */
+        /* No COMMIT goes with it, so not "the server may still commit it". */
         st = run_text(h, text.data, offset, line0, 1, NULL, NULL);
         strata__buf_free(&text);
         if (st != STRATA_OK)
