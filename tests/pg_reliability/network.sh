@@ -158,7 +158,8 @@ check_unknown() { # FILE DBURL
 
 # ---------------------------------------------------------------------------
 t_stall_all() {
-    local lease=4 t0 held
+    local lease=4 t0 held logsize
+    logsize=$(stat -c %s "$STRATA_PG_DIR/server.log" 2>/dev/null || echo 0)
     start_proxy --on-text "ADD COLUMN y" --before --action stall --all
     bounded 60 up.out "$bin/testapp_net" app migrate upgrade --database "$purl" --lock-lease $lease
     echo "through a proxy that stalls every connection before migration e7e000000002 reaches the server" \
@@ -183,6 +184,10 @@ t_stall_all() {
         fail "the next start took $ms ms: the stalled holder's lock outlived its lease ($lease s)"
     [[ $(versions) == "$ALL" ]] || fail "version rows '$(versions)' (expected '$ALL')"
     [[ $(runs) == "$ONCE" ]] || fail "runs '$(runs)' (expected each migration once: '$ONCE')"
+    # The server, not the client, ended the stalled lock session.
+    tail -c +"$((logsize + 1))" "$STRATA_PG_DIR/server.log" |
+        grep -q "terminating connection due to idle-session timeout" ||
+        fail "the server log does not show the stalled lock session ended by idle_session_timeout"
     stop_proxy
     show proxy.log "proxy"
 }
