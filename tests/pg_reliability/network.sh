@@ -144,6 +144,8 @@ reset_db() {
     q "DROP TABLE IF EXISTS t, runs, items, before_pause, after_pause, app_strata_version,
        app_strata_log, app_strata_lock CASCADE" >/dev/null 2>&1
 }
+ADVISORY="SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 # The full state after the net fixture's three migrations, each run once.
 ALL="e7e000000001:applied e7e000000002:applied e7e000000003:applied"
 ONCE="e7e000000001x1 e7e000000002x1 e7e000000003x1"
@@ -161,9 +163,13 @@ t_stall_all() {
     local lease=4 t0 held logsize
     logsize=$(stat -c %s "$STRATA_PG_DIR/server.log" 2>/dev/null || echo 0)
     start_proxy --on-text "ADD COLUMN y" --before --action stall --all
-    bounded 60 up.out "$bin/testapp_net" app migrate upgrade --database "$purl" --lock-lease $lease
+    "$bin/testapp_net" app migrate upgrade --database "$purl" --lock-lease $lease >up.out 2>&1 &
+    local up=$! lockpid
+    bgpids+=("$up")
+    lockpid=$(wait_for 20 "$ADVISORY") || { show up.out "upgrade"; die "it never took the lock"; }
+    await "$up" 60
     echo "through a proxy that stalls every connection before migration e7e000000002 reaches the server" \
-        "(lease $lease s): exit $rc after $ms ms"
+        "(lease $lease s): exit $rc after $ms ms (its lock session: pid $lockpid)"
     show up.out "upgrade"
     [[ $rc == 1 ]] || fail "exit $rc (expected 1, never a hang)"
     ((ms <= 4 * lease * 1000)) || fail "it took $ms ms (bound: 4 x the lease, $((4 * lease)) s)"
@@ -186,7 +192,7 @@ t_stall_all() {
     [[ $(runs) == "$ONCE" ]] || fail "runs '$(runs)' (expected each migration once: '$ONCE')"
     # The server, not the client, ended the stalled lock session.
     tail -c +"$((logsize + 1))" "$STRATA_PG_DIR/server.log" |
-        grep -q "terminating connection due to idle-session timeout" ||
+        grep -q "\[$lockpid\] FATAL:  terminating connection due to idle-session timeout" ||
         fail "the server log does not show the stalled lock session ended by idle_session_timeout"
     stop_proxy
     show proxy.log "proxy"
@@ -364,8 +370,6 @@ start_holder() {
                  AND application_name = 'testapp-strata'" >/dev/null ||
         { show "$out" "upgrade"; die "the migration never started sleeping"; }
 }
-ADVISORY="SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 # await PID SECONDS: its exit status in rc, the time since now in ms.
 await() {
     local t0 status hung=0
@@ -426,12 +430,13 @@ t_lock_killed() {
 # 2 of 3, with a lease of 2 s; resumed, it must stop without a statement or a
 # write.
 lease_round() {
-    local name=$1 hpid logsize
+    local name=$1 hpid logsize lockpid
     shift
     reset_db
     logsize=$(stat -c %s "$STRATA_PG_DIR/server.log" 2>/dev/null || echo 0)
     start_holder pause h.out --lock-lease 2 "$@"
     hpid=$holder
+    lockpid=$(q "$ADVISORY")
     sleep 0.3
     kill -STOP "$hpid"
     if [[ $* == *table* ]]; then
@@ -461,8 +466,8 @@ lease_round() {
         fail "$name: the holder wrote a log row after losing the lock"
     if [[ $* != *table* ]]; then
         tail -c +"$((logsize + 1))" "$STRATA_PG_DIR/server.log" |
-            grep -q "terminating connection due to idle-session timeout" ||
-            fail "$name: the server log does not show the lock's session ended by idle_session_timeout"
+            grep -q "\[$lockpid\] FATAL:  terminating connection due to idle-session timeout" ||
+            fail "$name: the server log does not show the lock's session (pid $lockpid) ended by idle_session_timeout"
     fi
 }
 
