@@ -161,8 +161,8 @@ typedef struct strata_options {
                                the connection's current schema */
     unsigned lock_mode;     /* PostgreSQL: STRATA_LOCK_ADVISORY (default; also STRATA_LOCK=...
                                in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
-    unsigned lock_lease_ms; /* STRATA_LOCK_TABLE: how long a silent holder keeps the lock;
-                               30000 */
+    unsigned lock_lease_ms; /* PostgreSQL: how long a silent holder keeps the lock (either
+                               kind), and a silent server is waited for; 30000 */
 } strata_options;
 
 /* Migration locks on PostgreSQL. */

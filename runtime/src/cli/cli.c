@@ -79,7 +79,7 @@ static void usage(const cli *c, FILE *f)
                "  --lock-wait S    wait at most S seconds for the migration lock (60)\n"
                "  --lock table     PostgreSQL behind PgBouncer: a lease row, not an advisory\n"
                "                   lock (also STRATA_LOCK=table)\n"
-               "  --lock-lease S   with --lock table: a silent holder loses it after S s (30)\n"
+               "  --lock-lease S   PostgreSQL: a holder silent for S s loses the lock (30)\n"
                "  --schema NAME    PostgreSQL: the schema of strata's tables (default: current)\n"
                "  --json           machine output (status, check, current, history, pending,\n"
                "                   heads)\n"

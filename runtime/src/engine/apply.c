@@ -152,7 +152,9 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
         *skipped = st == STRATA_OK;
         return st;
     }
+    h->notx_rev = rev;
     st = run_section(h, i, s, &failed);
+    h->notx_rev = NULL;
     h->be->after_migration(h, m);
     if (st != STRATA_OK) {
         if (st == STRATA_NOMEM)
@@ -172,6 +174,11 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
                            up ? "recording it as applied (it ran; its row stays dirty)"
                               : "removing its row (it was undone; its row stays dirty)",
                            st);
+}
+
+int strata__statement_starts(strata *h, size_t n)
+{
+    return h->notx_rev ? strata__ledger_statement_starts(h, h->notx_rev, n) : STRATA_OK;
 }
 
 /* The script and its bookkeeping sent in one piece (backend.h run_atomic).

@@ -69,7 +69,8 @@ struct strata {
     void *conn;
     void *be_state; /* the backend's own */
     int in_tx;
-    unsigned flags; /* the running call's STRATA_YES, STRATA_FORCE, ... */
+    const char *notx_rev; /* the transaction=none migration whose statements run now */
+    unsigned flags;       /* the running call's STRATA_YES, STRATA_FORCE, ... */
     volatile sig_atomic_t interrupted;
     strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
@@ -153,6 +154,9 @@ void strata__progress_line(const strata *h, strata_buf *b, const char *verb, siz
                            double ms);
 /* The text of section s, inflated and checked (an empty string for none). */
 int strata__section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len);
+/* Backends running a transaction=none migration call this before its
+ * statement n (1-based): the dirty row records it (backend.h run_script). */
+int strata__statement_starts(strata *h, size_t n);
 
 /* STRATA_INTEGRITY when migration i has up SQL only for another database
  * than d: recording it here would claim it ran (the bundler refuses such a

@@ -116,6 +116,8 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
         return st;
     if (h->be->url_secrets && (st = h->be->url_secrets(h)) != STRATA_OK)
         return st;
+    if (h->be->check_options && (st = h->be->check_options(h)) != STRATA_OK)
+        return st;
     if (opts->lock_timeout_ms > 2147483647u || opts->statement_timeout_ms > 2147483647u)
         return strata__fail(&h->msgs, STRATA_MISUSE,
                             "lock_timeout_ms and statement_timeout_ms are at most 2147483647");

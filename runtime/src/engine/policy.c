@@ -139,7 +139,7 @@ static int edited(strata *h, const strata_migration_info *x, strata_buf *hint)
 
 static int dirty(strata *h, const strata_migration_info *x, strata_buf *hint)
 {
-    strata_buf at, by;
+    strata_buf at, by, left;
     const char *when, *who;
     int st;
 
@@ -152,13 +152,19 @@ static int dirty(strata *h, const strata_migration_info *x, strata_buf *hint)
     strata__buf_puts(hint, "' or '");
     strata__cmd_hint(h, hint, "repair --mark-unapplied ");
     strata__buf_puts(hint, x->revision);
+    /* What it left behind, wherever a dirty migration is reported. */
+    strata__buf_init(&left, h->alloc);
+    if (h->conn && h->be->dirty_hint)
+        h->be->dirty_hint(h, &left);
     st = strata__fail(&h->msgs, STRATA_DIRTY,
                       "migration %s (%s) of namespace %s runs without a transaction and "
                       "did not finish (started %s by %s). Check what it changed, finish "
-                      "or undo it by hand, then run '%s'",
-                      x->revision, x->file, h->bundle->ns, when, who, hint->data ? hint->data : "");
+                      "or undo it by hand, then run '%s'%s",
+                      x->revision, x->file, h->bundle->ns, when, who, hint->data ? hint->data : "",
+                      left.data ? left.data : "");
     strata__buf_free(&at);
     strata__buf_free(&by);
+    strata__buf_free(&left);
     return st;
 }
 
