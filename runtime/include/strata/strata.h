@@ -16,6 +16,7 @@
 #ifndef STRATA_H
 #define STRATA_H
 
+#include <signal.h> /* sig_atomic_t */
 #include <stddef.h>
 #include <strata/bundle.h>
 
@@ -120,7 +121,7 @@ STRATA_API const char *strata_log_emoji(const char *msg);
  * result is used before the next lookup. NULL or "" means unset. */
 typedef const char *(*strata_getenv_fn)(void *ctx, const char *name);
 
-#define STRATA_OPTIONS_VERSION 1
+#define STRATA_OPTIONS_VERSION 2
 
 /*
  * Options, grown only at the end: each new field comes with a new
@@ -163,6 +164,11 @@ typedef struct strata_options {
                                in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
     unsigned lock_lease_ms; /* PostgreSQL: how long a silent holder keeps the lock (either
                                kind), and a silent server is waited for; 30000 */
+    /* Version 2: */
+    volatile sig_atomic_t *interrupt; /* NULL, or a flag the application's signal handler
+                                         sets: once it is non-zero, the call in progress
+                                         stops as strata_interrupt makes it stop (what
+                                         strata_startup needs: it has no handle to give) */
 } strata_options;
 
 /* Migration locks on PostgreSQL. */
@@ -175,7 +181,7 @@ typedef struct strata_options {
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, \
-            NULL, NULL, 0, 30000                                                                   \
+            NULL, NULL, 0, 30000, NULL                                                             \
     }
 
 /* A migration context: one namespace's bundle and its database. */

@@ -303,7 +303,7 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
     for (k = 0; k < n && st == STRATA_OK; k++) {
         double t0 = strata__mono_ms();
         const char *rev = strata__bstr(h, strata__mig(h, plan[k])->revision);
-        if (h->interrupted) {
+        if (strata__stop_asked(h)) {
             st = strata__fail(&h->msgs, STRATA_ERROR,
                               "interrupted: stopped before migration %s; what ran before it "
                               "stays applied",

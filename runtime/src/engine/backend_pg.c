@@ -272,7 +272,7 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, i
                                "\nthe migration lock was lost (%s): the statement was "
                                "cancelled, and nothing more is run or written",
                                s->lost_why);
-        else if (h->interrupted)
+        else if (strata__stop_asked(h))
             strata__buf_puts(&msg, "\ninterrupted: the statement was cancelled");
         st = strata__fail(&h->msgs, STRATA_ERROR, "%s", msg.data ? msg.data : "");
         strata__buf_free(&msg);
@@ -468,8 +468,8 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
             strata__buf_reset(&h->msgs.err);
             return STRATA_INT_ALREADY;
         }
-        if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted ||
-            state(h)->lost) {
+        if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries ||
+            strata__stop_asked(h) || state(h)->lost) {
             if (st != STRATA_OK && is_sqlstate(r, "55P03"))
                 strata__buf_printf(&h->msgs.err, "\ngave up after %u attempts (lock_timeout %u ms)",
                                    attempt, state(h)->lock_timeout_ms);

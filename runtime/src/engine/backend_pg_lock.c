@@ -298,7 +298,7 @@ void strata__pg_pause(strata *h, unsigned ms)
     pgstate *s = state(h);
     double end = strata__mono_ms() + ms, now;
 
-    while (!s->lost && !h->interrupted && (now = strata__mono_ms()) < end) {
+    while (!s->lost && !strata__stop_asked(h) && (now = strata__mono_ms()) < end) {
         strata__sleep_ms(end - now < 100 ? (unsigned)(end - now) + 1 : 100);
         if (s->held && strata__mono_ms() >= s->next_beat) {
             strata_buf saved = strata__err_stash(&h->msgs);

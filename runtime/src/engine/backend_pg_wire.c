@@ -278,7 +278,7 @@ static int main_watch(strata *h)
             s->rt_seen = strata__mono_ms();
     }
     now = strata__mono_ms();
-    if ((h->interrupted || s->lost) && !s->rt_cancelled) {
+    if ((strata__stop_asked(h) || s->lost) && !s->rt_cancelled) {
         int delivered = strata__pg_cancel_main(h);
         s->rt_cancelled = 1;
         s->rt_cancel = now = strata__mono_ms();

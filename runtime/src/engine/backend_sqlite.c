@@ -155,7 +155,7 @@ static int on_busy(void *arg, int count)
     strata *h = arg;
     unsigned waited = (unsigned)count * 10u;
     keep_lock(h);
-    if (h->interrupted || waited >= h->opts.lock_wait_ms)
+    if (strata__stop_asked(h) || waited >= h->opts.lock_wait_ms)
         return 0;
     strata__sleep_ms(10);
     return 1;
@@ -166,7 +166,7 @@ static int on_busy(void *arg, int count)
 static int progress(void *arg)
 {
     keep_lock(arg);
-    return ((strata *)arg)->interrupted != 0;
+    return strata__stop_asked((strata *)arg);
 }
 
 /* The backend's state, made on first use: by the lock or the connection,
@@ -738,7 +738,7 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         const char *start = p;
         unsigned at = line; /* of the statement's first token */
         strata__sql_skip_blank(p, (size_t)(end - p), &at);
-        if (h->interrupted) {
+        if (strata__stop_asked(h)) {
             *failed = count + 1;
             return strata__fail(&h->msgs, STRATA_ERROR,
                                 "interrupted before statement %zu (line %u)", count + 1, at);

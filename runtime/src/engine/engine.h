@@ -106,6 +106,13 @@ static inline const strata_bundle_migration *strata__mig(const strata *h, size_t
     return &h->bundle->migrations[i];
 }
 
+/* Has the call in progress been asked to stop: strata_interrupt, or the
+ * application's flag (strata_options.interrupt)? */
+static inline int strata__stop_asked(const strata *h)
+{
+    return h->interrupted || (h->opts.interrupt && *h->opts.interrupt);
+}
+
 /* Every public call that changes the database begins with call_begin and
  * returns through call_end: the message is reset, the call's flags are kept
  * while it runs, and an interrupt is spent once the call has returned. */

@@ -5,15 +5,24 @@
 #include "ledger.h"
 #include "names.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The first field each version of strata_options adds: what a caller of that
- * version passes is copied, the rest comes from STRATA_OPTIONS_INIT. */
+/* How much of strata_options a caller of each version passes: it is copied,
+ * the rest comes from STRATA_OPTIONS_INIT. Each version ends where the next
+ * one's first field begins. */
 static size_t options_size(unsigned version)
 {
-    return version == 1 ? sizeof(strata_options) : 0;
+    switch (version) {
+    case 1:
+        return offsetof(strata_options, interrupt);
+    case STRATA_OPTIONS_VERSION:
+        return sizeof(strata_options);
+    default:
+        return 0;
+    }
 }
 
 static int build_graph(strata *h)
