@@ -25,6 +25,9 @@
 #   bundle           strata-bundle generate + cc -O2 -c of --bundle-n
 #                    (default 10000) ordinary migrations (about 2 KB each),
 #                    against gzip -9 + an .incbin of the result
+#   profile          valgrind (callgrind) of one no-op start at the largest N:
+#                    instructions per part of the startup path (loading, bundle
+#                    verification, reading the applied set, judging, ...)
 #
 # Every contender reads the same statements: `gen_migrations --portable
 # --size 270` (about 630 bytes a file) converted by perf_convert.awk into
@@ -80,7 +83,7 @@ if [[ $quick -eq 1 ]]; then
     ns=100 rounds=7 apply_rounds=7 use_pg=0 use_peers=0 use_valgrind=0
     only=${only:-"startup-sqlite apply-sqlite"}
 fi
-only=${only:-"startup-sqlite startup-pg apply-sqlite apply-pg apply-pg-single footprint bundle"}
+only=${only:-"startup-sqlite startup-pg apply-sqlite apply-pg apply-pg-single footprint bundle profile"}
 wants() { [[ " $only " == *" $1 "* ]]; }
 
 say() { echo "perf_bench: $*" >&2; }
@@ -142,7 +145,7 @@ else
     strata_build "$build/strata" "$build/prefix" -DSTRATA_BUILD_BENCH=ON
     tools=$build/strata/bench
     prefix=$build/prefix
-    if wants startup-sqlite; then
+    if wants startup-sqlite || wants profile; then
         targets=(strata strata-bundle)
         strata_build "$build/strata-sqlite" "$build/prefix-sqlite" -DSTRATA_BUILD_BENCH=OFF \
             -DSTRATA_WITH_POSTGRESQL=OFF
@@ -573,6 +576,110 @@ if wants bundle && [[ $bundle_n -gt 0 ]]; then
             "sh:$prefix/bin/strata-bundle generate --namespace bench --out-c $b/b.c --out-h $b/b.h $big && cc -O2 -c -I$prefix/include $b/b.c -o $b/b.o"
     } >"$spec"
     measure "$spec" "$bundle_n" 1 3 0 --warmups 1
+fi
+
+# ------------------------------------------------------------- profile
+# cg_parts FILE FUNCS...: the inclusive instruction count of each FUNCS (names
+# joined by '+' are added up; "-" for none), from callgrind_annotate.
+cg_parts() {
+    local f=$1
+    shift
+    callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null >"$f.txt"
+    awk -v specs="$*" '
+        /PROGRAM TOTALS/ { gsub(/,/, "", $1); inc["TOTAL"] = $1 + 0; next }
+        match($0, /:[A-Za-z_][A-Za-z0-9_]* \[/) {
+            name = substr($0, RSTART + 1, RLENGTH - 3)
+            n = $1
+            gsub(/,/, "", n)
+            if (!(name in inc)) inc[name] = n + 0   # the first line is the largest
+        }
+        END {
+            k = split(specs, spec, " ")
+            for (i = 1; i <= k; i++) {
+                m = split(spec[i], fn, "+"); sum = 0; found = 0
+                for (j = 1; j <= m; j++) if (fn[j] in inc) { sum += inc[fn[j]]; found = 1 }
+                printf "%s%s", (i > 1 ? " " : ""), (found ? sprintf("%.3f", sum / 1e6) : "-")
+            }
+            printf "\n"
+        }' "$f.txt"
+}
+if wants profile && [[ $use_valgrind -eq 1 ]] && command -v valgrind >/dev/null &&
+    command -v callgrind_annotate >/dev/null; then
+    n=${ns##* }
+    emit ""
+    emit "## The startup path, instruction by instruction (N = $n)"
+    emit ""
+    emit "valgrind --tool=callgrind of one no-op start of each program, inclusive instruction counts in millions (Ir; repeatable whatever the machine's load). The same databases as above."
+    emit ""
+    # part label, then the functions for strata, the SQLite floor, the PostgreSQL floor
+    parts=(
+        "total|TOTAL|TOTAL|TOTAL"
+        "loading: the dynamic loader (relocations, symbol lookups)|_dl_start|_dl_start|_dl_start"
+        "loading: the libraries' constructors|_dl_init|_dl_init|_dl_init"
+        "main|main|main|main"
+        "strata_open (options, environment, URL; no I/O)|strata_open|-|-"
+        "  bundle verification (strata__bundle_verify)|strata__bundle_verify|-|-"
+        "  revision graph (strata__graph_build)|strata__graph_build|-|-"
+        "reading the applied set (strata__read_report)|strata__read_report|-|-"
+        "  connect|sq_connect+pg_connect|sqlite3_open_v2|PQconnectdb"
+        "  the version table query, connect included (strata__ledger_read)|strata__ledger_read|sqlite3_open_v2+sqlite3_prepare_v2+sqlite3_step|PQconnectdb+PQexec"
+        "  comparing with the bundle (build_report)|build_report|-|-"
+        "judging (strata__judge)|strata__judge|-|-"
+        "closing|strata_close|sqlite3_close|PQfinish"
+        "exit|exit|exit|exit"
+    )
+    cols=("strata, SQLite" "strata SQLite-only build, SQLite" "floor, SQLite")
+    runs=("$contender_dir/strata_n$n startup sqlite:///$dbdir/startup$n.db")
+    kinds=(strata)
+    if [[ -n $sqlite_only_dir ]]; then
+        runs+=("$sqlite_only_dir/strata_n$n startup sqlite:///$dbdir/startup$n.db")
+        kinds+=(strata)
+    else
+        cols=("strata, SQLite" "floor, SQLite")
+    fi
+    runs+=("$tools/floor_sqlite read $dbdir/startup$n.db $vt")
+    kinds+=(sqlite)
+    if [[ $use_pg -eq 1 ]] && wants startup-pg; then
+        cols+=("strata, PostgreSQL" "floor, PostgreSQL")
+        runs+=("$contender_dir/strata_n$n startup $(pgdb_url "b${n}_strata")"
+            "$tools/floor_pg read $(pgdb_url "b${n}_strata") $vt")
+        kinds+=(strata pg)
+    fi
+    if [[ ! -f $dbdir/startup$n.db ]]; then
+        "$contender_dir/strata_n$n" startup "sqlite:///$dbdir/startup$n.db" >>"$log" 2>&1
+    fi
+    declare -A got=()
+    for i in "${!runs[@]}"; do
+        f=$work/profile.$i
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --callgrind-out-file="$f" ${runs[$i]} >>"$log" 2>&1 ||
+            die "valgrind failed: ${runs[$i]} (see $log)"
+        specs=()
+        for row in "${parts[@]}"; do
+            IFS='|' read -r _ fs fq fp <<<"$row"
+            case ${kinds[$i]} in
+            strata) specs+=("$fs") ;;
+            sqlite) specs+=("$fq") ;;
+            pg) specs+=("$fp") ;;
+            esac
+        done
+        got[$i]=$(cg_parts "$f" "${specs[@]}")
+    done
+    line="| part |" sep="|---|"
+    for c in "${cols[@]}"; do
+        line+=" $c |" sep+="---:|"
+    done
+    emit "$line"
+    emit "$sep"
+    for r in "${!parts[@]}"; do
+        IFS='|' read -r label _ <<<"${parts[$r]}"
+        line="| ${label/#  /↳ } |"
+        for i in "${!runs[@]}"; do
+            read -r -a v <<<"${got[$i]}"
+            line+=" ${v[$r]} |"
+        done
+        emit "$line"
+    done
 fi
 
 emit ""
