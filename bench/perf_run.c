@@ -15,9 +15,8 @@
  * separated by spaces ('single quotes' keep spaces in a word, and are
  * removed): leading NAME=VALUE words go to the environment, the rest is
  * executed directly (fork, exec, wait4: no shell in the timing); "sh:" before
- * it runs the rest with /bin/sh -c instead. NOTE
- * is printed in the last column ("-" for none). Lines starting with '#' are
- * comments.
+ * it runs the rest with /bin/sh -c instead. NOTE is printed in the last
+ * column ("-" for none). Lines starting with '#' are comments.
  *
  * Why paired: on a shared machine the median of a 5 ms program drifts by
  * +-40% between two series taken minutes apart, while the ratio of two
