@@ -4,7 +4,8 @@
 #
 # usage: bench/perf_bench.sh [--quick] [--n "10 100 1000"] [--rounds R]
 #            [--apply-rounds R] [--only "SCENARIO..."] [--bundle-n N]
-#            [--no-pg] [--no-peers] [--no-valgrind] [--out FILE]
+#            [--no-pg] [--no-peers] [--no-valgrind] [--sqlite-dir DIR]
+#            [--out FILE]
 #
 # Scenarios (--only picks some; default all):
 #   startup-sqlite   no-op start on an up-to-date SQLite file: the floor opens
@@ -38,6 +39,10 @@
 # PostgreSQL scenarios start a throwaway server (tests/pg/pg_fixture.sh).
 # valgrind adds instruction counts of the startup path (notes column).
 #
+# SQLite files are made in the work directory (on disk: every commit waits
+# for fsync, as an application's would); --sqlite-dir /dev/shm puts them in
+# memory, which leaves the CPU's share.
+#
 # --quick: the CI guard (ctest bench.perf_quick): N = 100, SQLite, floors and
 # strata only, asserting paired ratios with generous bounds (perf_run
 # --assert); never an absolute time.
@@ -51,13 +56,13 @@ set -euo pipefail
 export LC_ALL=C
 
 usage() {
-    sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '4,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quick=0 ns="10 100 1000" rounds=11 apply_rounds=5 only="" bundle_n=10000
-use_pg=1 use_peers=1 use_valgrind=1 out=""
+use_pg=1 use_peers=1 use_valgrind=1 out="" sqlite_dir=""
 cmdline="bench/perf_bench.sh${*:+ $*}"
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -71,6 +76,7 @@ while [[ $# -gt 0 ]]; do
     --no-peers) use_peers=0 ;;
     --no-valgrind) use_valgrind=0 ;;
     --out) out=${2:?} && shift ;;
+    --sqlite-dir) sqlite_dir=${2:?} && shift ;;
     -h | --help) usage ;;
     *)
         echo "perf_bench: unknown argument '$1'" >&2
@@ -110,7 +116,7 @@ cleanup() {
     else
         rm -rf "$work"
     fi
-    [[ $dbdir == /dev/shm/strata-perf.* ]] && rm -rf "$dbdir"
+    [[ -n $sqlite_dir && $dbdir == "$sqlite_dir"/strata-perf.* ]] && rm -rf "$dbdir"
     return 0
 }
 trap cleanup EXIT
@@ -176,8 +182,11 @@ mkdir -p "$build/gen" "$work/conv" "$work/db"
 # The databases. The guard keeps SQLite files in memory (/dev/shm) where it
 # can: a commit's fsync costs the floor and strata alike and only adds noise.
 dbdir=$work/db
-if [[ $quick -eq 1 && -d /dev/shm && -w /dev/shm ]]; then
-    dbdir=$(mktemp -d /dev/shm/strata-perf.XXXXXX)
+if [[ $quick -eq 1 && -z $sqlite_dir && -d /dev/shm && -w /dev/shm ]]; then
+    sqlite_dir=/dev/shm
+fi
+if [[ -n $sqlite_dir ]]; then
+    dbdir=$(mktemp -d "$sqlite_dir/strata-perf.XXXXXX")
 fi
 sets="" footprint_sets=""
 for n in $ns; do
@@ -336,6 +345,7 @@ emit "- strata $(git -C "$src" describe --always --dirty 2>/dev/null || echo '?'
 for n in $ns; do
     emit "- N = $n: $(cat "$build/gen/n$n"/*.sql | wc -c) bytes of migrations ($(($(cat "$build/gen/n$n"/*.sql | wc -c) / n)) a file), \`gen_migrations ${gen_args[*]}\`"
 done
+emit "- SQLite files in $([[ -n $sqlite_dir ]] && echo "$sqlite_dir" || echo "the work directory, $(df --output=fstype "$dbdir" | tail -n 1) ($(df --output=source "$dbdir" | tail -n 1))")"
 emit "- columns: wall time per run (median and range of the rounds' means); the paired ratio to the floor (median and range over the rounds); CPU time (user + system) likewise; rounds x runs per round; the largest peak RSS of any run"
 
 # ----------------------------------------------------- startup, SQLite
@@ -544,8 +554,8 @@ if wants footprint; then
     emit ""
     emit "Every byte the generated object adds: the stripped size of a small program that uses the bundle (perf_footprint.c, built with strata_add_migrations, Release) minus the same program without it; against gzip -9 of the concatenated migration files."
     emit ""
-    emit "| N | migration files, bytes | gzip -9 | bundle in the binary | / gzip -9 | / files | bundle object (size -A) |"
-    emit "|---:|---:|---:|---:|---:|---:|---:|"
+    emit "| N | migration files, bytes | gzip -9 | bundle in the binary | / gzip -9 | / files | of which payload (dictionary + sections) | strings | tables (sections, migrations, parents) | payload / gzip -9 |"
+    emit "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     strip -o "$work/none" "$contender_dir/footprint_none"
     for n in $ns; do
         raw=$(cat "$build/gen/n$n"/*.sql | wc -c)
@@ -553,8 +563,13 @@ if wants footprint; then
         strip -o "$work/fp" "$contender_dir/footprint_n$n"
         fp=$(($(stat -c %s "$work/fp") - $(stat -c %s "$work/none")))
         obj=$(find "$contender_dir/CMakeFiles/footprint_n$n.dir" -name 'strata_bundle_bench.c.o' | head -n 1)
-        objsz=$(size -A "$obj" | awk '$1 ~ /^\.(text|data|rodata|data\.rel\.ro)/ { s += $2 } END { print s + 0 }')
-        emit "| $n | $raw | $gz | $fp | **$(awk -v a="$fp" -v b="$gz" 'BEGIN { printf "%.2f", a / b }')** | $(awk -v a="$fp" -v b="$raw" 'BEGIN { printf "%.2f", a / b }') | $objsz |"
+        # the object's arrays: payload, strings, and the tables (sections,
+        # migrations, parents, accepts; the bundle struct itself)
+        read -r pay str tab < <(nm -S -t d "$obj" | awk 'NF == 4 && $4 == "payload" { p += $2; next }
+            NF == 4 && $4 == "strings" { t += $2; next } NF == 4 { o += $2 }
+            END { print p + 0, t + 0, o + 0 }')
+        ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+        emit "| $n | $raw | $gz | $fp | **$(ratio "$fp" "$gz")** | $(ratio "$fp" "$raw") | $pay | $str | $tab | $(ratio "$pay" "$gz") |"
     done
 fi
 
