@@ -486,9 +486,10 @@ int main(int argc, char **argv)
                     logpath ? logpath : "");
     }
 
-    /* A round has `slots` slots; a contender with k runs per round runs in
-     * the k slots where j * k / slots steps up, so that all spread over the
-     * same stretch of time. */
+    /* A round has `slots` slots (the most runs any contender makes in a
+     * round); a contender with k runs runs in the k slots where
+     * (j * k + slots / 2) / slots steps up: spread evenly and centred, so
+     * that a contender with one run per round runs mid-round, not last. */
     for (k = 0; k < ncs; k++)
         if (!cs[k].failed && cs[k].runs > slots)
             slots = cs[k].runs;
@@ -499,7 +500,9 @@ int main(int argc, char **argv)
             for (i = 0; i < ncs; i++) {
                 contender *c = &cs[(i + r) % ncs];
                 double t;
-                if (c->failed || (long)j * c->runs / slots == (long)(j + 1) * c->runs / slots)
+                long half = slots / 2;
+                if (c->failed ||
+                    ((long)j * c->runs + half) / slots == ((long)(j + 1) * c->runs + half) / slots)
                     continue;
                 if (run_setup(c) != 0 || (t = run_once(c, 0)) < 0) {
                     c->failed = 1;
