@@ -76,6 +76,14 @@ static contender cs[MAX_CONTENDERS];
 static int ncs;
 static const char *logpath;
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE __attribute__((format(printf, 1, 2)))
+#else
+#define PRINTF_LIKE
+#endif
+static void die(const char *fmt, ...) PRINTF_LIKE;
+static void log_line(const char *fmt, ...) PRINTF_LIKE;
+
 static void die(const char *fmt, ...)
 {
     va_list ap;
