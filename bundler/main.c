@@ -332,6 +332,57 @@ static int cmd_verify(opts *o)
     return st;
 }
 
+typedef struct placed {
+    strata_diag d;
+    size_t mig; /* apply position of its file; (size_t)-1: none (first) */
+    size_t seq; /* as reported: ties keep their order */
+} placed;
+
+static int by_place(const void *a, const void *b)
+{
+    const placed *x = a, *y = b;
+    if (x->mig != y->mig)
+        return x->mig + 1 < y->mig + 1 ? -1 : 1;
+    if (x->d.line != y->d.line)
+        return x->d.line < y->d.line ? -1 : 1;
+    if (x->d.col != y->d.col)
+        return x->d.col < y->d.col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Lint's report: verify's informative notes (a down pass that stops at an
+ * irreversible migration) left out, the rest in file order (apply order),
+ * then line and column, whichever check found it. */
+static int lint_order(strata_project *p)
+{
+    placed *v = malloc((p->diags.n ? p->diags.n : 1) * sizeof(*v));
+    size_t i, k, n = 0;
+
+    if (!v)
+        return STRATA_NOMEM;
+    for (i = 0; i < p->diags.n; i++) {
+        strata_diag *d = &p->diags.v[i];
+        if (d->severity == STRATA_DIAG_NOTE && !d->rule) {
+            strata__free(p->diags.alloc, d->file);
+            strata__free(p->diags.alloc, d->msg);
+            continue;
+        }
+        v[n].d = *d;
+        v[n].seq = i;
+        v[n].mig = (size_t)-1;
+        for (k = 0; d->file && k < p->nfiles; k++)
+            if (strcmp(strata__project_at(p, k)->file, d->file) == 0)
+                v[n].mig = k;
+        n++;
+    }
+    qsort(v, n, sizeof(*v), by_place);
+    for (i = 0; i < n; i++)
+        p->diags.v[i] = v[i].d;
+    p->diags.n = n;
+    free(v);
+    return STRATA_OK;
+}
+
 /* strata-bundle lint: verify's replays and parse, for what the lint rules
  * need, and every diagnostic in the format asked for. */
 static int cmd_lint(opts *o)
@@ -374,6 +425,8 @@ static int cmd_lint(opts *o)
         }
     }
     strata__buf_init(&out, NULL);
+    if (st != STRATA_NOMEM && lint_order(&p) != STRATA_OK)
+        st = STRATA_NOMEM;
     if (format == 1)
         report_json(&p, st == STRATA_NOMEM ? NULL : l, &out);
     else if (format == 2)

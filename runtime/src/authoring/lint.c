@@ -471,19 +471,25 @@ int strata__lint_split(const strata_migfile *m, const strata_section_src *s, str
     return strata__sql_split(m->text + s->start, s->len, fn, ctx);
 }
 
-/* The ignore comments of section k of migration i. */
+/* The ignore comments of section k of migration i; k < 0: of the text
+ * before the first section, all comments and header directives, where only
+ * a file-wide ignore has something to apply to. */
 static void section_ignores(strata_lint *l, size_t i, int k)
 {
     const strata_migfile *m = l->mig[i];
-    const strata_section_src *s = &m->sections[k];
-    const char *t = m->text + s->start;
-    size_t n = s->len, pos = 0;
-    int mode = strata__lint_mode(s, 0);
+    const strata_section_src *s = k >= 0 ? &m->sections[k] : NULL;
+    size_t start = s ? s->start : 0, n = s ? s->len : m->textlen, pos = 0, q;
+    const char *t = m->text + start;
+    int mode = s ? strata__lint_mode(s, 0) : STRATA_SQL_BOTH;
     ranges r;
 
+    for (q = 0; !s && q < m->nsections; q++)
+        if (m->sections[q].start < n)
+            n = m->sections[q].start;
     memset(&r, 0, sizeof(r));
     r.base = t;
-    strata__lint_split(m, s, add_range, &r);
+    if (s)
+        strata__lint_split(m, s, add_range, &r);
     if (r.oom) {
         l->oom = 1;
         strata__free(NULL, r.v);
@@ -523,7 +529,7 @@ static void section_ignores(strata_lint *l, size_t i, int k)
                 k2 = e;
             while (k2 > b + rest && is_space(t[k2 - 1]))
                 k2--;
-            strata__text_position(m->text, m->textlen, s->start + cstart, &line, &col);
+            strata__text_position(m->text, m->textlen, start + cstart, &line, &col);
             g = add_ignore(l, i, file_level ? IGNORE_FILE : IGNORE_LINE, line, col);
             if (!g)
                 break;
@@ -535,10 +541,10 @@ static void section_ignores(strata_lint *l, size_t i, int k)
             }
             read_rules(l, g, body + rest, k2 - b - rest, 0, line, col);
             if (file_level) {
-                size_t q;
+                size_t rl;
                 g->all = 1;
-                for (q = 0; q < STRATA_RULE_COUNT; q++)
-                    if (g->rules[q])
+                for (rl = 0; rl < STRATA_RULE_COUNT; rl++)
+                    if (g->rules[rl])
                         g->all = 0;
                 /* unknown names only: not "every rule" */
                 if (g->all && k2 - b > rest && strata__sql_skip_blank(body + rest, k2 - b - rest,
@@ -550,7 +556,7 @@ static void section_ignores(strata_lint *l, size_t i, int k)
             after = pos + strata__sql_skip_blank_mode(t + pos, n - pos, mode, NULL);
             for (k2 = 0; k2 < r.n; k2++)
                 if (after >= r.v[k2].start && after < r.v[k2].end) {
-                    g->target = s->start + r.v[k2].start;
+                    g->target = start + r.v[k2].start;
                     break;
                 }
         }
@@ -746,9 +752,9 @@ static int destructive(strata_lint *l, size_t i, const finding *f, size_t nf)
         if (x->mig != i || x->duplicate || x->severity != STRATA_DIAG_ERROR ||
             strata__lint_rules[x->rule].kind != STRATA_LINT_DESTRUCTIVE || x->suppressed == 2)
             continue;
-        strata__buf_printf(&b, "%s%s at line %u: %s", b.len ? "; " : "",
-                           strata__lint_rules[x->rule].name, x->line,
-                           x->brief ? x->brief : x->object);
+        strata__buf_printf(&b, "%s%s at line %u: %s%s%s", b.len ? "; " : "",
+                           strata__lint_rules[x->rule].name, x->line, x->brief ? x->brief : "",
+                           x->brief && *x->object ? " " : "", x->object);
     }
     if (b.oom) {
         strata__buf_free(&b);
@@ -770,7 +776,7 @@ int strata__lint_finish(strata_lint *l)
         if (l->checked & STRATA_SECTION_SQLITE)
             strata__lint_sqlite_text(l, i);
         header_ignore(l, i);
-        for (k = 0; k < (int)m->nsections; k++)
+        for (k = -1; k < (int)m->nsections; k++)
             section_ignores(l, i, k);
     }
     if (l->oom)

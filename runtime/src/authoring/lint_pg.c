@@ -162,9 +162,8 @@ static void list_name(const pgctx *c, size_t obj, char *out, size_t cap)
 static const char *concurrently_hint(const pgctx *c)
 {
     if (c->plain)
-        return ": SQLite has no CONCURRENTLY, so give PostgreSQL its own '-- strata: up "
-               "dialect=postgresql' section, and since CONCURRENTLY cannot run in a "
-               "transaction, put it in a migration with '-- strata: transaction=none'";
+        return " in a migration with '-- strata: transaction=none', in a '-- strata: up "
+               "dialect=postgresql' section (SQLite has no CONCURRENTLY)";
     if (!c->notx)
         return ", in a migration with '-- strata: transaction=none' (CONCURRENTLY cannot run in "
                "a transaction)";
@@ -355,33 +354,41 @@ static void add_constraint(pgctx *c, const char *tbl, size_t con)
 {
     const char *type = str_of(c, con, "contype"), *name = str_of(c, con, "conname");
     int not_valid = flag(c, con, "skip_validation");
-    char obj[300];
+    char obj[300], label[200];
 
-    snprintf(obj, sizeof(obj), "%s.%s", tbl, name ? name : "?");
     if (!type)
         return;
+    snprintf(obj, sizeof(obj), "%s.%s", tbl, name ? name : "?");
+    /* "ADD CONSTRAINT name", or what an unnamed one is */
+    snprintf(label, sizeof(label), "ADD %s%s",
+             name                                   ? "CONSTRAINT "
+             : strcmp(type, "CONSTR_FOREIGN") == 0 ? "FOREIGN KEY"
+             : strcmp(type, "CONSTR_CHECK") == 0   ? "CHECK"
+             : strcmp(type, "CONSTR_UNIQUE") == 0  ? "UNIQUE"
+             : strcmp(type, "CONSTR_PRIMARY") == 0 ? "PRIMARY KEY"
+                                                    : "CONSTRAINT",
+             name ? name : "");
     if (!names_has(&c->created, tbl)) {
         int fk = strcmp(type, "CONSTR_FOREIGN") == 0, check = strcmp(type, "CONSTR_CHECK") == 0;
         if (fk && !not_valid) {
             char parent[200];
             rel_name(c, strata__json_get(c->j, con, "pktable"), parent, sizeof(parent));
             emit(c, STRATA_RULE_ADDING_FOREIGN_KEY_CONSTRAINT, con, obj, NULL,
-                 "the foreign key %s%s%s locks %s and %s against writes while every row of %s "
-                 "is checked; add it NOT VALID, and VALIDATE CONSTRAINT in a later migration",
-                 name ? name : "", name ? " on " : "on ", tbl, tbl, parent, tbl);
+                 "%s on %s locks %s and %s against writes while every row of %s is checked; add "
+                 "it NOT VALID, and VALIDATE CONSTRAINT in a later migration",
+                 label, tbl, tbl, parent, tbl);
         }
         if ((fk || check) && !not_valid)
             emit(c, STRATA_RULE_CONSTRAINT_MISSING_NOT_VALID, con, obj, NULL,
-                 "ADD CONSTRAINT %s on %s checks every row while writes to it wait; add it NOT "
-                 "VALID, then VALIDATE CONSTRAINT in a later migration (which lets writes go on)",
-                 name ? name : "", tbl);
+                 "%s on %s checks every row while writes to it wait; add it NOT VALID, then "
+                 "VALIDATE CONSTRAINT in a later migration (which lets writes go on)",
+                 label, tbl);
         if ((strcmp(type, "CONSTR_UNIQUE") == 0 || strcmp(type, "CONSTR_PRIMARY") == 0) &&
             !str_of(c, con, "indexname"))
             emit(c, STRATA_RULE_DISALLOWED_UNIQUE_CONSTRAINT, con, obj, NULL,
-                 "ADD CONSTRAINT %s on %s builds its index under a lock that blocks writes; "
-                 "build it with CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT %s "
-                 "%s USING INDEX",
-                 name ? name : "", tbl, name ? name : "...",
+                 "%s on %s builds its index under a lock that blocks writes; build it with "
+                 "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT %s %s USING INDEX",
+                 label, tbl, name ? name : "<name>",
                  strcmp(type, "CONSTR_UNIQUE") == 0 ? "UNIQUE" : "PRIMARY KEY");
     }
     if (not_valid && name)
@@ -614,7 +621,7 @@ static void statement(pgctx *c, size_t node)
         rename_stmt(c, st);
     } else if (strcmp(type, "DropdbStmt") == 0) {
         const char *db = str_of(c, st, "dbname");
-        emit(c, STRATA_RULE_BAN_DROP_DATABASE, STRATA_JSON_NONE, db ? db : "", "drops a database",
+        emit(c, STRATA_RULE_BAN_DROP_DATABASE, STRATA_JSON_NONE, db ? db : "", "drops database",
              "DROP DATABASE %s deletes a whole database; a migration is no place for it",
              db ? db : "");
     } else if (strcmp(type, "TruncateStmt") == 0) {

@@ -552,7 +552,7 @@ static void columns_gone(step_ctx *c, const strata_lint_step *x)
                    ? new_column(x->before, x->after, tp, (size_t)tn, &hintlen)
                    : NULL;
         strata__lint_add(c->l, STRATA_RULE_BAN_DROP_COLUMN, &at, obj,
-                         "loses a column in a table rebuild",
+                         "loses in a table rebuild column",
                          "column %s is gone after this migration, though nothing drops it: the "
                          "rebuild of %s did not copy it, so its data is lost (%s replay); copy "
                          "it into the new table%s%.*s%s, or if dropping it is intended, say so "
@@ -615,7 +615,7 @@ static void rows_lost(step_ctx *c, const strata_lint_step *x)
             (r = dropped_parent(c, x->before, name))) {
             at_fact(c, r, &at);
             strata__lint_add(c->l, STRATA_RULE_SQLITE_DROP_PARENT_CASCADE, &at, name,
-                             "deletes child rows by a cascade",
+                             "deletes by a cascade the rows of",
                              "table %s lost %lld of its %lld rows: DROP TABLE %s ran with foreign "
                              "keys on, and ON DELETE CASCADE deleted them (SQLite replay). A "
                              "table rebuild needs '-- strata: foreign_keys=off' in the header",
@@ -625,13 +625,13 @@ static void rows_lost(step_ctx *c, const strata_lint_step *x)
         r = find(&c->f, F_DROP, name, NULL);
         at_fact(c, r, &at);
         if (r)
-            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses rows in a rebuild",
+            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses in a table rebuild the rows of",
                              "table %s lost %lld of its %lld rows: the rebuild of %s did not "
                              "copy them into the new table (%s replay); INSERT INTO the new table "
                              "SELECT ... FROM the old one before dropping it",
                              name, before - after, before, name, c->engine);
         else
-            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses rows",
+            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses rows of",
                              "table %s lost %lld of its %lld rows, though this migration does not "
                              "delete from it (%s replay)%s",
                              name, before - after, before, c->engine,

@@ -395,11 +395,17 @@ static int sq_counters(void *ctx, strata_snapshot *out, strata_replay_error *e)
     rc = sqlite3_prepare_v2(r->db, "SELECT name, seq FROM main.sqlite_sequence", -1, &st, NULL);
     if (rc == SQLITE_ERROR)
         return STRATA_OK; /* no sqlite_sequence: no AUTOINCREMENT table yet */
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == SQLITE_OK) {
+        int s = sqlite3_step(st);
+        if (s != SQLITE_ROW) {
+            rc = s == SQLITE_DONE ? SQLITE_OK : s;
+            break;
+        }
         strata__snap_add(out, "%s %lld", (const char *)sqlite3_column_text(st, 0),
                          (long long)sqlite3_column_int64(st, 1));
+    }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+    if (rc != SQLITE_OK)
         return fail(r->db, rc, e, "reading sqlite_sequence: ");
     strata__snap_finish(out);
     return out->oom ? STRATA_NOMEM : STRATA_OK;
