@@ -250,20 +250,24 @@ static void lint_end(strata_lint *l, char **released, size_t nreleased)
     lock_revisions_free(released, nreleased);
 }
 
-/* "Lint: ..." for the summary: what lint found. */
-static void lint_summary(const strata_lint *l, FILE *out)
+/* What lint found, for the summary: "Lint: ..." after verify's lines, or
+ * "<dir>: N migrations linted, ..." for lint. */
+static void lint_summary(const strata_project *p, const strata_lint *l, int alone, FILE *out)
 {
     size_t e, w, rel;
 
     strata__lint_counts(l, &e, &w, &rel);
-    if (!e && !w)
-        fprintf(out, "Lint: no findings");
+    if (alone)
+        fprintf(out, "%s: %zu migration%s linted, ", p->dir, p->nfiles - rel,
+                p->nfiles - rel == 1 ? "" : "s");
     else
-        fprintf(out, "Lint: %zu error%s, %zu warning%s", e, e == 1 ? "" : "s", w,
-                w == 1 ? "" : "s");
+        fprintf(out, "Lint: ");
+    if (!e && !w)
+        fprintf(out, "no findings");
+    else
+        fprintf(out, "%zu error%s, %zu warning%s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
     if (rel)
-        fprintf(out, "; %zu released migration%s (strata.lock) not linted: --all lints them", rel,
-                rel == 1 ? "" : "s");
+        fprintf(out, "; %zu released (strata.lock) left out: --all lints them too", rel);
     fputc('\n', out);
 }
 
@@ -298,7 +302,7 @@ static int run_verify(strata_project *p, const strata_verify_opts *v, strata_ver
     if (st == STRATA_OK && summary && r->summary)
         fputs(r->summary, summary);
     if (st == STRATA_OK && summary && v->lint)
-        lint_summary(v->lint, summary);
+        lint_summary(p, v->lint, 0, summary);
     return st == STRATA_INVALID ? STRATA_ERROR : st;
 }
 
@@ -370,8 +374,10 @@ static int lint_order(strata_project *p)
         v[n].d = *d;
         v[n].seq = i;
         v[n].mig = (size_t)-1;
+        /* apply order once the graph is built, else the files' order */
         for (k = 0; d->file && k < p->nfiles; k++)
-            if (strcmp(strata__project_at(p, k)->file, d->file) == 0)
+            if (strcmp(p->graph_ok ? strata__project_at(p, k)->file : p->files[k].file,
+                       d->file) == 0)
                 v[n].mig = k;
         n++;
     }
@@ -435,10 +441,8 @@ static int cmd_lint(opts *o)
         strata__diags_format(&p.diags, &out);
     if (out.len)
         fputs(out.data, format ? stdout : stderr);
-    if (!format && st == STRATA_OK && l && !p.diags.nerrors) {
-        printf("%s: ", p.dir);
-        lint_summary(l, stdout);
-    }
+    if (!format && st == STRATA_OK && l && !p.diags.nerrors)
+        lint_summary(&p, l, 1, stdout);
     if (out.oom || st == STRATA_NOMEM) {
         fprintf(stderr, "strata-bundle: out of memory\n");
         st = STRATA_NOMEM;

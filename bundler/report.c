@@ -56,7 +56,7 @@ static const strata_migfile *mig_of(const strata_project *p, const char *file, s
 {
     size_t i;
     for (i = 0; file && i < p->nfiles; i++) {
-        const strata_migfile *m = strata__project_at(p, i);
+        const strata_migfile *m = p->graph_ok ? strata__project_at(p, i) : &p->files[i];
         if (strcmp(m->file, file) == 0) {
             *at = i;
             return m;
@@ -101,7 +101,7 @@ void report_json(const strata_project *p, const struct strata_lint *lint, strata
                        count[2], count[1], count[0]);
     /* What a production start will not apply on its own (lint.h). */
     strata__buf_puts(out, "  \"destructive\": [");
-    for (i = 0; lint && i < p->nfiles; i++) {
+    for (i = 0; lint && p->graph_ok && i < p->nfiles; i++) {
         const char *what = strata__lint_destructive(lint, i);
         if (!what)
             continue;

@@ -25,7 +25,9 @@ typedef struct pgctx {
     const strata_migfile *m;
     const strata_section_src *s;
     const strata_json *j;
-    size_t stmt; /* offset in m->text of the statement */
+    size_t stmt;    /* offset in m->text of the statement */
+    size_t stmtlen;
+    size_t here;    /* (size_t)-1, or where in the statement the next finding is */
     int notx;    /* transaction=none */
     int plain;   /* a plain section: SQLite runs it too */
     int lock_off;
@@ -88,7 +90,9 @@ static void emit(pgctx *c, int rule, size_t node, const char *object, const char
     at.stmt = c->stmt;
     at.at = c->stmt;
     at.source = STRATA_LINT_BY_PG_TREE;
-    if (loc != STRATA_JSON_NONE && c->j->v[loc].type == STRATA_JSON_NUMBER) {
+    if (c->here != (size_t)-1) {
+        at.at = c->stmt + c->here;
+    } else if (loc != STRATA_JSON_NONE && c->j->v[loc].type == STRATA_JSON_NUMBER) {
         uint64_t v;
         if (strata__parse_u64(c->j->v[loc].str, c->j->v[loc].len, &v) == 0)
             at.at = c->stmt + (size_t)v;
@@ -398,6 +402,54 @@ static void add_constraint(pgctx *c, const char *tbl, size_t con)
                "ALTER TABLE ... DROP CONSTRAINT IF EXISTS before it");
 }
 
+/* s[0..n) is word w (lower case), in any case. */
+static int word_is(const char *s, size_t n, const char *w)
+{
+    size_t k;
+    if (strlen(w) != n)
+        return 0;
+    for (k = 0; k < n; k++)
+        if ((s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] - 'A' + 'a') : s[k]) != w[k])
+            return 0;
+    return 1;
+}
+
+/* Where in the statement an ALTER TABLE subcommand about column `name`
+ * begins (its parse tree has no location): keyword `kw`, then COLUMN, IF
+ * EXISTS or SET DATA as written, then the name; (size_t)-1 when not found. */
+static size_t locate_sub(const pgctx *c, const char *kw, const char *name)
+{
+    const char *s = c->m->text + c->stmt;
+    size_t n = c->stmtlen, pos = 0, kwat = (size_t)-1;
+    int state = 0; /* 1: after kw */
+
+    while (pos < n && name) {
+        strata_sql_token t;
+        size_t b = pos, e = strata__sql_scan(s, n, pos, STRATA_SQL_POSTGRESQL, &t), len = e - b;
+        pos = e;
+        if (t.kind == STRATA_TOK_SPACE || t.kind == STRATA_TOK_LINE_COMMENT ||
+            t.kind == STRATA_TOK_BLOCK_COMMENT)
+            continue;
+        if (t.kind == STRATA_TOK_WORD) {
+            if (state && word_is(s + b, len, name))
+                return kwat;
+            if (word_is(s + b, len, kw)) {
+                state = 1;
+                kwat = b;
+                continue;
+            }
+            if (state && (word_is(s + b, len, "column") || word_is(s + b, len, "if") ||
+                          word_is(s + b, len, "exists")))
+                continue;
+        } else if (t.kind == STRATA_TOK_QUOTED && s[b] == '"' && state && len >= 2 &&
+                   strlen(name) == len - 2 && memcmp(s + b + 1, name, len - 2) == 0) {
+            return kwat;
+        }
+        state = 0;
+    }
+    return (size_t)-1;
+}
+
 static void alter_table(pgctx *c, size_t st)
 {
     size_t rv = strata__json_get(c->j, st, "relation"), cmds = strata__json_get(c->j, st, "cmds");
@@ -433,6 +485,7 @@ static void alter_table(pgctx *c, size_t st)
                      "later migration",
                      name);
         } else if (strcmp(sub, "AT_DropColumn") == 0) {
+            c->here = locate_sub(c, "drop", name);
             if (existing)
                 emit(c, STRATA_RULE_BAN_DROP_COLUMN, rv, obj, "drops column",
                      "ALTER TABLE %s DROP COLUMN %s deletes the column and its data, and the "
@@ -443,6 +496,7 @@ static void alter_table(pgctx *c, size_t st)
             if (!flag(c, cmd, "missing_ok"))
                 robust(c, rv, "DROP COLUMN", "DROP COLUMN IF EXISTS");
         } else if (strcmp(sub, "AT_AlterColumnType") == 0) {
+            c->here = locate_sub(c, "alter", name);
             if (existing)
                 emit(c, STRATA_RULE_CHANGING_COLUMN_TYPE, rv, obj, NULL,
                      "ALTER COLUMN %s TYPE on %s rewrites the table and its indexes under an "
@@ -450,6 +504,7 @@ static void alter_table(pgctx *c, size_t st)
                      "backfill it, move the code over, then drop the old one",
                      name ? name : "?", tbl);
         } else if (strcmp(sub, "AT_SetNotNull") == 0) {
+            c->here = locate_sub(c, "alter", name);
             if (existing)
                 emit(c, STRATA_RULE_ADDING_NOT_NULLABLE_FIELD, rv, obj, NULL,
                      "SET NOT NULL on %s.%s scans the table under an ACCESS EXCLUSIVE lock; add "
@@ -462,6 +517,7 @@ static void alter_table(pgctx *c, size_t st)
             else
                 robust(c, rv, "DROP CONSTRAINT", "DROP CONSTRAINT IF EXISTS");
         }
+        c->here = (size_t)-1;
     }
 }
 
@@ -677,6 +733,7 @@ int strata__lint_pg_rules(strata_lint *l, size_t i, const strata_section_src *s,
     c.notx = (c.m->flags & STRATA_MIGRATION_NO_TRANSACTION) != 0;
     c.plain = STRATA_SECTION_DIALECT(s->kind) == STRATA_SECTION_ANY;
     c.lock_off = c.m->lock_timeout_ms == 0;
+    c.here = (size_t)-1;
     trees = strata__malloc(NULL, (script->n ? script->n : 1) * sizeof(*trees));
     if (!trees)
         return STRATA_NOMEM;
@@ -717,6 +774,7 @@ int strata__lint_pg_rules(strata_lint *l, size_t i, const strata_section_src *s,
             continue;
         c.j = j;
         c.stmt = s->start + script->v[k].offset;
+        c.stmtlen = script->v[k].len;
         stmts = strata__json_get(j, 0, "stmts");
         for (one = strata__json_first(j, stmts); one != STRATA_JSON_NONE;
              one = strata__json_next(j, stmts, one))

@@ -283,6 +283,15 @@ static const fact *find(const facts *f, int kind, const char *t, const char *a)
     return NULL;
 }
 
+static const fact *any_of(const facts *f, int kind)
+{
+    size_t i;
+    for (i = 0; i < f->n; i++)
+        if (f->v[i].kind == kind)
+            return &f->v[i];
+    return NULL;
+}
+
 static const fact *find_rename_to(const facts *f, const char *t)
 {
     size_t i;
@@ -555,10 +564,11 @@ static void columns_gone(step_ctx *c, const strata_lint_step *x)
                          "loses in a table rebuild column",
                          "column %s is gone after this migration, though nothing drops it: the "
                          "rebuild of %s did not copy it, so its data is lost (%s replay); copy "
-                         "it into the new table%s%.*s%s, or if dropping it is intended, say so "
+                         "it into the new table, or if dropping it is intended%s%.*s%s%s%s, say so "
                          "in the header: -- strata: lint_ignore=ban-drop-column reason=\"...\"",
-                         obj, table, c->engine, hint ? " (if " : "", (int)hintlen,
-                         hint ? hint : "", hint ? " is it renamed, that is a rename)" : "");
+                         obj, table, c->engine, hint ? " (or " : "", (int)hintlen,
+                         hint ? hint : "", hint ? " is " : "", hint ? col : "",
+                         hint ? " under a new name)" : "");
     }
 }
 
@@ -623,26 +633,26 @@ static void rows_lost(step_ctx *c, const strata_lint_step *x)
             continue;
         }
         r = find(&c->f, F_DROP, name, NULL);
-        at_fact(c, r, &at);
-        if (r)
-            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses in a table rebuild the rows of",
+        if (r) {
+            at_fact(c, r, &at);
+            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name,
+                             "loses in a table rebuild the rows of",
                              "table %s lost %lld of its %lld rows: the rebuild of %s did not "
                              "copy them into the new table (%s replay); INSERT INTO the new table "
                              "SELECT ... FROM the old one before dropping it",
                              name, before - after, before, name, c->engine);
-        else
-            strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses rows of",
-                             "table %s lost %lld of its %lld rows, though this migration does not "
-                             "delete from it (%s replay)%s",
-                             name, before - after, before, c->engine,
-                             c->dialect == STRATA_SECTION_SQLITE &&
-                                     !(c->m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF)
-                                 ? ": a table it references was dropped while foreign keys "
-                                   "were on, and ON DELETE CASCADE removed them. A table "
-                                   "rebuild needs '-- strata: foreign_keys=off' in the header"
-                                 : ": a cascade or a trigger deleted them; if that is intended, "
-                                   "say so in the header: -- strata: lint_ignore=lost-rows "
-                                   "reason=\"...\"");
+            continue;
+        }
+        /* a DELETE elsewhere that cascaded, most likely */
+        r = any_of(&c->f, F_DELETE);
+        at_fact(c, r, &at);
+        strata__lint_add(c->l, STRATA_RULE_LOST_ROWS, &at, name, "loses rows of",
+                         "table %s lost %lld of its %lld rows, though this migration does not "
+                         "delete from it (%s replay): %s%s%s; if that is intended, say so in the "
+                         "header: -- strata: lint_ignore=lost-rows reason=\"...\"",
+                         name, before - after, before, c->engine,
+                         r ? "ON DELETE CASCADE (or a trigger) of DELETE FROM " : "",
+                         r ? r->t : "a cascade or a trigger deleted them", r ? " took them" : "");
     }
 }
 
