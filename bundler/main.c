@@ -376,8 +376,8 @@ static int lint_order(strata_project *p)
         v[n].mig = (size_t)-1;
         /* apply order once the graph is built, else the files' order */
         for (k = 0; d->file && k < p->nfiles; k++)
-            if (strcmp(p->graph_ok ? strata__project_at(p, k)->file : p->files[k].file,
-                       d->file) == 0)
+            if (strcmp(p->graph_ok ? strata__project_at(p, k)->file : p->files[k].file, d->file) ==
+                0)
                 v[n].mig = k;
         n++;
     }

@@ -297,6 +297,8 @@ static int parse(jparser *p)
                        : c == 'n' ? STRATA_JSON_NULL
                                   : STRATA_JSON_NUMBER;
             strata_json_node *x;
+            if (type == STRATA_JSON_NUMBER && c != '-' && !is_digit(c))
+                return fail(p, "unexpected character");
             if ((st = add_node(p, type, key, &at)) != STRATA_OK)
                 return st;
             key = NULL;
@@ -370,8 +372,8 @@ void strata__json_free(strata_json *j)
 
 size_t strata__json_first(const strata_json *j, size_t parent)
 {
-    if (parent >= j->n || (j->v[parent].type != STRATA_JSON_ARRAY &&
-                           j->v[parent].type != STRATA_JSON_OBJECT))
+    if (parent >= j->n ||
+        (j->v[parent].type != STRATA_JSON_ARRAY && j->v[parent].type != STRATA_JSON_OBJECT))
         return STRATA_JSON_NONE;
     return parent + 1 < j->v[parent].end ? parent + 1 : STRATA_JSON_NONE;
 }

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define E STRATA_DIAG_ERROR
-#define W STRATA_DIAG_WARNING
-#define PG STRATA_LINT_FROM_PG
+#define E      STRATA_DIAG_ERROR
+#define W      STRATA_DIAG_WARNING
+#define PG     STRATA_LINT_FROM_PG
 #define REPLAY STRATA_LINT_FROM_REPLAY
-#define SQ STRATA_LINT_FROM_SQLITE
+#define SQ     STRATA_LINT_FROM_SQLITE
 
 const strata_lint_rule strata__lint_rules[STRATA_RULE_COUNT] = {
     {"adding-field-with-default", STRATA_LINT_BLOCKING, W, PG,
@@ -96,9 +96,9 @@ typedef struct finding {
     int rule;
     size_t mig;
     unsigned line, col;
-    size_t stmt;   /* start of the statement it is about, or (size_t)-1 */
-    int priority;  /* of its source: the smallest is kept when two saw it */
-    int severity;  /* after the options; STRATA_LINT_OFF: dropped */
+    size_t stmt;    /* start of the statement it is about, or (size_t)-1 */
+    int priority;   /* of its source: the smallest is kept when two saw it */
+    int severity;   /* after the options; STRATA_LINT_OFF: dropped */
     int suppressed; /* 1 squawk-ignore, 2 strata's lint_ignore with its reason */
     int duplicate;
     char *object;
@@ -108,14 +108,14 @@ typedef struct finding {
 
 typedef struct ignore {
     size_t mig;
-    int kind;    /* IGNORE_LINE, IGNORE_FILE, IGNORE_STRATA */
-    int all;     /* squawk-ignore-file without rules */
+    int kind; /* IGNORE_LINE, IGNORE_FILE, IGNORE_STRATA */
+    int all;  /* squawk-ignore-file without rules */
     unsigned char rules[STRATA_RULE_COUNT];
     unsigned char used[STRATA_RULE_COUNT];
     unsigned line, col;
-    size_t target;  /* IGNORE_LINE: start of the statement after it, or (size_t)-1 */
-    int section;    /* index in the file's sections; -1: the header */
-    char *text;     /* as written, for messages */
+    size_t target; /* IGNORE_LINE: start of the statement after it, or (size_t)-1 */
+    int section;   /* index in the file's sections; -1: the header */
+    char *text;    /* as written, for messages */
 } ignore;
 
 enum { IGNORE_LINE, IGNORE_FILE, IGNORE_STRATA };
@@ -124,7 +124,7 @@ struct strata_lint {
     strata_project *p;
     strata_lint_opts o;
     size_t n;
-    const strata_migfile **mig;       /* apply order */
+    const strata_migfile **mig;           /* apply order */
     unsigned (*ran)[STRATA_MAX_SECTIONS]; /* what looked at each section */
     finding *f;
     size_t nf, capf;
@@ -547,8 +547,8 @@ static void section_ignores(strata_lint *l, size_t i, int k)
                     if (g->rules[rl])
                         g->all = 0;
                 /* unknown names only: not "every rule" */
-                if (g->all && k2 - b > rest && strata__sql_skip_blank(body + rest, k2 - b - rest,
-                                                                       NULL) < k2 - b - rest)
+                if (g->all && k2 - b > rest &&
+                    strata__sql_skip_blank(body + rest, k2 - b - rest, NULL) < k2 - b - rest)
                     g->all = 0;
                 continue;
             }
@@ -632,8 +632,9 @@ static void mark_duplicates(strata_lint *l)
         qsort(l->f, l->nf, sizeof(*l->f), by_key);
     for (i = 1; i < l->nf; i++) {
         const finding *a = &l->f[i - 1], *b = &l->f[i];
-        if (a->mig == b->mig && a->rule == b->rule && *a->object && strcmp(a->object, b->object) == 0 &&
-            a->stmt == b->stmt && (a->stmt != (size_t)-1 || a->line == b->line))
+        if (a->mig == b->mig && a->rule == b->rule && *a->object &&
+            strcmp(a->object, b->object) == 0 && a->stmt == b->stmt &&
+            (a->stmt != (size_t)-1 || a->line == b->line))
             l->f[i].duplicate = 1;
     }
 }

@@ -80,9 +80,9 @@ enum strata_lint_rule_id {
 
 typedef struct strata_lint_rule {
     const char *name;
-    int kind;        /* enum strata_lint_kind */
-    int severity;    /* default: STRATA_DIAG_ERROR or STRATA_DIAG_WARNING */
-    unsigned from;   /* STRATA_LINT_FROM_* */
+    int kind;         /* enum strata_lint_kind */
+    int severity;     /* default: STRATA_DIAG_ERROR or STRATA_DIAG_WARNING */
+    unsigned from;    /* STRATA_LINT_FROM_* */
     const char *what; /* what it catches, one line */
 } strata_lint_rule;
 
@@ -146,8 +146,7 @@ int strata__lint_finish(strata_lint *l);
 const char *strata__lint_destructive(const strata_lint *l, size_t i);
 /* After finish: findings shown, by severity, and migrations left out as
  * released. */
-void strata__lint_counts(const strata_lint *l, size_t *errors, size_t *warnings,
-                         size_t *released);
+void strata__lint_counts(const strata_lint *l, size_t *errors, size_t *warnings, size_t *released);
 
 /* ---- shared by lint*.c ---- */
 

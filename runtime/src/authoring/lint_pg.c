@@ -25,9 +25,9 @@ typedef struct pgctx {
     const strata_migfile *m;
     const strata_section_src *s;
     const strata_json *j;
-    size_t stmt;    /* offset in m->text of the statement */
+    size_t stmt; /* offset in m->text of the statement */
     size_t stmtlen;
-    size_t here;    /* (size_t)-1, or where in the statement the next finding is */
+    size_t here; /* (size_t)-1, or where in the statement the next finding is */
     int notx;    /* transaction=none */
     int plain;   /* a plain section: SQLite runs it too */
     int lock_off;
@@ -180,9 +180,9 @@ static const char *concurrently_hint(const pgctx *c)
 static int is_volatile_function(const char *f)
 {
     static const char *const v[] = {
-        "random",          "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-        "uuid_generate_v4", "clock_timestamp", "timeofday",       "nextval",
-        "setseed",         "random_normal",   "txid_current",     "pg_current_xact_id"};
+        "random",           "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+        "uuid_generate_v4", "clock_timestamp", "timeofday",        "nextval",
+        "setseed",          "random_normal",   "txid_current",     "pg_current_xact_id"};
     size_t i;
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         if (strcmp(f, v[i]) == 0)
@@ -192,17 +192,46 @@ static int is_volatile_function(const char *f)
 
 static int is_stable_function(const char *f)
 {
-    static const char *const v[] = {
-        "now",       "transaction_timestamp", "statement_timestamp", "current_setting",
-        "lower",     "upper",                 "length",              "concat",
-        "concat_ws", "date_trunc",            "date_part",           "extract",
-        "to_char",   "to_json",               "to_jsonb",            "json_build_object",
-        "jsonb_build_object", "json_build_array", "jsonb_build_array", "make_date",
-        "make_interval", "make_timestamp", "make_timestamptz", "abs",
-        "round",     "floor",                 "ceil",                "btrim",
-        "replace",   "substring",             "left",                "right",
-        "md5",       "timezone",              "current_database",    "current_schema",
-        "array_fill", "jsonb_object",         "json_object",         "interval"};
+    static const char *const v[] = {"now",
+                                    "transaction_timestamp",
+                                    "statement_timestamp",
+                                    "current_setting",
+                                    "lower",
+                                    "upper",
+                                    "length",
+                                    "concat",
+                                    "concat_ws",
+                                    "date_trunc",
+                                    "date_part",
+                                    "extract",
+                                    "to_char",
+                                    "to_json",
+                                    "to_jsonb",
+                                    "json_build_object",
+                                    "jsonb_build_object",
+                                    "json_build_array",
+                                    "jsonb_build_array",
+                                    "make_date",
+                                    "make_interval",
+                                    "make_timestamp",
+                                    "make_timestamptz",
+                                    "abs",
+                                    "round",
+                                    "floor",
+                                    "ceil",
+                                    "btrim",
+                                    "replace",
+                                    "substring",
+                                    "left",
+                                    "right",
+                                    "md5",
+                                    "timezone",
+                                    "current_database",
+                                    "current_schema",
+                                    "array_fill",
+                                    "jsonb_object",
+                                    "json_object",
+                                    "interval"};
     size_t i;
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         if (strcmp(f, v[i]) == 0)
@@ -260,7 +289,8 @@ static const char *type_name(const pgctx *c, size_t coldef)
     size_t tn = strata__json_get(c->j, coldef, "typeName");
     size_t nm = strata__json_get(c->j, tn, "names"), k, last = STRATA_JSON_NONE;
     const char *t;
-    for (k = strata__json_first(c->j, nm); k != STRATA_JSON_NONE; k = strata__json_next(c->j, nm, k))
+    for (k = strata__json_first(c->j, nm); k != STRATA_JSON_NONE;
+         k = strata__json_next(c->j, nm, k))
         last = k;
     return last == STRATA_JSON_NONE ? NULL : str_of(c, unwrap(c->j, last, &t), "sval");
 }
@@ -365,12 +395,12 @@ static void add_constraint(pgctx *c, const char *tbl, size_t con)
     snprintf(obj, sizeof(obj), "%s.%s", tbl, name ? name : "?");
     /* "ADD CONSTRAINT name", or what an unnamed one is */
     snprintf(label, sizeof(label), "ADD %s%s",
-             name                                   ? "CONSTRAINT "
+             name                                  ? "CONSTRAINT "
              : strcmp(type, "CONSTR_FOREIGN") == 0 ? "FOREIGN KEY"
              : strcmp(type, "CONSTR_CHECK") == 0   ? "CHECK"
              : strcmp(type, "CONSTR_UNIQUE") == 0  ? "UNIQUE"
              : strcmp(type, "CONSTR_PRIMARY") == 0 ? "PRIMARY KEY"
-                                                    : "CONSTRAINT",
+                                                   : "CONSTRAINT",
              name ? name : "");
     if (!names_has(&c->created, tbl)) {
         int fk = strcmp(type, "CONSTR_FOREIGN") == 0, check = strcmp(type, "CONSTR_CHECK") == 0;
@@ -398,8 +428,7 @@ static void add_constraint(pgctx *c, const char *tbl, size_t con)
     if (not_valid && name)
         names_add(c, &c->not_valid, name);
     if (!name || !names_has(&c->dropped, name))
-        robust(c, con, "ADD CONSTRAINT",
-               "ALTER TABLE ... DROP CONSTRAINT IF EXISTS before it");
+        robust(c, con, "ADD CONSTRAINT", "ALTER TABLE ... DROP CONSTRAINT IF EXISTS before it");
 }
 
 /* s[0..n) is word w (lower case), in any case. */
@@ -701,9 +730,8 @@ static void statement(pgctx *c, size_t node)
                  "%s in a migration that strata runs in a transaction: %s; remove it, and "
                  "put statements that cannot run in a transaction in a migration with '-- "
                  "strata: transaction=none'",
-                 strcmp(k, "TRANS_STMT_BEGIN") == 0 || strcmp(k, "TRANS_STMT_START") == 0
-                     ? "BEGIN"
-                 : strcmp(k, "TRANS_STMT_COMMIT") == 0 ? "COMMIT"
+                 strcmp(k, "TRANS_STMT_BEGIN") == 0 || strcmp(k, "TRANS_STMT_START") == 0 ? "BEGIN"
+                 : strcmp(k, "TRANS_STMT_COMMIT") == 0                                    ? "COMMIT"
                  : strcmp(k, "TRANS_STMT_ROLLBACK") == 0 ? "ROLLBACK"
                                                          : "PREPARE TRANSACTION",
                  strcmp(k, "TRANS_STMT_BEGIN") == 0 || strcmp(k, "TRANS_STMT_START") == 0

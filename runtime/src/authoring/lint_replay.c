@@ -76,8 +76,7 @@ static void next(lexer *x, tok *t)
                 t->kind = 'o'; /* too long to be a name we compare */
             return;
         }
-        if (k.kind == STRATA_TOK_QUOTED &&
-            (x->s[b] == '"' || x->s[b] == '`' || x->s[b] == '[')) {
+        if (k.kind == STRATA_TOK_QUOTED && (x->s[b] == '"' || x->s[b] == '`' || x->s[b] == '[')) {
             char close = x->s[b] == '[' ? ']' : x->s[b];
             t->kind = 'i';
             for (i = b + 1; i < e && o < NAME_MAX_LEN - 1; i++) {
@@ -566,9 +565,8 @@ static void columns_gone(step_ctx *c, const strata_lint_step *x)
                          "rebuild of %s did not copy it, so its data is lost (%s replay); copy "
                          "it into the new table, or if dropping it is intended%s%.*s%s%s%s, say so "
                          "in the header: -- strata: lint_ignore=ban-drop-column reason=\"...\"",
-                         obj, table, c->engine, hint ? " (or " : "", (int)hintlen,
-                         hint ? hint : "", hint ? " is " : "", hint ? col : "",
-                         hint ? " under a new name)" : "");
+                         obj, table, c->engine, hint ? " (or " : "", (int)hintlen, hint ? hint : "",
+                         hint ? " is " : "", hint ? col : "", hint ? " under a new name)" : "");
     }
 }
 

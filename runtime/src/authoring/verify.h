@@ -26,13 +26,13 @@
 struct strata_lint;
 
 typedef struct strata_verify_opts {
-    unsigned dialects;     /* STRATA_VERIFY_*: which dialects' sections to check */
-    unsigned environment;  /* STRATA_ENV_*: which migrations run (production's) */
-    const char *postgres;  /* NULL or "off": parse only; "auto": a scratch cluster; a URL */
-    const char *schema;    /* schema.sql the SQLite chain must end at, or NULL */
-    const char *schema_pg; /* the same for PostgreSQL */
-    const char *pg_bindir; /* "auto": where initdb is; NULL: looked for */
-    int pg_parse;          /* STRATA_PG_PARSE_*: what a parse error is */
+    unsigned dialects;        /* STRATA_VERIFY_*: which dialects' sections to check */
+    unsigned environment;     /* STRATA_ENV_*: which migrations run (production's) */
+    const char *postgres;     /* NULL or "off": parse only; "auto": a scratch cluster; a URL */
+    const char *schema;       /* schema.sql the SQLite chain must end at, or NULL */
+    const char *schema_pg;    /* the same for PostgreSQL */
+    const char *pg_bindir;    /* "auto": where initdb is; NULL: looked for */
+    int pg_parse;             /* STRATA_PG_PARSE_*: what a parse error is */
     struct strata_lint *lint; /* NULL, or the lint (lint.h) that sees what verify saw */
 } strata_verify_opts;
 

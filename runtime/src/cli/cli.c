@@ -362,8 +362,9 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
         return 2;
     }
     if (c.allow_destructive && (c.sql || c.stamp_only)) {
-        fprintf(stderr, "error: --allow-destructive lets an upgrade run migrations that drop "
-                        "data; %s runs none: give one of them\n",
+        fprintf(stderr,
+                "error: --allow-destructive lets an upgrade run migrations that drop "
+                "data; %s runs none: give one of them\n",
                 c.sql ? "--sql" : "--stamp-only");
         return 2;
     }

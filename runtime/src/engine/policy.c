@@ -361,9 +361,9 @@ int strata__judge_destructive(strata *h, const size_t *plan, size_t np, const ch
                 "migration's file says why it may (-- strata: lint_ignore=RULE reason=\"...\"):%s\n"
                 "Nothing was applied. Check that nothing still needs what %s drop%s, then apply "
                 "%s deliberately with: %s",
-                n == 1 ? "migration" : "migrations", which.data, h->bundle->ns,
-                n == 1 ? "s" : "", strata_environment_name(h->env), what.data,
-                n == 1 ? "it" : "they", n == 1 ? "s" : "", n == 1 ? "it" : "them", cmd.data);
+                n == 1 ? "migration" : "migrations", which.data, h->bundle->ns, n == 1 ? "s" : "",
+                strata_environment_name(h->env), what.data, n == 1 ? "it" : "they",
+                n == 1 ? "s" : "", n == 1 ? "it" : "them", cmd.data);
     }
     strata__buf_free(&which);
     strata__buf_free(&what);

@@ -10,9 +10,8 @@
 #include <string.h>
 
 static const char *const header_keys[] = {
-    "revision",     "revises",           "message", "transaction",  "environments",
-    "lock_timeout", "statement_timeout", "accepts", "foreign_keys", "lint_ignore",
-    "reason",
+    "revision",          "revises", "message",      "transaction", "environments", "lock_timeout",
+    "statement_timeout", "accepts", "foreign_keys", "lint_ignore", "reason",
 };
 #define NKEYS (sizeof(header_keys) / sizeof(header_keys[0]))
 
