@@ -133,6 +133,7 @@ struct strata_lint {
     unsigned checked;
     char **destructive;
     size_t errors, warnings, released;
+    strata_lint_names pg_tables;
     int oom;
 };
 
@@ -229,6 +230,9 @@ void strata__lint_close(strata_lint *l)
     }
     for (i = 0; i < l->nig; i++)
         strata__free(NULL, l->ig[i].text);
+    for (i = 0; i < l->pg_tables.n; i++)
+        strata__free(NULL, l->pg_tables.v[i]);
+    strata__free(NULL, l->pg_tables.v);
     for (i = 0; l->destructive && i < l->n; i++)
         strata__free(NULL, l->destructive[i]);
     strata__free(NULL, l->f);
@@ -255,6 +259,11 @@ void strata__lint_ran(strata_lint *l, size_t i, int k, unsigned from)
 {
     if (i < l->n && k >= 0 && k < STRATA_MAX_SECTIONS)
         l->ran[i][k] |= from;
+}
+
+strata_lint_names *strata__lint_pg_tables(strata_lint *l)
+{
+    return &l->pg_tables;
 }
 
 const strata_migfile *strata__lint_mig(const strata_lint *l, size_t i)
@@ -327,7 +336,9 @@ int strata__lint_pg_section(strata_lint *l, size_t i, const strata_section_src *
     const strata_migfile *m = l->mig[i];
     int k = section_index(m, s);
 
-    if (STRATA_SECTION_DIRECTION(s->kind) != STRATA_SECTION_UP || s->empty)
+    /* the up section PostgreSQL runs: its own, else the plain one */
+    if (STRATA_SECTION_DIRECTION(s->kind) != STRATA_SECTION_UP || s->empty ||
+        strata__section_for(m, STRATA_SECTION_UP, STRATA_SECTION_POSTGRESQL) != s)
         return STRATA_OK;
     l->ran[i][k] |= STRATA_LINT_FROM_PG;
     strata__lint_pg_rules(l, i, s, script);

@@ -181,6 +181,15 @@ void strata__lint_ran(strata_lint *l, size_t i, int k, unsigned from);
 /* The migration at apply position i. */
 const strata_migfile *strata__lint_mig(const strata_lint *l, size_t i);
 
+/* A set of names. */
+typedef struct strata_lint_names {
+    char **v;
+    size_t n;
+} strata_lint_names;
+/* The tables the PostgreSQL sections linted so far create, in apply order:
+ * a DROP TABLE IF EXISTS of another one drops nothing. */
+strata_lint_names *strata__lint_pg_tables(strata_lint *l);
+
 /* Statement rules on one parsed PostgreSQL up section (lint_pg.c). */
 int strata__lint_pg_rules(strata_lint *l, size_t i, const strata_section_src *s,
                           const strata_pgscript *script);

@@ -14,10 +14,7 @@
 
 #include <string.h>
 
-typedef struct names {
-    char **v;
-    size_t n;
-} names;
+typedef strata_lint_names names;
 
 typedef struct pgctx {
     strata_lint *l;
@@ -34,6 +31,7 @@ typedef struct pgctx {
     int timeout_reported;
     names created, not_valid, dropped;
     names rebuilt; /* tables some statement of the file renames another one to */
+    names *known;  /* tables the earlier migrations created (lint.h) */
     int oom;
 } pgctx;
 
@@ -60,6 +58,17 @@ static void names_add(pgctx *c, names *n, const char *s)
     }
     n->v = v;
     n->n++;
+}
+
+static void names_remove(names *n, const char *s)
+{
+    size_t i;
+    for (i = 0; i < n->n; i++)
+        if (strcmp(n->v[i], s) == 0) {
+            strata__free(NULL, n->v[i]);
+            n->v[i] = n->v[--n->n];
+            return;
+        }
 }
 
 static void names_free(names *n)
@@ -603,9 +612,14 @@ static void drop_stmt(pgctx *c, size_t st)
              k = strata__json_next(c->j, objs, k)) {
             list_name(c, k, name, sizeof(name));
             /* a table rebuild (a new table renamed to the old name) keeps
-             * the table: the replays say whether it kept its columns and rows */
-            if (names_has(&c->created, name) || names_has(&c->rebuilt, name))
+             * the table: the replays say whether it kept its columns and rows;
+             * IF EXISTS of a table no migration created is a guard, no drop */
+            if (names_has(&c->created, name) || names_has(&c->rebuilt, name) ||
+                (missing_ok && !names_has(c->known, name))) {
+                names_remove(c->known, name);
                 continue;
+            }
+            names_remove(c->known, name);
             emit(c, STRATA_RULE_BAN_DROP_TABLE, STRATA_JSON_NONE, name, "drops table",
                  "DROP TABLE %s deletes the table and every row in it, and the release still "
                  "running may use it; drop it a release after the code stops using it, and if "
@@ -628,6 +642,10 @@ static void rename_stmt(pgctx *c, size_t st)
     if (!type || rv == STRATA_JSON_NONE)
         return;
     rel_name(c, rv, tbl, sizeof(tbl));
+    if (strcmp(type, "OBJECT_TABLE") == 0 && newname) {
+        names_remove(c->known, tbl);
+        names_add(c, c->known, newname);
+    }
     if (names_has(&c->created, tbl)) {
         if (strcmp(type, "OBJECT_TABLE") == 0 && newname)
             names_add(c, &c->created, newname);
@@ -690,12 +708,14 @@ static void statement(pgctx *c, size_t node)
     if (strcmp(type, "CreateStmt") == 0) {
         rel_name(c, strata__json_get(c->j, st, "relation"), name, sizeof(name));
         names_add(c, &c->created, name);
+        names_add(c, c->known, name);
         if (!flag(c, st, "if_not_exists"))
             robust(c, STRATA_JSON_NONE, "CREATE TABLE", "CREATE TABLE IF NOT EXISTS");
     } else if (strcmp(type, "CreateTableAsStmt") == 0) {
         size_t into = strata__json_get(c->j, st, "into");
         rel_name(c, strata__json_get(c->j, into, "rel"), name, sizeof(name));
         names_add(c, &c->created, name);
+        names_add(c, c->known, name);
     } else if (strcmp(type, "AlterTableStmt") == 0) {
         alter_table(c, st);
     } else if (strcmp(type, "IndexStmt") == 0) {
@@ -762,6 +782,7 @@ int strata__lint_pg_rules(strata_lint *l, size_t i, const strata_section_src *s,
     c.plain = STRATA_SECTION_DIALECT(s->kind) == STRATA_SECTION_ANY;
     c.lock_off = c.m->lock_timeout_ms == 0;
     c.here = (size_t)-1;
+    c.known = strata__lint_pg_tables(l);
     trees = strata__malloc(NULL, (script->n ? script->n : 1) * sizeof(*trees));
     if (!trees)
         return STRATA_NOMEM;
