@@ -230,7 +230,6 @@ static void header_ignore(strata_lint *l, size_t i)
     read_rules(l, g, m->lint_ignore, strlen(m->lint_ignore), 1, m->lint_ignore_line, 0);
 }
 
-
 /* Did a source of `rule` look at section k of migration i (k < 0: any)? */
 static int checkable(const strata_lint *l, size_t i, int k, int rule)
 {
@@ -322,7 +321,6 @@ void strata__lint_unused(strata_lint *l)
         }
     }
 }
-
 
 void strata__lint_read_ignores(strata_lint *l, size_t i)
 {
