@@ -37,6 +37,16 @@ if command -v python3 >/dev/null; then
         <"$work/a/lint.json" && ok "lint --format json is valid JSON" || bad "invalid JSON"
 fi
 
+# A released migration (in strata.lock) that drops a column: lint leaves it
+# out and the build passes, but the bundle still records it for production.
+cp -r "$src/tests/fixtures/good/32_lint_released_left_out/migrations" "$work/rel"
+if (cd "$work" && "$sb" generate --verify --namespace rel --out-c rel.c --out-h rel.h rel) &&
+    grep -q ' 0x4u, 0x7u, ' "$work/rel.c"; then
+    ok "a released destructive migration builds, and is recorded"
+else
+    bad "a released destructive migration: not built, or not recorded"
+fi
+
 # The repository's own migrations.
 cd "$src" || exit 1
 out=$("$sb" lint migrations/cron 2>&1)
