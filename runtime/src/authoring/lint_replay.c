@@ -428,18 +428,30 @@ static void row_name(const char *l, size_t n, int sqlite, char *out)
     out[i] = '\0';
 }
 
-/* The number of the line for table `name` (raw), or -1. */
-static long long count_of(const strata_snapshot *s, const char *name, int sqlite)
+/* The number of the "<table> <number>" line of s for the table that
+ * name[0..n) spells, as the same engine wrote it; -1 when there is none. The
+ * lines are sorted: a binary search, since a history of thousands of
+ * migrations asks this for every table after each one. */
+static long long count_of(const strata_snapshot *s, const char *name, size_t n)
 {
-    size_t i;
-    char raw[NAME_MAX_LEN];
-    for (i = 0; i < s->n; i++) {
-        const char *l = s->lines[i], *sp = strrchr(l, ' ');
-        if (!sp)
+    size_t lo = 0, hi = s->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(s->lines[mid], name, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < s->n && strncmp(s->lines[lo], name, n) == 0; lo++) {
+        const char *rest = s->lines[lo] + n;
+        size_t k = 1;
+        if (*rest != ' ')
             continue;
-        row_name(l, (size_t)(sp - l), sqlite, raw);
-        if (strcmp(raw, name) == 0)
-            return strtoll(sp + 1, NULL, 10);
+        while (rest[k] >= '0' && rest[k] <= '9')
+            k++;
+        if (k > 1 && rest[k] == '\0')
+            return strtoll(rest + 1, NULL, 10);
     }
     return -1;
 }
@@ -614,7 +626,7 @@ static void rows_lost(step_ctx *c, const strata_lint_step *x)
             continue;
         before = strtoll(sp + 1, NULL, 10);
         row_name(l, (size_t)(sp - l), c->lower, name);
-        after = count_of(x->rows_after, name, c->lower);
+        after = count_of(x->rows_after, l, (size_t)(sp - l));
         if (before <= 0 || after < 0 || after >= before || find(&c->f, F_DELETE, name, NULL) ||
             find(&c->f, F_TRUNCATE, name, NULL))
             continue;
@@ -670,7 +682,7 @@ static void counters(step_ctx *c, const strata_lint_step *x)
             continue;
         before = strtoll(sp + 1, NULL, 10);
         row_name(l, (size_t)(sp - l), 1, name);
-        after = count_of(x->seq_after, name, 1);
+        after = count_of(x->seq_after, l, (size_t)(sp - l));
         if (after < 0 || after >= before || find(&c->f, F_DELETE, "sqlite_sequence", NULL))
             continue;
         r = find(&c->f, F_DROP, name, NULL);
