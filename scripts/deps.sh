@@ -50,3 +50,9 @@ STRATA_TEST_DEPS=(postgresql postgresql-client pgbouncer valgrind clang libclang
 # unshare) and ask file(1) how they are linked. libsqlite3-dev, zlib1g-dev
 # and libxxhash-dev already ship their .a files.
 STRATA_STATIC_DEPS=(postgresql-server-dev-15 libssl-dev libkrb5-dev libldap-dev util-linux file)
+
+# The peers of the performance benchmark (bench/perf_bench.sh), optional:
+# not installed by CI (the guard, bench.perf_quick, measures strata against
+# its floors only). The benchmark includes each one it finds:
+#   . scripts/deps.sh && strata_install_deps "${STRATA_BENCH_DEPS[@]}"
+STRATA_BENCH_DEPS=(sql-migrate alembic python3-psycopg2)

@@ -46,6 +46,8 @@ typedef struct strata_replay_db {
     /* Runs a schema file's text in one piece. */
     int (*load)(void *ctx, const char *text, size_t len, strata_replay_error *e);
     int (*capture)(void *ctx, strata_snapshot *out, strata_replay_error *e);
+    /* Optional: "<table> <counter>" per AUTOINCREMENT counter, finished. */
+    int (*counters)(void *ctx, strata_snapshot *out, strata_replay_error *e);
     /* The schema as objects (schema.h): the snapshot and what SQL
      * generation needs besides. */
     int (*schema)(void *ctx, strata_schema *out, strata_replay_error *e);

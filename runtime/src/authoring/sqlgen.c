@@ -41,6 +41,21 @@ void strata__plan_refuse(strata_plan *p, const char *fmt, ...)
     p->nrefused++;
 }
 
+void strata__plan_ack_drop(strata_buf *out, const char *rule, const char *why)
+{
+    /* squawk-ignore rather than the header's lint_ignore: that one needs a
+     * reason only the reviewer can give, and tells production the drop may
+     * run on its own */
+    if (why)
+        strata__buf_printf(out, "-- squawk-ignore %s -- %s\n", rule, why);
+    else
+        strata__buf_printf(out,
+                           "-- squawk-ignore %s -- asked for with --allow-destructive; production "
+                           "applies it\n-- only with upgrade --allow-destructive, or once the "
+                           "header says why: lint_ignore=%s reason=\"...\"\n",
+                           rule, rule);
+}
+
 int strata__plan_make(const strata_schema *from, const strata_schema *to, const strata_diff *d,
                       const strata_gen_opts *o, strata_plan *p)
 {

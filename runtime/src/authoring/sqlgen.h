@@ -59,10 +59,20 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
 int strata__plan_pg(const strata_schema *from, const strata_schema *to, const strata_diff *d,
                     const strata_gen_opts *o, strata_plan *p);
 void strata__plan_refuse(strata_plan *p, const char *fmt, ...) STRATA_PRINTF(2, 3);
+/* The line before a statement of an up that drops data on purpose (lint
+ * rule `rule`, e.g. ban-drop-column): a squawk-ignore, so that the build's
+ * lint passes a drop that --allow-destructive asked for, which still leaves
+ * production's acknowledgement (lint_ignore with a reason) to the reviewer.
+ * why: NULL for a drop asked for, else why nothing is lost. */
+void strata__plan_ack_drop(strata_buf *out, const char *rule, const char *why);
 /* The rebuild of SQLite table `from_t` into `to_t` (schema.h objects of
  * the two schemas), appended to out: create, copy, the AUTOINCREMENT
- * counter, drop, rename. Its indexes, triggers and views are the caller's. */
+ * counter, drop, rename. Its indexes, triggers and views are the caller's.
+ * drops_columns: the copy leaves columns behind on purpose (an up with
+ * --allow-destructive): the drop of the old table is acknowledged for lint
+ * (strata__plan_ack_drop). */
 void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
-                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out);
+                            const strata_sobj *from_t, const strata_sobj *to_t, int drops_columns,
+                            strata_buf *out);
 
 #endif

@@ -433,6 +433,9 @@ static void alter_column(gen *g, const strata_change *c)
     if (x & STRATA_COL_GENERATED) {
         /* PostgreSQL 15 cannot change a generation expression: the column
          * is made again (its values are computed) */
+        if (!g->o->down)
+            strata__plan_ack_drop(g->m, "ban-drop-column",
+                                  "a generated column made again: its values are computed");
         strata__buf_printf(g->m, "ALTER TABLE %s DROP COLUMN %s;\nALTER TABLE %s ADD COLUMN ", t, n,
                            t);
         column_def(g->m, b);
@@ -582,6 +585,8 @@ static void alter_table(gen *g, const char *table)
             strata__buf_printf(&g->p->notes,
                                "drops column %s.%s and its data (no down section brings it back)\n",
                                table, c->from->raw);
+        if (!g->o->down)
+            strata__plan_ack_drop(g->m, "ban-drop-column", NULL);
         strata__buf_printf(g->m, "ALTER TABLE %s DROP COLUMN %s;\n", table, c->from->name);
     }
     free(cols);
@@ -660,6 +665,8 @@ static void drop_tables(gen *g)
                         &g->p->notes,
                         "drops table %s and its rows (no down section brings them back)\n",
                         t->name);
+                if (!g->o->down)
+                    strata__plan_ack_drop(g->m, "ban-drop-table", NULL);
                 strata__buf_printf(g->m, "DROP TABLE %s;\n", t->name);
                 put_set(&done, t->name);
                 progress = 1;
@@ -677,6 +684,24 @@ static int own_index(const strata_change *c)
     return (c->from && c->from->pk) || (c->to && c->to->pk);
 }
 
+/* Columns of `table` come or go in this plan: a changed index there may
+ * read one, and cannot wait for the concurrent migration (its old version
+ * is gone with a dropped column before that runs, and in the down the
+ * column it reads comes back only in the main migration). */
+static int columns_churn(const gen *g, const char *table)
+{
+    size_t i;
+
+    for (i = 0; i < g->d->n; i++) {
+        const strata_change *c = &g->d->v[i];
+        const strata_sobj *o = c->to ? c->to : c->from;
+        if (c->kind == STRATA_OBJ_COLUMN && c->op != STRATA_CH_ALTER && o->table &&
+            strcmp(o->table, table) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void indexes(gen *g, int drop)
 {
     size_t i;
@@ -684,16 +709,19 @@ static void indexes(gen *g, int drop)
     for (i = 0; i < g->d->n; i++) {
         const strata_change *c = &g->d->v[i];
         const strata_sobj *o = c->to ? c->to : c->from;
-        int both;
+        int both, churn;
         if (c->kind != STRATA_OBJ_INDEX || own_index(c))
             continue;
         both = table_both(g, o->table);
+        /* a changed index beside columns that come or go: its old version
+         * is dropped, and in the down made again, in the main migration */
+        churn = both && c->from && c->to && columns_churn(g, o->table);
         if (drop) {
             if (!c->from || in_set(&g->dropped, c->from->table))
                 continue;
             /* up: a changed index is replaced concurrently, after; down: the
              * concurrent migration's own down put the indexes back first */
-            if (both && (g->o->down || c->to))
+            if (both && (g->o->down || c->to) && !(churn && !g->o->down))
                 continue;
             strata__buf_printf(g->m, "DROP INDEX %s;\n", c->from->name);
             continue;
@@ -703,16 +731,16 @@ static void indexes(gen *g, int drop)
         if (!both) {
             strata__buf_printf(g->m, "%s;\n", c->to->sql ? c->to->sql : "");
         } else if (g->o->down) {
-            if (!c->from)
+            if (!c->from || churn)
                 strata__buf_printf(g->m, "%s;\n", c->to->sql ? c->to->sql : "");
         } else {
             /* on a table in use: built without blocking its writes, after */
-            if (c->from)
+            if (c->from && !churn)
                 strata__buf_printf(&g->p->post, "DROP INDEX CONCURRENTLY %s;\n", c->from->name);
             concurrently(&g->p->post, c->to->sql ? c->to->sql : "");
             strata__buf_puts(&g->p->post, ";\n");
             strata__buf_printf(&g->p->post_down, "DROP INDEX CONCURRENTLY %s;\n", c->to->name);
-            if (c->from) {
+            if (c->from && !churn) {
                 concurrently(&g->p->post_down, c->from->sql ? c->from->sql : "");
                 strata__buf_puts(&g->p->post_down, ";\n");
             }

@@ -495,7 +495,8 @@ static void renamed_create(strata_buf *out, const char *sql, const char *name)
 }
 
 void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
-                            const strata_sobj *from_t, const strata_sobj *to_t, strata_buf *out)
+                            const strata_sobj *from_t, const strata_sobj *to_t, int drops_columns,
+                            strata_buf *out)
 {
     strata_buf tmp, rawtmp, cols, vals;
     strata_sobj **tc = NULL;
@@ -546,6 +547,8 @@ void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
         strata__buf_quote(out, rawtmp.data ? rawtmp.data : "", '\'');
         strata__buf_puts(out, ");\n");
     }
+    if (drops_columns)
+        strata__plan_ack_drop(out, "ban-drop-column", NULL);
     strata__buf_puts(out, "DROP TABLE ");
     name_of(out, from_t);
     strata__buf_printf(out, ";\nALTER TABLE %s RENAME TO ", tmp.data ? tmp.data : "");
@@ -595,6 +598,8 @@ static void alter_table(gen *g, const char *table)
         const strata_change *c = change_of(g, STRATA_OBJ_COLUMN, table, tc[i]->name);
         if (!c || c->op != STRATA_CH_DROP)
             continue;
+        if (!g->o->down)
+            strata__plan_ack_drop(&g->p->main, "ban-drop-column", NULL);
         strata__buf_puts(&g->p->main, "ALTER TABLE ");
         name_of(&g->p->main, t);
         strata__buf_puts(&g->p->main, " DROP COLUMN ");
@@ -689,13 +694,16 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
             alter_table(&g, t->name);
         } else if (in_set(&g.rebuilt, t->name)) {
             rebuild_reason(&g, t->name);
-            strata__sqlite_rebuild(from, to, table_in(from, t->name), t, &p->main);
+            strata__sqlite_rebuild(from, to, table_in(from, t->name), t,
+                                   !o->down && in_set(&g.dropcols, t->name), &p->main);
             p->foreign_keys_off = 1;
         }
     }
     /* 5. tables that go */
     for (i = 0; i < from->n; i++)
         if (from->v[i].kind == STRATA_OBJ_TABLE && in_set(&g.dropped, from->v[i].name)) {
+            if (!o->down)
+                strata__plan_ack_drop(&p->main, "ban-drop-table", NULL);
             stmt_drop(&g, "TABLE", &from->v[i]);
             /* DROP TABLE with foreign keys on deletes its rows first, and
              * cascades into the tables that reference it */

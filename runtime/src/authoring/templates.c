@@ -165,7 +165,7 @@ static void rebuild(const strata_schema *s, const strata_sobj *t, const char *sq
                 strata__buf_puts(out, ";\n");
             }
     to.sql = (char *)sql;
-    strata__sqlite_rebuild(s, s, t, &to, out);
+    strata__sqlite_rebuild(s, s, t, &to, 0, out);
     for (i = 0; i < s->n; i++)
         if (s->v[i].kind == STRATA_OBJ_INDEX && strcmp(s->v[i].table, t->name) == 0)
             strata__buf_printf(out, "%s;\n", s->v[i].sql ? s->v[i].sql : "");

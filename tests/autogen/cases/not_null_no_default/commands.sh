@@ -7,3 +7,4 @@ sh_ "sed -i 's/priority INTEGER NOT NULL/priority INTEGER NOT NULL DEFAULT 3/' m
 create "add priority field to prompts"
 show
 verify
+again

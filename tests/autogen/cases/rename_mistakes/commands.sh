@@ -12,3 +12,4 @@ sh_ "sed -i 's/ -- strata: renamed-from name//' migrations/schema.sql"
 create "name becomes title" --allow-destructive
 show
 verify
+again

@@ -1,0 +1,5 @@
+CREATE TABLE prices (
+    id INTEGER PRIMARY KEY,
+    amount INTEGER NOT NULL,
+    total INTEGER GENERATED ALWAYS AS (amount * 3) STORED
+);
