@@ -166,7 +166,9 @@ static int compose(run *r)
         if (k == F_POST)
             strata__buf_puts(b, "-- CREATE INDEX CONCURRENTLY builds an index without blocking "
                                 "writes,\n-- and cannot run in a transaction: this migration "
-                                "has none (transaction=none).\n");
+                                "has none (transaction=none).\n-- Each index is dropped first "
+                                "if it is there: a build that failed leaves\n-- an INVALID "
+                                "index, which IF NOT EXISTS alone would pass over.\n");
         if (k == F_MAIN) {
             strata_buf facts;
             strata__buf_init(&facts, NULL);

@@ -159,17 +159,26 @@ static void drop_constraint(gen *g, const strata_sobj *c)
                        on_domain(g, c) ? "DOMAIN" : "TABLE", c->table, c->name);
 }
 
-/* "CREATE [UNIQUE] INDEX name ..." as "CREATE [UNIQUE] INDEX CONCURRENTLY name ...". */
-static void concurrently(strata_buf *b, const char *def)
+/* Index `name` made again by `def` ("CREATE [UNIQUE] INDEX name ...") in a
+ * transaction=none migration, safe to run a second time: dropped first if it
+ * is there, since a concurrent build that failed leaves an INVALID index
+ * that IF NOT EXISTS alone would pass over; then built CONCURRENTLY IF NOT
+ * EXISTS. def NULL: the drop only. */
+static void concurrently(strata_buf *b, const char *name, const char *def)
 {
-    const char *at = strstr(def, "INDEX ");
+    const char *at = def ? strstr(def, "INDEX ") : NULL;
+
+    strata__buf_printf(b, "DROP INDEX CONCURRENTLY IF EXISTS %s;\n", name);
+    if (!def)
+        return;
     if (!at) {
-        strata__buf_puts(b, def);
+        strata__buf_printf(b, "%s;\n", def);
         return;
     }
     strata__buf_put(b, def, (size_t)(at - def) + 6);
-    strata__buf_puts(b, "CONCURRENTLY ");
+    strata__buf_puts(b, "CONCURRENTLY IF NOT EXISTS ");
     strata__buf_puts(b, at + 6);
+    strata__buf_puts(b, ";\n");
 }
 
 /* The sequence a serial default names: nextval('x'::regclass) -> x. */
@@ -734,16 +743,11 @@ static void indexes(gen *g, int drop)
             if (!c->from || churn)
                 strata__buf_printf(g->m, "%s;\n", c->to->sql ? c->to->sql : "");
         } else {
-            /* on a table in use: built without blocking its writes, after */
-            if (c->from && !churn)
-                strata__buf_printf(&g->p->post, "DROP INDEX CONCURRENTLY %s;\n", c->from->name);
-            concurrently(&g->p->post, c->to->sql ? c->to->sql : "");
-            strata__buf_puts(&g->p->post, ";\n");
-            strata__buf_printf(&g->p->post_down, "DROP INDEX CONCURRENTLY %s;\n", c->to->name);
-            if (c->from && !churn) {
-                concurrently(&g->p->post_down, c->from->sql ? c->from->sql : "");
-                strata__buf_puts(&g->p->post_down, ";\n");
-            }
+            /* on a table in use: built without blocking its writes, after
+             * (a changed index keeps its name: the drop takes the old one) */
+            concurrently(&g->p->post, c->to->name, c->to->sql ? c->to->sql : "");
+            concurrently(&g->p->post_down, c->to->name,
+                         c->from && !churn ? (c->from->sql ? c->from->sql : "") : NULL);
         }
     }
 }
