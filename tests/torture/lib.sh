@@ -7,6 +7,8 @@
 # torture_setup KIND makes $work (removed at exit) and, for pg, loads the pg
 # fixture's environment (the test runs inside tests/pg/pg_env.sh).
 
+torture_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 # A clean environment: nothing from the caller decides the environment or URL.
 unset STRATA_ENV TESTAPP_ENVIRONMENT APP_DATABASE_URL DYNO PIKU_APP_NAME DOKKU_APP_NAME \
   KUBERNETES_SERVICE_HOST FLY_APP_NAME RENDER RAILWAY_ENVIRONMENT K_SERVICE \
@@ -48,7 +50,7 @@ torture_setup() {
   cd "$work" || exit 1
   if [ "$kind" = pg ]; then
     # shellcheck disable=SC1091
-    . "$(dirname "${BASH_SOURCE[0]}")/../pg/pg_env.sh"
+    . "$torture_dir/../pg/pg_env.sh"
     pg_env_load # STRATA_PG_HOST, STRATA_PG_PORT, pg_admin
     [ -n "${DATABASE_URL:-}" ] || {
       echo "error: run through tests/pg/pg_env.sh (strata_add_pg_test)" >&2
@@ -56,7 +58,7 @@ torture_setup() {
     }
     unset DATABASE_URL
     # shellcheck disable=SC1091
-    . "$(dirname "${BASH_SOURCE[0]}")/../pg/pgbouncer_lib.sh"
+    . "$torture_dir/../pg/pgbouncer_lib.sh"
   fi
 }
 
@@ -118,24 +120,34 @@ schema() {
   fi
 }
 
-# integrity LABEL: the database is sound. SQLite: PRAGMA integrity_check and
-# no hot journal left behind. PostgreSQL: no index left invalid or unready,
-# amcheck's B-tree check of every index, no advisory lock, no lease row.
-integrity() {
+# sound LABEL: the database's own check passes. SQLite: PRAGMA
+# integrity_check; PostgreSQL: amcheck's B-tree check of every valid index
+# (the extension is dropped again: it is not part of the schema compared).
+sound() {
   if [ "$kind" = pg ]; then
-    check "$1: invalid indexes" "$(q "SELECT count(*) FROM pg_index WHERE NOT indisvalid OR NOT indisready")" 0
     check "$1: amcheck" "$(q "CREATE EXTENSION IF NOT EXISTS amcheck;
       SELECT count(*) FROM (SELECT bt_index_check(c.oid, true) FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
-        WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace) x;
+        WHERE a.amname = 'btree' AND i.indisvalid AND c.relnamespace = 'public'::regnamespace) x;
+      DROP EXTENSION amcheck;
       SELECT 'ok'" | tail -n 1)" ok
+  else
+    check "$1: integrity_check" "$(q "PRAGMA integrity_check")" ok
+  fi
+}
+
+# integrity LABEL: sound, and nothing left behind. SQLite: no hot journal.
+# PostgreSQL: no index left invalid or unready, no advisory lock, no lease row.
+integrity() {
+  sound "$1"
+  if [ "$kind" = pg ]; then
+    check "$1: invalid indexes" "$(q "SELECT count(*) FROM pg_index WHERE NOT indisvalid OR NOT indisready")" 0
     check "$1: advisory locks left" "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" 0
     if [ "$(has_table app_strata_lock)" = 1 ]; then
       check "$1: lease rows left" "$(q "SELECT count(*) FROM app_strata_lock")" 0
     fi
   else
-    check "$1: integrity_check" "$(q "PRAGMA integrity_check")" ok
     check "$1: hot journal left" "$(ls "$dbfile-journal" 2>/dev/null)" ""
   fi
 }
@@ -196,6 +208,176 @@ alive() {
   [ -r "/proc/$1/stat" ] || return 1
   st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# same_schema LABEL: the schema equals $reference.
+same_schema() {
+  local got
+  got=$(schema)
+  checks=$((checks + 1))
+  if [ "$got" != "$reference" ]; then
+    fail "$1: the schema differs from the reference:"
+    diff <(echo "$reference") <(echo "$got") | head -n 40
+  fi
+}
+
+# ---- the herd's oracle (herd.sh, herd_fixture.cmake) ----------------------
+herd_revisions=$(for k in $(seq 1 50); do printf 'herd%08d\n' "$k"; done)
+
+# herd_oracle LABEL OUTDIR: after a herd, the database and the processes'
+# output (OUTDIR/out.*) say each of the 50 migrations ran once, the one-shot
+# insert once; the schema is $reference; the database is sound.
+herd_oracle() {
+  local label=$1 dir=$2
+  check "$label: version rows" \
+    "$(q "SELECT revision || ' ' || state FROM app_strata_version ORDER BY revision")" \
+    "$(echo "$herd_revisions" | sed 's/$/ applied/')"
+  check "$label: migrations run, and how often" \
+    "$(cat "$dir"/out.* | grep -o 'Running upgrade [^,]*' | sed 's/.*-> //' | sort | uniq -c |
+      awk '{print $2 " " $1}')" \
+    "$(echo "$herd_revisions" | sed 's/$/ 1/')"
+  check "$label: counter rows and n" \
+    "$(q "SELECT count(*) || ' ' || coalesce(sum(n), 0) FROM herd_counter")" "1 2"
+  same_schema "$label"
+  integrity "$label"
+  if [ "${mode:-}" = sqlite_wal ]; then
+    check "$label: journal_mode" "$(q 'PRAGMA journal_mode')" wal
+  fi
+  # PgBouncer keeps the server connections it pooled: only a direct one ends.
+  if [ "$kind" = pg ] && [ "${mode:-}" != pgbouncer ]; then
+    sessions_gone 30
+    check "$label: sessions left 30 s after the processes ended" "$?" 0
+  fi
+  check "$label: log rows of a failed operation" \
+    "$(q "SELECT count(*) FROM app_strata_log WHERE outcome <> 'ok'")" 0
+}
+
+# ---- the kill sweep's oracle (killsweep.sh, fixtures/crash) --------------
+# Migrations c4a500000001..5: 1, 2, 4 and 5 in a transaction, each with
+# effects of its own (tables, an index, a column, a row in ks_log, a step of
+# the counter: n = 1 + 2 + 4 + 8); 3 transaction=none, four statements in
+# order: ks_n1, ks_n2, the index ks_n2_x, ks_n3.
+
+# crash_facts: what is in the database, in few queries (each psql costs a
+# good part of a second on a busy machine). Sets crash_state[1..5] (the
+# version row's state of each migration: none, applied, dirty, or what else
+# is there, comma-separated if several), and crash_has[NAME] (0 or 1) for
+# the version table, each table and index the migrations make and the column
+# ks_a.y; crash_count[TABLE] for the tables that exist; crash_log (the revs
+# in ks_log, sorted) and crash_counter (rows and n of ks_counter).
+crash_names="app_strata_version ks_counter ks_log ks_a ks_a_x ks_b ks_a.y ks_done ks_n1 ks_n2 ks_n2_x ks_n3"
+crash_facts() {
+  local n sql="" flags i=0 k rows
+  for n in $crash_names; do
+    [ -n "$sql" ] && sql="$sql || "
+    if [ "$kind" = pg ]; then
+      case $n in
+      *.*) sql="$sql(SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public'
+            AND table_name = '${n%.*}' AND column_name = '${n#*.}')::text" ;;
+      *) sql="$sql(to_regclass('public.$n') IS NOT NULL)::int::text" ;;
+      esac
+    else
+      case $n in
+      *.*) sql="$sql(SELECT count(*) FROM pragma_table_info('${n%.*}') WHERE name = '${n#*.}')" ;;
+      *) sql="$sql(SELECT count(*) FROM sqlite_master WHERE name = '$n')" ;;
+      esac
+    fi
+  done
+  flags=$(q "SELECT $sql")
+  declare -gA crash_has crash_count
+  for n in $crash_names; do
+    crash_has[$n]=${flags:$i:1}
+    i=$((i + 1))
+  done
+  for k in 1 2 3 4 5; do crash_state[$k]=none; done
+  if [ "${crash_has[app_strata_version]}" = 1 ]; then
+    while read -r rev st; do
+      k=${rev#c4a50000000}
+      if [ "${crash_state[$k]:-none}" = none ]; then crash_state[$k]=$st; else crash_state[$k]="${crash_state[$k]},$st"; fi
+    done < <(q "SELECT revision || ' ' || state FROM app_strata_version ORDER BY revision, state")
+  fi
+  sql="SELECT 'x'"
+  for n in ks_a ks_b ks_n1; do
+    [ "${crash_has[$n]}" = 1 ] && sql="$sql || ' ' || (SELECT count(*) FROM $n)"
+  done
+  [ "${crash_has[ks_counter]}" = 1 ] && sql="$sql || ' ' || (SELECT count(*) || ':' || coalesce(sum(n), 0) FROM ks_counter)"
+  rows=$(q "$sql")
+  set -- $rows
+  shift
+  crash_count=()
+  for n in ks_a ks_b ks_n1; do
+    if [ "${crash_has[$n]}" = 1 ]; then
+      crash_count[$n]=$1
+      shift
+    fi
+  done
+  crash_counter=${1:-}
+  crash_log=
+  [ "${crash_has[ks_log]}" = 1 ] && crash_log=$(q "SELECT rev FROM ks_log ORDER BY rev" | tr '\n' ' ')
+}
+crash_states() { crash_facts; }
+lg() { case " $crash_log" in *" $1 "*) echo 1 ;; *) echo 0 ;; esac; } # in ks_log?
+h() { echo "${crash_has[$1]}"; }                                      # there?
+
+# crash_oracle LABEL: after a kill, and after every restart: each
+# transactional migration is there whole (row applied, every effect) or not
+# at all; the transaction=none one has no row and no effect, or a dirty row
+# and a prefix of its statements done, or an applied row and all of them;
+# rows only in order; the counter and ks_log agree with the rows; the
+# database is sound. Sets crash_where: where the work stopped.
+crash_oracle() {
+  local label=$1 k want got a2=0 a4=0 a5=0 p
+  crash_facts
+  got="${crash_state[*]}"
+  case $got in
+  "none none none none none" | "applied none none none none" | "applied applied none none none" | \
+    "applied applied dirty none none" | "applied applied applied none none" | \
+    "applied applied applied applied none" | "applied applied applied applied applied") checks=$((checks + 1)) ;;
+  *) fail "$label: version rows out of order or in a state strata does not write: $got" ;;
+  esac
+  [ "${crash_state[2]}" = applied ] && a2=1
+  [ "${crash_state[4]}" = applied ] && a4=1
+  [ "${crash_state[5]}" = applied ] && a5=1
+  for k in 1 2 4 5; do
+    case $k in
+    1) got="$(h ks_counter)$(h ks_log)" ;;
+    2) got="$(h ks_a)$(h ks_a_x)$(lg 2)" ;;
+    4) got="$(h ks_b)$(h ks_a.y)$(lg 4)" ;;
+    5) got="$(h ks_done)$(lg 5)" ;;
+    esac
+    if [ "${crash_state[$k]}" = applied ]; then want=${got//0/1}; else want=${got//1/0}; fi
+    check "$label: migration $k (${crash_state[$k]}) all or nothing: its effects" "$got" "$want"
+  done
+  [ "$(h ks_a)" = 1 ] && check "$label: rows of ks_a" "${crash_count[ks_a]}" 600000
+  [ "$(h ks_b)" = 1 ] && check "$label: rows of ks_b" "${crash_count[ks_b]}" \
+    "$([ "$kind" = pg ] && echo 5000 || echo 500000)"
+  [ "$(h ks_n1)" = 1 ] && check "$label: rows of ks_n1" "${crash_count[ks_n1]}" \
+    "$([ "$kind" = pg ] && echo 200000 || echo 400000)"
+  if [ "${crash_state[1]}" = applied ]; then
+    check "$label: counter (rows:n)" "$crash_counter" "1:$((1 + 2 * a2 + 4 * a4 + 8 * a5))"
+    check "$label: ks_log rows" "$crash_log" \
+      "1 $([ $a2 = 1 ] && echo '2 ')$([ $a4 = 1 ] && echo '4 ')$([ $a5 = 1 ] && echo '5 ')"
+  fi
+  p="$(h ks_n1)$(h ks_n2)$(h ks_n2_x)$(h ks_n3)"
+  case ${crash_state[3]} in
+  none) check "$label: migration 3 (no row): statements done" "$p" 0000 ;;
+  applied) check "$label: migration 3 (applied): statements done" "$p" 1111 ;;
+  dirty)
+    case $p in
+    0000 | 1000 | 1100 | 1110 | 1111) checks=$((checks + 1)) ;;
+    *) fail "$label: migration 3 (dirty): statements done $p: not a prefix of the four" ;;
+    esac
+    ;;
+  esac
+  sound "$label"
+  crash_where=end
+  for k in 1 2 3 4 5; do
+    if [ "${crash_state[$k]}" != applied ]; then
+      crash_where=m$k
+      [ "${crash_state[$k]}" = dirty ] && crash_where="m$k-dirty($p)"
+      break
+    fi
+  done
 }
 
 # finish NAME: the verdict line and the exit status.
