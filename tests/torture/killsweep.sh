@@ -319,6 +319,7 @@ for round in $(seq 1 "$rounds"); do
     out=$(upgrade 2>&1)
     rc=$?
   fi
+  no_journal "round $round, the end"
   check "round $round: the last upgrade's exit" "$rc" 0
   [ "$rc" = 0 ] || echo "$out"
   crash_oracle "round $round, the end"
