@@ -13,14 +13,15 @@
 #                   migration or of the one holding the lock (in turn); the
 #                   process must then stop by itself, non-zero, and say why,
 #                   and commit nothing but the migration in flight
-#   pg_lock_lost    the lock session terminated 100 ms into migration 4 (its
-#                   one round trip takes about 250 ms), with migration 5 still
+#   pg_lock_lost    the lock session terminated 200 ms into migration 4 (its
+#                   one round trip takes about 300 ms), with migration 5 still
 #                   to come: the holder must notice before it begins
-#                   migration 5 (a look at the lock 50 ms into a round trip
-#                   and every 300 ms after does not see it in time)
-# Each round starts from a fresh database and interrupts 1 to 3 runs in a
-# row (a restart is interrupted again), aiming in turn at a random moment of
-# the whole run and at a random moment inside migration 2, 3 and 4. After
+#                   migration 5 (a look at the lock about 100 ms into a round
+#                   trip and 300 ms after that does not see it in time)
+# Each round starts from a fresh database and interrupts runs in a row (a
+# restart is interrupted again: 4 in the first round, then 1 to 3), aiming
+# in turn at a random moment inside migration 2, 3 and 4 and at a random
+# moment of what is left to do. After
 # each interruption (and the killed backends' end, on PostgreSQL):
 #   crash_oracle: every transactional migration all or nothing, the
 #   transaction=none one absent, dirty with a prefix of its statements, or
@@ -214,11 +215,14 @@ turn=0
 declare -A landed outcomes
 interruptions=0 missed=0
 tstart=$(now_ms)
-failed_rounds=0
+failed_rounds=0 aims=0
 for round in $(seq 1 "$rounds"); do
   fresh "r$round"
   fails_before=$fails
+  # The first round aims at migration 2, 3, 4 and a random moment in turn;
+  # the others interrupt 1 to 3 runs, aiming where the turn has come to.
   nkill=$((1 + RANDOM % 3))
+  [ "$round" = 1 ] && nkill=4
   [ "$mode" = pg_lock_lost ] && nkill=1
   for j in $(seq 1 "$nkill"); do
     label="round $round, interruption $j"
@@ -230,7 +234,7 @@ for round in $(seq 1 "$rounds"); do
       }
       upgrade_bg "$work/run.out"
       interruptions=$((interruptions + 1))
-      terminate "$label" lock 100 '%ks-slow-4%'
+      terminate "$label" lock 200 '%ks-slow-4%'
       sessions_gone 120 || fail "$label: sessions still there 120 s after the interruption"
       crash_oracle "$label"
       landed[$crash_where]=$((${landed[$crash_where]:-0} + 1))
@@ -239,7 +243,8 @@ for round in $(seq 1 "$rounds"); do
     fi
     crash_states
     # Aim: a random moment, or inside migration 2, 3 or 4 (the slow ones).
-    target=$(((round + j) % 4))
+    aims=$((aims + 1))
+    target=$((aims % 4))
     [ "$target" -ge 1 ] && target=$((target + 1))
     if [ "$target" -ge 2 ] && [ "${crash_state[$target]}" != none ]; then target=0; fi
     if [ "$target" = 0 ]; then
