@@ -7,7 +7,9 @@
 #  2. a dirty row on a migration that runs in a transaction (strata marks
 #     only transaction=none migrations dirty): the message said it "runs
 #     without a transaction";
-#  3. a view named like the version table: the verdict was "no primary key
+#  3. a row whose checksums are empty: status offered the header line
+#     '-- strata: accepts=""', which strata-bundle refuses;
+#  4. a view named like the version table: the verdict was "no primary key
 #     ... repair", and repair failed with "view app_strata_version may not
 #     be altered".
 # KNOWN DEFECTS until fixed (docs/reliability.md).
@@ -68,7 +70,16 @@ for cmd in status upgrade; do
 done
 q "UPDATE app_strata_version SET state = 'applied' WHERE revision = 'bbbb00000002'"
 
-echo "== 3. a view in place of the version table"
+echo "== 3. an empty checksum: the accepts= line offered must be one strata-bundle takes"
+q "UPDATE app_strata_version SET exact = '', loose = '' WHERE revision = 'aaaa00000001'"
+out=$("$app" app migrate status 2>&1)
+rc=$?
+checks=$((checks + 1))
+echo "empty checksum: status -> exit $rc: $out"
+[[ $out != *'accepts=""'* ]] || fail "empty checksum: status offers '-- strata: accepts=\"\"', which strata-bundle refuses"
+"$app" app migrate repair --accept-edits >/dev/null || fail "repair --accept-edits"
+
+echo "== 4. a view in place of the version table"
 q "ALTER TABLE app_strata_version RENAME TO real_version; CREATE VIEW app_strata_version AS SELECT * FROM real_version"
 out=$("$app" app migrate upgrade 2>&1)
 echo "view: upgrade -> exit $?: $out"
