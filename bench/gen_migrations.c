@@ -8,6 +8,17 @@
  * mix of statements vary from file to file; output depends only on N and the
  * seed (a fixed xorshift generator, no time, no locale). Files average about
  * 2 KB, like hand-written migrations of a long-lived application.
+ *
+ * --portable writes SQL that runs, as it is, on both SQLite and PostgreSQL
+ * and in order from the first file (the performance benchmark applies it
+ * with strata, the floors and the peers: perf_bench.sh): no AUTOINCREMENT,
+ * no UNIQUE (random data would collide), NOT NULL only with a default,
+ * names that never repeat and fit PostgreSQL's 63 bytes, VARCHARs long
+ * enough for every literal, TEXT for JSON values (PostgreSQL's json has no
+ * equality or index), distinct view columns, one assignment per column, and
+ * no transaction= or environments= header. --size BYTES sets the mean size
+ * of a file's header and up section (default 1400: files of about 2 KB).
+ * Without either option the output is what it always was, byte for byte.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -131,11 +142,13 @@ static const char *const verbs[] = {"add",      "create",    "extend", "index", 
 typedef struct col {
     char name[NAME_MAX_];
     int type;
-    int len; /* VARCHAR length / NUMERIC precision */
+    int len;     /* VARCHAR length / NUMERIC precision */
+    int notnull; /* --portable: an INSERT must not write NULL here */
 } col;
 
 typedef struct table {
     char name[NAME_MAX_];
+    char fk[NAME_MAX_ + 3]; /* the foreign key column, not in cols (never inserted) */
     col cols[MAX_COLS];
     int ncols;
     int nindexes;
@@ -145,6 +158,8 @@ typedef struct table {
 static table tables[MAX_TABLES];
 static int ntables;
 static long index_serial;
+static int portable; /* --portable: runs on SQLite and PostgreSQL (header comment) */
+static long view_serial;
 
 /* A growable output buffer for one file. */
 static char *obuf;
@@ -231,7 +246,7 @@ static const char *type_sql(const col *c, char *buf, size_t n)
     case T_REAL:
         return "REAL";
     default:
-        return "JSON";
+        return portable ? "TEXT" : "JSON";
     }
 }
 
@@ -274,7 +289,8 @@ static int has_col(const table *t, const char *name)
     for (i = 0; i < t->ncols; i++)
         if (strcmp(t->cols[i].name, name) == 0)
             return 1;
-    return 0;
+    /* the columns outside the model: the foreign key, the trailing version */
+    return portable && (strcmp(t->fk, name) == 0 || strcmp(name, "version") == 0);
 }
 
 static void new_col_name(const table *t, char *buf, size_t n)
@@ -295,7 +311,9 @@ static void new_col_name(const table *t, char *buf, size_t n)
         if (!has_col(t, buf))
             return;
     }
-    snprintf(buf, n, "%s_%u", PICK(colbase), below(1000));
+    do
+        snprintf(buf, n, "%s_%u", PICK(colbase), below(1000));
+    while (portable && has_col(t, buf));
 }
 
 static void set_col(col *c, const char *name)
@@ -305,6 +323,8 @@ static void set_col(col *c, const char *name)
     if (c->type == T_VARCHAR) {
         static const int lens[] = {16, 32, 40, 64, 80, 100, 120, 128, 200, 255, 512};
         c->len = PICK(lens);
+        if (portable && c->len < 64)
+            c->len = 64; /* the longest literal is an URL of about 50 bytes */
     } else if (c->type == T_NUMERIC) {
         static const int prec[] = {8, 10, 12, 14, 18};
         c->len = PICK(prec);
@@ -420,22 +440,27 @@ static void op_create_table(void)
         comment_line();
     out("CREATE TABLE %s (\n", t->name);
     out("    id %s PRIMARY KEY%s,\n", chance(50) ? "INTEGER" : "BIGINT",
-        chance(30) ? " AUTOINCREMENT" : "");
+        chance(30) && !portable ? " AUTOINCREMENT" : "");
     if (ntables > 0 && chance(60)) {
         ref = (int)below((unsigned)ntables);
-        out("    %.*s_id INTEGER NOT NULL REFERENCES %s(id)%s,\n",
-            (int)strlen(tables[ref].name) - 1, tables[ref].name, tables[ref].name,
-            chance(50) ? " ON DELETE CASCADE" : "");
+        char fk[NAME_MAX_ + 3];
+        snprintf(fk, sizeof(fk), "%.*s_id", (int)strlen(tables[ref].name) - 1, tables[ref].name);
+        memcpy(t->fk, fk, sizeof(fk));
+        /* portable: nullable, as no INSERT names it */
+        out("    %s INTEGER%s REFERENCES %s(id)%s,\n", t->fk, portable ? "" : " NOT NULL",
+            tables[ref].name, chance(50) ? " ON DELETE CASCADE" : "");
     }
     n = 3 + (int)below(9);
     for (i = 0; i < n && t->ncols < MAX_COLS - 2; i++) {
         char cn[NAME_MAX_];
         col *c = &t->cols[t->ncols];
+        int notnull, dflt = 1;
         new_col_name(t, cn, sizeof(cn));
         set_col(c, cn);
         t->ncols++;
         out("    %s %s", c->name, type_sql(c, tb, sizeof(tb)));
-        if (chance(40))
+        notnull = chance(40);
+        if (notnull && !portable)
             out(" NOT NULL");
         if (c->type == T_BOOL && chance(70))
             out(" DEFAULT %s", chance(50) ? "FALSE" : "TRUE");
@@ -443,20 +468,29 @@ static void op_create_table(void)
             out(" DEFAULT 0");
         else if (c->type == T_VARCHAR && chance(20))
             out(" DEFAULT '%s'", PICK(words));
-        else if (c->type == T_VARCHAR && chance(10))
+        else if (c->type == T_VARCHAR && chance(10) && !portable)
             out(" UNIQUE");
+        else
+            dflt = 0;
+        /* portable: NOT NULL only where an INSERT may leave the column out */
+        if (notnull && portable && dflt) {
+            out(" NOT NULL");
+            c->notnull = 1;
+        }
         if ((c->type == T_INT || c->type == T_NUMERIC) && chance(15))
             out(" CHECK (%s >= 0)", c->name);
         out(",%s\n", chance(8) ? " -- see below" : "");
     }
     if (chance(70)) {
+        t->cols[t->ncols].notnull = portable;
         set_col(&t->cols[t->ncols++], "created_at");
         out("    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n");
     }
     if (chance(50)) {
+        int notnull = chance(50);
+        t->cols[t->ncols].notnull = notnull && portable;
         set_col(&t->cols[t->ncols++], "updated_at");
-        out("    updated_at TIMESTAMP%s\n",
-            chance(50) ? " NOT NULL DEFAULT CURRENT_TIMESTAMP" : "");
+        out("    updated_at TIMESTAMP%s\n", notnull ? " NOT NULL DEFAULT CURRENT_TIMESTAMP" : "");
     } else {
         out("    version INTEGER NOT NULL DEFAULT 1\n");
     }
@@ -485,6 +519,7 @@ static void op_add_column(void)
         if (chance(30)) {
             out(" NOT NULL DEFAULT ");
             literal(c, t->next_id);
+            c->notnull = portable;
         } else if (chance(20)) {
             out(" DEFAULT NULL");
         }
@@ -508,11 +543,32 @@ static void op_create_index(void)
         if (b == a)
             b = NULL;
     }
-    uniq = chance(20);
+    uniq = chance(20) && !portable;
     index_serial++;
     t->nindexes++;
     if (chance(30))
         comment_line();
+    if (portable) {
+        /* a serial makes the name unique; 63 bytes is PostgreSQL's limit */
+        char nm[4 * NAME_MAX_];
+        if (b)
+            snprintf(nm, sizeof(nm), "ix%ld_%s_%s_%s", index_serial, t->name, a->name, b->name);
+        else
+            snprintf(nm, sizeof(nm), "ix%ld_%s_%s", index_serial, t->name, a->name);
+        nm[63] = '\0';
+        if (b)
+            out("CREATE INDEX %s ON %s (%s, %s%s)", nm, t->name, a->name, b->name,
+                chance(30) ? " DESC" : "");
+        else
+            out("CREATE INDEX %s ON %s (%s)", nm, t->name, a->name);
+        if (chance(15) && has_col(t, "deleted_at"))
+            out(" WHERE deleted_at IS NULL");
+        else if (chance(10))
+            out(" WHERE %s IS NOT NULL", a->name);
+        out(";\n\n");
+        down("DROP INDEX %s;", nm);
+        return;
+    }
     if (b)
         out("CREATE %sINDEX %s_%s_%s_%s ON %s (%s, %s%s)", uniq ? "UNIQUE " : "",
             uniq ? "uq" : "ix", t->name, a->name, b->name, t->name, a->name, b->name,
@@ -557,7 +613,7 @@ static void op_insert(void)
         out("    (%ld", t->next_id);
         for (i = 0; i < ncols; i++) {
             out(", ");
-            if (chance(5))
+            if (chance(5) && !t->cols[start[i]].notnull)
                 out("NULL");
             else
                 literal(&t->cols[start[i]], t->next_id);
@@ -582,7 +638,7 @@ static void op_update(void)
         comment_line();
     out("UPDATE %s SET %s = ", t->name, c->name);
     literal(c, t->next_id);
-    if (c->type == T_INT && chance(30))
+    if (c->type == T_INT && chance(30) && !portable)
         out(", %s = %s + 1", c->name, c->name);
     out("\n WHERE %s ", w->name);
     switch (below(4)) {
@@ -612,6 +668,18 @@ static void op_view(void)
     if (!t || t->ncols < 2)
         return;
     n = 2 + (int)below(t->ncols < 5 ? (unsigned)t->ncols - 1 : 4);
+    if (portable) {
+        /* distinct columns (PostgreSQL refuses a name twice), a name never reused */
+        char nm[4 * NAME_MAX_];
+        snprintf(nm, sizeof(nm), "v%ld_%s_%s", ++view_serial, w, t->name);
+        nm[63] = '\0';
+        out("CREATE VIEW %s AS\nSELECT id", nm);
+        for (i = 0; i < n && i < t->ncols; i++)
+            out(",\n       %s", t->cols[(3 + i) % t->ncols].name);
+        out("\n  FROM %s\n WHERE %s IS NOT NULL;\n\n", t->name, t->cols[0].name);
+        down("DROP VIEW %s;", nm);
+        return;
+    }
     out("CREATE VIEW %s_%s AS\nSELECT id", w, t->name);
     for (i = 0; i < n; i++)
         out(",\n       %s", t->cols[(i * 7 + 3) % t->ncols].name);
@@ -632,12 +700,28 @@ static void hex12(char *dst)
 int main(int argc, char **argv)
 {
     char prev[13] = "", rev[13], slug[128], msg[160], path[4096];
-    long n = 10000, seed = 1, i;
+    long n = 10000, seed = 1, size = 0, i;
     size_t total = 0;
     char *end;
 
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: gen_migrations DIR [N] [SEED]\n");
+    while (argc > 1 && argv[1][0] == '-' && argv[1][1] == '-') {
+        if (strcmp(argv[1], "--portable") == 0) {
+            portable = 1;
+        } else if (strcmp(argv[1], "--size") == 0 && argc > 2) {
+            errno = 0;
+            size = strtol(argv[2], &end, 10);
+            if (errno || *end || size < 100 || size > 1000000) {
+                fprintf(stderr, "gen_migrations: bad --size '%s' (100 to 1000000)\n", argv[2]);
+                return 2;
+            }
+            argc--, argv++;
+        } else {
+            break;
+        }
+        argc--, argv++;
+    }
+    if (argc < 2 || argc > 4 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: gen_migrations [--portable] [--size BYTES] DIR [N] [SEED]\n");
         return 2;
     }
     if (argc > 2) {
@@ -667,7 +751,10 @@ int main(int argc, char **argv)
         return 1;
     for (i = 0; i < n; i++) {
         FILE *f;
-        size_t target = 500 + below(1800); /* up section size; down and header add more */
+        /* header and up section; the down section adds more. --size: the same
+         * spread around another mean */
+        size_t target =
+            size ? (size_t)(size * 5 / 14) + below((unsigned)(size * 18 / 14)) : 500 + below(1800);
         unsigned day = (unsigned)(i / 6);
         int k, first_op = 1;
 
@@ -683,9 +770,9 @@ int main(int argc, char **argv)
         }
         out("-- strata: revision=%s revises=%s\n", rev, prev[0] ? prev : "base");
         out("-- strata: message=\"%s\"\n", msg);
-        if (chance(3))
+        if (chance(3) && !portable)
             out("-- strata: transaction=none\n");
-        if (chance(4))
+        if (chance(4) && !portable)
             out("-- strata: environments=development,test\n");
         out("\n-- strata: up\n");
         while (olen < target || first_op) {

@@ -290,10 +290,15 @@ static void put_migration(strata_buf *b, const strata_bundle_migration *m)
     strata__buf_printf(b, "    {%uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, 0x%xu, 0x%xu, ",
                        m->revision, m->message, m->file, m->parent, m->nparents, m->section,
                        m->nsections, m->accept, m->naccepts, m->flags, m->environments);
-    strata__buf_printf(b, "%uu, %uu, 0u,\n     ", m->lock_timeout_ms, m->statement_timeout_ms);
+    strata__buf_printf(b, "%uu, %uu, %uu,\n     ", m->lock_timeout_ms, m->statement_timeout_ms,
+                       m->findings);
     put_hash(b, m->exact);
     strata__buf_puts(b, ", ");
     put_hash(b, m->loose);
+    strata__buf_puts(b, ",\n     ");
+    put_hash(b, m->schema_sqlite);
+    strata__buf_puts(b, ", ");
+    put_hash(b, m->schema_postgresql);
     strata__buf_puts(b, "},\n");
 }
 
@@ -405,7 +410,8 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
 }
 
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, int level, FILE *errf)
+                const char *source_dir, int level, const strata_hash128 *schema_sqlite,
+                const strata_hash128 *schema_pg, const char *const *destructive, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
     strata_bundle_migration *bmv = NULL;
@@ -500,6 +506,15 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
         bm->statement_timeout_ms = m->statement_timeout_ms;
         bm->exact = m->exact;
         bm->loose = m->loose;
+        if (schema_sqlite)
+            bm->schema_sqlite = schema_sqlite[i];
+        if (schema_pg)
+            bm->schema_postgresql = schema_pg[i];
+        if (destructive && destructive[i]) {
+            /* what the runtime names when production will not apply it alone */
+            bm->flags |= STRATA_MIGRATION_DESTRUCTIVE;
+            put_str(&strings, destructive[i], &bm->findings);
+        }
         for (k = 0; k < m->nparents; k++, npar++) {
             pv[npar] = (uint32_t)strata__project_find(p, m->parents[k]);
             strata__buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),
@@ -561,7 +576,7 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
                   "#define STRATA_BUNDLE_LE_ 1\n"
                   "_Static_assert(sizeof(strata_bundle_section) == 64 && "
                   "offsetof(strata_bundle_section, exact) == 32 && "
-                  "sizeof(strata_bundle_migration) == 88 && "
+                  "sizeof(strata_bundle_migration) == 120 && "
                   "offsetof(strata_bundle_migration, exact) == 56, \"unexpected bundle table "
                   "layout\");\n#else\n#define STRATA_BUNDLE_LE_ 0\n#endif\n\n");
     if (nsec)

@@ -24,6 +24,30 @@ if(NOT SQLite3_FOUND)
   strata_missing("SQLite 3" "libsqlite3-dev")
 endif()
 
+# libpg_query: PostgreSQL's parser as a library, for strata-bundle verify
+# only (the PostgreSQL checks of migrations at build time); libstrata never
+# links it. Debian ships no pkg-config or CMake file for it.
+if(NOT STRATA_BUNDLE_EXECUTABLE)
+  find_path(STRATA_PG_QUERY_INCLUDE_DIR pg_query.h)
+  find_library(STRATA_PG_QUERY_LIBRARY pg_query)
+  if(NOT STRATA_PG_QUERY_INCLUDE_DIR OR NOT STRATA_PG_QUERY_LIBRARY)
+    strata_missing("libpg_query (pg_query.h, libpg_query: the PostgreSQL parser that "
+                   "strata-bundle verify checks migrations with)" "libpg-query-dev")
+  endif()
+  if(NOT TARGET strata_pg_query)
+    add_library(strata_pg_query UNKNOWN IMPORTED)
+    set_target_properties(strata_pg_query PROPERTIES
+      IMPORTED_LOCATION "${STRATA_PG_QUERY_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${STRATA_PG_QUERY_INCLUDE_DIR}")
+    if(STRATA_PG_QUERY_LIBRARY MATCHES "\\.a$")
+      # the archive uses threads (its per-thread memory contexts)
+      find_package(Threads REQUIRED)
+      set_property(TARGET strata_pg_query APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+                   Threads::Threads)
+    endif()
+  endif()
+endif()
+
 if(STRATA_WITH_POSTGRESQL)
   find_package(PostgreSQL QUIET)
   if(NOT PostgreSQL_FOUND OR NOT TARGET PostgreSQL::PostgreSQL)

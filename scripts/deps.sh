@@ -29,9 +29,10 @@ strata_install_deps() {
         --no-install-recommends "${missing[@]}" </dev/null
 }
 
-# What building strata needs.
+# What building strata needs (libpg-query-dev: strata-bundle verify's
+# PostgreSQL parser; libstrata does not link it).
 STRATA_BUILD_DEPS=(cmake ninja-build gcc libc6-dev pkg-config zlib1g-dev libxxhash-dev
-    libsqlite3-dev libpq-dev)
+    libsqlite3-dev libpq-dev libpg-query-dev)
 
 # What the whole test suite needs on top: a PostgreSQL server and client
 # (tests/pg), PgBouncer, valgrind, clang with its sanitizer runtime and
@@ -49,3 +50,9 @@ STRATA_TEST_DEPS=(postgresql postgresql-client pgbouncer valgrind clang libclang
 # unshare) and ask file(1) how they are linked. libsqlite3-dev, zlib1g-dev
 # and libxxhash-dev already ship their .a files.
 STRATA_STATIC_DEPS=(postgresql-server-dev-15 libssl-dev libkrb5-dev libldap-dev util-linux file)
+
+# The peers of the performance benchmark (bench/perf_bench.sh), optional:
+# not installed by CI (the guard, bench.perf_quick, measures strata against
+# its floors only). The benchmark includes each one it finds:
+#   . scripts/deps.sh && strata_install_deps "${STRATA_BENCH_DEPS[@]}"
+STRATA_BENCH_DEPS=(sql-migrate alembic python3-psycopg2)

@@ -32,8 +32,11 @@
 /* A probe's handle waits at most this long for SQLite's write lock. */
 #define PROBE_BUSY_MS 1000
 
-/* The signal handler's only way out: written by it, polled by the main thread. */
+/* The signal handler's only ways out: a byte in the pipe the main thread
+ * polls, and the flag strata polls while the startup migration runs
+ * (strata_options.interrupt), which stops it as strata_interrupt would. */
 static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_asked;
 
 static void on_signal(int sig)
 {
@@ -41,6 +44,7 @@ static void on_signal(int sig)
     unsigned char c = (unsigned char)sig;
     ssize_t n = write(signal_pipe[1], &c, 1); /* a full pipe already holds a byte */
     (void)n;
+    stop_asked = 1;
     errno = saved;
 }
 
@@ -212,7 +216,8 @@ static void handle_client(int fd, strata *db, const char *open_error)
 int silica_serve(const strata_bundle *bundle, const strata_options *opts, const char *address,
                  unsigned port)
 {
-    struct startup s = {bundle, opts, NULL, STRATA_OK, -1};
+    strata_options start_opts = *opts;
+    struct startup s = {bundle, &start_opts, NULL, STRATA_OK, -1};
     struct sigaction sa;
     sigset_t block, old;
     strata_options probe_opts = *opts;
@@ -243,6 +248,7 @@ int silica_serve(const strata_bundle *bundle, const strata_options *opts, const 
         bound);
 
     /* The probe's own handle: quiet (startup logs), and never long behind a lock. */
+    start_opts.interrupt = &stop_asked;
     probe_opts.log = NULL;
     probe_opts.lock_wait_ms = PROBE_BUSY_MS;
     if (strata_open(&probe, bundle, &probe_opts) != STRATA_OK) {
@@ -284,9 +290,10 @@ int silica_serve(const strata_bundle *bundle, const strata_options *opts, const 
                 break;
             }
             if (n > 0 && ++signals == 1) {
-                /* The startup migration cannot be interrupted from here: stop when it returns. */
+                /* The handler set stop_asked: strata cancels the statement in
+                 * progress, rolls its transaction back and releases the lock. */
                 say(opts, STRATA_LOG_INFO,
-                    "%s during startup: stopping once the migration step returns (again: stop now)",
+                    "%s during startup: interrupting the migration step (again: stop now)",
                     sig[0] == SIGTERM ? "SIGTERM" : "SIGINT");
             } else if (n > 0) {
                 say(opts, STRATA_LOG_WARN,
@@ -302,6 +309,8 @@ int silica_serve(const strata_bundle *bundle, const strata_options *opts, const 
             probe = NULL;
             if (s.status != STRATA_OK) {
                 rc = strata_exit_code(s.status); /* the logger has said why */
+                if (signals)
+                    say(opts, STRATA_LOG_INFO, "Shutting down (signalled during startup)");
                 break;
             }
             if (signals) {

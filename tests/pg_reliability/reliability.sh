@@ -9,7 +9,9 @@
 #                      CREATE INDEX CONCURRENTLY: no deadlock, index valid,
 #                      each migration exactly once, all exit 0 (3 rounds).
 #   lock_wait          another strata holds the migration lock: --lock-wait 3
-#                      exits 6 in 3 +- 1 s, names the holder, changes nothing.
+#                      exits 6 in 3 +- 1 s, names the holder (its lock session,
+#                      and the busy session running its migration), changes
+#                      nothing.
 #   lock_timeout_retry a session holds a conflicting table lock for 2.5 s: the
 #                      migration retries under lock_timeout (naming the
 #                      blocker) and succeeds; concurrent SELECTs on the table
@@ -220,7 +222,7 @@ start_sleeper() {
 }
 
 t_lock_wait() {
-    local apid holder apids before after t0 t1 rc arc ta0 ta1
+    local apid holder busy apids before after t0 t1 rc arc ta0 ta1
     ta0=$(now_ms)
     # A holds the lock once its migration (pg_sleep(8)) is running.
     start_sleeper a.out
@@ -231,6 +233,9 @@ t_lock_wait() {
     echo "first process: backends [$apids] (application_name 'testapp-strata'), advisory lock" \
         "held by pid [$holder], $(($(now_ms) - ta0)) ms after its start"
     [[ $holder =~ ^[0-9]+$ ]] || die "expected exactly one advisory lock holder, got '$holder'"
+    busy=$(q "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+              AND state = 'active' AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()")
+    echo "first process: its migration runs in pid [$busy]"
     [[ " $apids " == *" $holder "* ]] ||
         fail "the lock holder $holder is not one of the first process's backends ($apids)"
     before=$(snapshot)
@@ -249,6 +254,12 @@ t_lock_wait() {
     grep -q "pid $holder\b" b.out || fail "the message does not name the holder pid $holder"
     grep -q "application_name 'testapp-strata'" b.out ||
         fail "the message does not name the holder's application_name 'testapp-strata'"
+    # The busy session too: the one running the migration, active, and the
+    # warning about ending it mid-migration.
+    grep "^error" b.out | grep -q "Its migration runs in pid $busy (application_name 'testapp-strata', active for [0-9]* s: migration 5eef00000001)" ||
+        fail "the message does not name the session running the migration (pid $busy, active)"
+    grep "^error" b.out | grep -q "leaves a transaction=none migration dirty" ||
+        fail "the message does not warn that ending a session mid-migration leaves it dirty"
     if [[ $before != "$after" ]]; then
         fail "the second process changed the database:"
         diff <(echo "$before") <(echo "$after")

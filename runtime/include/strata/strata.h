@@ -16,6 +16,7 @@
 #ifndef STRATA_H
 #define STRATA_H
 
+#include <signal.h> /* sig_atomic_t */
 #include <stddef.h>
 #include <strata/bundle.h>
 
@@ -120,7 +121,7 @@ STRATA_API const char *strata_log_emoji(const char *msg);
  * result is used before the next lookup. NULL or "" means unset. */
 typedef const char *(*strata_getenv_fn)(void *ctx, const char *name);
 
-#define STRATA_OPTIONS_VERSION 1
+#define STRATA_OPTIONS_VERSION 2
 
 /*
  * Options, grown only at the end: each new field comes with a new
@@ -161,8 +162,13 @@ typedef struct strata_options {
                                the connection's current schema */
     unsigned lock_mode;     /* PostgreSQL: STRATA_LOCK_ADVISORY (default; also STRATA_LOCK=...
                                in the environment) or STRATA_LOCK_TABLE, for PgBouncer */
-    unsigned lock_lease_ms; /* STRATA_LOCK_TABLE: how long a silent holder keeps the lock;
-                               30000 */
+    unsigned lock_lease_ms; /* PostgreSQL: how long a silent holder keeps the lock (either
+                               kind), and a silent server is waited for; 30000 */
+    /* Version 2: */
+    volatile sig_atomic_t *interrupt; /* NULL, or a flag the application's signal handler
+                                         sets: once it is non-zero, the call in progress
+                                         stops as strata_interrupt makes it stop (what
+                                         strata_startup needs: it has no handle to give) */
 } strata_options;
 
 /* Migration locks on PostgreSQL. */
@@ -175,7 +181,7 @@ typedef struct strata_options {
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, NULL, 60000, 5000, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, \
-            NULL, NULL, 0, 30000                                                                   \
+            NULL, NULL, 0, 30000, NULL                                                             \
     }
 
 /* A migration context: one namespace's bundle and its database. */
@@ -353,6 +359,10 @@ STRATA_API int strata_verify(strata *h);
     0x40u /* upgrade: record the migrations it would run as applied, running                       \
              nothing (their changes are in the database already); production                       \
              needs STRATA_YES */
+#define STRATA_ALLOW_DESTRUCTIVE                                                                   \
+    0x80u /* upgrade in production or staging: also apply migrations that                          \
+             drop data (strata-bundle lint's destructive findings, which                           \
+             their files do not acknowledge with a reason) */
 
 /*
  * Targets: "head" (the single head; STRATA_MULTIPLE_HEADS when several),
@@ -369,12 +379,23 @@ STRATA_API int strata_verify(strata *h);
  * STRATA_FORCE (they then stay recorded). strata_upgrade with
  * STRATA_STAMP_ONLY records its plan as applied without running it.
  *
+ * In production and staging, an upgrade applies on its own only migrations
+ * that drop no data: when its plan holds one the bundle records as
+ * destructive (strata-bundle lint found it drops a table or a column, or
+ * loses rows, and its file gives no reason: docs/lint.md), it is
+ * STRATA_POLICY with nothing applied, the message naming the migration,
+ * the finding and the command that applies it, unless the call has
+ * STRATA_ALLOW_DESTRUCTIVE. A database where nothing of the namespace is
+ * applied yet is exempt: a destructive migration there drops only what the
+ * same run created. strata_startup never passes the flag.
+ *
  * Each call creates the tables if needed, takes the migration lock, reads the
  * applied set again under it, applies the policy (STRATA_INTEGRITY, _DIRTY,
  * _UNKNOWN_APPLIED as strata_verify; pending is not an error here) and
  * applies what is left (a late replica finds nothing to do: STRATA_OK).
  * Progress goes to the logger, one line per migration. Flags:
- * STRATA_SINGLE_TRANSACTION; upgrade also STRATA_STAMP_ONLY; downgrade also
+ * STRATA_SINGLE_TRANSACTION; upgrade also STRATA_STAMP_ONLY and
+ * STRATA_ALLOW_DESTRUCTIVE; downgrade also
  * STRATA_FORCE; STRATA_YES, which production requires for a downgrade and
  * for STRATA_STAMP_ONLY (else STRATA_POLICY). The target is read during the
  * call only.

@@ -24,9 +24,28 @@ void strata__diags_free(strata_diags *d)
 void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned line,
                       const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, 0, fmt, ap);
+    va_end(ap);
+}
+
+void strata__diag_add_at(strata_diags *d, int severity, const char *file, unsigned line,
+                         unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned line, unsigned col,
+                       const char *fmt, va_list ap)
+{
     strata_buf b;
     strata_diag *x;
-    va_list ap;
 
     if (severity == STRATA_DIAG_ERROR)
         d->nerrors++;
@@ -41,12 +60,12 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
         d->cap = cap;
     }
     strata__buf_init(&b, d->alloc);
-    va_start(ap, fmt);
     strata__buf_vprintf(&b, fmt, ap);
-    va_end(ap);
     x = &d->v[d->n];
+    x->rule = NULL;
     x->severity = severity;
     x->line = line;
+    x->col = line ? col : 0;
     x->msg = strata__buf_detach(&b);
     x->file = file ? strata__strdup(d->alloc, file) : NULL;
     if (!x->msg || (file && !x->file)) {
@@ -56,6 +75,19 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
         return;
     }
     d->n++;
+}
+
+void strata__diag_add_rule(strata_diags *d, int severity, const char *file, unsigned line,
+                           unsigned col, const char *rule, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n = d->n;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, col, fmt, ap);
+    va_end(ap);
+    if (d->n > n)
+        d->v[n].rule = rule;
 }
 
 /*
@@ -69,7 +101,7 @@ void strata__diag_add(strata_diags *d, int severity, const char *file, unsigned 
  * that reaches a message holds no line break: it comes from one line of a
  * file, or from a name that would have been refused).
  */
-static void put_escaped(strata_buf *out, const char *s, int continuation)
+void strata__diag_put_escaped(strata_buf *out, const char *s, int continuation)
 {
     size_t i = 0, n = strlen(s), len;
 
@@ -110,13 +142,31 @@ void strata__diags_format(const strata_diags *d, strata_buf *out)
     for (i = 0; i < d->n; i++) {
         const strata_diag *x = &d->v[i];
         if (x->file) {
-            put_escaped(out, x->file, 0);
+            strata__diag_put_escaped(out, x->file, 0);
             if (x->line)
                 strata__buf_printf(out, ":%u", x->line);
+            if (x->line && x->col)
+                strata__buf_printf(out, ":%u", x->col);
             strata__buf_puts(out, ": ");
         }
         strata__buf_printf(out, "%s: ", names[x->severity]);
-        put_escaped(out, x->msg, 1);
+        if (x->rule) {
+            /* "[rule]" ends the first line, where a problem matcher reads */
+            const char *nl = strchr(x->msg, '\n');
+            size_t first = nl ? (size_t)(nl - x->msg) : strlen(x->msg);
+            strata_buf line;
+            strata__buf_init(&line, d->alloc);
+            strata__buf_put(&line, x->msg, first);
+            strata__diag_put_escaped(out, line.data ? line.data : "", 1);
+            strata__buf_printf(out, " [%s]", x->rule);
+            if (line.oom)
+                out->oom = 1;
+            strata__buf_free(&line);
+            if (nl)
+                strata__diag_put_escaped(out, nl, 1);
+        } else {
+            strata__diag_put_escaped(out, x->msg, 1);
+        }
         strata__buf_putc(out, '\n');
     }
     if (d->oom)

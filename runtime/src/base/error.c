@@ -18,7 +18,9 @@ void strata__msgs_free(strata_msgs *m)
 
     for (i = 0; i < m->nsecrets; i++)
         strata__free(m->alloc, m->secrets[i]);
-    m->nsecrets = 0;
+    strata__free(m->alloc, m->secrets);
+    m->secrets = NULL;
+    m->nsecrets = m->cap = 0;
     strata__buf_free(&m->err);
 }
 
@@ -58,15 +60,28 @@ const char *strata__errtext(const strata_msgs *m)
 
 int strata__add_secret(strata_msgs *m, const char *s, size_t n)
 {
-    size_t i;
+    size_t i, at;
+    char *copy;
 
-    if (n == 0 || m->nsecrets == STRATA_MAX_SECRETS)
+    if (n == 0)
         return STRATA_OK;
     for (i = 0; i < m->nsecrets; i++)
         if (strlen(m->secrets[i]) == n && memcmp(m->secrets[i], s, n) == 0)
             return STRATA_OK;
-    if (!(m->secrets[m->nsecrets] = strata__strndup(m->alloc, s, n)))
+    if (m->nsecrets == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 8;
+        char **grown = strata__realloc(m->alloc, m->secrets, cap * sizeof(*grown));
+        if (!grown)
+            return STRATA_NOMEM;
+        m->secrets = grown;
+        m->cap = cap;
+    }
+    if (!(copy = strata__strndup(m->alloc, s, n)))
         return STRATA_NOMEM;
+    n = strlen(copy); /* a decoded secret may hold a NUL: what precedes it is the text */
+    for (at = m->nsecrets; at > 0 && strlen(m->secrets[at - 1]) < n; at--)
+        m->secrets[at] = m->secrets[at - 1];
+    m->secrets[at] = copy;
     m->nsecrets++;
     return STRATA_OK;
 }

@@ -10,15 +10,15 @@
 
 #include "util.h"
 
-#define STRATA_MAX_SECRETS 8
-
 typedef struct strata_msgs {
     const strata_allocator *alloc;
     strata_buf err; /* the last failure's message */
     /* Texts replaced by "***" wherever they appear: a URL's password as
-     * written, as decoded, and in the pieces a parser may quote. */
-    char *secrets[STRATA_MAX_SECRETS];
-    size_t nsecrets;
+     * written, as decoded, and in the pieces a parser may quote. Longest
+     * first, so that a piece never replaces part of a whole and leaves the
+     * rest of it showing. */
+    char **secrets;
+    size_t nsecrets, cap;
     strata_log_fn log; /* NULL: nothing is said */
     void *log_ctx;
 } strata_msgs;
@@ -37,7 +37,7 @@ void strata__log(strata_msgs *m, int level, const char *fmt, ...) STRATA_PRINTF(
 const char *strata__errtext(const strata_msgs *m);
 
 /* Remembers s[0..n) as a secret (texts shorter than 3 bytes are kept but never
- * replaced: that would garble every message). A full table drops the rest. */
+ * replaced: that would garble every message). STRATA_NOMEM when it cannot. */
 int strata__add_secret(strata_msgs *m, const char *s, size_t n);
 
 /* Replaces every secret in b by "***". */

@@ -152,7 +152,9 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
         *skipped = st == STRATA_OK;
         return st;
     }
+    h->notx_rev = rev;
     st = run_section(h, i, s, &failed);
+    h->notx_rev = NULL;
     h->be->after_migration(h, m);
     if (st != STRATA_OK) {
         if (st == STRATA_NOMEM)
@@ -172,6 +174,11 @@ static int apply_without_transaction(strata *h, size_t i, const strata_bundle_se
                            up ? "recording it as applied (it ran; its row stays dirty)"
                               : "removing its row (it was undone; its row stays dirty)",
                            st);
+}
+
+int strata__statement_starts(strata *h, size_t n)
+{
+    return h->notx_rev ? strata__ledger_statement_starts(h, h->notx_rev, n) : STRATA_OK;
 }
 
 /* The script and its bookkeeping sent in one piece (backend.h run_atomic).
@@ -296,7 +303,7 @@ static int run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf 
     for (k = 0; k < n && st == STRATA_OK; k++) {
         double t0 = strata__mono_ms();
         const char *rev = strata__bstr(h, strata__mig(h, plan[k])->revision);
-        if (h->interrupted) {
+        if (strata__stop_asked(h)) {
             st = strata__fail(&h->msgs, STRATA_ERROR,
                               "interrupted: stopped before migration %s; what ran before it "
                               "stays applied",
@@ -481,6 +488,9 @@ static int upgrade_impl(strata *h, const char *target)
         st = too_few(h, target, np, 1, 0);
         goto unlock;
     }
+    /* a migration that drops data waits for an operator in production */
+    if (!stamp && (st = strata__judge_destructive(h, plan, np, target)) != STRATA_OK)
+        goto unlock;
     if ((st = record_accepted(h)) != STRATA_OK)
         goto unlock;
     if (np == 0) {

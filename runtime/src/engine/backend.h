@@ -115,7 +115,12 @@ typedef struct strata_backend {
     int (*commit)(strata *h);
     void (*rollback)(strata *h);
     /* Runs a migration script statement by statement; on failure *failed is
-     * the 1-based statement number and the message says what failed. */
+     * the 1-based statement number and the message says what failed.
+     * Outside a transaction (transaction=none) a backend calls
+     * strata__statement_starts(h, n) before statement n, and stops when it
+     * fails, so that the dirty row says which statement was running when the
+     * process or the connection was lost (backend_pg.c does; SQLite's
+     * statements do not outlive its process). */
     int (*run_script)(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed);
     /* Per-migration settings: before its transaction begins, just before it
      * commits (optional; a failure rolls it back), and after it ended. */
@@ -134,6 +139,14 @@ typedef struct strata_backend {
     /* Optional: adds the URL's secrets as the database's own client reads
      * the URL, to those found in its text. */
     int (*url_secrets)(strata *h);
+    /* Optional, at open: refuses the options and environment variables this
+     * backend reads when they hold no meaning (STRATA_MISUSE, exit 2), before
+     * anything connects. */
+    int (*check_options)(strata *h);
+    /* Optional: appends to a dirty migration's message what a migration that
+     * did not finish may have left behind (PostgreSQL: INVALID indexes).
+     * Best effort: never changes the handle's message. */
+    void (*dirty_hint)(strata *h, strata_buf *out);
 } strata_backend;
 
 extern const strata_backend strata__sqlite_backend;

@@ -1,20 +1,22 @@
 /*
- * backend_pg.c - the PostgreSQL backend (libpq): connections, statements,
- * migration scripts. Its lock is in backend_pg_lock.c.
+ * backend_pg.c - the PostgreSQL backend (libpq): connecting, statements,
+ * migration scripts. Its round trips are in backend_pg_wire.c, its lock in
+ * backend_pg_lock.c.
  *
  * Round trips: a transactional migration and its version row go to the
  * server as one simple query (BEGIN; SET LOCAL ...; script; INSERT; COMMIT).
  * A migration with transaction=none is split and sent statement by statement:
  * a multi-statement simple query is one implicit transaction, in which
- * CREATE INDEX CONCURRENTLY fails.
+ * CREATE INDEX CONCURRENTLY fails. Each of its statements is recorded in the
+ * dirty row before it runs.
  *
- * Every statement is sent asynchronously, so that while it waits the lock
- * connection can ask who blocks it, and an interrupt can cancel it.
+ * Every statement goes through strata__pg_main_query: under the migration
+ * lock, nothing is sent once the lock is lost, and a connection lost after a
+ * migration was sent is an unknown outcome, not a failure.
  */
 #include "backend_pg.h"
 #include "sqlscan.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,79 +24,36 @@
 #include <time.h>
 #include <unistd.h>
 
-/* libpq prints notices to stderr by default; the library never prints. */
-static void on_notice(void *arg, const char *message)
+static int is_sqlstate(const PGresult *r, const char *code)
 {
-    strata *h = arg;
-    size_t n = strlen(message);
-    while (n && message[n - 1] == '\n')
-        n--;
-    strata__log(&h->msgs, STRATA_LOG_DEBUG, "%.*s", (int)n, message);
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s && strcmp(s, code) == 0;
 }
 
-static void trim(strata_buf *b)
-{
-    while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' '))
-        b->data[--b->len] = '\0';
-}
-
-int strata__pg_conn_fail(strata *h, PGconn *c, const char *what)
-{
-    strata_buf msg;
-    int st;
-
-    strata__buf_init(&msg, h->alloc);
-    if (h->url_malformed)
-        strata__buf_puts(&msg, "libpq cannot read this connection URL as meant (check its "
-                               "syntax: percent escapes, brackets, quotes; in a password, write "
-                               "'@' as %40 and '/' as %2F)");
-    else
-        strata__buf_puts(&msg, c ? PQerrorMessage(c) : "out of memory");
-    trim(&msg);
-    st = strata__fail(&h->msgs, STRATA_ERROR, "%s %s: %s", what, h->url_redacted,
-                      msg.data ? msg.data : "");
-    strata__buf_free(&msg);
-    return st;
-}
-
-PGconn *strata__pg_open_conn(strata *h)
-{
-    /* Keepalives first: the URL may override them. fallback_application_name
-     * applies only when the URL sets no application_name. */
-    const char *keys[] = {
-        "keepalives",      "keepalives_idle", "keepalives_interval",       "keepalives_count",
-        "connect_timeout", "dbname",          "fallback_application_name", NULL};
-    const char *vals[8];
-    char app[80];
-    PGconn *c;
-
-    snprintf(app, sizeof(app), "%s-strata", h->opts.app);
-    vals[0] = "1";
-    vals[1] = "10";
-    vals[2] = "5";
-    vals[3] = "3";
-    vals[4] = "10";
-    vals[5] = h->url;
-    vals[6] = app;
-    vals[7] = NULL;
-    c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK)
-        PQsetNoticeProcessor(c, on_notice, h);
-    return c;
-}
+static void pg_disconnect(strata *h);
 
 static int pg_connect(strata *h, int create)
 {
+    pgstate *s = state(h);
     PGconn *c;
 
     (void)create; /* the database itself must exist */
+    /* A new operation starts without the lock: what the last one lost is
+     * behind it, and a connection it lost is made again. */
+    if (s && !s->lock) {
+        s->lost = 0;
+        if (h->conn && (s->main_dead || PQstatus(CONN(h)) != CONNECTION_OK)) {
+            strata__pg_drop(CONN(h));
+            h->conn = NULL;
+            s->main_dead = 0;
+        }
+    }
     if (h->conn)
         return STRATA_OK;
-    if (!h->be_state) {
+    if (!s) {
         struct timespec ts;
         unsigned long long nonce;
-        pgstate *s = strata__malloc(h->alloc, sizeof(pgstate));
-        if (!s)
+        if (!(s = strata__malloc(h->alloc, sizeof(pgstate))))
             return STRATA_NOMEM;
         memset(s, 0, sizeof(*s));
         /* Unique among the processes running at once (containers on one
@@ -103,27 +62,28 @@ static int pg_connect(strata *h, int create)
         nonce = ((unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec) ^
                 ((unsigned long long)getpid() << 40) ^ (unsigned long long)(uintptr_t)h;
         snprintf(s->mark, sizeof(s->mark), "/* strata %s %016llx */\n", h->bundle->ns, nonce);
+        s->lease_ms = h->opts.lock_lease_ms >= 1000 ? h->opts.lock_lease_ms : 30000;
+        s->pooled = -1;
         h->be_state = s;
     }
-    c = strata__pg_open_conn(h);
+    c = strata__pg_open_conn(h, 0);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         int st = strata__pg_conn_fail(h, c, "cannot connect to");
         PQfinish(c);
         return st;
     }
     h->conn = c;
+    h->in_tx = 0;
     return STRATA_OK;
 }
 
 static void pg_disconnect(strata *h)
 {
     pgstate *s = state(h);
-    if (s && s->lock) {
-        PQfinish(s->lock);
-        s->lock = NULL;
-    }
+    if (s && s->lock)
+        strata__pg_drop(s->lock);
     if (h->conn)
-        PQfinish(CONN(h));
+        strata__pg_drop(CONN(h));
     h->conn = NULL;
     h->in_tx = 0;
     if (s)
@@ -132,111 +92,13 @@ static void pg_disconnect(strata *h)
     h->be_state = NULL;
 }
 
-/* "message (SQLSTATE x)", with DETAIL and HINT, into out. */
-static void describe(const PGresult *r, PGconn *c, strata_buf *out)
-{
-    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
-
-    if (primary) {
-        strata__buf_printf(out, "%s", primary);
-        if (code)
-            strata__buf_printf(out, " (SQLSTATE %s)", code);
-        if (detail)
-            strata__buf_printf(out, "\nDETAIL: %s", detail);
-        if (hint)
-            strata__buf_printf(out, "\nHINT: %s", hint);
-    } else {
-        strata__buf_puts(out, PQerrorMessage(c));
-        trim(out);
-    }
-}
-
-static int is_sqlstate(const PGresult *r, const char *code)
-{
-    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    return s && strcmp(s, code) == 0;
-}
-
-int strata__pg_res_ok(const PGresult *r)
-{
-    ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY;
-}
-
-int strata__pg_res_fail(strata *h, PGresult *r, const char *what)
-{
-    strata_buf msg;
-    int st;
-
-    strata__buf_init(&msg, h->alloc);
-    describe(r, CONN(h), &msg);
-    st = strata__fail(&h->msgs, STRATA_ERROR, "%s: %s", what, msg.data ? msg.data : "");
-    strata__buf_free(&msg);
-    return st;
-}
-
-/*
- * Sends sql (one or more statements) and waits for all its results, watching
- * for blockers and interrupts. Returns the first failed result, else the last
- * one; the caller clears it. NULL only when sending failed.
- */
-static PGresult *run_async(strata *h, const char *sql)
-{
-    PGconn *c = CONN(h);
-    PGresult *keep = NULL, *r;
-    /* The first look comes early: a short lock_timeout must not end the
-     * wait before anyone asked who blocks it. */
-    double next_watch = strata__mono_ms() + 50;
-    int cancelled = 0;
-
-    if (!PQsendQuery(c, sql))
-        return NULL;
-    for (;;) {
-        while (PQisBusy(c)) {
-            struct pollfd p;
-            p.fd = PQsocket(c);
-            p.events = POLLIN;
-            p.revents = 0;
-            poll(&p, 1, 100);
-            if (!PQconsumeInput(c))
-                break;
-            if (h->interrupted && !cancelled) {
-                PGcancel *cn = PQgetCancel(c);
-                char errbuf[256];
-                if (cn) {
-                    PQcancel(cn, errbuf, sizeof(errbuf));
-                    PQfreeCancel(cn);
-                }
-                cancelled = 1;
-            }
-            if (strata__mono_ms() >= next_watch) {
-                strata__pg_watch_blockers(h);
-                next_watch = strata__mono_ms() + 300;
-            }
-            strata__pg_heartbeat(h);
-        }
-        r = PQgetResult(c);
-        if (!r)
-            break;
-        if (!keep || (strata__pg_res_ok(keep) && !strata__pg_res_ok(r))) {
-            PQclear(keep);
-            keep = r;
-        } else {
-            PQclear(r);
-        }
-    }
-    if (!keep)
-        keep = PQmakeEmptyPGresult(c, PGRES_FATAL_ERROR);
-    return keep;
-}
-
 static int pg_exec(strata *h, const char *sql)
 {
-    PGresult *r = run_async(h, sql);
-    int st = strata__pg_res_ok(r) ? STRATA_OK : strata__pg_res_fail(h, r, "statement failed");
+    PGresult *r;
+    int st = strata__pg_main_query(h, sql, 0, NULL, NULL, &r);
+
+    if (st == STRATA_OK && !strata__pg_res_ok(r))
+        st = strata__pg_res_fail(h, r, "statement failed");
     PQclear(r);
     return st;
 }
@@ -246,11 +108,12 @@ static int pg_exec(strata *h, const char *sql)
 static int pg_query(strata *h, const char *sql, int n, const char *const *params, strata_row_fn row,
                     void *ctx)
 {
-    PGresult *r =
-        n ? PQexecParams(CONN(h), sql, n, NULL, params, NULL, NULL, 0) : PQexec(CONN(h), sql);
+    PGresult *r;
     const char *cols[16];
-    int st = STRATA_OK, i, k, nf;
+    int st = strata__pg_main_query(h, sql, n, params, NULL, &r), i, k, nf;
 
+    if (st != STRATA_OK)
+        return st;
     if (!strata__pg_res_ok(r)) {
         st = is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE
                                      : strata__pg_res_fail(h, r, "statement failed");
@@ -267,14 +130,24 @@ static int pg_query(strata *h, const char *sql, int n, const char *const *params
     return st;
 }
 
-/* How every transactional migration text starts: our mark (see pgstate),
- * `begin` ("BEGIN; " or ""), then the migration's SET LOCAL timeouts. */
+/* The server checks the client's socket during long statements (PostgreSQL
+ * 14 and later): a client gone mid-migration has its transaction rolled
+ * back instead of committed later. */
+static void check_interval(strata *h, strata_buf *out, int local)
+{
+    if (PQserverVersion(CONN(h)) >= 140000)
+        strata__buf_printf(out, " SET %sclient_connection_check_interval = 1000;",
+                           local ? "LOCAL " : "");
+}
+
+/* How every transactional migration text starts: `begin` ("BEGIN; " or
+ * ""), then the migration's SET LOCAL timeouts. */
 static void text_head(strata *h, strata_buf *out, const char *begin)
 {
     pgstate *s = state(h);
-    strata__buf_puts(out, s->mark);
     strata__buf_puts(out, begin);
     strata__pg_dialect.timeouts(out, 1, s->lock_timeout_ms, s->statement_timeout_ms);
+    check_interval(h, out, 1);
 }
 
 static void pg_rollback(strata *h);
@@ -301,11 +174,21 @@ static int pg_commit(strata *h)
     return st;
 }
 
+/* Also when the lock is lost: a rollback writes nothing, and releases what
+ * the transaction held. */
 static void pg_rollback(strata *h)
 {
-    if (h->conn && PQtransactionStatus(CONN(h)) != PQTRANS_IDLE)
-        PQclear(PQexec(CONN(h), "ROLLBACK"));
+    pgstate *s = state(h);
+    PGresult *r = NULL;
+
     h->in_tx = 0;
+    if (!h->conn || s->main_dead || PQtransactionStatus(CONN(h)) == PQTRANS_IDLE)
+        return;
+    if (strata__pg_roundtrip(h, CONN(h), "ROLLBACK", 0, NULL,
+                             strata__mono_ms() + strata__pg_patience(h) / 2, NULL,
+                             &r) != PG_RT_DONE)
+        s->main_dead = 1;
+    PQclear(r);
 }
 
 /* Line, within text, of the 1-based character position pos of sql, where
@@ -325,44 +208,71 @@ static unsigned line_of(const char *sql, size_t offset, long pos, unsigned line0
     return i >= offset ? line : line0;
 }
 
-/* Indexes left INVALID, e.g. by a failed CREATE INDEX CONCURRENTLY. */
+/* Indexes left INVALID (a concurrent build that failed or lost its
+ * connection), not counting builds running right now. Best effort: on a
+ * connection that works, leaving the message as it was. */
 static void invalid_indexes(strata *h, strata_buf *out)
 {
-    PGresult *r = PQexec(CONN(h), "SELECT string_agg(indexrelid::regclass::text, ', ') FROM "
-                                  "pg_index WHERE NOT indisvalid");
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+    strata_buf saved = strata__err_stash(&h->msgs);
+    PGresult *r = NULL;
+    const char *sql =
+        PQserverVersion(CONN(h)) >= 120000
+            ? "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY "
+              "indexrelid::regclass::text) FROM pg_index i "
+              "WHERE NOT indisvalid AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index "
+              "p WHERE p.datname = current_database() AND p.index_relid = i.indexrelid)"
+            : "SELECT string_agg(indexrelid::regclass::text, ', ' ORDER BY "
+              "indexrelid::regclass::text) FROM pg_index "
+              "WHERE NOT indisvalid";
+
+    if (strata__pg_main_query(h, sql, 0, NULL, NULL, &r) == STRATA_OK &&
+        PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         strata__buf_printf(out,
                            "\nINVALID index(es) left by a failed concurrent build: %s. Drop them "
                            "(DROP INDEX CONCURRENTLY ...) before running it again.",
                            PQgetvalue(r, 0, 0));
     PQclear(r);
+    strata__err_unstash(&h->msgs, &saved);
 }
 
-/* Runs text (whose first line is line0) as one query; reports the failing
- * line when `lines` (a lone statement already names its own). */
+/* backend.h dirty_hint: what a migration that did not finish left behind. */
+static void pg_dirty_hint(strata *h, strata_buf *out)
+{
+    if (h->conn && state(h) && !state(h)->main_dead)
+        invalid_indexes(h, out);
+}
+
+/* Runs text (whose first line is line0, at byte `offset`) as one query;
+ * reports the failing line when `lines` (a lone statement already names its
+ * own). *res, when given, gets the result; NULL when the connection failed
+ * (the message then says so, naming `what`). */
 static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, int lines,
-                    PGresult **res)
+                    const char *what, PGresult **res)
 {
     pgstate *s = state(h);
     const char *pos;
     strata_buf msg;
     PGresult *r;
-    int st = STRATA_OK;
+    int st;
 
     s->blocker[0] = '\0';
-    r = run_async(h, sql);
-    if (!strata__pg_res_ok(r)) {
+    st = strata__pg_main_query(h, sql, 0, NULL, what, &r);
+    if (st == STRATA_OK && !strata__pg_res_ok(r)) {
         strata__buf_init(&msg, h->alloc);
-        pos = r ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : NULL;
-        if (pos && lines)
+        pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+        if (pos && lines) /* the position counts our mark too */
+            strata__buf_printf(
+                &msg, "line %u: ",
+                line_of(sql, offset, strtol(pos, NULL, 10) - (long)strlen(s->mark), line0));
+        strata__pg_describe(r, CONN(h), &msg);
+        if ((is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) && s->blocker[0])
+            strata__buf_printf(&msg, "\nblocked by %s", s->blocker);
+        if (s->lost)
             strata__buf_printf(&msg,
-                               "line %u: ", line_of(sql, offset, strtol(pos, NULL, 10), line0));
-        describe(r, CONN(h), &msg);
-        if (is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) {
-            if (s->blocker[0])
-                strata__buf_printf(&msg, "\nblocked by %s", s->blocker);
-        }
-        if (h->interrupted)
+                               "\nthe migration lock was lost (%s): the statement was "
+                               "cancelled, and nothing more is run or written",
+                               s->lost_why);
+        else if (strata__stop_asked(h))
             strata__buf_puts(&msg, "\ninterrupted: the statement was cancelled");
         st = strata__fail(&h->msgs, STRATA_ERROR, "%s", msg.data ? msg.data : "");
         strata__buf_free(&msg);
@@ -387,41 +297,57 @@ static int run_one(void *ctx, const char *stmt, size_t len, unsigned line)
     split_ctx *c = ctx;
     strata *h = c->h;
     unsigned at = c->line0 + line - 1;
-    strata_buf sql, msg;
+    strata_buf sql, msg, what;
+    PGresult *r = NULL;
     int st;
 
     c->count++;
+    /* Recorded before it runs: if the process or the connection is lost
+     * while it runs, the dirty row still says which statement to check. */
+    if ((st = strata__statement_starts(h, c->count)) != STRATA_OK) {
+        c->status = st;
+        return 1;
+    }
     strata__buf_init(&sql, h->alloc);
-    strata__buf_puts(&sql, state(h)->mark);
+    strata__buf_init(&what, h->alloc);
     strata__buf_put(&sql, stmt, len);
-    if (sql.oom) {
+    strata__buf_printf(&what, "statement %zu (line %u)", c->count, at);
+    if (sql.oom || what.oom) {
+        strata__buf_free(&sql);
+        strata__buf_free(&what);
         c->status = STRATA_NOMEM;
         return 1;
     }
-    st = run_text(h, sql.data, 0, at, 0, NULL);
+    st = run_text(h, sql.data, 0, at, 0, what.data, &r);
     strata__buf_free(&sql);
+    strata__buf_free(&what);
     if (st != STRATA_OK) {
         *c->failed = c->count;
         strata__buf_init(&msg, h->alloc);
-        strata__buf_printf(&msg, "statement %zu (line %u) failed: %s", c->count, at,
-                           strata_errmsg(h));
-        invalid_indexes(h, &msg);
+        if (r) /* an SQL error; else the message names the statement already */
+            strata__buf_printf(&msg, "statement %zu (line %u) failed: ", c->count, at);
+        strata__buf_puts(&msg, strata_errmsg(h));
+        pg_dirty_hint(h, &msg);
         c->status = strata__fail(&h->msgs, STRATA_ERROR, "%s", msg.data ? msg.data : "");
         strata__buf_free(&msg);
-        return 1;
     }
-    return 0;
+    PQclear(r);
+    return st != STRATA_OK;
 }
 
 /* Behind a transaction pooler (PgBouncer) the server process running our
- * statements is not the one libpq connected to. */
+ * statements is not the one libpq connected to; known once the lock is taken. */
 static int behind_pooler(strata *h)
 {
-    PGresult *r = PQexec(CONN(h), "SELECT pg_backend_pid()");
-    int pooled = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-                 strtol(PQgetvalue(r, 0, 0), NULL, 10) != PQbackendPID(CONN(h));
+    pgstate *s = state(h);
+    PGresult *r = NULL;
+
+    if (s->pooled < 0 &&
+        strata__pg_main_query(h, "SELECT pg_backend_pid()", 0, NULL, NULL, &r) == STRATA_OK)
+        s->pooled = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                    strtol(PQgetvalue(r, 0, 0), NULL, 10) != PQbackendPID(CONN(h));
     PQclear(r);
-    return pooled;
+    return s->pooled != 0;
 }
 
 static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0, size_t *failed)
@@ -445,7 +371,8 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
             strata__buf_free(&text);
             return STRATA_NOMEM;
         }
-        st = run_text(h, text.data, offset, line0, 1, NULL);
+        /* No COMMIT goes with it, so not "the server may still commit it". */
+        st = run_text(h, text.data, offset, line0, 1, NULL, NULL);
         strata__buf_free(&text);
         if (st != STRATA_OK)
             *failed = 1;
@@ -466,6 +393,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         strata__buf_init(&set, h->alloc);
         strata__pg_dialect.timeouts(&set, 0, state(h)->lock_timeout_ms,
                                     state(h)->statement_timeout_ms);
+        check_interval(h, &set, 0);
         st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
         strata__buf_free(&set);
         if (st != STRATA_OK)
@@ -477,12 +405,16 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     c.failed = failed;
     c.status = STRATA_OK;
     strata__sql_split(sql, len, run_one, &c);
-    if (!pooled) {
+    if (!pooled && !state(h)->main_dead && !state(h)->lost) {
+        strata_buf saved = strata__err_stash(&h->msgs);
         strata__buf_init(&set, h->alloc);
         strata__pg_dialect.reset_timeouts(&set);
+        if (PQserverVersion(CONN(h)) >= 140000)
+            strata__buf_puts(&set, " RESET client_connection_check_interval;");
         if (!set.oom)
-            PQclear(PQexec(CONN(h), set.data));
+            pg_exec(h, set.data);
         strata__buf_free(&set);
+        strata__err_unstash(&h->msgs, &saved);
     }
     return c.status;
 }
@@ -491,8 +423,8 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
  * of the version table (upgrade) or the guard's own text (downgrade). */
 static int guard_failed(strata *h, const PGresult *r)
 {
-    const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
-    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *table = r ? PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
     if (is_sqlstate(r, "23505") && table && strcmp(table, h->version_name) == 0)
         return 1;
@@ -526,7 +458,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
     }
     for (attempt = 1; attempt <= tries; attempt++) {
         PGresult *r = NULL;
-        st = run_text(h, sql.data, offset, line0, 1, &r);
+        st = run_text(h, sql.data, offset, line0, 1, "", &r);
         if (st != STRATA_OK)
             pg_rollback(h);
         if (st != STRATA_OK && guard_failed(h, r)) {
@@ -536,7 +468,8 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
             strata__buf_reset(&h->msgs.err);
             return STRATA_INT_ALREADY;
         }
-        if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries || h->interrupted) {
+        if (st == STRATA_OK || !is_sqlstate(r, "55P03") || attempt == tries ||
+            strata__stop_asked(h) || state(h)->lost) {
             if (st != STRATA_OK && is_sqlstate(r, "55P03"))
                 strata__buf_printf(&h->msgs.err, "\ngave up after %u attempts (lock_timeout %u ms)",
                                    attempt, state(h)->lock_timeout_ms);
@@ -550,7 +483,7 @@ static int pg_run_atomic(strata *h, const strata_bundle_migration *m, const char
                     strata__bundle_str(h->bundle, m->revision),
                     state(h)->blocker[0] ? state(h)->blocker : "blocker unknown",
                     backoff_ms[attempt - 1], attempt + 1, tries);
-        strata__sleep_ms(backoff_ms[attempt - 1]);
+        strata__pg_pause(h, backoff_ms[attempt - 1]);
     }
     if (st != STRATA_OK)
         *failed = 1;
@@ -579,11 +512,12 @@ static void pg_after(strata *h, const strata_bundle_migration *m)
 static int pg_destroy(strata *h, strata_buf *what)
 {
     strata_buf sql;
-    PGresult *r;
+    PGresult *r = NULL;
     const char *schema = h->opts.schema;
     int st;
 
-    r = PQexec(CONN(h), "SELECT current_schema()");
+    if ((st = strata__pg_main_query(h, "SELECT current_schema()", 0, NULL, NULL, &r)) != STRATA_OK)
+        return st;
     if (!schema) {
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
             st = strata__pg_res_fail(h, r, "cannot read the current schema");
@@ -643,4 +577,6 @@ const strata_backend strata__pg_backend = {
     .destroy = pg_destroy,
     .run_atomic = pg_run_atomic,
     .url_secrets = pg_url_secrets,
+    .check_options = strata__pg_check_options,
+    .dirty_hint = pg_dirty_hint,
 };

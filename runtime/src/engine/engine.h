@@ -69,7 +69,8 @@ struct strata {
     void *conn;
     void *be_state; /* the backend's own */
     int in_tx;
-    unsigned flags; /* the running call's STRATA_YES, STRATA_FORCE, ... */
+    const char *notx_rev; /* the transaction=none migration whose statements run now */
+    unsigned flags;       /* the running call's STRATA_YES, STRATA_FORCE, ... */
     volatile sig_atomic_t interrupted;
     strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
@@ -105,6 +106,13 @@ static inline const strata_bundle_migration *strata__mig(const strata *h, size_t
     return &h->bundle->migrations[i];
 }
 
+/* Has the call in progress been asked to stop: strata_interrupt, or the
+ * application's flag (strata_options.interrupt)? */
+static inline int strata__stop_asked(const strata *h)
+{
+    return h->interrupted || (h->opts.interrupt && *h->opts.interrupt);
+}
+
 /* Every public call that changes the database begins with call_begin and
  * returns through call_end: the message is reset, the call's flags are kept
  * while it runs, and an interrupt is spent once the call has returned. */
@@ -132,9 +140,13 @@ const char *strata__env_get(const strata_options *o, const char *name);
 int strata__resolve(strata *h);
 
 /* url.c */
+/* Trims the blanks around url and lower-cases its scheme, in place: what a
+ * .env file or a hand-typed POSTGRESQL:// gives means what it says. */
+void strata__url_normalize(char *url);
 /* 1 for postgres:// and postgresql:// URLs and key=value conninfo strings. */
 int strata__url_is_postgres(const char *url);
-/* Writes url into out with any password replaced by "***". */
+/* Writes url into out with anything that may be a password replaced by
+ * "***", by the most cautious reading of it (url.c). */
 void strata__redact_url(const char *url, strata_buf *out);
 /* Adds the URL's password(s), as its text shows them, to h's secrets. */
 int strata__find_secrets(strata *h);
@@ -149,6 +161,9 @@ void strata__progress_line(const strata *h, strata_buf *b, const char *verb, siz
                            double ms);
 /* The text of section s, inflated and checked (an empty string for none). */
 int strata__section_text(strata *h, const strata_bundle_section *s, char **text, size_t *len);
+/* Backends running a transaction=none migration call this before its
+ * statement n (1-based): the dirty row records it (backend.h run_script). */
+int strata__statement_starts(strata *h, size_t n);
 
 /* STRATA_INTEGRITY when migration i has up SQL only for another database
  * than d: recording it here would claim it ran (the bundler refuses such a

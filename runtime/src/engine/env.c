@@ -108,6 +108,8 @@ int strata__resolve(strata *h)
     /* A getenv callback's answer lives until its next lookup: keep a copy. */
     if (url && !(h->url = strata__strdup(h->alloc, url)))
         goto done;
+    if (h->url)
+        strata__url_normalize(h->url);
     url = h->url;
 
     h->env = o->environment;
@@ -147,11 +149,17 @@ int strata__resolve(strata *h)
         if (!(h->url = strata__buf_detach(&b)))
             goto done;
     }
+    if ((st = strata__find_secrets(h)) != STRATA_OK)
+        goto done;
+    /* Scrubbed as well as redacted: the URL shown (status --json, the
+     * startup log) is what a reader of logs sees most. */
     strata__buf_init(&b, h->alloc);
     strata__redact_url(h->url, &b);
+    strata__scrub(&h->msgs, &b);
+    st = STRATA_NOMEM;
     if (!(h->url_redacted = strata__buf_detach(&b)))
         goto done;
-    st = strata__find_secrets(h);
+    st = STRATA_OK;
 done:
     strata__free(h->alloc, ns_var);
     strata__free(h->alloc, app_var);

@@ -5,15 +5,24 @@
 #include "ledger.h"
 #include "names.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The first field each version of strata_options adds: what a caller of that
- * version passes is copied, the rest comes from STRATA_OPTIONS_INIT. */
+/* How much of strata_options a caller of each version passes: it is copied,
+ * the rest comes from STRATA_OPTIONS_INIT. Each version ends where the next
+ * one's first field begins. */
 static size_t options_size(unsigned version)
 {
-    return version == 1 ? sizeof(strata_options) : 0;
+    switch (version) {
+    case 1:
+        return offsetof(strata_options, interrupt);
+    case STRATA_OPTIONS_VERSION:
+        return sizeof(strata_options);
+    default:
+        return 0;
+    }
 }
 
 static int build_graph(strata *h)
@@ -115,6 +124,8 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
     if ((st = choose_backend(h)) != STRATA_OK)
         return st;
     if (h->be->url_secrets && (st = h->be->url_secrets(h)) != STRATA_OK)
+        return st;
+    if (h->be->check_options && (st = h->be->check_options(h)) != STRATA_OK)
         return st;
     if (opts->lock_timeout_ms > 2147483647u || opts->statement_timeout_ms > 2147483647u)
         return strata__fail(&h->msgs, STRATA_MISUSE,

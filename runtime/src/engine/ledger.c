@@ -540,8 +540,11 @@ int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms
 {
     char dur[32];
     snprintf(dur, sizeof(dur), "%lld", duration_ms);
-    return update(h, "UPDATE", "SET state = 'applied', duration_ms = $2 WHERE revision = $1", rev,
-                  dur, NULL);
+    /* failed_statement was the statement running: none is, now. */
+    return update(h, "UPDATE",
+                  "SET state = 'applied', duration_ms = $2, failed_statement = NULL WHERE "
+                  "revision = $1",
+                  rev, dur, NULL);
 }
 
 int strata__ledger_set_dirty(strata *h, const char *rev)
@@ -560,13 +563,19 @@ int strata__ledger_set_checksums(strata *h, size_t i)
                   strata__bstr(h, m->revision), exact, loose);
 }
 
-void strata__ledger_failed_statement(strata *h, const char *rev, size_t n)
+int strata__ledger_statement_starts(strata *h, const char *rev, size_t n)
 {
-    strata_buf saved = strata__err_stash(&h->msgs);
     char num[24];
 
     snprintf(num, sizeof(num), "%zu", n);
-    update(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, num, NULL);
+    return update(h, "UPDATE", "SET failed_statement = $2 WHERE revision = $1", rev, num, NULL);
+}
+
+void strata__ledger_failed_statement(strata *h, const char *rev, size_t n)
+{
+    strata_buf saved = strata__err_stash(&h->msgs);
+
+    strata__ledger_statement_starts(h, rev, n);
     strata__err_unstash(&h->msgs, &saved);
 }
 

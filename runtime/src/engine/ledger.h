@@ -51,6 +51,9 @@ int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms
 int strata__ledger_set_dirty(strata *h, const char *rev);
 /* Records the bundle's checksums of migration i on its row. */
 int strata__ledger_set_checksums(strata *h, size_t i);
+/* The dirty row's failed_statement: statement n (1-based) is about to run,
+ * so a migration stopped while it runs names it. */
+int strata__ledger_statement_starts(strata *h, const char *rev, size_t n);
 /* Best effort: the dirty row says which statement failed (1-based). */
 void strata__ledger_failed_statement(strata *h, const char *rev, size_t n);
 /* Is rev in the version table right now (inside the caller's transaction)? */

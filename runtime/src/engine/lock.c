@@ -15,7 +15,7 @@ int strata__lock_wait(strata *h, strata_try_lock_fn try_lock, const char *where,
     strata__buf_init(&holder, h->alloc);
     for (;;) {
         double waited = strata__mono_ms() - start;
-        int last = (waited >= h->opts.lock_wait_ms && waited >= min_ms) || h->interrupted;
+        int last = (waited >= h->opts.lock_wait_ms && waited >= min_ms) || strata__stop_asked(h);
 
         strata__buf_reset(&holder);
         st = try_lock(h, !logged || last, &holder, &got);
@@ -29,10 +29,10 @@ int strata__lock_wait(strata *h, strata_try_lock_fn try_lock, const char *where,
             logged = 1;
         }
         if (last) {
-            st = strata__fail(&h->msgs, h->interrupted ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
+            st = strata__fail(&h->msgs, strata__stop_asked(h) ? STRATA_ERROR : STRATA_LOCK_TIMEOUT,
                               "%s after %.1f s waiting for the migration lock of namespace %s "
                               "on %s: it is %s. Nothing was changed.",
-                              h->interrupted ? "interrupted" : "timed out", waited / 1000.0,
+                              strata__stop_asked(h) ? "interrupted" : "timed out", waited / 1000.0,
                               h->bundle->ns, where,
                               holder.data ? holder.data : "held by another process");
             break;

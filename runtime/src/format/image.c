@@ -53,9 +53,11 @@ void strata__image_migration(strata_buf *b, const strata_bundle_migration *m)
     strata__image_u32(b, m->environments);
     strata__image_u32(b, m->lock_timeout_ms);
     strata__image_u32(b, m->statement_timeout_ms);
-    strata__image_u32(b, m->reserved);
+    strata__image_u32(b, m->findings);
     strata__image_hash(b, m->exact);
     strata__image_hash(b, m->loose);
+    strata__image_hash(b, m->schema_sqlite);
+    strata__image_hash(b, m->schema_postgresql);
 }
 
 /* Streams b's bytes into st and empties b. */
@@ -72,7 +74,7 @@ uint64_t strata__tables_hash_portable(const strata_bundle_section *s, size_t ns,
                                       const strata_hash128 *accepts, size_t na)
 {
     XXH3_state_t st;
-    char room[128]; /* the largest record is 88 bytes: the buffer never grows */
+    char room[128]; /* the largest record is 120 bytes: the buffer never grows */
     strata_buf b;
     size_t i;
 
@@ -98,7 +100,7 @@ uint64_t strata__tables_hash(const strata_bundle_section *s, size_t ns,
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&                                 \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* The arrays are their own images here: no padding, little-endian. */
-    if (sizeof(*s) == 64 && sizeof(*m) == 88 && sizeof(*accepts) == 16) {
+    if (sizeof(*s) == 64 && sizeof(*m) == 120 && sizeof(*accepts) == 16) {
         XXH3_state_t st;
         XXH3_64bits_reset(&st);
         XXH3_64bits_update(&st, s, ns * sizeof(*s));

@@ -31,5 +31,5 @@ run v1 app migrate status --database sqlite:///empty.db
 note "a directory where the rollback journal goes"
 mkdir blocked.db-journal
 run v1 app migrate upgrade --database sqlite:///blocked.db
-note "what is left"
-sh_ 'ls -A | sort'
+note "what is left (the lock file is named after the database's inode)"
+sh_ 'ls -A | sed "s/^strata-[0-9]*-/strata-INODE-/" | sort'
