@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # rows_not_written.sh BUILD_DIR: version tables holding what strata never
-# writes are damage, told as such (exit 4) with the table and a fix that
-# works, as for a state strata does not write (case damaged_state):
-#  1. a row whose revision is NULL, or empty: it read as "1 applied revision
-#     this binary does not know ()", and upgrade went on;
+# writes are told as such, with the table and a fix that works (each fix is
+# then followed here), as for a state strata does not write (case
+# damaged_state). Each was wrong before (docs/reliability.md, defects):
+#  1. a row whose revision is NULL, or empty: exit 4 naming the table, and
+#     `repair` removes it (it read as "1 applied revision this binary does
+#     not know ()", and upgrade went on);
 #  2. a dirty row on a migration that runs in a transaction (strata marks
-#     only transaction=none migrations dirty): the message said it "runs
-#     without a transaction";
-#  3. a row whose checksums are empty: status offered the header line
-#     '-- strata: accepts=""', which strata-bundle refuses;
-#  4. a view named like the version table: the verdict was "no primary key
-#     ... repair", and repair failed with "view app_strata_version may not
-#     be altered".
-# KNOWN DEFECTS until fixed (docs/reliability.md).
+#     only transaction=none migrations dirty): exit 7, saying it runs in a
+#     transaction, with both repairs (it said it "runs without a
+#     transaction");
+#  3. a row whose checksums are empty: exit 4 offering `repair
+#     --accept-edits`, never an accepts= line (it offered
+#     '-- strata: accepts=""', which strata-bundle refuses);
+#  4. a view named like the version table: exit 4 saying it is a view, for
+#     upgrade and repair alike; putting the table back as it says works (the
+#     verdict was "no primary key ... repair", and repair failed with "view
+#     app_strata_version may not be altered").
 set -u
 bin=$1
 work=$(mktemp -d /tmp/strata-rows.XXXXXX)
@@ -54,6 +58,14 @@ for rev in NULL "''"; do
   checks=$((checks + 1))
   [ "$(q "SELECT count(*) FROM app_strata_version WHERE revision = 'cccc00000003'")" = 0 ] ||
     fail "revision $rev: upgrade applied cccc00000003 over the damage"
+  # The fix offered: repair removes the row.
+  out=$("$app" app migrate repair 2>&1)
+  rc=$?
+  checks=$((checks + 1))
+  echo "revision $rev: repair -> exit $rc: $out" | tr '\n' ' '
+  echo
+  [ "$rc" = 0 ] && [ "$(q "SELECT count(*) FROM app_strata_version WHERE revision IS NULL OR revision = ''")" = 0 ] ||
+    fail "revision $rev: repair (the fix offered) did not remove the row"
   q "DELETE FROM app_strata_version WHERE revision IS NULL OR revision = '' OR revision = 'cccc00000003';
      DELETE FROM items"
 done
@@ -67,6 +79,11 @@ for cmd in status upgrade; do
   echo "dirty bbbb00000002: $cmd -> exit $rc: $out"
   [[ $out != *"runs without a transaction"* ]] ||
     fail "dirty bbbb00000002: '$cmd' says the migration runs without a transaction; it runs in one"
+  checks=$((checks + 1))
+  [ "$rc" = 7 ] && [[ $out == *"runs in a transaction"* ]] &&
+    [[ $out == *"migrate repair --mark-applied bbbb00000002"* ]] &&
+    [[ $out == *"migrate repair --mark-unapplied bbbb00000002"* ]] ||
+    fail "dirty bbbb00000002: '$cmd' must exit 7, say it runs in a transaction, and give both repairs"
 done
 q "UPDATE app_strata_version SET state = 'applied' WHERE revision = 'bbbb00000002'"
 
@@ -77,18 +94,34 @@ rc=$?
 checks=$((checks + 1))
 echo "empty checksum: status -> exit $rc: $out"
 [[ $out != *'accepts=""'* ]] || fail "empty checksum: status offers '-- strata: accepts=\"\"', which strata-bundle refuses"
+checks=$((checks + 1))
+[ "$rc" = 4 ] && [[ $out == *"migrate repair --accept-edits"* ]] && [[ $out != *"accepts="* ]] ||
+  fail "empty checksum: status must exit 4 and offer repair --accept-edits, no accepts= line"
+checks=$((checks + 1))
 "$app" app migrate repair --accept-edits >/dev/null || fail "repair --accept-edits"
+# After the repair only cccc00000003 is pending: exit 3, no verdict.
+"$app" app migrate status >/dev/null
+rc=$?
+checks=$((checks + 1))
+[ "$rc" = 3 ] || fail "empty checksum: status after repair --accept-edits exits $rc, not 3"
 
 echo "== 4. a view in place of the version table"
 q "ALTER TABLE app_strata_version RENAME TO real_version; CREATE VIEW app_strata_version AS SELECT * FROM real_version"
-out=$("$app" app migrate upgrade 2>&1)
-echo "view: upgrade -> exit $?: $out"
-if [[ $out == *"migrate repair"* ]]; then
-  out=$("$app" app migrate repair 2>&1)
+for cmd in upgrade repair; do
+  out=$("$app" app migrate $cmd 2>&1)
   rc=$?
   checks=$((checks + 1))
-  echo "view: repair (the fix offered) -> exit $rc: $out"
-  [ "$rc" = 0 ] || fail "view: the fix the verdict offers (repair) fails: $out"
-fi
+  echo "view: $cmd -> exit $rc: $out"
+  [ "$rc" = 4 ] && [[ $out == *"app_strata_version of the app database"*"is a view, not strata's version table"* ]] ||
+    fail "view: '$cmd' must exit 4 saying app_strata_version is a view"
+  [[ $out != *"migrate repair"* ]] || fail "view: '$cmd' offers repair, which cannot mend a view"
+done
+# What the verdict says: the table back under its name.
+q "DROP VIEW app_strata_version; ALTER TABLE real_version RENAME TO app_strata_version"
+out=$("$app" app migrate upgrade 2>&1)
+rc=$?
+checks=$((checks + 1))
+echo "view: the table put back; upgrade -> exit $rc"
+[ "$rc" = 0 ] || fail "view: upgrade after putting the table back: $out"
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

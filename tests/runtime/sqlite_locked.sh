@@ -7,9 +7,8 @@
 # write still in its cache), one with an EXCLUSIVE lock (BEGIN EXCLUSIVE: a
 # writer whose cache spilled, or that is committing, holds the same), against
 # upgrade and repair. Exit 6 for each, nothing changed.
-# KNOWN DEFECT until fixed: under an EXCLUSIVE lock strata exits 1 with
-# "cannot prepare a statement: database is locked", after more than
-# --lock-wait (docs/reliability.md).
+# (Under an EXCLUSIVE lock strata used to exit 1 with "cannot prepare a
+# statement: database is locked": docs/reliability.md, defects.)
 set -u
 bin=$1
 work=$(mktemp -d /tmp/strata-locked.XXXXXX)
