@@ -153,11 +153,25 @@ integrity() {
   fi
 }
 
-# no_journal LABEL: SQLite: no rollback journal left beside the file (a hot
-# journal: a writer died mid-transaction). Before any query: the first
-# reader rolls a hot journal back and removes it.
+# no_journal LABEL: SQLite: no hot rollback journal left beside the file (a
+# writer died mid-transaction). Before any query: the first reader rolls a
+# hot journal back and removes it. A journal that is empty or begins with a
+# zero byte is not hot (SQLite ignores it, and the next writer reuses it): a
+# process killed between creating the journal and writing its header leaves
+# one, which no reader removes.
 no_journal() {
-  [ "$kind" = sqlite ] && check "$1: journal left" "$(ls "$dbfile-journal" 2>/dev/null)" ""
+  local j first hot=
+  [ "$kind" = sqlite ] || return 0
+  j=$dbfile-journal
+  if [ -e "$j" ]; then
+    first=$(head -c 1 "$j" | od -An -tu1 | tr -d ' ')
+    if [ -n "$first" ] && [ "$first" != 0 ]; then
+      hot="$j ($(stat -c %s "$j") bytes)"
+    else
+      echo "note: $1: a journal that is not hot ($(stat -c %s "$j") bytes, no header) is left"
+    fi
+  fi
+  check "$1: hot journal left" "$hot" ""
 }
 
 # sessions_gone SECONDS: waits until no session of a testapp (application_name
@@ -357,11 +371,11 @@ crash_oracle() {
     if [ "${crash_state[$k]}" = applied ]; then want=${got//0/1}; else want=${got//1/0}; fi
     check "$label: migration $k (${crash_state[$k]}) all or nothing: its effects" "$got" "$want"
   done
-  [ "$(h ks_a)" = 1 ] && check "$label: rows of ks_a" "${crash_count[ks_a]}" 600000
+  [ "$(h ks_a)" = 1 ] && check "$label: rows of ks_a" "${crash_count[ks_a]}" 300000
   [ "$(h ks_b)" = 1 ] && check "$label: rows of ks_b" "${crash_count[ks_b]}" \
-    "$([ "$kind" = pg ] && echo 5000 || echo 500000)"
+    "$([ "$kind" = pg ] && echo 5000 || echo 250000)"
   [ "$(h ks_n1)" = 1 ] && check "$label: rows of ks_n1" "${crash_count[ks_n1]}" \
-    "$([ "$kind" = pg ] && echo 200000 || echo 400000)"
+    "$([ "$kind" = pg ] && echo 100000 || echo 200000)"
   if [ "${crash_state[1]}" = applied ]; then
     check "$label: counter (rows:n)" "$crash_counter" "1:$((1 + 2 * a2 + 4 * a4 + 8 * a5))"
     check "$label: ks_log rows" "$crash_log" \

@@ -99,7 +99,9 @@ static int record_checksums(strata *h, unsigned flags, strata_buf *done)
             st = strata__ledger_set_checksums(h, i);
             strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
                         h->infos[i].revision, h->infos[i].exact,
-                        strata__shown(&was, h->infos[i].applied_exact));
+                        h->infos[i].applied_exact[0]
+                            ? strata__shown(&was, h->infos[i].applied_exact)
+                            : "empty");
             strata__buf_free(&was);
             strata__buf_printf(done, "%s%s", done->len ? " " : "", h->infos[i].revision);
         }
