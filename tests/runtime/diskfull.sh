@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# diskfull.sh BUILD_DIR: SQLite on a full disk (a small tmpfs; mounting needs
+# diskfull.sh BUILD_DIR [journal|wal]: SQLite on a full disk (a small tmpfs; mounting needs
 # root, else the test is skipped, exit 77). "database or disk is full" alone
 # named neither the migration, nor the database, nor the fix. For each amount
 # of free space from none up, `upgrade` either finishes or fails naming the
 # migration (or strata's tables), the file and the fix; the database passes
 # PRAGMA integrity_check after every run; once space is freed the next run
 # finishes. Which step runs out (a statement, the bookkeeping, COMMIT)
-# depends on the amount: each failure seen is counted.
+# depends on the amount: each failure seen is counted. wal: the database is
+# in WAL mode (set after the tables are made), whose -wal and -shm files
+# need room of their own. (tests/torture/diskfull.sh fills at many more
+# levels, each from the same start, and checks the work once space is back.)
 set -u
-bin=$1
+bin=$1 mode=${2:-journal}
 work=$(mktemp -d /tmp/strata-full.XXXXXX)
 mnt=$work/mnt
 mkdir "$mnt"
@@ -29,7 +32,7 @@ cd "$mnt" || exit 1
 export NO_COLOR=1
 unset STRATA_ENV TESTAPP_ENVIRONMENT APP_DATABASE_URL DATABASE_URL
 app=$bin/testapp_v1
-fails=0 checks=0 statement=0 bookkeeping=0 commit=0 create=0
+fails=0 checks=0 statement=0 bookkeeping=0 commit=0 create=0 opening=0
 fail() {
   echo "FAIL: $*"
   fails=$((fails + 1))
@@ -46,10 +49,13 @@ fill() {
   fi
 }
 
-# intact: the database file is sound after whatever happened.
+# intact: the database file is sound after whatever happened. In WAL mode
+# a reader needs room for the -shm file too: the check runs with the filler
+# gone (the next fill puts it back).
 intact() {
   local r
   checks=$((checks + 1))
+  [ "$mode" = wal ] && rm -f filler
   r=$(sqlite3 testapp-app.db "PRAGMA integrity_check" 2>&1)
   [ "$r" = ok ] || fail "$1: integrity_check says: $r"
 }
@@ -67,6 +73,8 @@ judge() {
   *"error: migration "*" of namespace app, COMMIT (rolled back): "*"$fix"*) commit=$((commit + 1)) ;;
   *"error: cannot create strata's version and log tables in the app database (sqlite:///./testapp-app.db): "*"$fix"*)
     create=$((create + 1)) ;;
+  # Before any migration (WAL: the -shm file cannot grow): the database and the fix.
+  *"error: "*"testapp-app.db"*"$fix"*) opening=$((opening + 1)) ;;
   *) fail "$label: the error does not name the migration (or the tables), the file and the fix:
 $out" ;;
   esac
@@ -84,6 +92,7 @@ judge "full disk, no tables yet" "$rc" "$out"
 echo "== migrations on a disk filled to the brink, 0 to 64 KiB free"
 rm -f filler testapp-app.db*
 "$app" app migrate init >/dev/null || fail "init with space"
+[ "$mode" = wal ] && sqlite3 testapp-app.db 'PRAGMA journal_mode = WAL' >/dev/null
 for kib in 0 4 8 12 16 20 24 28 32 36 40 48 56 64; do
   fill "$kib"
   out=$("$app" app migrate upgrade 2>&1)
@@ -105,7 +114,7 @@ checks=$((checks + 1))
 [ "$out" = "App database is up to date" ] || fail "status after freeing space: $out"
 intact "after freeing space"
 
-echo "failures seen: $create creating the tables, $statement in a statement, $bookkeeping in the bookkeeping, $commit in COMMIT"
+echo "failures seen: $create creating the tables, $opening before any migration, $statement in a statement, $bookkeeping in the bookkeeping, $commit in COMMIT"
 checks=$((checks + 1))
 [ $((statement + bookkeeping + commit)) -gt 0 ] || fail "no migration ran out of space: the test proved nothing"
 [ "$create" -eq 1 ] || fail "creating the tables on a full disk did not fail as expected"

@@ -15,58 +15,16 @@ set -u
 bin=$1
 # shellcheck disable=SC1090
 . "$STRATA_PG_ENV" # the server's port (STRATA_PG_PORT)
-command -v pgbouncer >/dev/null || { echo "pgbouncer not installed: apt-get install pgbouncer"; exit 1; }
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../pg/pgbouncer_lib.sh"
 work=$(mktemp -d /tmp/strata-pgb.XXXXXX)
-chown postgres "$work" 2>/dev/null
 cleanup() {
-  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
-  sleep 0.2
+  pgbouncer_stop "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT
-run_as=()
-[ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
-echo '"postgres" ""' >"$work/users.txt"
-# A random port may be taken (other tests start servers on random ports too),
-# and a daemonised PgBouncer reports a failed bind only in its log: try a few
-# ports, each until it answers, and show the log when none does.
-start_pgbouncer() {
-  port=$((20000 + ((RANDOM << 15) | RANDOM) % 40000))
-  cat >"$work/pgbouncer.ini" <<INI
-[databases]
-* = host=127.0.0.1 port=$STRATA_PG_PORT
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $port
-unix_socket_dir =
-auth_type = trust
-auth_file = $work/users.txt
-pool_mode = transaction
-default_pool_size = 3
-max_client_conn = 200
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-INI
-  chown postgres "$work"/* 2>/dev/null
-  "${run_as[@]}" pgbouncer -d "$work/pgbouncer.ini" || return 1
-  for _ in $(seq 100); do
-    psql -X -q "postgresql://postgres@127.0.0.1:$port/$STRATA_PG_DB" -c 'SELECT 1' >/dev/null 2>&1 &&
-      return 0
-    sleep 0.1
-  done
-  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
-  sleep 0.3
-  return 1
-}
-started=0
-for _ in 1 2 3; do
-  start_pgbouncer && { started=1; break; }
-done
-if [ "$started" = 0 ]; then
-  echo "pgbouncer did not answer on three ports; its log:"
-  cat "$work/pgbouncer.log" 2>/dev/null
-  exit 1
-fi
+pgbouncer_start "$work" 3 || exit 1
+port=$pgbouncer_port
 url="postgresql://postgres@127.0.0.1:$port/$STRATA_PG_DB"
 direct=$DATABASE_URL
 unset DATABASE_URL APP_DATABASE_URL

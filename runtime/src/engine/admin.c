@@ -99,7 +99,9 @@ static int record_checksums(strata *h, unsigned flags, strata_buf *done)
             st = strata__ledger_set_checksums(h, i);
             strata__log(&h->msgs, STRATA_LOG_INFO, "migration %s: recorded checksum %s (was %s)",
                         h->infos[i].revision, h->infos[i].exact,
-                        strata__shown(&was, h->infos[i].applied_exact));
+                        h->infos[i].applied_exact[0]
+                            ? strata__shown(&was, h->infos[i].applied_exact)
+                            : "empty");
             strata__buf_free(&was);
             strata__buf_printf(done, "%s%s", done->len ? " " : "", h->infos[i].revision);
         }
@@ -150,9 +152,10 @@ static int mark_unapplied(strata *h, const char *rev, strata_buf *done)
     return st;
 }
 
-/* A version table without its key (and perhaps with two rows for one
- * revision) gets it back; rows with a state strata does not write are left
- * for --mark-applied / --mark-unapplied, and said so. */
+/* Rows without a revision record nothing and go; a version table without
+ * its key (and perhaps with two rows for one revision) gets it back; rows
+ * with a state strata does not write are left for --mark-applied /
+ * --mark-unapplied, and said so. */
 static int mend_table(strata *h, const char *applied, const char *unapplied, strata_buf *done)
 {
     const strata_damage *d = &h->damage;
@@ -162,7 +165,16 @@ static int mend_table(strata *h, const char *applied, const char *unapplied, str
 
     strata__buf_init(&label, h->alloc);
     strata__table_label(h, h->version_name, &label);
-    if (d->kind == STRATA_DAMAGE_DUPLICATE || d->kind == STRATA_DAMAGE_NO_KEY) {
+    if (d->kind == STRATA_DAMAGE_NO_REVISION) {
+        st = strata__ledger_delete_unnamed(h);
+        if (st == STRATA_OK)
+            strata__log(&h->msgs, STRATA_LOG_INFO,
+                        "version table %s: %zu row%s without a revision removed",
+                        label.data ? label.data : "", d->count, d->count == 1 ? "" : "s");
+        strata__buf_printf(done, "%sunnamed", done->len ? " " : "");
+    }
+    if (st == STRATA_OK &&
+        (d->kind == STRATA_DAMAGE_DUPLICATE || d->kind == STRATA_DAMAGE_NO_KEY)) {
         st = strata__ledger_rekey(h);
         if (st == STRATA_OK)
             strata__log(&h->msgs, STRATA_LOG_INFO,
@@ -174,7 +186,7 @@ static int mend_table(strata *h, const char *applied, const char *unapplied, str
         const strata_row *r = &h->rows[i];
         strata_buf rev, state;
         const char *shown_rev, *shown_state;
-        if (!strcmp(r->state, "applied") || !strcmp(r->state, "dirty") ||
+        if (!r->revision[0] || !strcmp(r->state, "applied") || !strcmp(r->state, "dirty") ||
             (applied && !strcmp(applied, r->revision)) ||
             (unapplied && !strcmp(unapplied, r->revision)))
             continue;
@@ -193,6 +205,28 @@ static int mend_table(strata *h, const char *applied, const char *unapplied, str
     return st;
 }
 
+/* The revisions repair was given, before anything is created or locked: one
+ * that names nothing creates nothing (no database file, no tables, no lock
+ * file), as a bad target does. --mark-unapplied may also name a row this
+ * binary does not know, so that one is looked for in the database as it is,
+ * read without creating it. */
+static int revisions_named(strata *h, const char *applied, const char *unapplied)
+{
+    size_t x;
+    int st;
+
+    if (applied && (st = strata__resolve_rev(h, applied, &x)) != STRATA_OK)
+        return st;
+    if (!unapplied || strata__graph_lookup(&h->graph, h->nodes, unapplied) < h->graph.n)
+        return STRATA_OK;
+    if ((st = strata__read_report(h)) != STRATA_OK)
+        return st;
+    if (strata__graph_find(&h->graph, h->nodes, unapplied, strlen(unapplied)) == STRATA_REV_NONE &&
+        strata__find_row(h, unapplied))
+        return STRATA_OK;
+    return strata__resolve_rev(h, unapplied, &x);
+}
+
 static int repair_impl(strata *h, const char *applied, const char *unapplied)
 {
     strata_buf done;
@@ -200,6 +234,8 @@ static int repair_impl(strata *h, const char *applied, const char *unapplied)
 
     strata__buf_init(&done, h->alloc);
     if ((st = strata__need_yes(h, "repair")) != STRATA_OK)
+        return st;
+    if ((st = revisions_named(h, applied, unapplied)) != STRATA_OK)
         return st;
     if ((st = strata__begin_write(h)) != STRATA_OK)
         return st;

@@ -44,6 +44,9 @@ typedef struct strata_dialect {
     const char *duration_expr;
     /* One row when table $1 exists in schema $2 (NULL: the connection's own). */
     const char *table_exists_sql;
+    /* One row, what it is ("view", ...), when $1 in schema $2 (NULL: the
+     * connection's own) names something other than a table. */
+    const char *not_table_sql;
     /* The columns of table $1 in schema $2 (NULL: the connection's own), one
      * per row: the name, and 1 when it alone is the primary key, else 0. */
     const char *columns_sql;

@@ -100,7 +100,21 @@ static const char *url_sources(const strata *h, char *out, size_t n)
 static void add_cause(strata *h, int rc)
 {
     char from[96];
+    int sys = h->conn ? sqlite3_system_errno(DB(h)) : 0;
 
+    /* In WAL mode a full disk also shows as an I/O error: the -shm file
+     * (shared memory, beside the database) cannot grow. SQLite says only
+     * "disk I/O error", naming neither the file nor the cause. */
+    if (rc == SQLITE_IOERR_SHMSIZE) {
+        strata__buf_printf(&h->msgs.err,
+                           ": SQLite could not grow %s-shm, the shared-memory file of the "
+                           "database %s in WAL mode (%s); the disk that holds %s is full: free "
+                           "space on it, then run the command again",
+                           h->path, h->url_redacted, sys ? strerror(sys) : "no space", h->path);
+        return;
+    }
+    if ((rc & 0xff) == SQLITE_IOERR && sys == ENOSPC)
+        rc = SQLITE_FULL; /* another write that ran out of space */
     switch (rc & 0xff) {
     case SQLITE_FULL:
         strata__buf_printf(&h->msgs.err,
@@ -127,9 +141,20 @@ static void add_cause(strata *h, int rc)
 static int sq_fail(strata *h, int rc, const char *what)
 {
     sqlite3 *db = DB(h);
-    int st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s",
-                          what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    add_cause(h, db ? sqlite3_extended_errcode(db) : rc);
+    int ext = db ? sqlite3_extended_errcode(db) : rc, st;
+
+    /* The busy handler waited lock_wait_ms for another connection's lock
+     * (an EXCLUSIVE one stops even reads, and so the report): a lock
+     * timeout like the migration lock's, not an error of the statement. */
+    if ((ext & 0xff) == SQLITE_BUSY)
+        return strata__fail(&h->msgs, STRATA_LOCK_TIMEOUT,
+                            "timed out after %u ms waiting to lock %s (%s: %s): another process "
+                            "holds it; run the command again once it is done",
+                            h->opts.lock_wait_ms, h->url_redacted, what,
+                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s: %s", what,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    add_cause(h, ext);
     return st;
 }
 

@@ -85,6 +85,12 @@ const strata_dialect strata__pg_dialect = {
     .table_exists_sql = "SELECT 1 WHERE to_regclass(CASE WHEN $2::text IS NULL THEN "
                         "quote_ident($1) ELSE quote_ident($2) || '.' || quote_ident($1) END) "
                         "IS NOT NULL",
+    .not_table_sql = "SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
+                     "WHEN 'f' THEN 'foreign table' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' "
+                     "WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type' ELSE 'relation' "
+                     "END FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(CASE WHEN "
+                     "$2::text IS NULL THEN quote_ident($1) ELSE quote_ident($2) || '.' || "
+                     "quote_ident($1) END) AND c.relkind NOT IN ('r', 'p')",
     .columns_sql = "SELECT a.attname, (EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE "
                    "i.indrelid = a.attrelid AND i.indisprimary AND i.indnatts = 1 AND "
                    "i.indkey[0] = a.attnum))::int FROM pg_catalog.pg_attribute a WHERE "

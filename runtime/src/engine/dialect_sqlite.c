@@ -32,6 +32,8 @@ const strata_dialect strata__sqlite_dialect = {
     /* The row is written after the script, with the time the engine measured. */
     .duration_expr = "0",
     .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+    /* Tables, views and indexes share one namespace. */
+    .not_table_sql = "SELECT type FROM sqlite_master WHERE name = $1 AND type IN ('view', 'index')",
     .columns_sql = "SELECT name, pk = 1 AND (SELECT count(*) FROM pragma_table_info($1) WHERE pk "
                    "> 0) = 1 FROM pragma_table_info($1)",
     .tables_like_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE $1 "

@@ -45,15 +45,16 @@ typedef struct strata_row {
  * anything else (policy.c); repair mends the key (admin.c). */
 enum {
     STRATA_DAMAGE_NONE,
-    STRATA_DAMAGE_STATE,     /* a row whose state is neither 'applied' nor 'dirty' */
-    STRATA_DAMAGE_DUPLICATE, /* two rows or more for one revision: the key is gone */
-    STRATA_DAMAGE_NO_KEY     /* no primary key on revision (no duplicate yet) */
+    STRATA_DAMAGE_STATE,      /* a row whose state is neither 'applied' nor 'dirty' */
+    STRATA_DAMAGE_DUPLICATE,  /* two rows or more for one revision: the key is gone */
+    STRATA_DAMAGE_NO_KEY,     /* no primary key on revision (no duplicate yet) */
+    STRATA_DAMAGE_NO_REVISION /* rows whose revision is NULL or empty (count: how many) */
 };
 typedef struct strata_damage {
     int kind;
     const char *revision; /* the row it is about (the report's storage) */
     const char *state;
-    size_t count; /* STRATA_DAMAGE_DUPLICATE: rows of that revision */
+    size_t count; /* _DUPLICATE: rows of that revision; _NO_REVISION: such rows */
 } strata_damage;
 
 struct strata {

@@ -191,6 +191,57 @@ static int not_ours(strata *h, const char *what, const char *name, const char *m
     return st;
 }
 
+static int first_col(void *ctx, int ncols, const char *const *cols)
+{
+    strata_buf *b = ctx;
+    if (ncols > 0 && cols[0] && !b->len)
+        strata__buf_puts(b, cols[0]);
+    return STRATA_OK;
+}
+
+/* Something other than a table under a table's name (a view in its place):
+ * its columns may all be there, but strata cannot write through it, and
+ * repair (which rebuilds a table) would fail on it. */
+static int not_a_table(strata *h, const char *name, int version)
+{
+    const char *params[2];
+    strata_buf kind, label, fix;
+    int st;
+
+    params[0] = name;
+    params[1] = h->opts.schema;
+    strata__buf_init(&kind, h->alloc);
+    strata__buf_init(&label, h->alloc);
+    strata__buf_init(&fix, h->alloc);
+    st = h->be->query(h, h->be->dialect->not_table_sql, 2, params, first_col, &kind);
+    if (st == STRATA_OK && (kind.oom || label.oom))
+        st = STRATA_NOMEM;
+    if (st == STRATA_OK && kind.len) {
+        strata__table_label(h, name, &label);
+        if (version) {
+            strata__buf_puts(&fix, " (then '");
+            strata__cmd_hint(h, &fix, "stamp REV");
+            strata__buf_puts(&fix, "' records what the database already has)");
+        }
+        st = label.oom || fix.oom
+                 ? STRATA_NOMEM
+                 : strata__fail(&h->msgs, STRATA_INTEGRITY,
+                                "%s of the %s database (%s) is %s %s, not strata's %s table: "
+                                "strata records its work only in a table. Nothing was changed. "
+                                "Put strata's table back under that name (DROP the %s, then "
+                                "ALTER TABLE <the table it showed> RENAME TO %s), or drop or "
+                                "rename the %s and let the next upgrade create the table%s",
+                                label.data, h->bundle->ns, h->url_redacted,
+                                strchr("aeiou", kind.data[0]) ? "an" : "a", kind.data,
+                                version ? "version" : "log", kind.data, name, kind.data,
+                                fix.data ? fix.data : "");
+    }
+    strata__buf_free(&kind);
+    strata__buf_free(&label);
+    strata__buf_free(&fix);
+    return st;
+}
+
 int strata__ledger_check(strata *h)
 {
     strata_buf missing;
@@ -198,6 +249,9 @@ int strata__ledger_check(strata *h)
 
     strata__buf_init(&missing, h->alloc);
     st = columns(h, h->version_name, version_columns, V_COLUMNS, &missing, &keyed);
+    /* Only when something is off: a table as strata made it costs no query. */
+    if (st == STRATA_OK && (missing.len || !keyed))
+        st = not_a_table(h, h->version_name, 1);
     if (st == STRATA_OK && missing.len) {
         st = not_ours(h, "version", h->version_name, missing.data, 1);
     } else if (st == STRATA_OK) {
@@ -205,7 +259,7 @@ int strata__ledger_check(strata *h)
             h->damage.kind = STRATA_DAMAGE_NO_KEY;
         st = columns(h, h->log_name, log_columns, sizeof(log_columns) / sizeof(log_columns[0]),
                      &missing, &log_keyed);
-        if (st == STRATA_OK && missing.len)
+        if (st == STRATA_OK && missing.len && (st = not_a_table(h, h->log_name, 0)) == STRATA_OK)
             st = not_ours(h, "log", h->log_name, missing.data, 0);
     }
     strata__buf_free(&missing);
@@ -289,6 +343,10 @@ int strata__ledger_ensure(strata *h)
     if ((st = h->be->connect(h, 1)) != STRATA_OK)
         return st;
     if ((st = table_exists(h, h->version_name, &exists)) != STRATA_OK)
+        return st;
+    /* CREATE TABLE IF NOT EXISTS would pass over a view of that name, or
+     * fail on an index: say what is there instead. */
+    if (!exists && (st = not_a_table(h, h->version_name, 1)) != STRATA_OK)
         return st;
     if (exists) {
         /* The log table too: logging must not stop because it was dropped. */
@@ -534,6 +592,11 @@ static int update(strata *h, const char *verb, const char *rest, const char *a1,
 int strata__ledger_delete(strata *h, const char *rev)
 {
     return update(h, "DELETE FROM", "WHERE revision = $1", rev, NULL, NULL);
+}
+
+int strata__ledger_delete_unnamed(strata *h)
+{
+    return update(h, "DELETE FROM", "WHERE revision IS NULL OR revision = $1", "", NULL, NULL);
 }
 
 int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms)

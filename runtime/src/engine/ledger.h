@@ -47,6 +47,8 @@ void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out);
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,
                                  strata_buf *out);
 int strata__ledger_delete(strata *h, const char *rev);
+/* Deletes the rows whose revision is NULL or empty (repair). */
+int strata__ledger_delete_unnamed(strata *h);
 int strata__ledger_set_applied(strata *h, const char *rev, long long duration_ms);
 int strata__ledger_set_dirty(strata *h, const char *rev);
 /* Records the bundle's checksums of migration i on its row. */

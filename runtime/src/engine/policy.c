@@ -114,6 +114,7 @@ static int running(strata *h, const strata_migration_info *x)
 static int edited(strata *h, const strata_migration_info *x, strata_buf *hint)
 {
     strata_buf at, by, was;
+    strata_hash128 parsed;
     const char *when, *who, *old;
     int st;
 
@@ -124,18 +125,33 @@ static int edited(strata *h, const strata_migration_info *x, strata_buf *hint)
     who = strata__shown(&by, x->applied_by);
     old = strata__shown(&was, x->applied_exact);
     strata__cmd_hint(h, hint, "repair --accept-edits");
-    st = strata__fail(&h->msgs, STRATA_INTEGRITY,
-                      "migration %s (%s) of namespace %s was edited after it was applied "
-                      "(applied %s by %s)\n"
-                      "  database:    %s\n"
-                      "  this binary: %s\n"
-                      "Nothing was run. Put the change in a new migration instead. If the "
-                      "edit is intended, add\n"
-                      "  -- strata: accepts=\"%s\"\n"
-                      "to the file's header so every database accepts it, or record it "
-                      "on this database only with: %s",
-                      x->revision, x->file, h->bundle->ns, when, who, old, x->exact, old,
-                      hint->data ? hint->data : "");
+    /* Only a checksum strata writes can go in an accepts= line (strata-bundle
+     * refuses anything else): an empty or altered one has only the repair. */
+    if (strata__hash_parse(x->applied_exact, strlen(x->applied_exact), &parsed) < 0)
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "migration %s (%s) of namespace %s does not match the checksum its "
+                          "row in the version table records (applied %s by %s)\n"
+                          "  database:    %s\n"
+                          "  this binary: %s\n"
+                          "Nothing was run. The recorded checksum is %s, not one strata writes: "
+                          "the row was altered, and no line in the file's header can accept "
+                          "it. Check that the database has what this migration makes, then "
+                          "record its checksum on this database with: %s",
+                          x->revision, x->file, h->bundle->ns, when, who, old[0] ? old : "(empty)",
+                          x->exact, old[0] ? "malformed" : "empty", hint->data ? hint->data : "");
+    else
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "migration %s (%s) of namespace %s was edited after it was applied "
+                          "(applied %s by %s)\n"
+                          "  database:    %s\n"
+                          "  this binary: %s\n"
+                          "Nothing was run. Put the change in a new migration instead. If the "
+                          "edit is intended, add\n"
+                          "  -- strata: accepts=\"%s\"\n"
+                          "to the file's header so every database accepts it, or record it "
+                          "on this database only with: %s",
+                          x->revision, x->file, h->bundle->ns, when, who, old, x->exact, old,
+                          hint->data ? hint->data : "");
     strata__buf_free(&at);
     strata__buf_free(&by);
     strata__buf_free(&was);
@@ -161,12 +177,26 @@ static int dirty(strata *h, const strata_migration_info *x, strata_buf *hint)
     strata__buf_init(&left, h->alloc);
     if (h->conn && h->be->dirty_hint)
         h->be->dirty_hint(h, &left);
-    st = strata__fail(&h->msgs, STRATA_DIRTY,
-                      "migration %s (%s) of namespace %s runs without a transaction and "
-                      "did not finish (started %s by %s). Check what it changed, finish "
-                      "or undo it by hand, then run '%s'%s",
-                      x->revision, x->file, h->bundle->ns, when, who, hint->data ? hint->data : "",
-                      left.data ? left.data : "");
+    /* strata marks only transaction=none migrations dirty: on one with a
+     * transaction the row was written by someone else (or by a build where
+     * the file had transaction=none), and its changes are all or none. */
+    if (!(strata__mig(h, (size_t)(x - h->infos))->flags & STRATA_MIGRATION_NO_TRANSACTION))
+        st = strata__fail(&h->msgs, STRATA_DIRTY,
+                          "migration %s (%s) of namespace %s is marked dirty in the version table "
+                          "(since %s by %s), but it runs in a transaction, and strata marks only "
+                          "migrations without one dirty: the row was written by hand or by another "
+                          "tool, by a build where the file said transaction=none, or by repair "
+                          "from two rows of it that disagreed. Its changes "
+                          "are all in the database or none are: check which, then run '%s'%s",
+                          x->revision, x->file, h->bundle->ns, when, who,
+                          hint->data ? hint->data : "", left.data ? left.data : "");
+    else
+        st = strata__fail(&h->msgs, STRATA_DIRTY,
+                          "migration %s (%s) of namespace %s runs without a transaction and "
+                          "did not finish (started %s by %s). Check what it changed, finish "
+                          "or undo it by hand, then run '%s'%s",
+                          x->revision, x->file, h->bundle->ns, when, who,
+                          hint->data ? hint->data : "", left.data ? left.data : "");
     strata__buf_free(&at);
     strata__buf_free(&by);
     strata__buf_free(&left);
@@ -240,6 +270,16 @@ int strata__judge_damage(strata *h)
                           "with '%s'",
                           table.data, h->bundle->ns, h->url_redacted, rev.data ? rev.data : "",
                           state.data ? state.data : "", fix.data ? fix.data : "");
+    } else if (d->kind == STRATA_DAMAGE_NO_REVISION) {
+        strata__cmd_hint(h, &fix, "repair");
+        st = strata__fail(&h->msgs, STRATA_INTEGRITY,
+                          "the version table %s of the %s database (%s) has %zu row%s without a "
+                          "revision (NULL or empty): strata never writes one, and which migration "
+                          "it records cannot be told. Nothing was run. Check the database, then "
+                          "remove %s with: %s",
+                          table.data, h->bundle->ns, h->url_redacted, d->count,
+                          d->count == 1 ? "" : "s", d->count == 1 ? "it" : "them",
+                          fix.data ? fix.data : "");
     } else {
         strata__cmd_hint(h, &fix, "repair");
         strata__buf_reset(&state); /* now what is wrong with the table */

@@ -62,6 +62,17 @@ static void find_damage(strata *h)
             h->damage.state = h->rows[i].state;
         }
     }
+    /* A NULL revision reads as "" and sorts first. Such a row records no
+     * migration at all: it comes before every other damage (counted as an
+     * unknown revision "()" it would let upgrade go on). */
+    for (n = 0; n < h->nrows && !h->rows[n].revision[0];)
+        n++;
+    if (n) {
+        memset(&h->damage, 0, sizeof(h->damage));
+        h->damage.kind = STRATA_DAMAGE_NO_REVISION;
+        h->damage.revision = h->rows[0].revision;
+        h->damage.count = n;
+    }
 }
 
 static int accepts_hash(const strata *h, const strata_bundle_migration *m, const char *stored)
