@@ -110,8 +110,11 @@ int strata__objs_sqlite(sqlite3 *db, const char *const *skip, size_t nskip, stra
     strata__buf_init(&tname, o->alloc);
     strata__buf_init(&iname, o->alloc);
     rc = sqlite3_prepare_v2(db,
-                            "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT "
-                            "LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY type, name",
+                            "SELECT s.type, s.name, s.tbl_name, s.sql FROM sqlite_schema s WHERE "
+                            "s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND s.sql IS NOT NULL AND "
+                            "NOT EXISTS (SELECT 1 FROM pragma_table_list t WHERE t.schema = "
+                            "'main' AND t.name = s.tbl_name AND t.type = 'shadow') ORDER BY "
+                            "s.type, s.name",
                             -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);

@@ -31,9 +31,10 @@ typedef struct strata_schema_objs {
 void strata__objs_init(strata_schema_objs *o, const strata_allocator *a);
 void strata__objs_free(strata_schema_objs *o);
 /*
- * The objects of SQLite database `db` ("main"), leaving out SQLite's own and
- * those of the tables named in skip[0..nskip) (strata's version and log
- * tables, with their indexes and triggers). STRATA_OK, STRATA_NOMEM, or
+ * The objects of SQLite database `db` ("main"), leaving out SQLite's own,
+ * the shadow tables of virtual tables (their virtual table stands for
+ * them), and those of the tables named in skip[0..nskip) (strata's version
+ * and log tables, with their indexes and triggers). STRATA_OK, STRATA_NOMEM, or
  * STRATA_ERROR with SQLite's words in err.
  */
 int strata__objs_sqlite(sqlite3 *db, const char *const *skip, size_t nskip, strata_schema_objs *o,

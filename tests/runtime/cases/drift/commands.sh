@@ -71,6 +71,12 @@ reconcile
 run drift app migrate drift
 q "INSERT INTO runs (prompt_id, output) VALUES (7, 'new'); SELECT id, output FROM runs"
 
+note "an extra virtual table: one object, its shadow tables go with it"
+q "CREATE VIRTUAL TABLE notes_fts USING fts5(body)"
+run drift app migrate drift
+reconcile
+run drift app migrate drift
+
 note "several heads applied"
 run heads app migrate upgrade heads --database sqlite:///heads.db
 run heads app migrate drift --database sqlite:///heads.db
