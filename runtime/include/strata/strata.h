@@ -374,8 +374,10 @@ typedef struct strata_drift_report {
 
 /*
  * Compares the live schema with the schema the applied migrations give
- * (SQLite: they are replayed on an in-memory database; pending migrations
- * are not drift), leaving out strata's version and log tables. Read-only:
+ * (SQLite: they are replayed on an in-memory database, unless the bundle's
+ * snapshot hash of the revision the database is at matches the live schema;
+ * pending migrations are not drift), leaving out strata's version and log
+ * tables. Read-only:
  * takes no lock, creates and writes nothing (not even the version tables),
  * runs none of the SQL it suggests, and works on a read-only file or with a
  * role that may only read. STRATA_OK when nothing differs, STRATA_DRIFT
