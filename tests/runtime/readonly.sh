@@ -3,7 +3,8 @@
 # read-only bind mount over it; mounting needs root, else the test is
 # skipped, exit 77). `upgrade` blamed the migration's first statement
 # ("attempt to write a readonly database"); now it says the file is
-# read-only before anything runs, while reading commands still work.
+# read-only before anything runs, while reading commands (status, current,
+# drift) still work.
 set -u
 bin=$1
 work=$(mktemp -d /tmp/strata-ro.XXXXXX)
@@ -45,6 +46,8 @@ $want"
 run 3 "App database needs migration
    Run: testapp app migrate upgrade" app migrate status
 run 0 "aaaa00000001" app migrate current
+# drift reads only: no lock file, no write
+run 0 "App: no drift from revision aaaa00000001" app migrate drift
 run 1 "error: the database sqlite:///./testapp-app.db is read-only (file permissions or a read-only mount): nothing was changed. Make it writable, then run the command again" app migrate upgrade
 run 1 "error: the database sqlite:///./testapp-app.db is read-only (file permissions or a read-only mount): nothing was changed. Make it writable, then run the command again" app migrate downgrade -1
 umount "$db"

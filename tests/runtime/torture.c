@@ -1,5 +1,5 @@
 /*
- * torture - fails the Nth allocation of open, verify and upgrade for every N
+ * torture - fails the Nth allocation of open, verify, upgrade and drift for every N
  * until a run needs no more allocations than N: no crash, no leak (every
  * allocation is freed by strata_close, checked here and by ASan), and the
  * database is always left in a state a clean run can finish.
@@ -140,6 +140,10 @@ static int run(const char *url, counter *c, int *status)
         st = strata_upgrade(h, "heads", 0);
     if (st == STRATA_OK)
         st = strata_verify(h);
+    if (st == STRATA_OK) { /* the replay in memory, and both schemas read */
+        const strata_drift_report *r;
+        st = strata_drift(&r, h);
+    }
     strata_close(h);
     *status = st;
     return c->live == 0;

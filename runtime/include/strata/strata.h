@@ -46,7 +46,8 @@ STRATA_API int strata_libversion_number(void);
 /*
  * Status codes. Values are fixed: appended, never renumbered. Codes 0-8 are
  * also the process exit codes of strata-bundle, the CLI and application
- * startup; strata_exit_code() maps the others.
+ * startup; strata_exit_code() maps the others (STRATA_DRIFT to exit code 9,
+ * the rest to 1).
  */
 typedef enum strata_status {
     STRATA_OK = 0,              /* success; up to date */
@@ -60,7 +61,8 @@ typedef enum strata_status {
     STRATA_UNKNOWN_APPLIED = 8, /* the database has revisions this binary lacks */
     STRATA_NOMEM = 9,           /* an allocation failed */
     STRATA_MULTIPLE_HEADS = 10, /* "head" is ambiguous: merge or say "heads" */
-    STRATA_INVALID = 11         /* malformed migration source (bundler) */
+    STRATA_INVALID = 11,        /* malformed migration source (bundler) */
+    STRATA_DRIFT = 12           /* the live schema differs from its applied version's (exit 9) */
 } strata_status;
 
 /* Static English name of a status ("edited or corrupt", ...). Never NULL. */
@@ -337,6 +339,57 @@ STRATA_API size_t strata_history_line(char *buf, size_t size, const strata_migra
  * STRATA_OK. Warnings (cosmetic edits, unknown revisions where tolerated) go to the logger.
  */
 STRATA_API int strata_verify(strata *h);
+
+/*
+ * Drift: the live schema compared with the schema of the version the
+ * database is at. One object of the database (a table with its columns,
+ * keys and checks; an index; a view; a trigger) that is not as that version
+ * made it.
+ */
+typedef enum strata_drift_kind {
+    STRATA_DRIFT_EXTRA = 0,   /* in the database, not in the version */
+    STRATA_DRIFT_MISSING = 1, /* in the version, not in the database */
+    STRATA_DRIFT_CHANGED = 2  /* in both, different */
+} strata_drift_kind;
+
+typedef struct strata_drift_item {
+    strata_drift_kind kind;
+    const char *type;  /* "table", "index", "view", "trigger", "virtual table" */
+    const char *name;  /* as the database (extra, changed) or the version (missing) spells it */
+    const char *table; /* the table an index or trigger is on; a table's or view's own name */
+    const char *diff;  /* canonical lines, each ending in "\n": "+ line" the database has and
+                          the version has not, "- line" the reverse */
+    const char *sql;   /* the statements that would make this object as the version has it,
+                          each ending in ";\n" (what they drop, they say); never run */
+} strata_drift_item;
+
+typedef struct strata_drift_report {
+    const strata_drift_item *items; /* extra, missing and changed objects, by type and name */
+    size_t nitems;
+    const char *sql;       /* every item's statements, in an order that runs ("" when none) */
+    const char *const *at; /* the applied heads the database was compared with */
+    size_t nat;
+    int migrated; /* the version table exists (else: compared with an empty schema) */
+} strata_drift_report;
+
+/*
+ * Compares the live schema with the schema the applied migrations give
+ * (SQLite: they are replayed on an in-memory database, unless the bundle's
+ * snapshot hash of the revision the database is at matches the live schema;
+ * pending migrations are not drift), leaving out strata's version and log
+ * tables. Read-only:
+ * takes no lock, creates and writes nothing (not even the version tables),
+ * runs none of the SQL it suggests, and works on a read-only file or with a
+ * role that may only read. STRATA_OK when nothing differs, STRATA_DRIFT
+ * when something does; STRATA_DIRTY while a migration is dirty,
+ * STRATA_UNKNOWN_APPLIED when the database is at a revision this binary
+ * does not know, STRATA_ERROR where drift cannot be checked (the message
+ * says why: PostgreSQL databases, a migration that does not replay). On
+ * STRATA_OK and STRATA_DRIFT *out, and everything it points to, is owned
+ * by h and valid until the next strata_drift on h or strata_close; else
+ * *out is NULL.
+ */
+STRATA_API int strata_drift(const strata_drift_report **out, strata *h);
 
 /* ------------------------------------------------------------------------ */
 /* Changing the database                                                     */

@@ -15,6 +15,7 @@ const char *strata_errstr(int status)
         "out of memory",
         "several heads",
         "invalid migration source",
+        "the schema has drifted from the applied version",
     };
     if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
         return "unknown status";
@@ -25,5 +26,7 @@ int strata_exit_code(int status)
 {
     if (status >= STRATA_OK && status <= STRATA_UNKNOWN_APPLIED)
         return status;
+    if (status == STRATA_DRIFT)
+        return 9; /* the exit codes' table is appended to, like the statuses */
     return STRATA_ERROR;
 }

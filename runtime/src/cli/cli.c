@@ -82,7 +82,7 @@ static void usage(const cli *c, FILE *f)
                "  --lock-lease S   PostgreSQL: a holder silent for S s loses the lock (30)\n"
                "  --schema NAME    PostgreSQL: the schema of strata's tables (default: current)\n"
                "  --json           machine output (status, check, current, history, pending,\n"
-               "                   heads)\n"
+               "                   heads, drift)\n"
                "  --verbose        more detail (history)\n"
                "  --strict         unknown applied revisions are an error in production\n"
                "  --help           describe a command\n"

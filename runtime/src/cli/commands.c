@@ -838,6 +838,123 @@ static int cmd_merge(cli *c, strata *h)
     return strata_exit_code(st);
 }
 
+static const char *drift_kind(strata_drift_kind k)
+{
+    return k == STRATA_DRIFT_EXTRA ? "extra" : k == STRATA_DRIFT_MISSING ? "missing" : "changed";
+}
+
+/* Lines of text (each ending in "\n") as a JSON list. */
+static void json_lines(const char *s)
+{
+    int first = 1;
+
+    putchar('[');
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char *line = strata__strndup(NULL, s, n);
+        printf("%s", first ? "" : ", ");
+        json_str(line ? line : "(out of memory)");
+        strata__free(NULL, line);
+        first = 0;
+        s += n + (e != NULL);
+    }
+    putchar(']');
+}
+
+static void drift_json(strata *h, const strata_drift_report *r, int st)
+{
+    size_t i;
+
+    printf("{\n  \"namespace\": ");
+    json_str(strata_namespace(h));
+    printf(",\n  \"database\": ");
+    json_str(strata_database_url(h));
+    printf(",\n  \"migrated\": %s,\n", r->migrated ? "true" : "false");
+    json_list("at", r->at, r->nat, 1);
+    printf("  \"drift\": %s,\n  \"exit_code\": %d,\n  \"objects\": [", r->nitems ? "true" : "false",
+           strata_exit_code(st));
+    for (i = 0; i < r->nitems; i++) {
+        const strata_drift_item *x = &r->items[i];
+        printf("%s\n    {\"kind\": ", i ? "," : "");
+        json_str(drift_kind(x->kind));
+        printf(", \"type\": ");
+        json_str(x->type);
+        printf(", \"name\": ");
+        json_str(x->name);
+        printf(", \"table\": ");
+        json_str(x->table);
+        printf(",\n     \"diff\": ");
+        json_lines(x->diff);
+        printf(",\n     \"sql\": ");
+        json_str(x->sql);
+        printf("}");
+    }
+    printf("%s],\n  \"sql\": ", r->nitems ? "\n  " : "");
+    json_str(r->sql);
+    printf("\n}\n");
+}
+
+/* Each line of s after an indent. */
+static void indented(const char *indent, const char *s)
+{
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char *line = strata__strndup(NULL, s, n);
+        fputs(indent, stdout);
+        shown(line ? line : "(out of memory)");
+        putchar('\n');
+        strata__free(NULL, line);
+        s += n + (e != NULL);
+    }
+}
+
+static int cmd_drift(cli *c, strata *h)
+{
+    const strata_drift_report *r;
+    char name[40];
+    size_t i;
+    int st = strata_drift(&r, h);
+
+    if (st != STRATA_OK && st != STRATA_DRIFT)
+        return strata__cli_fail(h, st);
+    if (c->json) {
+        drift_json(h, r, st);
+        return strata_exit_code(st);
+    }
+    title(name, sizeof(name), strata_namespace(h));
+    if (!r->migrated)
+        printf("%s has never been migrated (no version table): compared with an empty schema\n",
+               name);
+    printf("%s: %s", name, st == STRATA_OK ? "no drift from " : "the schema has drifted from ");
+    if (r->nat == 0)
+        printf("the empty schema (nothing is applied)");
+    for (i = 0; i < r->nat; i++)
+        printf("%s%s%s",
+               i            ? (i + 1 == r->nat ? " and " : ", ")
+               : r->nat > 1 ? "revisions "
+                            : "revision ",
+               r->at[i], i + 1 == r->nat && r->nat > 1 ? " (all applied heads)" : "");
+    printf("%s\n", st == STRATA_OK ? "" : ":");
+    if (st == STRATA_OK)
+        return 0;
+    for (i = 0; i < r->nitems; i++) {
+        const strata_drift_item *x = &r->items[i];
+        printf("  %s %s ", drift_kind(x->kind), x->type);
+        shown(x->name);
+        if (strcmp(x->table, x->name) != 0) {
+            printf(" on ");
+            shown(x->table);
+        }
+        putchar('\n');
+        indented("    ", x->diff);
+    }
+    printf("SQL that would reconcile it (review it; drift runs nothing):\n");
+    indented("  ", r->sql);
+    return strata_exit_code(st);
+}
+
 #define ANY CMD_ANY_ARGS
 const command strata__cli_commands[] = {
     {"status", cmd_status, "status [--json]",
@@ -877,6 +994,13 @@ const command strata__cli_commands[] = {
      0},
     {"check", cmd_check, "check [--json]",
      "Like status, for CI and readiness probes: exit 0, 3, 4, 7 or 8, one line.\n", CMD_JSON, 0, 0},
+    {"drift", cmd_drift, "drift [--json]",
+     "Compares the live schema with the schema of the revision(s) the database is at\n"
+     "(pending migrations are not drift; strata's own tables are left out), without\n"
+     "writing or locking. Lists extra, missing and changed tables, columns, indexes, views\n"
+     "and triggers, with the SQL that would reconcile them, which it never runs.\n"
+     "Exit: 0 no drift, 9 drift, 7 dirty, 8 unknown revision. SQLite databases only.\n",
+     CMD_JSON, 0, 0},
     {"validate", cmd_validate, "validate",
      "Checks the embedded bundle (checksums, graph) without touching the database.\n",
      CMD_NO_DATABASE, 0, 0},

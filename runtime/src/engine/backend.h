@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <strata/strata.h>
+#include "objects.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------ */
@@ -150,6 +151,16 @@ typedef struct strata_backend {
      * did not finish may have left behind (PostgreSQL: INVALID indexes).
      * Best effort: never changes the handle's message. */
     void (*dirty_hint)(strata *h, strata_buf *out);
+    /* Optional (drift; NULL: drift cannot be checked on this database): the
+     * objects of the connected database's schema, the tables named in
+     * skip[0..nskip) left out; reads only. */
+    int (*schema_objects)(strata *h, const char *const *skip, size_t nskip,
+                          strata_schema_objs *out);
+    /* Optional (drift, with schema_objects): the objects of a scratch
+     * database of this kind on which scripts[0..n) ran in order; when one
+     * fails, *failed is its index and the message says why. */
+    int (*replay_objects)(strata *h, const char *const *scripts, size_t n, strata_schema_objs *out,
+                          size_t *failed);
 } strata_backend;
 
 extern const strata_backend strata__sqlite_backend;

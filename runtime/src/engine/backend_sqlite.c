@@ -883,6 +883,62 @@ static int sq_destroy(strata *h, strata_buf *what)
     return h->be_state && ((sqstate *)h->be_state)->held.fd >= 0 ? rekey(h) : STRATA_OK;
 }
 
+/* Drift: the live file's objects. */
+static int sq_schema_objects(strata *h, const char *const *skip, size_t nskip,
+                             strata_schema_objs *out)
+{
+    strata_buf err;
+    int st;
+
+    strata__buf_init(&err, h->alloc);
+    st = strata__objs_sqlite(DB(h), skip, nskip, out, &err);
+    if (st == STRATA_ERROR)
+        st = strata__fail(&h->msgs, st, "%s: %s", h->url_redacted, err.data ? err.data : "");
+    else if (st == STRATA_NOMEM || err.oom)
+        st = strata__fail(&h->msgs, STRATA_NOMEM, "out of memory");
+    strata__buf_free(&err);
+    return st;
+}
+
+/* Drift: the applied chain replayed in memory, as verify replays it at
+ * build time; SQLite in memory is exact and costs milliseconds. */
+static int sq_replay_objects(strata *h, const char *const *scripts, size_t n,
+                             strata_schema_objs *out, size_t *failed)
+{
+    sqlite3 *db = NULL;
+    strata_buf err;
+    char *msg = NULL;
+    size_t i;
+    int rc, st = STRATA_OK;
+
+    strata__buf_init(&err, h->alloc);
+    rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR,
+                          "cannot open an in-memory SQLite database: %s", sqlite3_errstr(rc));
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        rc = sqlite3_exec(db, scripts[i], NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            *failed = i;
+            st = strata__fail(&h->msgs, rc == SQLITE_NOMEM ? STRATA_NOMEM : STRATA_ERROR, "%s",
+                              msg ? msg : sqlite3_errstr(rc));
+            sqlite3_free(msg);
+            goto done;
+        }
+    }
+    st = strata__objs_sqlite(db, NULL, 0, out, &err);
+    if (st == STRATA_ERROR)
+        st = strata__fail(&h->msgs, st, "the replay: %s", err.data ? err.data : "");
+    else if (st == STRATA_NOMEM || err.oom)
+        st = strata__fail(&h->msgs, STRATA_NOMEM, "out of memory");
+done:
+    sqlite3_close(db);
+    strata__buf_free(&err);
+    return st;
+}
+
 const strata_backend strata__sqlite_backend = {
     .dialect = &strata__sqlite_dialect,
     .connect = sq_connect,
@@ -902,4 +958,6 @@ const strata_backend strata__sqlite_backend = {
     .destroy = sq_destroy,
     .run_atomic = NULL, /* BEGIN IMMEDIATE per migration and a re-check instead */
     .url_secrets = NULL,
+    .schema_objects = sq_schema_objects,
+    .replay_objects = sq_replay_objects,
 };

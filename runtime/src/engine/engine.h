@@ -12,6 +12,7 @@
  *   apply.c    upgrade and downgrade: plans run under the migration lock
  *   admin.c    stamp, repair, init, rebuild
  *   offline.c  upgrade --sql: the same work as SQL text, without a connection
+ *   drift.c    strata_drift: the live schema against the applied version's, read-only
  *   startup.c  strata_startup, the call applications make first
  *   lock.c     the lock-wait loop the backends share
  *   backend.h  dialects (dialect_*.c) and backends (backend_*.c)
@@ -95,6 +96,11 @@ struct strata {
     char (*exact_strs)[STRATA_HASH_STRLEN];
     strata_report report;
     strata_damage damage;
+
+    /* Storage of the last drift report (drift.c). */
+    strata_drift_item *drift_items;
+    char **drift_at;
+    strata_drift_report drift;
 };
 
 static inline const char *strata__bstr(const strata *h, uint32_t off)
@@ -133,6 +139,9 @@ int strata__read_report(strata *h);
 /* The row of revision rev in the last report, or NULL. */
 strata_row *strata__find_row(strata *h, const char *rev);
 void strata__free_report(strata *h);
+
+/* drift.c */
+void strata__free_drift(strata *h);
 
 /* env.c */
 const char *strata__env_get(const strata_options *o, const char *name);

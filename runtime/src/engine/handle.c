@@ -182,6 +182,7 @@ void strata_close(strata *h)
     if (h->be)
         h->be->disconnect(h);
     strata__free_report(h);
+    strata__free_drift(h);
     strata__graph_free(&h->graph);
     strata__free(a, h->nodes);
     strata__free(a, h->parent_names);

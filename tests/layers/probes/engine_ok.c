@@ -3,6 +3,7 @@
 #include "ledger.h"
 #include "plan.h"
 #include "policy.h"
+#include "snapshot.h"
 int probe(void);
 int probe(void)
 {

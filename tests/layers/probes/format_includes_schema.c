@@ -1,0 +1,2 @@
+/* expect: fails snapshot.h */
+#include "snapshot.h"

@@ -1,0 +1,2 @@
+/* expect: fails project.h */
+#include "project.h"

@@ -1,0 +1,2 @@
+/* expect: fails engine.h */
+#include "engine.h"

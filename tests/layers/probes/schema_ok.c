@@ -1,0 +1,8 @@
+/* expect: builds */
+#include "snapshot.h"
+#include "sqlscan.h"
+int probe(void);
+int probe(void)
+{
+    return 0;
+}
