@@ -38,6 +38,8 @@ static int pg_connect(strata *h, int create)
     PGconn *c;
 
     (void)create; /* the database itself must exist */
+    if (strata__pq_load(h) != STRATA_OK)
+        return STRATA_ERROR;
     /* A new operation starts without the lock: what the last one lost is
      * behind it, and a connection it lost is made again. */
     if (s && !s->lock) {
@@ -543,9 +545,13 @@ static int pg_destroy(strata *h, strata_buf *what)
 static int pg_url_secrets(strata *h)
 {
     char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(h->url, &err), *o;
-    int st = STRATA_OK;
+    PQconninfoOption *opts, *o;
+    int st;
 
+    /* The backend's first call, at open: libpq is loaded here. */
+    if ((st = strata__pq_load(h)) != STRATA_OK)
+        return st;
+    opts = PQconninfoParse(h->url, &err);
     if (!opts) {
         h->url_malformed = 1; /* libpq's own message may quote the password */
     } else {

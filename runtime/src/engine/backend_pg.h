@@ -1,9 +1,9 @@
 /*
- * backend_pg.h - what the PostgreSQL backend's three files share: the
+ * backend_pg.h - what the PostgreSQL backend's files share: the
  * backend's statements and scripts (backend_pg.c), bounded round trips on
  * its connections (backend_pg_wire.c), the migration lock
- * (backend_pg_lock.c). With backend_pg*.c, the only place that includes
- * libpq.
+ * (backend_pg_lock.c), libpq loaded when first needed (backend_pg_dl.c).
+ * With backend_pg*.c, the only place that includes libpq.
  *
  * Every wait is bounded on the client side: both connections are
  * non-blocking, and no round trip waits for an answer without a deadline or
@@ -16,6 +16,108 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 #include "engine.h"
+
+/*
+ * libpq, loaded when first needed. A build that links libpq dynamically (the
+ * default: STRATA_PQ_DLOPEN) does not make it a dependency of the program:
+ * the first PostgreSQL URL loads it with dlopen (strata__pq_load), and every
+ * PQ... call of these files goes through a table that dlsym filled, spelled
+ * as a plain call by the macros below. A SQLite application never loads
+ * libpq and the two dozen libraries it needs (GSSAPI, LDAP, TLS, ...), which
+ * cost the dynamic loader about 10 M instructions and 5 ms at every start
+ * (docs/performance.md). An application that links libpq itself still loads
+ * it at start, and dlopen then finds the same copy. Static builds, where
+ * dlopen is not available, call libpq directly.
+ *
+ * STRATA_PQ_FUNCTIONS is every libpq function strata calls, with libpq-fe.h's
+ * prototype: backend_pg_dl.c checks each against the header at compile time.
+ */
+#define STRATA_PQ_FUNCTIONS(X)                                                                     \
+    X(int, PQbackendPID, (const PGconn *))                                                         \
+    X(void, PQclear, (PGresult *))                                                                 \
+    X(char *, PQcmdTuples, (PGresult *))                                                           \
+    X(PostgresPollingStatusType, PQconnectPoll, (PGconn *))                                        \
+    X(PGconn *, PQconnectStartParams, (const char *const *, const char *const *, int))             \
+    X(PGconn *, PQconnectdbParams, (const char *const *, const char *const *, int))                \
+    X(void, PQconninfoFree, (PQconninfoOption *))                                                  \
+    X(PQconninfoOption *, PQconninfoParse, (const char *, char **))                                \
+    X(int, PQconsumeInput, (PGconn *))                                                             \
+    X(char *, PQerrorMessage, (const PGconn *))                                                    \
+    X(void, PQfinish, (PGconn *))                                                                  \
+    X(int, PQflush, (PGconn *))                                                                    \
+    X(void, PQfreemem, (void *))                                                                   \
+    X(PGresult *, PQgetResult, (PGconn *))                                                         \
+    X(int, PQgetisnull, (const PGresult *, int, int))                                              \
+    X(char *, PQgetvalue, (const PGresult *, int, int))                                            \
+    X(int, PQisBusy, (PGconn *))                                                                   \
+    X(PGresult *, PQmakeEmptyPGresult, (PGconn *, ExecStatusType))                                 \
+    X(int, PQnfields, (const PGresult *))                                                          \
+    X(int, PQntuples, (const PGresult *))                                                          \
+    X(char *, PQresultErrorField, (const PGresult *, int))                                         \
+    X(ExecStatusType, PQresultStatus, (const PGresult *))                                          \
+    X(int, PQsendQuery, (PGconn *, const char *))                                                  \
+    X(int, PQsendQueryParams,                                                                      \
+      (PGconn *, const char *, int, const Oid *, const char *const *, const int *, const int *,    \
+       int))                                                                                       \
+    X(int, PQserverVersion, (const PGconn *))                                                      \
+    X(PQnoticeProcessor, PQsetNoticeProcessor, (PGconn *, PQnoticeProcessor, void *))              \
+    X(int, PQsetnonblocking, (PGconn *, int))                                                      \
+    X(int, PQsocket, (const PGconn *))                                                             \
+    X(ConnStatusType, PQstatus, (const PGconn *))                                                  \
+    X(PGTransactionStatusType, PQtransactionStatus, (const PGconn *))
+
+/* Loads libpq once per process (any thread); STRATA_OK, or STRATA_ERROR with
+ * h's message naming the library and the package to install. Every entry
+ * point of the backend calls it before any PQ... function; without
+ * STRATA_PQ_DLOPEN it does nothing. */
+int strata__pq_load(strata *h);
+/* Tests only, before the first load: the file name dlopen is given instead
+ * of STRATA_LIBPQ_SONAME (a missing one shows the error). */
+void strata__pq_set_library(const char *name);
+
+#ifdef STRATA_PQ_DLOPEN
+typedef struct strata_pq {
+#define STRATA_PQ_MEMBER(ret, name, params) ret(*name) params;
+    STRATA_PQ_FUNCTIONS(STRATA_PQ_MEMBER)
+#undef STRATA_PQ_MEMBER
+} strata_pq;
+/* Filled by strata__pq_load, read-only afterwards. */
+extern strata_pq strata__pq;
+#endif
+
+/* backend_pg_dl.c, which fills the table, names libpq's own functions. */
+#if defined(STRATA_PQ_DLOPEN) && !defined(STRATA_PQ_LOADER)
+#define PQbackendPID         (strata__pq.PQbackendPID)
+#define PQclear              (strata__pq.PQclear)
+#define PQcmdTuples          (strata__pq.PQcmdTuples)
+#define PQconnectPoll        (strata__pq.PQconnectPoll)
+#define PQconnectStartParams (strata__pq.PQconnectStartParams)
+#define PQconnectdbParams    (strata__pq.PQconnectdbParams)
+#define PQconninfoFree       (strata__pq.PQconninfoFree)
+#define PQconninfoParse      (strata__pq.PQconninfoParse)
+#define PQconsumeInput       (strata__pq.PQconsumeInput)
+#define PQerrorMessage       (strata__pq.PQerrorMessage)
+#define PQfinish             (strata__pq.PQfinish)
+#define PQflush              (strata__pq.PQflush)
+#define PQfreemem            (strata__pq.PQfreemem)
+#define PQgetResult          (strata__pq.PQgetResult)
+#define PQgetisnull          (strata__pq.PQgetisnull)
+#define PQgetvalue           (strata__pq.PQgetvalue)
+#define PQisBusy             (strata__pq.PQisBusy)
+#define PQmakeEmptyPGresult  (strata__pq.PQmakeEmptyPGresult)
+#define PQnfields            (strata__pq.PQnfields)
+#define PQntuples            (strata__pq.PQntuples)
+#define PQresultErrorField   (strata__pq.PQresultErrorField)
+#define PQresultStatus       (strata__pq.PQresultStatus)
+#define PQsendQuery          (strata__pq.PQsendQuery)
+#define PQsendQueryParams    (strata__pq.PQsendQueryParams)
+#define PQserverVersion      (strata__pq.PQserverVersion)
+#define PQsetNoticeProcessor (strata__pq.PQsetNoticeProcessor)
+#define PQsetnonblocking     (strata__pq.PQsetnonblocking)
+#define PQsocket             (strata__pq.PQsocket)
+#define PQstatus             (strata__pq.PQstatus)
+#define PQtransactionStatus  (strata__pq.PQtransactionStatus)
+#endif
 
 #define CONN(h) ((PGconn *)(h)->conn)
 
