@@ -130,6 +130,8 @@ static int mark_unapplied(strata *h, const char *rev, strata_buf *done)
     size_t x;
     int st;
 
+    if ((st = strata__index_revisions(h)) != STRATA_OK)
+        return st;
     if (strata__graph_find(&h->graph, h->nodes, rev, strlen(rev)) == STRATA_REV_NONE &&
         strata__find_row(h, rev)) {
         /* A revision this binary does not know: only its row can go. */

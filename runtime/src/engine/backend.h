@@ -89,6 +89,8 @@ typedef int (*strata_row_fn)(void *ctx, int ncols, const char *const *cols);
 #define STRATA_INT_NO_TABLE 1000
 /* How run_atomic reports that its guard found the migration done already. */
 #define STRATA_INT_ALREADY 1001
+/* What a query's row() returns to stop reading, without an error. */
+#define STRATA_INT_STOP 1002
 
 typedef struct strata_backend {
     const strata_dialect *dialect;

@@ -94,6 +94,7 @@ struct strata {
     char (*exact_strs)[STRATA_HASH_STRLEN];
     strata_report report;
     strata_damage damage;
+    int quick; /* the report is a quick look's (strata__read_report_quick) */
 };
 
 static inline const char *strata__bstr(const strata *h, uint32_t off)
@@ -129,6 +130,13 @@ void strata__cmd_hint(const strata *h, strata_buf *b, const char *cmd);
 /* report.c */
 /* Reads the applied set and compares it with the bundle into h->report. */
 int strata__read_report(strata *h);
+/* The same for a verdict (strata__read_and_judge): a first query reads only
+ * which revisions are applied and their checksums, without keeping any row;
+ * when every one is a migration of the bundle, applied, with its checksum,
+ * that is the report (h->quick: no applied_at, applied_by or duration, so
+ * never shown to the application). Anything else (dirty, edited, unknown,
+ * duplicate) is read again in full, as strata__read_report does. */
+int strata__read_report_quick(strata *h);
 /* The row of revision rev in the last report, or NULL. */
 strata_row *strata__find_row(strata *h, const char *rev);
 void strata__free_report(strata *h);
@@ -173,6 +181,10 @@ int strata__check_applies(strata *h, size_t i, const strata_dialect *d);
 /* Resolves a revision (or a unique prefix of one) to its node, else fails
  * naming it and the command that lists them. */
 int strata__resolve_rev(strata *h, const char *target, size_t *out);
+
+/* handle.c: sorts the bundle's revisions for strata__graph_find and
+ * _lookup on h->graph, once; STRATA_INTEGRITY when one is there twice. */
+int strata__index_revisions(strata *h);
 
 /* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
  * a sleep of about ms milliseconds (lock polling, retry backoff). */

@@ -24,6 +24,11 @@ int strata__ledger_ensure(strata *h);
  * when there is no database or no version table yet. A version table that
  * lacks strata's columns is STRATA_INTEGRITY, naming it and the fix. */
 int strata__ledger_read(strata *h, int *exists);
+/* The version table as a start that finds nothing to do needs it: one
+ * query, each row to row() as (revision, exact), exact NULL for a row whose
+ * state is not 'applied'; nothing is kept. row() may stop the reading with
+ * STRATA_INT_STOP. *exists and the errors as strata__ledger_read. */
+int strata__ledger_scan(strata *h, int *exists, strata_row_fn row, void *ctx);
 /* The tables' shape, under the lock: a log table without strata's columns is
  * STRATA_INTEGRITY; a version table without its primary key is damage
  * (h->damage, STRATA_DAMAGE_NO_KEY) for the verdict, which repair mends. */
