@@ -40,7 +40,10 @@ static char why[512]; /* else why not */
 
 static void load(void)
 {
-    void *lib = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    /* Lazy binding, as when the program links libpq: RTLD_NOW would bind
+     * every function of libpq's two dozen libraries now (2 M instructions
+     * more, docs/performance.md). */
+    void *lib = dlopen(library, RTLD_LAZY | RTLD_LOCAL);
     const char *e;
 
     if (!lib) {

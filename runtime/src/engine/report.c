@@ -168,7 +168,7 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
         x->applied_at = r->applied_at;
         x->applied_by = r->applied_by;
         x->duration_ms = r->duration_ms;
-        x->state = applied_state(h, m, r, x->exact);
+        x->state = seen ? STRATA_STATE_APPLIED : applied_state(h, m, r, x->exact);
         for (k = h->graph.pstart[i]; k < h->graph.pstart[i + 1]; k++)
             has_child[h->graph.pidx[k]] = 1;
         rep->napplied++;
