@@ -105,6 +105,22 @@ static strata_state applied_state(const strata *h, const strata_bundle_migration
     return strcmp(r->loose, loose) == 0 ? STRATA_STATE_COSMETIC : STRATA_STATE_EDITED;
 }
 
+/* The stored form of every migration's exact checksum, h->exact_strs,
+ * made once per report. */
+static int exact_strings(strata *h)
+{
+    size_t i, n = h->bundle->nmigrations;
+
+    if (h->exact_strs)
+        return STRATA_OK;
+    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
+    if (!h->exact_strs)
+        return STRATA_NOMEM;
+    for (i = 0; i < n; i++)
+        strata__hash_format(strata__mig(h, i)->exact, 0, h->exact_strs[i]);
+    return STRATA_OK;
+}
+
 /* The report, from h->rows, or, after a quick look (read_quick), from
  * `seen`: the migrations found applied with the bundle's checksum, and
  * nothing else in the table. */
@@ -116,14 +132,15 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
     unsigned char *known, *has_child;
     strata_row quick;
 
+    if (exact_strings(h) != STRATA_OK)
+        return STRATA_NOMEM;
     h->infos = strata__malloc(h->alloc, (n + 1) * sizeof(*h->infos));
-    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
     h->unknown = strata__malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
     h->current = strata__malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
     /* known[row]: the row is one of the bundle's; has_child[i]: an applied
      * migration names i as a parent. */
     known = strata__malloc(h->alloc, h->nrows + n + 1);
-    if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
+    if (!h->infos || !h->unknown || !h->current || !known) {
         strata__free(h->alloc, known);
         return STRATA_NOMEM;
     }
@@ -146,7 +163,6 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
         x->nchildren = h->graph.nchildren[i];
         x->is_head = x->nchildren == 0;
         x->reversible = reversible(h, m);
-        strata__hash_format(m->exact, 0, h->exact_strs[i]);
         x->exact = h->exact_strs[i];
         if (!r) {
             x->state = (m->environments & strata__policy_env_bit(h->env)) ? STRATA_STATE_PENDING
@@ -244,7 +260,6 @@ static int quick_row(void *ctx, int ncols, const char *const *cols)
 {
     quick_ctx *c = ctx;
     strata *h = c->h;
-    char exact[STRATA_HASH_STRLEN];
     size_t i = c->next;
 
     /* Anything but an applied row (dirty, a state strata does not write, a
@@ -258,8 +273,7 @@ static int quick_row(void *ctx, int ncols, const char *const *cols)
     }
     if (i == STRATA_REV_NONE || c->seen[i])
         goto off; /* unknown to this binary, or a duplicate */
-    strata__hash_format(strata__mig(h, i)->exact, 0, exact);
-    if (strcmp(exact, cols[1]) != 0)
+    if (strcmp(h->exact_strs[i], cols[1]) != 0)
         goto off; /* edited, cosmetic or accepted */
     c->seen[i] = 1;
     c->next = i + 1;
@@ -279,8 +293,10 @@ int strata__read_report_quick(strata *h)
     memset(&c, 0, sizeof(c));
     c.h = h;
     c.seen = strata__malloc(h->alloc, h->bundle->nmigrations + 1);
-    if (!c.seen)
+    if (!c.seen || exact_strings(h) != STRATA_OK) {
+        strata__free(h->alloc, c.seen);
         return strata__fail(&h->msgs, STRATA_NOMEM, "out of memory");
+    }
     memset(c.seen, 0, h->bundle->nmigrations + 1);
     st = strata__ledger_scan(h, &exists, quick_row, &c);
     if (st == STRATA_OK && !c.off) {
