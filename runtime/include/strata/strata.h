@@ -9,10 +9,11 @@
  * build loads on the first PostgreSQL URL, once per process, whichever thread
  * asks first. A handle (strata *) must not be used by two threads at once;
  * separate handles, in one thread or several, are independent (two handles
- * on one SQLite file coordinate through its write lock, as two processes do). SQLite must be built thread-safe (the
- * default). Without opts->getenv, strata reads the process environment with
- * getenv() (in strata_open, and STRATA_LOCK when a PostgreSQL lock is
- * taken), which must not race with setenv().
+ * on one SQLite file coordinate through its write lock, as two processes
+ * do). SQLite must be built thread-safe (the default). Without opts->getenv,
+ * strata reads the process environment with getenv() (in strata_open, and
+ * STRATA_LOCK when a PostgreSQL lock is taken), which must not race with
+ * setenv().
  */
 #ifndef STRATA_H
 #define STRATA_H
