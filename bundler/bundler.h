@@ -14,20 +14,38 @@
 #include "names.h"
 #include "project.h"
 
+struct strata_lint;
+
 #define STRATA_LOCK_FILE "strata.lock"
 
 /* Compares the directory with its strata.lock, if any. Returns STRATA_OK,
  * STRATA_INTEGRITY (an edit; diagnostics say which) or STRATA_ERROR. *nlocked
  * receives the number of entries checked. */
 int lock_check(strata_project *p, size_t *nlocked);
+/* The revisions strata.lock records (the released migrations, which lint
+ * leaves out unless --all); none when there is no lock file. Call it after
+ * lock_check succeeded (a broken lock file is lock_check's to report).
+ * Free with lock_revisions_free. */
+int lock_revisions(strata_project *p, char ***revs, size_t *n);
+void lock_revisions_free(char **revs, size_t n);
 /* Writes or appends strata.lock; accept[] lists revisions whose entry may change. */
 int lock_write(strata_project *p, const char *const *accept, size_t naccept, FILE *out);
 
 /* Writes the generated source and header (only when their bytes change).
  * schema_sqlite, schema_pg: the schema hash after each migration (apply
  * order), or NULL when not verified. */
+/* destructive: per migration (apply order), NULL or the error-level
+ * destructive lint findings no reason acknowledges (lint.h): the bundle
+ * flags it STRATA_MIGRATION_DESTRUCTIVE and keeps the text for the
+ * runtime's refusal. NULL: not linted. */
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, const strata_hash128 *schema_sqlite,
-                const strata_hash128 *schema_pg, FILE *err);
+                const strata_hash128 *schema_pg, const char *const *destructive, FILE *err);
+
+/* Lint's output formats (report.c): every diagnostic of p as a JSON
+ * document, or as GitHub Actions workflow commands; lint (may be NULL) adds
+ * the migrations production asks about. */
+void report_json(const strata_project *p, const struct strata_lint *lint, strata_buf *out);
+void report_github(const strata_project *p, strata_buf *out);
 
 #endif

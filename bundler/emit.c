@@ -290,7 +290,8 @@ static void put_migration(strata_buf *b, const strata_bundle_migration *m)
     strata__buf_printf(b, "    {%uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, %uu, 0x%xu, 0x%xu, ",
                        m->revision, m->message, m->file, m->parent, m->nparents, m->section,
                        m->nsections, m->accept, m->naccepts, m->flags, m->environments);
-    strata__buf_printf(b, "%uu, %uu, 0u,\n     ", m->lock_timeout_ms, m->statement_timeout_ms);
+    strata__buf_printf(b, "%uu, %uu, %uu,\n     ", m->lock_timeout_ms, m->statement_timeout_ms,
+                       m->findings);
     put_hash(b, m->exact);
     strata__buf_puts(b, ", ");
     put_hash(b, m->loose);
@@ -410,7 +411,7 @@ static int deflate_all(const text_ref *texts, size_t nt, const strata_buf *dict,
 
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, int level, const strata_hash128 *schema_sqlite,
-                const strata_hash128 *schema_pg, FILE *errf)
+                const strata_hash128 *schema_pg, const char *const *destructive, FILE *errf)
 {
     strata_buf src, hdr, strings, payload, chain, err, secs, migs, pars, accs, dict, secimg, migimg;
     strata_bundle_migration *bmv = NULL;
@@ -509,6 +510,11 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
             bm->schema_sqlite = schema_sqlite[i];
         if (schema_pg)
             bm->schema_postgresql = schema_pg[i];
+        if (destructive && destructive[i]) {
+            /* what the runtime names when production will not apply it alone */
+            bm->flags |= STRATA_MIGRATION_DESTRUCTIVE;
+            put_str(&strings, destructive[i], &bm->findings);
+        }
         for (k = 0; k < m->nparents; k++, npar++) {
             pv[npar] = (uint32_t)strata__project_find(p, m->parents[k]);
             strata__buf_printf(&pars, "%s%uu", npar % 12 ? ", " : (npar ? ",\n    " : "    "),

@@ -218,6 +218,40 @@ int lock_check(strata_project *p, size_t *nlocked)
     return st;
 }
 
+int lock_revisions(strata_project *p, char ***revs, size_t *n)
+{
+    lock_file l;
+    size_t i;
+    int st;
+
+    *revs = NULL;
+    *n = 0;
+    st = lock_read(p, &l);
+    if (st == STRATA_OK && l.n) {
+        /* the entries' strings change hands */
+        *revs = malloc(l.n * sizeof(**revs));
+        if (!*revs) {
+            st = STRATA_NOMEM;
+        } else {
+            for (i = 0; i < l.n; i++) {
+                (*revs)[i] = l.v[i].revision;
+                l.v[i].revision = NULL;
+            }
+            *n = l.n;
+        }
+    }
+    lock_free(&l);
+    return st;
+}
+
+void lock_revisions_free(char **revs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        free(revs[i]);
+    free(revs);
+}
+
 static int listed(const char *const *v, size_t n, const char *s)
 {
     size_t i;

@@ -6,6 +6,7 @@
 #include <strata/authoring.h>
 #include "args.h"
 #include "bundler.h"
+#include "lint.h"
 #include "verify.h"
 
 #include <stdlib.h>
@@ -13,10 +14,14 @@
 
 typedef struct opts {
     const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
-    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse;
+    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse, *format;
     const char *accept[64];
     size_t naccept;
-    int single_head, verbose, help, splice, verify;
+    const char *rules[64];
+    size_t nrules;
+    const char *excludes[64];
+    size_t nexcludes;
+    int single_head, verbose, help, splice, verify, no_lint, all;
     const char *pos[64];
     size_t npos;
 } opts;
@@ -40,8 +45,13 @@ static const strata_option options[] = {
     VALUE("--schema-postgresql", NULL, schema_pg),
     VALUE("--env", NULL, env),
     VALUE("--pg-parse", NULL, pg_parse),
+    VALUE("--format", NULL, format),
     FLAG("--verify", NULL, verify),
+    FLAG("--no-lint", NULL, no_lint),
+    FLAG("--all", NULL, all),
     STRATA_OPTION_LIST(opts, "--accept-edit", NULL, accept, naccept),
+    STRATA_OPTION_LIST(opts, "--rule", NULL, rules, nrules),
+    STRATA_OPTION_LIST(opts, "--exclude", NULL, excludes, nexcludes),
     FLAG("--help", "-h", help),
     FLAG("--single-head", NULL, single_head),
     FLAG("--splice", NULL, splice),
@@ -167,13 +177,115 @@ static int verify_options(const opts *o, strata_verify_opts *v)
     return STRATA_OK;
 }
 
-/* Verifies a loaded project; prints the findings and, when `summary`, what
- * ran. Returns STRATA_OK or STRATA_ERROR (findings), or STRATA_NOMEM. */
+/* One rule of --rule NAME=LEVEL or --exclude NAME[,NAME]. */
+static int set_rule(strata_lint_opts *lo, const char *opt, const char *name, size_t n, int level)
+{
+    const char *hint;
+    int r = strata__lint_rule_find(name, n, &hint);
+
+    if (r < 0 && hint)
+        return usage_error("%s: unknown rule '%.*s' (did you mean '%s'?)", opt, (int)n, name, hint);
+    if (r < 0)
+        return usage_error("%s: unknown rule '%.*s': 'strata-bundle lint --help' lists them", opt,
+                           (int)n, name);
+    lo->severity[r] = level;
+    return STRATA_OK;
+}
+
+/* The lint options of o, checked; returns a status (usage errors printed). */
+static int lint_options(const opts *o, strata_lint_opts *lo)
+{
+    size_t i;
+    int st;
+
+    strata__lint_opts_init(lo);
+    lo->all = o->all;
+    for (i = 0; i < o->nrules; i++) {
+        const char *eq = strchr(o->rules[i], '='), *level = eq ? eq + 1 : "";
+        int sev = strcmp(level, "error") == 0     ? STRATA_DIAG_ERROR
+                  : strcmp(level, "warning") == 0 ? STRATA_DIAG_WARNING
+                  : strcmp(level, "off") == 0     ? STRATA_LINT_OFF
+                                                  : STRATA_LINT_DEFAULT;
+        if (!eq || sev == STRATA_LINT_DEFAULT)
+            return usage_error("--rule '%s': write RULE=error, RULE=warning or RULE=off",
+                               o->rules[i]);
+        if ((st = set_rule(lo, "--rule", o->rules[i], (size_t)(eq - o->rules[i]), sev)) !=
+            STRATA_OK)
+            return st;
+    }
+    for (i = 0; i < o->nexcludes; i++) {
+        const char *x = o->excludes[i];
+        while (*x) {
+            size_t n = strcspn(x, ",");
+            if (n && (st = set_rule(lo, "--exclude", x, n, STRATA_LINT_OFF)) != STRATA_OK)
+                return st;
+            x += n + (x[n] == ',');
+        }
+    }
+    return STRATA_OK;
+}
+
+/* The lint of a loaded and checked project: released migrations from
+ * strata.lock (kept in *released until lint_end). NULL with *st set on
+ * failure. */
+static strata_lint *lint_begin(strata_project *p, strata_lint_opts *lo, char ***released,
+                               size_t *nreleased, int *st)
+{
+    strata_lint *l;
+
+    *st = lock_revisions(p, released, nreleased);
+    if (*st != STRATA_OK)
+        return NULL;
+    lo->released = (const char *const *)*released;
+    lo->nreleased = *nreleased;
+    l = strata__lint_open(p, lo);
+    if (!l)
+        *st = STRATA_NOMEM;
+    return l;
+}
+
+static void lint_end(strata_lint *l, char **released, size_t nreleased)
+{
+    strata__lint_close(l);
+    lock_revisions_free(released, nreleased);
+}
+
+/* What lint found, for the summary: "Lint: ..." after verify's lines, or
+ * "<dir>: N migrations linted, ..." for lint. */
+static void lint_summary(const strata_project *p, const strata_lint *l, int alone, FILE *out)
+{
+    size_t e, w, rel;
+
+    strata__lint_counts(l, &e, &w, &rel);
+    if (alone)
+        fprintf(out, "%s: %zu migration%s linted, ", p->dir, p->nfiles - rel,
+                p->nfiles - rel == 1 ? "" : "s");
+    else
+        fprintf(out, "Lint: ");
+    if (!e && !w)
+        fprintf(out, "no findings");
+    else
+        fprintf(out, "%zu error%s, %zu warning%s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+    if (rel)
+        fprintf(out, "; %zu released (strata.lock) left out: --all lints them too", rel);
+    fputc('\n', out);
+}
+
+/* Verifies a loaded project, and lints it when v->lint is set; prints the
+ * findings and, when `summary`, what ran. Returns STRATA_OK or STRATA_ERROR
+ * (findings), or STRATA_NOMEM. */
 static int run_verify(strata_project *p, const strata_verify_opts *v, strata_verify_result *r,
                       FILE *summary)
 {
     int st = strata__verify(p, v, r);
     size_t i, k = 0;
+
+    /* an engine that could not run leaves a finding; lint says what it saw */
+    if (v->lint && st != STRATA_NOMEM) {
+        int ls = strata__lint_finish(v->lint);
+        if (ls != STRATA_OK)
+            st = ls;
+    }
 
     /* In the build (not verbose) only what needs doing is shown. */
     for (i = 0; i < p->diags.n; i++) {
@@ -189,6 +301,8 @@ static int run_verify(strata_project *p, const strata_verify_opts *v, strata_ver
         st = STRATA_ERROR;
     if (st == STRATA_OK && summary && r->summary)
         fputs(r->summary, summary);
+    if (st == STRATA_OK && summary && v->lint)
+        lint_summary(p, v->lint, 0, summary);
     return st == STRATA_INVALID ? STRATA_ERROR : st;
 }
 
@@ -196,20 +310,149 @@ static int cmd_verify(opts *o)
 {
     strata_verify_opts v;
     strata_verify_result r;
+    strata_lint_opts lo;
     strata_project p;
-    size_t nlocked = 0;
+    char **released = NULL;
+    size_t nlocked = 0, nreleased = 0;
     int st;
 
     memset(&r, 0, sizeof(r));
     if (o->npos != 1)
         return usage_error("%s", "expected one directory");
-    if ((st = verify_options(o, &v)) != STRATA_OK)
+    if (o->format)
+        return usage_error("%s", "--format is lint's: strata-bundle lint --format ...");
+    if ((st = verify_options(o, &v)) != STRATA_OK || (st = lint_options(o, &lo)) != STRATA_OK)
         return st;
     st = load_checked(&p, o->pos[0], o->single_head, &nlocked);
+    if (st == STRATA_OK && !o->no_lint)
+        v.lint = lint_begin(&p, &lo, &released, &nreleased, &st);
     if (st == STRATA_OK)
         st = run_verify(&p, &v, &r, stdout);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
+    lint_end(v.lint, released, nreleased);
+    strata__verify_free(&r);
+    strata__project_free(&p);
+    return st;
+}
+
+typedef struct placed {
+    strata_diag d;
+    size_t mig; /* apply position of its file; (size_t)-1: none (first) */
+    size_t seq; /* as reported: ties keep their order */
+} placed;
+
+static int by_place(const void *a, const void *b)
+{
+    const placed *x = a, *y = b;
+    if (x->mig != y->mig)
+        return x->mig + 1 < y->mig + 1 ? -1 : 1;
+    if (x->d.line != y->d.line)
+        return x->d.line < y->d.line ? -1 : 1;
+    if (x->d.col != y->d.col)
+        return x->d.col < y->d.col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Lint's report: verify's informative notes (a down pass that stops at an
+ * irreversible migration) left out, the rest in file order (apply order),
+ * then line and column, whichever check found it. */
+static int lint_order(strata_project *p)
+{
+    placed *v = malloc((p->diags.n ? p->diags.n : 1) * sizeof(*v));
+    size_t i, k, n = 0;
+
+    if (!v)
+        return STRATA_NOMEM;
+    for (i = 0; i < p->diags.n; i++) {
+        strata_diag *d = &p->diags.v[i];
+        if (d->severity == STRATA_DIAG_NOTE && !d->rule) {
+            strata__free(p->diags.alloc, d->file);
+            strata__free(p->diags.alloc, d->msg);
+            continue;
+        }
+        v[n].d = *d;
+        v[n].seq = i;
+        v[n].mig = (size_t)-1;
+        /* apply order once the graph is built, else the files' order */
+        for (k = 0; d->file && k < p->nfiles; k++)
+            if (strcmp(p->graph_ok ? strata__project_at(p, k)->file : p->files[k].file, d->file) ==
+                0)
+                v[n].mig = k;
+        n++;
+    }
+    qsort(v, n, sizeof(*v), by_place);
+    for (i = 0; i < n; i++)
+        p->diags.v[i] = v[i].d;
+    p->diags.n = n;
+    free(v);
+    return STRATA_OK;
+}
+
+/* strata-bundle lint: verify's replays and parse, for what the lint rules
+ * need, and every diagnostic in the format asked for. */
+static int cmd_lint(opts *o)
+{
+    strata_verify_opts v;
+    strata_verify_result r;
+    strata_lint_opts lo;
+    strata_project p;
+    strata_lint *l = NULL;
+    strata_buf out;
+    char **released = NULL;
+    size_t nlocked = 0, nreleased = 0;
+    int st, format = 0;
+
+    memset(&r, 0, sizeof(r));
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    if (o->format && strcmp(o->format, "json") == 0)
+        format = 1;
+    else if (o->format && strcmp(o->format, "github") == 0)
+        format = 2;
+    else if (o->format && strcmp(o->format, "text") != 0)
+        return usage_error("--format '%s': use text, json or github", o->format);
+    if (o->no_lint)
+        return usage_error("%s", "--no-lint is verify's and generate's: lint always lints");
+    if ((st = verify_options(o, &v)) != STRATA_OK || (st = lint_options(o, &lo)) != STRATA_OK)
+        return st;
+    st = strata__project_load(&p, o->pos[0], 0);
+    if (st == STRATA_OK) {
+        warn_heads(&p, o->single_head);
+        st = lock_check(&p, &nlocked);
+    }
+    if (st == STRATA_OK && !(o->single_head && p.graph.nheads > 1))
+        v.lint = l = lint_begin(&p, &lo, &released, &nreleased, &st);
+    if (st == STRATA_OK && l) {
+        st = strata__verify(&p, &v, &r);
+        if (st != STRATA_NOMEM) {
+            int ls = strata__lint_finish(l);
+            st = ls != STRATA_OK ? ls : st;
+        }
+    }
+    strata__buf_init(&out, NULL);
+    if (st != STRATA_NOMEM && lint_order(&p) != STRATA_OK)
+        st = STRATA_NOMEM;
+    if (format == 1)
+        report_json(&p, st == STRATA_NOMEM ? NULL : l, &out);
+    else if (format == 2)
+        report_github(&p, &out);
+    else
+        strata__diags_format(&p.diags, &out);
+    if (out.len)
+        fputs(out.data, format ? stdout : stderr);
+    if (!format && st == STRATA_OK && l && !p.diags.nerrors)
+        lint_summary(&p, l, 1, stdout);
+    if (out.oom || st == STRATA_NOMEM) {
+        fprintf(stderr, "strata-bundle: out of memory\n");
+        st = STRATA_NOMEM;
+    } else if (st == STRATA_OK && p.diags.nerrors) {
+        st = STRATA_ERROR;
+    } else if (st == STRATA_INVALID) {
+        st = STRATA_ERROR;
+    }
+    strata__buf_free(&out);
+    lint_end(l, released, nreleased);
     strata__verify_free(&r);
     strata__project_free(&p);
     return st;
@@ -219,9 +462,12 @@ static int cmd_generate(opts *o)
 {
     strata_verify_opts v;
     strata_verify_result r;
+    strata_lint_opts lo;
     strata_project p;
-    size_t nlocked;
-    int st, level = 9;
+    char **released = NULL;
+    const char **destructive = NULL;
+    size_t nlocked, nreleased = 0, i;
+    int st, level = 9, verify = o->verify || o->postgres || o->schema || o->schema_pg;
 
     if (!o->ns || !o->out_c || !o->out_h || o->npos != 1)
         return usage_error("%s", "--namespace, --out-c, --out-h and one directory are required");
@@ -235,17 +481,32 @@ static int cmd_generate(opts *o)
         level = (int)lv;
     }
     memset(&r, 0, sizeof(r));
-    if ((o->verify || o->postgres || o->schema || o->schema_pg) &&
-        (st = verify_options(o, &v)) != STRATA_OK)
+    memset(&v, 0, sizeof(v));
+    if (o->format)
+        return usage_error("%s", "--format is lint's: strata-bundle lint --format ...");
+    if (verify &&
+        ((st = verify_options(o, &v)) != STRATA_OK || (st = lint_options(o, &lo)) != STRATA_OK))
         return st;
     st = load_checked(&p, o->pos[0], 0, &nlocked);
-    if (st == STRATA_OK && (o->verify || o->postgres || o->schema || o->schema_pg))
+    if (st == STRATA_OK && verify && !o->no_lint)
+        v.lint = lint_begin(&p, &lo, &released, &nreleased, &st);
+    if (st == STRATA_OK && verify)
         st = run_verify(&p, &v, &r, o->verbose ? stdout : NULL);
+    if (st == STRATA_OK && v.lint) {
+        /* what a production start will not apply on its own */
+        destructive = malloc((p.nfiles ? p.nfiles : 1) * sizeof(*destructive));
+        if (!destructive)
+            st = STRATA_NOMEM;
+        for (i = 0; destructive && i < p.nfiles; i++)
+            destructive[i] = strata__lint_destructive(v.lint, i);
+    }
     if (st == STRATA_OK)
         st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, level, r.schema_sqlite,
-                         r.schema_pg, stderr);
+                         r.schema_pg, destructive, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
+    free(destructive);
+    lint_end(v.lint, released, nreleased);
     strata__verify_free(&r);
     strata__project_free(&p);
     return st;
@@ -398,7 +659,11 @@ static const command commands[] = {
      "                      (development builds only)\n"
      "  --level N           zlib level, 1-9 (default 9)\n"
      "  --verify            run 'verify' first (its options apply) and record the schema\n"
-     "                      hash after each migration in the bundle; a finding stops it\n"
+     "                      hash after each migration in the bundle, and lint (see 'lint\n"
+     "                      --help'): a finding stops it, and the migrations production\n"
+     "                      must not apply on its own are recorded in the bundle\n"
+     "  --no-lint           verify without the lint rules; no finding is recorded for\n"
+     "                      production (see 'lint --help')\n"
      "  -v, --verbose       print what verify ran\n"},
     {"verify", cmd_verify,
      "verify [--dialect sqlite|postgresql|all] [--postgres URL|auto|off] [--schema FILE]\n"
@@ -433,7 +698,35 @@ static const command commands[] = {
      "  --pg-parse MODE     error (default), warning, or off: what a statement the\n"
      "                      PostgreSQL parser rejects is (its grammar is PostgreSQL 15's)\n"
      "  --single-head       several heads are an error\n"
+     "  --no-lint           replay and parse only: no lint rules (see 'lint --help'), so no\n"
+     "                      lost rows, dropped columns or ignored pragmas either\n"
+     "  --all, --rule RULE=LEVEL, --exclude RULE[,RULE]   the lint's, as for 'lint'\n"
      "Exit status: 0 verified, 1 findings (on stderr), 2 usage, 4 strata.lock disagrees.\n"},
+    {"lint", cmd_lint,
+     "lint [--format text|json|github] [--all] [--rule RULE=error|warning|off]...\n"
+     "           [--exclude RULE[,RULE]]... [VERIFY OPTIONS] DIR",
+     "Finds what in DIR's migrations would hurt a production database: statement rules on\n"
+     "PostgreSQL's parse trees (Squawk's rule names: locks that stop traffic, changes the\n"
+     "running release cannot live with, dropped tables and columns), and rules on what\n"
+     "verify's replays saw on both engines (a column lost in a SQLite table rebuild, rows\n"
+     "deleted by a cascade or not copied, an AUTOINCREMENT counter reset). The replays run\n"
+     "as 'verify' runs them, and their own errors are reported too. Up sections only.\n\n"
+     "Each finding is file:line:col, its severity and [rule]. Destructive rules are errors,\n"
+     "the others warnings; exit 1 on an error. Suppress one with '-- squawk-ignore RULE' on\n"
+     "the line before its statement, '-- squawk-ignore-file [RULE]' anywhere in the file,\n"
+     "or strata's header '-- strata: lint_ignore=RULE reason=\"why\"'; an ignore that\n"
+     "suppresses nothing is reported (unused-ignore). Only the header, with its reason,\n"
+     "lets a production start apply a destructive migration on its own: the bundle records\n"
+     "the others, and production refuses them until an operator runs 'migrate upgrade\n"
+     "--allow-destructive'. Migrations recorded in DIR/strata.lock are released and left\n"
+     "out, unless --all. docs/lint.md describes every rule.\n\n"
+     "  --format F          text (default: stderr, and a summary on stdout), json or github\n"
+     "                      (workflow commands: annotations on the pull request), on stdout\n"
+     "  --all               also the released migrations (in strata.lock)\n"
+     "  --rule RULE=LEVEL   error, warning or off for RULE (repeatable)\n"
+     "  --exclude RULES     RULES off (comma-separated, repeatable), as Squawk's --exclude\n"
+     "  --dialect, --postgres, --env, --pg-parse   as for 'verify'\n"
+     "Exit status: 0 no error, 1 an error, 2 usage, 4 strata.lock disagrees.\n"},
     {"check", cmd_check, "check [--single-head] DIR",
      "Validates DIR without writing anything: file syntax, the revision graph, and, when\n"
      "DIR/strata.lock exists, that no released migration was edited (exit 4 if one was;\n"
@@ -530,6 +823,12 @@ int main(int argc, char **argv)
         return st;
     if (o.help) {
         printf("usage: strata-bundle %s\n\n%s", current->usage, current->help);
+        if (current->run == cmd_lint) {
+            printf("\nRules (default severity):\n");
+            for (i = 0; i < STRATA_RULE_COUNT; i++)
+                printf("  %-45s %s\n", strata__lint_rules[i].name,
+                       strata__lint_rules[i].severity == STRATA_DIAG_ERROR ? "error" : "warning");
+        }
         return STRATA_OK;
     }
     st = current->run(&o);

@@ -1,7 +1,8 @@
 # strata_add_migrations(<target> NAMESPACE <ns> DIR <dir>
 #                       [NO_VERIFY] [DIALECT sqlite|postgresql|all]
 #                       [VERIFY_POSTGRES <url>|auto] [SCHEMA <schema.sql>]
-#                       [SCHEMA_POSTGRESQL <schema.sql>])
+#                       [SCHEMA_POSTGRESQL <schema.sql>]
+#                       [NO_LINT] [LINT_RULES <rule>=error|warning|off ...])
 #
 # Embeds the migrations in <dir> into <target> as `strata_bundle_<ns>`
 # (declared in the generated header strata_bundle_<ns>.h) and links
@@ -20,13 +21,21 @@
 # compares the final schema with a schema.sql. Works in-tree and from
 # find_package(Strata).
 #
+# Verify lints too (`strata-bundle lint --help`, docs/lint.md): an
+# error-level finding stops the build, warnings are printed, and the
+# migrations that drop data without a reason in their header are recorded in
+# the bundle, which production then does not apply on its own. LINT_RULES
+# sets rules' severities; NO_LINT (or -DSTRATA_LINT=OFF for every target)
+# turns lint off, and with it that record.
+#
 # Cross-compiling: set STRATA_BUNDLE_EXECUTABLE to a strata-bundle built for
 # the host.
 include_guard(GLOBAL)
 
 function(strata_add_migrations target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_VERIFY"
-                        "NAMESPACE;DIR;DIALECT;VERIFY_POSTGRES;SCHEMA;SCHEMA_POSTGRESQL" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_VERIFY;NO_LINT"
+                        "NAMESPACE;DIR;DIALECT;VERIFY_POSTGRES;SCHEMA;SCHEMA_POSTGRESQL"
+                        "LINT_RULES")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "strata_add_migrations: unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -93,9 +102,21 @@ function(strata_add_migrations target)
         list(APPEND verify_deps "${f}")
       endif()
     endforeach()
-  elseif(arg_DIALECT OR arg_VERIFY_POSTGRES OR arg_SCHEMA OR arg_SCHEMA_POSTGRESQL)
-    message(FATAL_ERROR "strata_add_migrations(${target}): DIALECT, VERIFY_POSTGRES and SCHEMA "
-                        "are verify options: drop NO_VERIFY (or STRATA_VERIFY=OFF) or them")
+    if(arg_NO_LINT OR (DEFINED STRATA_LINT AND NOT STRATA_LINT))
+      if(arg_LINT_RULES)
+        message(FATAL_ERROR "strata_add_migrations(${target}): LINT_RULES with NO_LINT (or "
+                            "STRATA_LINT=OFF): drop one")
+      endif()
+      list(APPEND verify_args --no-lint)
+    endif()
+    foreach(rule ${arg_LINT_RULES})
+      list(APPEND verify_args --rule "${rule}")
+    endforeach()
+  elseif(arg_DIALECT OR arg_VERIFY_POSTGRES OR arg_SCHEMA OR arg_SCHEMA_POSTGRESQL OR
+         arg_LINT_RULES)
+    message(FATAL_ERROR "strata_add_migrations(${target}): DIALECT, VERIFY_POSTGRES, SCHEMA and "
+                        "LINT_RULES are verify options: drop NO_VERIFY (or STRATA_VERIFY=OFF) or "
+                        "them")
   endif()
   file(MAKE_DIRECTORY "${out_dir}")
   # The list of files, rewritten only when it changes: a removed file leaves

@@ -2,7 +2,7 @@
 # --help on every command exits 0 and prints its usage on stdout.
 . "$(dirname "$0")/lib.sh"
 
-commands="generate check lock create merge heads history"
+commands="generate verify lint check lock create merge heads history"
 for c in $commands; do
     for h in --help -h; do
         run "$c" "$h"

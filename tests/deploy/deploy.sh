@@ -263,9 +263,15 @@ case_pg_replicas() {
     [[ $ran == 5 ]] || fail "each of the 5 migrations must run exactly once"
 }
 
+# The slow migration (slow/) runs until the table deploy_gate exists.
+open_gate() {
+    psql_q "CREATE TABLE deploy_gate ()" >/dev/null || fail "cannot open the gate"
+}
+
+# Whether the slow migration is waiting at the gate.
 sleeping() {
     [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
-                 AND query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()") == 1 ]]
+                 AND query LIKE '%deploy_gate%' AND pid <> pg_backend_pid()") == 1 ]]
 }
 
 case_pg_readyz() {
@@ -286,6 +292,7 @@ case_pg_readyz() {
     probe old /readyz 200 "ready: cron at d41f6a8e2c57 (5 applied)"
     sleeping || fail "the slow migration had ended before the probes answered"
     grep -q 'Application startup complete' b.log && fail "b completed while a held the lock"
+    open_gate
     started a && started b || return
     probe a /readyz 200 "ready: cron at 5105f0000001 (6 applied)"
     probe b /readyz 200 "ready: cron at 5105f0000001 (6 applied)"
@@ -318,13 +325,14 @@ case_pg_sigterm_startup() {
     rc=$?
     t1=$(date +%s%N)
     unset "pid[a]"
-    echo "exit $rc after SIGTERM, $(((t1 - t0) / 1000000)) ms (the migration sleeps 5 s)"
+    echo "exit $rc after SIGTERM, $(((t1 - t0) / 1000000)) ms (the migration waits for the gate)"
     [[ $rc -eq 1 ]] || fail "exit $rc after SIGTERM during the startup migration (expected 1)"
     [[ $(((t1 - t0) / 1000000)) -lt 4000 ]] || fail "the migration was not interrupted"
     grep -q 'SIGTERM during startup: interrupting the migration step' a.log ||
         fail "no line about the interruption"
     sleeping && fail "the slow statement still runs on the server"
     check_versions 5
+    open_gate
     start b "$SILICA_SLOW" cron && started b || return
     stop b
     check_versions 6

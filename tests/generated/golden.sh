@@ -20,8 +20,12 @@ work=$4
 rm -rf "$work"
 mkdir -p "$work"
 # No --source-dir: the golden must not depend on where the tree is checked out.
-"$bundle" generate --namespace fixture --out-c "$work/strata_bundle_fixture.c" \
-    --out-h "$work/strata_bundle_fixture.h" "$fixture"
+# --verify --dialect postgresql: lint's parse-tree rules, which record the
+# fixture's destructive migration in the bundle; no replay, so no schema hash
+# that depends on the engines installed.
+"$bundle" generate --verify --dialect postgresql --namespace fixture \
+    --out-c "$work/strata_bundle_fixture.c" --out-h "$work/strata_bundle_fixture.h" "$fixture" \
+    2>"$work/lint.txt"
 
 if [ "${STRATA_UPDATE_GOLDEN:-}" = 1 ]; then
     mkdir -p "$golden"

@@ -168,10 +168,18 @@ static int roundtrip(const char *fixture)
         strata__buf_free(&err);
         return 1;
     }
-    if (strcmp(b->ns, "fixture") != 0 || b->nmigrations != 4)
-        FAIL("namespace %s, %u migrations; expected fixture, 4", b->ns, b->nmigrations);
+    if (strcmp(b->ns, "fixture") != 0 || b->nmigrations != 6)
+        FAIL("namespace %s, %u migrations; expected fixture, 6", b->ns, b->nmigrations);
     for (i = 0; i < b->nmigrations; i++) {
         const strata_bundle_migration *m = &b->migrations[i];
+        /* lint's record: ffff00000006 drops a table and gives no reason */
+        int drops = strcmp(strata__bundle_str(b, m->revision), "ffff00000006") == 0;
+        if (drops != ((m->flags & STRATA_MIGRATION_DESTRUCTIVE) != 0) ||
+            (drops && strcmp(strata__bundle_str(b, m->findings),
+                             "ban-drop-table at line 10: drops table old_things") != 0) ||
+            (!drops && m->findings != 0))
+            FAIL("%s: flags 0x%x, findings '%s'", strata__bundle_str(b, m->revision), m->flags,
+                 drops ? strata__bundle_str(b, m->findings) : "");
         const char *file = strata__bundle_str(b, m->file);
         body bodies[16];
         size_t nb, len = 0, pathlen = strlen(fixture) + strlen(file) + 2;
@@ -397,7 +405,21 @@ static int corrupt_metadata(void)
         b.tables_hash = strata__tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
                                             b.parents, b.nparents, b.accepts, b.naccepts);
         expect_verify("parents table restored", &b, STRATA_OK);
+        b.parents = orig->parents;
         free(parents);
+    }
+    {
+        /* lint's findings of a destructive migration, past the strings,
+         * behind a recomputed tables hash: the runtime would print them */
+        uint32_t k = orig->nmigrations - 1, was = migs[k].findings;
+        migs[k].findings = orig->strings_len;
+        b.tables_hash = strata__tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                            b.parents, b.nparents, b.accepts, b.naccepts);
+        expect_verify("destructive findings out of the strings", &b, STRATA_INTEGRITY);
+        migs[k].findings = was;
+        b.tables_hash = strata__tables_hash(b.sections, b.nsections, b.migrations, b.nmigrations,
+                                            b.parents, b.nparents, b.accepts, b.naccepts);
+        expect_verify("destructive findings restored", &b, STRATA_OK);
     }
     free(migs);
     free(secs);

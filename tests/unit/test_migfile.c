@@ -128,7 +128,8 @@ static void test_errors(void)
          "f.sql:1: error: unknown environment 'prod': use development, test or production"},
         {"-- strata: revision=a lock_timeout=5 s\n-- strata: up\nx;\n",
          "f.sql:1: error: unknown directive 's': expected one of revision, revises, message, "
-         "transaction, environments, lock_timeout, statement_timeout, accepts, foreign_keys, or "
+         "transaction, environments, lock_timeout, statement_timeout, accepts, foreign_keys, "
+         "lint_ignore, reason, or "
          "a section 'up' or 'down'"},
         {"-- strata: revision=a lock_timeout=5sec\n-- strata: up\nx;\n",
          "f.sql:1: error: invalid duration '5sec' for 'lock_timeout': use e.g. 500ms, 5s, 2min "
@@ -424,9 +425,45 @@ static void test_loose(void)
     strata__migfile_free(&d);
 }
 
+/* lint_ignore and its reason (strata-bundle lint's acknowledgement). */
+static void test_lint_ignore(void)
+{
+    strata_migfile m;
+    int st = parse(&m, "l.sql",
+                   "-- strata: revision=l1\n"
+                   "-- strata: lint_ignore=\"ban-drop-table, ban-drop-column\"\n"
+                   "-- strata: reason=\"legacy is empty since 1.0\"\n"
+                   "-- strata: up\nDROP TABLE legacy;\n");
+    CHECK(st == STRATA_OK);
+    CHECK_STR(m.lint_ignore, "ban-drop-table, ban-drop-column");
+    CHECK_STR(m.lint_reason, "legacy is empty since 1.0");
+    CHECK(m.lint_ignore_line == 2 && m.lint_reason_line == 3);
+    strata__migfile_free(&m);
+
+    st = parse(&m, "l.sql",
+               "-- strata: revision=l1 lint_ignore=ban-drop-table\n-- strata: up\nx;\n");
+    CHECK(st == STRATA_INVALID);
+    CHECK_STR(first_diag(), "l.sql:1: error: 'lint_ignore' needs a reason: add reason=\"...\" "
+                            "saying why this is safe (or use -- squawk-ignore, which production "
+                            "does not take as an acknowledgement)");
+    strata__migfile_free(&m);
+    st = parse(&m, "l.sql", "-- strata: revision=l1 lint_ignore=, reason=x\n-- strata: up\nx;\n");
+    CHECK(st == STRATA_INVALID);
+    CHECK_STR(first_diag(), "l.sql:1: error: empty 'lint_ignore': list the lint rules this "
+                            "migration breaks on purpose, e.g. lint_ignore=ban-drop-column");
+    strata__migfile_free(&m);
+    st = parse(&m, "l.sql",
+               "-- strata: revision=l1\n-- strata: lint_ignore=a reason=x\n"
+               "-- strata: reason=y\n-- strata: up\nx;\n");
+    CHECK(st == STRATA_INVALID);
+    CHECK_STR(first_diag(), "l.sql:3: error: directive 'reason' is given twice");
+    strata__migfile_free(&m);
+}
+
 int main(void)
 {
     strata__diags_init(&diags, NULL);
+    test_lint_ignore();
     test_full_header();
     test_merge_without_up();
     test_errors();

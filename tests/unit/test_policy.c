@@ -119,10 +119,24 @@ static void test_downgrade_beneath_unknown(void)
     CHECK(strata__policy_downgrade_allowed(1, 0, 0)); /* undoes nothing */
 }
 
+/* A migration that drops data (the bundle's STRATA_MIGRATION_DESTRUCTIVE):
+ * production and staging apply it only when allowed, or on a new database. */
+static void test_destructive(void)
+{
+    CHECK(strata__policy_destructive_allowed(STRATA_DEVELOPMENT, 0, 0));
+    CHECK(strata__policy_destructive_allowed(STRATA_TEST, 0, 0));
+    CHECK(!strata__policy_destructive_allowed(STRATA_PRODUCTION, 0, 0));
+    CHECK(!strata__policy_destructive_allowed(STRATA_STAGING, 0, 0));
+    CHECK(strata__policy_destructive_allowed(STRATA_PRODUCTION, 1, 0));
+    CHECK(strata__policy_destructive_allowed(STRATA_STAGING, 1, 0));
+    CHECK(strata__policy_destructive_allowed(STRATA_PRODUCTION, 0, 1)); /* nothing applied yet */
+}
+
 int main(void)
 {
     test_table();
     test_verdict();
     test_downgrade_beneath_unknown();
+    test_destructive();
     return CHECK_DONE();
 }

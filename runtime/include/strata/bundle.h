@@ -45,6 +45,9 @@ extern "C" {
 /* Migration flags. */
 #define STRATA_MIGRATION_NO_TRANSACTION   0x1u /* transaction=none */
 #define STRATA_MIGRATION_FOREIGN_KEYS_OFF 0x2u /* foreign_keys=off (SQLite rebuilds) */
+#define STRATA_MIGRATION_DESTRUCTIVE                                                               \
+    0x4u /* lint found it drops data and no reason acknowledges it: production does not apply      \
+            it on its own (`findings` says what it drops) */
 
 /* Environment mask bits (environments=...). */
 #define STRATA_ENV_DEVELOPMENT 0x1u
@@ -87,8 +90,9 @@ typedef struct strata_bundle_migration {
     uint32_t environments;         /* STRATA_ENV_* mask */
     uint32_t lock_timeout_ms;      /* or STRATA_TIMEOUT_UNSET */
     uint32_t statement_timeout_ms; /* or STRATA_TIMEOUT_UNSET */
-    uint32_t reserved;
-    strata_hash128 exact; /* of the whole normalised file */
+    uint32_t findings;             /* with STRATA_MIGRATION_DESTRUCTIVE: offset in `strings` of
+                                      the lint findings ("rule at line N: what; ..."), else 0 */
+    strata_hash128 exact;          /* of the whole normalised file */
     strata_hash128 loose;
     /* The canonical schema snapshot's hash after this migration's up, as
      * strata-bundle verify replayed it (format 5); {0, 0}: not replayed. */

@@ -363,6 +363,10 @@ STRATA_API int strata_verify(strata *h);
     0x40u /* upgrade: record the migrations it would run as applied, running                       \
              nothing (their changes are in the database already); production                       \
              needs STRATA_YES */
+#define STRATA_ALLOW_DESTRUCTIVE                                                                   \
+    0x80u /* upgrade in production or staging: also apply migrations that                          \
+             drop data (strata-bundle lint's destructive findings, which                           \
+             their files do not acknowledge with a reason) */
 
 /*
  * Targets: "head" (the single head; STRATA_MULTIPLE_HEADS when several),
@@ -379,12 +383,23 @@ STRATA_API int strata_verify(strata *h);
  * STRATA_FORCE (they then stay recorded). strata_upgrade with
  * STRATA_STAMP_ONLY records its plan as applied without running it.
  *
+ * In production and staging, an upgrade applies on its own only migrations
+ * that drop no data: when its plan holds one the bundle records as
+ * destructive (strata-bundle lint found it drops a table or a column, or
+ * loses rows, and its file gives no reason: docs/lint.md), it is
+ * STRATA_POLICY with nothing applied, the message naming the migration,
+ * the finding and the command that applies it, unless the call has
+ * STRATA_ALLOW_DESTRUCTIVE. A database where nothing of the namespace is
+ * applied yet is exempt: a destructive migration there drops only what the
+ * same run created. strata_startup never passes the flag.
+ *
  * Each call creates the tables if needed, takes the migration lock, reads the
  * applied set again under it, applies the policy (STRATA_INTEGRITY, _DIRTY,
  * _UNKNOWN_APPLIED as strata_verify; pending is not an error here) and
  * applies what is left (a late replica finds nothing to do: STRATA_OK).
  * Progress goes to the logger, one line per migration. Flags:
- * STRATA_SINGLE_TRANSACTION; upgrade also STRATA_STAMP_ONLY; downgrade also
+ * STRATA_SINGLE_TRANSACTION; upgrade also STRATA_STAMP_ONLY and
+ * STRATA_ALLOW_DESTRUCTIVE; downgrade also
  * STRATA_FORCE; STRATA_YES, which production requires for a downgrade and
  * for STRATA_STAMP_ONLY (else STRATA_POLICY). The target is read during the
  * call only.

@@ -7,6 +7,7 @@
  * would go unchecked.
  */
 #include "pgparse.h"
+#include "lint.h"
 #include "sqlscan.h"
 #include "verify.h"
 
@@ -200,7 +201,8 @@ static void file_err(void *ctx, size_t offset, int exact, const char *msg)
                         exact ? "" : "; at the statement");
 }
 
-int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatements)
+int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatements,
+                             struct strata_lint *lint)
 {
     size_t i, k;
     int st = STRATA_OK;
@@ -219,6 +221,8 @@ int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatem
             f.base = s->start;
             f.severity = as_warnings ? STRATA_DIAG_WARNING : STRATA_DIAG_ERROR;
             st = strata__pg_parse_script(m->text + s->start, s->len, &script, file_err, &f);
+            if (st == STRATA_OK && lint)
+                st = strata__lint_pg_section(lint, i, s, &script);
             *nstatements += script.n;
             strata__pg_script_free(&script);
         }

@@ -42,10 +42,13 @@ int strata__pg_parse_script(const char *text, size_t len, strata_pgscript *out, 
                             void *ctx);
 void strata__pg_script_free(strata_pgscript *s);
 
+struct strata_lint;
 /* Parses every section a PostgreSQL database runs (dialect=postgresql, and
  * the plain ones) of every file of p; errors are p's diagnostics at
- * file:line:col. *nstatements receives the number of statements. */
-int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatements);
+ * file:line:col. *nstatements receives the number of statements. `lint`
+ * (NULL: none) gets each parsed section (strata__lint_pg_section). */
+int strata__pg_check_project(strata_project *p, int as_warnings, size_t *nstatements,
+                             struct strata_lint *lint);
 
 /* The grammar libpg_query was built from, e.g. "15.1". */
 const char *strata__pg_parser_version(void);

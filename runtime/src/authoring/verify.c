@@ -2,12 +2,15 @@
  * verify.c - the replay driver of verify.h: up 1..N with a seeded row in
  * every empty table, down N..1 comparing each down's schema with the one
  * before its migration, up again to the same final schema, and the final
- * schema against a schema.sql; the same driver for every engine. Also the
- * checks that need no engine: PRAGMA foreign_keys in a transactional SQLite
- * section, and (pgparse.c) every PostgreSQL statement parsed.
+ * schema against a schema.sql; the same driver for every engine, which
+ * hands what it saw in the first up pass (the schema, the rows and the
+ * counters before and after each migration) to the lint (lint.h). Also
+ * every PostgreSQL statement parsed (pgparse.c), its parse tree handed to
+ * the lint too.
  */
 #include "verify.h"
 #include "checksum.h"
+#include "lint.h"
 #include "pgparse.h"
 #include "sqlscan.h"
 
@@ -53,8 +56,9 @@ typedef struct replay {
     const strata_verify_opts *o;
     strata_replay_db *db;
     strata_replay_error e;
-    strata_snapshot snap, rows_before, rows_after;
+    strata_snapshot snap, prev, rows_before, rows_after, seq_before, seq_after;
     int counted;            /* rows_after is the database's as it is now */
+    int observe;            /* the first up pass: the lint sees each step */
     strata_hash128 *hashes; /* per migration: the schema after its up */
     int complete;
     strata_buf summary;
@@ -102,102 +106,9 @@ static int engine_failed(replay *r, int st, const char *what)
     return STRATA_ERROR;
 }
 
-/* The rows of "<table> <n>" lines. */
-static long long rows_of(const strata_snapshot *s, const char *table, size_t tlen)
-{
-    size_t i;
-    for (i = 0; i < s->n; i++) {
-        const char *l = s->lines[i], *sp = strrchr(l, ' ');
-        if (sp && (size_t)(sp - l) == tlen && memcmp(l, table, tlen) == 0)
-            return strtoll(sp + 1, NULL, 10);
-    }
-    return -1;
-}
-
-/* Section text s normalised contains "<verb> <table>" (delete from t, drop
- * table t): the migration names what it empties. */
-static int names_table(const strata_migfile *m, const strata_section_src *s, const char *verb,
-                       const char *table, size_t tlen)
-{
-    strata_buf n, pat;
-    int found;
-
-    if (!s)
-        return 0;
-    strata__buf_init(&n, NULL);
-    strata__buf_init(&pat, NULL);
-    strata__sql_normalise(m->text + s->start, s->len, &n);
-    strata__buf_printf(&pat, "%s ", verb);
-    strata__sql_normalise(table, tlen, &pat);
-    found = n.data && pat.data && strstr(n.data, pat.data) != NULL;
-    strata__buf_free(&n);
-    strata__buf_free(&pat);
-    return found;
-}
-
-/* Offset in s's text of its first "DROP TABLE" statement, for pointing at it. */
-typedef struct drop_find {
-    const char *base;
-    size_t at;
-    int found;
-} drop_find;
-
-static int find_drop(void *ctx, const char *stmt, size_t len, unsigned line)
-{
-    drop_find *f = ctx;
-    strata_buf n;
-    (void)line;
-    strata__buf_init(&n, NULL);
-    strata__sql_normalise(stmt, len < 64 ? len : 64, &n);
-    if (n.data && strncmp(n.data, "drop table", 10) == 0) {
-        f->at = (size_t)(stmt - f->base);
-        f->found = 1;
-    }
-    strata__buf_free(&n);
-    return f->found;
-}
-
-/* Tables that lost rows in this migration without deleting from them. */
-static void check_rows(replay *r, const strata_migfile *m, const strata_section_src *s, int pass)
-{
-    size_t i;
-
-    for (i = 0; i < r->rows_before.n; i++) {
-        const char *l = r->rows_before.lines[i], *sp = strrchr(l, ' ');
-        size_t tlen = sp ? (size_t)(sp - l) : 0;
-        long long before = sp ? strtoll(sp + 1, NULL, 10) : 0, after;
-        unsigned line = s ? s->line : m->revision_line, col = 0;
-        drop_find f;
-        if (!sp || before <= 0)
-            continue;
-        after = rows_of(&r->rows_after, l, tlen);
-        if (after < 0 || after >= before || names_table(m, s, "delete from", l, tlen) ||
-            names_table(m, s, "drop table", l, tlen) ||
-            names_table(m, s, "drop table if exists", l, tlen) ||
-            names_table(m, s, "delete from main .", l, tlen))
-            continue;
-        f.base = s ? m->text + s->start : NULL;
-        f.found = 0;
-        if (s)
-            strata__sql_split(m->text + s->start, s->len, find_drop, &f);
-        if (f.found)
-            strata__text_position(m->text, m->textlen, s->start + f.at, &line, &col);
-        strata__diag_add_at(
-            &r->p->diags, STRATA_DIAG_ERROR, m->file, line, col,
-            "table %.*s lost %lld of its %lld rows, though this migration does not delete "
-            "from it (%s replay, %s)%s",
-            (int)tlen, l, before - after, before, r->db->name, pass_names[pass],
-            r->db->dialect == STRATA_SECTION_SQLITE &&
-                    !(m->flags & STRATA_MIGRATION_FOREIGN_KEYS_OFF)
-                ? ": a table it references was dropped while foreign keys were on, and ON "
-                  "DELETE CASCADE removed them. A table rebuild needs '-- strata: "
-                  "foreign_keys=off' in the header"
-                : "");
-    }
-}
-
 /* Runs migration i's section in direction dir, with a seeded row in every
- * empty table first and the lost-row check after. */
+ * empty table first; the rows counted after (and, for the lint, the
+ * counters before and after). */
 static int step(replay *r, size_t i, unsigned dir, int pass)
 {
     const strata_migfile *m = strata__project_at(r->p, i);
@@ -219,6 +130,9 @@ static int step(replay *r, size_t i, unsigned dir, int pass)
     r->rows_before = r->rows_after;
     r->rows_after = tmp;
     r->counted = 0;
+    if (r->observe && r->db->counters &&
+        (st = r->db->counters(r->db->ctx, &r->seq_before, &r->e)) != STRATA_OK)
+        return engine_failed(r, st, "reading the AUTOINCREMENT counters");
     st = r->db->run(r->db->ctx, m, s ? m->text + s->start : NULL, s ? s->len : 0, &r->e);
     if (st == STRATA_NOMEM)
         return st;
@@ -229,8 +143,27 @@ static int step(replay *r, size_t i, unsigned dir, int pass)
     if ((st = r->db->counts(r->db->ctx, &r->rows_after, &r->e)) != STRATA_OK)
         return engine_failed(r, st, "counting rows");
     r->counted = 1;
-    check_rows(r, m, s, pass);
+    if (r->observe && r->db->counters &&
+        (st = r->db->counters(r->db->ctx, &r->seq_after, &r->e)) != STRATA_OK)
+        return engine_failed(r, st, "reading the AUTOINCREMENT counters");
     return STRATA_OK;
+}
+
+/* The lint's look at migration i, just run up: the schema before (r->prev)
+ * and after (r->snap), the rows and counters around it. */
+static int observe(replay *r, size_t i)
+{
+    strata_lint_step x;
+
+    if (!r->o->lint)
+        return STRATA_OK;
+    x.before = &r->prev;
+    x.after = &r->snap;
+    x.rows_before = &r->rows_before;
+    x.rows_after = &r->rows_after;
+    x.seq_before = r->db->counters ? &r->seq_before : NULL;
+    x.seq_after = r->db->counters ? &r->seq_after : NULL;
+    return strata__lint_replay_step(r->o->lint, r->db->dialect, i, &x);
 }
 
 static int capture(replay *r, strata_snapshot *out)
@@ -401,8 +334,11 @@ int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_
     strata__buf_init(&r.e.msg, NULL);
     strata__buf_init(&r.summary, NULL);
     strata__snap_init(&r.snap);
+    strata__snap_init(&r.prev);
     strata__snap_init(&r.rows_before);
     strata__snap_init(&r.rows_after);
+    strata__snap_init(&r.seq_before);
+    strata__snap_init(&r.seq_after);
     strata__snap_init(&final);
     *complete = 0;
 
@@ -410,11 +346,19 @@ int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_
         st = engine_failed(&r, st, "opening a database");
         goto done;
     }
+    r.observe = 1;
     for (i = 0; i < n; i++) {
         if (runs_here(&r, i)) {
+            strata_snapshot t;
             if ((st = step(&r, i, STRATA_SECTION_UP, 0)) != STRATA_OK)
                 goto done;
+            /* the schema before it becomes prev, without a copy */
+            t = r.prev;
+            r.prev = r.snap;
+            r.snap = t;
             if ((st = capture(&r, &r.snap)) != STRATA_OK)
+                goto done;
+            if ((st = observe(&r, i)) != STRATA_OK)
                 goto done;
             nrun++;
         } else if (i == 0) {
@@ -422,6 +366,7 @@ int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_
         }
         hashes[i] = strata__snap_hash(&r.snap);
     }
+    r.observe = 0;
     if (strata__snap_copy(&final, &r.snap) < 0) {
         st = STRATA_NOMEM;
         goto done;
@@ -461,63 +406,13 @@ done:
     strata__buf_free(&r.e.msg);
     strata__buf_free(&r.summary);
     strata__snap_free(&r.snap);
+    strata__snap_free(&r.prev);
     strata__snap_free(&r.rows_before);
     strata__snap_free(&r.rows_after);
+    strata__snap_free(&r.seq_before);
+    strata__snap_free(&r.seq_after);
     strata__snap_free(&final);
     return st;
-}
-
-/* PRAGMA foreign_keys in a migration that runs in a transaction: SQLite
- * ignores it there, so the rebuild it was meant for runs with foreign keys
- * on (and cascades). */
-typedef struct pragma_ctx {
-    strata_project *p;
-    const strata_migfile *m;
-    const char *base;
-} pragma_ctx;
-
-static int pragma_stmt(void *ctx, const char *stmt, size_t len, unsigned line)
-{
-    pragma_ctx *c = ctx;
-    strata_buf n;
-    unsigned l, col;
-
-    (void)line;
-    strata__buf_init(&n, NULL);
-    strata__sql_normalise(stmt, len < 200 ? len : 200, &n);
-    if (n.data &&
-        (strncmp(n.data, "pragma foreign_keys", 19) == 0 ||
-         strncmp(n.data, "pragma main . foreign_keys", 26) == 0) &&
-        (strchr(n.data, '=') || strchr(n.data, '('))) {
-        strata__text_position(c->m->text, c->m->textlen, (size_t)(stmt - c->m->text), &l, &col);
-        strata__diag_add_at(&c->p->diags, STRATA_DIAG_ERROR, c->m->file, l, col,
-                            "PRAGMA foreign_keys does nothing inside the transaction this "
-                            "migration runs in (SQLite ignores it there): remove it and put "
-                            "'-- strata: foreign_keys=off' in the header");
-    }
-    strata__buf_free(&n);
-    return 0;
-}
-
-static void check_pragmas(strata_project *p)
-{
-    size_t i, k;
-
-    for (i = 0; i < p->nfiles; i++) {
-        const strata_migfile *m = strata__project_at(p, i);
-        pragma_ctx c;
-        if (m->flags & STRATA_MIGRATION_NO_TRANSACTION)
-            continue;
-        c.p = p;
-        c.m = m;
-        for (k = 0; k < m->nsections; k++) {
-            unsigned d = STRATA_SECTION_DIALECT(m->sections[k].kind);
-            if (d == STRATA_SECTION_POSTGRESQL)
-                continue;
-            c.base = m->text + m->sections[k].start;
-            strata__sql_split(c.base, m->sections[k].len, pragma_stmt, &c);
-        }
-    }
 }
 
 int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify_result *r)
@@ -538,7 +433,8 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
 
     if (o->dialects & STRATA_VERIFY_SQLITE) {
         strata_replay_db db;
-        check_pragmas(p);
+        if (o->lint)
+            strata__lint_checked(o->lint, STRATA_SECTION_SQLITE);
         st = strata__replay_sqlite_open(&db, &summary);
         if (st == STRATA_OK)
             st = strata__replay_chain(p, o, &db, o->schema, r->schema_sqlite, &complete, &summary);
@@ -548,8 +444,10 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
     if (st == STRATA_OK && (o->dialects & STRATA_VERIFY_POSTGRESQL)) {
         size_t before = p->diags.nerrors;
         if (o->pg_parse != STRATA_PG_PARSE_OFF) {
+            if (o->lint)
+                strata__lint_checked(o->lint, STRATA_SECTION_POSTGRESQL);
             st = strata__pg_check_project(p, o->pg_parse == STRATA_PG_PARSE_WARNING,
-                                          &r->pg_statements);
+                                          &r->pg_statements, o->lint);
             if (st == STRATA_OK)
                 strata__buf_printf(&summary,
                                    "PostgreSQL: %zu statements parsed (libpg_query, "

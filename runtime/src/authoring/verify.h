@@ -23,14 +23,17 @@
 #define STRATA_VERIFY_SQLITE     0x1u
 #define STRATA_VERIFY_POSTGRESQL 0x2u
 
+struct strata_lint;
+
 typedef struct strata_verify_opts {
-    unsigned dialects;     /* STRATA_VERIFY_*: which dialects' sections to check */
-    unsigned environment;  /* STRATA_ENV_*: which migrations run (production's) */
-    const char *postgres;  /* NULL or "off": parse only; "auto": a scratch cluster; a URL */
-    const char *schema;    /* schema.sql the SQLite chain must end at, or NULL */
-    const char *schema_pg; /* the same for PostgreSQL */
-    const char *pg_bindir; /* "auto": where initdb is; NULL: looked for */
-    int pg_parse;          /* STRATA_PG_PARSE_*: what a parse error is */
+    unsigned dialects;        /* STRATA_VERIFY_*: which dialects' sections to check */
+    unsigned environment;     /* STRATA_ENV_*: which migrations run (production's) */
+    const char *postgres;     /* NULL or "off": parse only; "auto": a scratch cluster; a URL */
+    const char *schema;       /* schema.sql the SQLite chain must end at, or NULL */
+    const char *schema_pg;    /* the same for PostgreSQL */
+    const char *pg_bindir;    /* "auto": where initdb is; NULL: looked for */
+    int pg_parse;             /* STRATA_PG_PARSE_*: what a parse error is */
+    struct strata_lint *lint; /* NULL, or the lint (lint.h) that sees what verify saw */
 } strata_verify_opts;
 
 enum { STRATA_PG_PARSE_ERROR, STRATA_PG_PARSE_WARNING, STRATA_PG_PARSE_OFF };
@@ -82,6 +85,8 @@ typedef struct strata_replay_db {
     /* Runs a schema file's text in one piece. */
     int (*load)(void *ctx, const char *text, size_t len, strata_replay_error *e);
     int (*capture)(void *ctx, strata_snapshot *out, strata_replay_error *e);
+    /* Optional: "<table> <counter>" per AUTOINCREMENT counter, finished. */
+    int (*counters)(void *ctx, strata_snapshot *out, strata_replay_error *e);
 } strata_replay_db;
 
 /* Line and column (1-based; the column in characters) of byte offset off of

@@ -182,6 +182,27 @@ static int seed_insert(sqlite3 *db, const char *t, int small, strata_buf *q)
     return rc;
 }
 
+/* An AUTOINCREMENT table's counter put 100 past its rows, as production's
+ * is once rows were deleted: a rebuild that does not carry the counter over
+ * then shows as a counter that went back (lint's sqlite-autoincrement-reset),
+ * where with one row it would land on the same value. */
+static int counter_ahead(sqlite3 *db, const char *t)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(db, "UPDATE main.sqlite_sequence SET seq = seq + 100 WHERE name = ?1",
+                            -1, &st, NULL);
+    if (rc == SQLITE_ERROR)
+        return SQLITE_OK; /* no sqlite_sequence: no AUTOINCREMENT table yet */
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* rows: the "<table> <n>" lines of counts; *seeded: how many got a row. */
 static int sq_seed(void *ctx, const strata_snapshot *rows, size_t *seeded, strata_replay_error *e)
 {
@@ -215,6 +236,8 @@ static int sq_seed(void *ctx, const strata_snapshot *rows, size_t *seeded, strat
             if (v[i].rows || v[i].gave_up || !parents_ready(r->db, v, n, v[i].name))
                 continue;
             rc = seed_insert(r->db, v[i].name, 0, &q);
+            if (rc == SQLITE_OK)
+                rc = counter_ahead(r->db, v[i].name);
             if (rc == SQLITE_OK) {
                 v[i].rows = 1;
                 (*seeded)++;
@@ -360,6 +383,34 @@ static int sq_run(void *ctx, const strata_migfile *m, const char *text, size_t l
     return st;
 }
 
+/* "<table> <seq>" of sqlite_sequence, which exists once an AUTOINCREMENT
+ * table does. */
+static int sq_counters(void *ctx, strata_snapshot *out, strata_replay_error *e)
+{
+    sqreplay *r = ctx;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    strata__snap_reset(out);
+    rc = sqlite3_prepare_v2(r->db, "SELECT name, seq FROM main.sqlite_sequence", -1, &st, NULL);
+    if (rc == SQLITE_ERROR)
+        return STRATA_OK; /* no sqlite_sequence: no AUTOINCREMENT table yet */
+    while (rc == SQLITE_OK) {
+        int s = sqlite3_step(st);
+        if (s != SQLITE_ROW) {
+            rc = s == SQLITE_DONE ? SQLITE_OK : s;
+            break;
+        }
+        strata__snap_add(out, "%s %lld", (const char *)sqlite3_column_text(st, 0),
+                         (long long)sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return fail(r->db, rc, e, "reading sqlite_sequence: ");
+    strata__snap_finish(out);
+    return out->oom ? STRATA_NOMEM : STRATA_OK;
+}
+
 static int sq_load(void *ctx, const char *text, size_t len, strata_replay_error *e)
 {
     return run_statements(((sqreplay *)ctx)->db, text, len, e);
@@ -489,6 +540,7 @@ int strata__replay_sqlite_open(strata_replay_db *db, strata_buf *err)
     db->run = sq_run;
     db->load = sq_load;
     db->capture = sq_capture;
+    db->counters = sq_counters;
     return STRATA_OK;
 }
 

@@ -62,6 +62,7 @@ void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned
     strata__buf_init(&b, d->alloc);
     strata__buf_vprintf(&b, fmt, ap);
     x = &d->v[d->n];
+    x->rule = NULL;
     x->severity = severity;
     x->line = line;
     x->col = line ? col : 0;
@@ -76,6 +77,19 @@ void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned
     d->n++;
 }
 
+void strata__diag_add_rule(strata_diags *d, int severity, const char *file, unsigned line,
+                           unsigned col, const char *rule, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n = d->n;
+
+    va_start(ap, fmt);
+    strata__diag_vadd(d, severity, file, line, col, fmt, ap);
+    va_end(ap);
+    if (d->n > n)
+        d->v[n].rule = rule;
+}
+
 /*
  * Appends s with what could forge or garble a line of output escaped: a
  * diagnostic is one line ("file:line: error: msg"), which CI problem
@@ -87,7 +101,7 @@ void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned
  * that reaches a message holds no line break: it comes from one line of a
  * file, or from a name that would have been refused).
  */
-static void put_escaped(strata_buf *out, const char *s, int continuation)
+void strata__diag_put_escaped(strata_buf *out, const char *s, int continuation)
 {
     size_t i = 0, n = strlen(s), len;
 
@@ -128,7 +142,7 @@ void strata__diags_format(const strata_diags *d, strata_buf *out)
     for (i = 0; i < d->n; i++) {
         const strata_diag *x = &d->v[i];
         if (x->file) {
-            put_escaped(out, x->file, 0);
+            strata__diag_put_escaped(out, x->file, 0);
             if (x->line)
                 strata__buf_printf(out, ":%u", x->line);
             if (x->line && x->col)
@@ -136,7 +150,23 @@ void strata__diags_format(const strata_diags *d, strata_buf *out)
             strata__buf_puts(out, ": ");
         }
         strata__buf_printf(out, "%s: ", names[x->severity]);
-        put_escaped(out, x->msg, 1);
+        if (x->rule) {
+            /* "[rule]" ends the first line, where a problem matcher reads */
+            const char *nl = strchr(x->msg, '\n');
+            size_t first = nl ? (size_t)(nl - x->msg) : strlen(x->msg);
+            strata_buf line;
+            strata__buf_init(&line, d->alloc);
+            strata__buf_put(&line, x->msg, first);
+            strata__diag_put_escaped(out, line.data ? line.data : "", 1);
+            strata__buf_printf(out, " [%s]", x->rule);
+            if (line.oom)
+                out->oom = 1;
+            strata__buf_free(&line);
+            if (nl)
+                strata__diag_put_escaped(out, nl, 1);
+        } else {
+            strata__diag_put_escaped(out, x->msg, 1);
+        }
         strata__buf_putc(out, '\n');
     }
     if (d->oom)

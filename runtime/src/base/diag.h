@@ -16,6 +16,7 @@ typedef struct strata_diag {
     unsigned col;  /* 1-based, in characters; 0: the line as a whole */
     char *file;    /* may be NULL: no location */
     char *msg;
+    const char *rule; /* a lint rule's name (static), or NULL */
 } strata_diag;
 
 typedef struct strata_diags {
@@ -36,8 +37,18 @@ void strata__diag_add_at(strata_diags *d, int severity, const char *file, unsign
                          unsigned col, const char *fmt, ...) STRATA_PRINTF(6, 7);
 void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned line, unsigned col,
                        const char *fmt, va_list ap) STRATA_PRINTF(6, 0);
-/* Appends "file:line[:col]: error: msg\n" lines for every diagnostic to `out`,
- * with control characters and non-UTF-8 bytes in file and msg escaped. */
+/* A finding of lint rule `rule` (a static string), shown "[rule]" after the
+ * first line of the message, as compilers show the warning option. */
+void strata__diag_add_rule(strata_diags *d, int severity, const char *file, unsigned line,
+                           unsigned col, const char *rule, const char *fmt, ...)
+    STRATA_PRINTF(7, 8);
+/* Appends "file:line[:col]: error: msg [rule]\n" lines for every
+ * diagnostic to `out`, with control characters and non-UTF-8 bytes in file
+ * and msg escaped. */
 void strata__diags_format(const strata_diags *d, strata_buf *out);
+/* The same escaping, for callers that format diagnostics otherwise:
+ * `continuation` keeps a newline followed by a space (strata's indented
+ * continuation lines). */
+void strata__diag_put_escaped(strata_buf *out, const char *s, int continuation);
 
 #endif

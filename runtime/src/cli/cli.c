@@ -116,6 +116,7 @@ static const strata_option options[] = {
     VALUE("--head", NULL, head),
     FLAG("--splice", NULL, splice),
     FLAG("--stamp-only", NULL, stamp_only),
+    FLAG("--allow-destructive", NULL, allow_destructive),
     VALUE("--rev-range", "-r", rev_range),
 };
 
@@ -133,6 +134,7 @@ static const struct {
     OWNED("--sql", sql, " upgrade "),
     OWNED("--dialect", dialect_name, " upgrade "),
     OWNED("--stamp-only", stamp_only, " upgrade "),
+    OWNED("--allow-destructive", allow_destructive, " upgrade "),
     OWNED("--single-transaction", single_transaction, " upgrade downgrade "),
     OWNED("--force", force, " downgrade "),
     OWNED("--accept-edits", accept_edits, " repair "),
@@ -357,6 +359,13 @@ int strata_cli_main(int argc, char **argv, const strata_bundle *const *bundles, 
     if (c.stamp_only && c.sql) {
         fprintf(stderr, "error: --stamp-only records migrations in a database, --sql prints "
                         "SQL for one: give one of them\n");
+        return 2;
+    }
+    if (c.allow_destructive && (c.sql || c.stamp_only)) {
+        fprintf(stderr,
+                "error: --allow-destructive lets an upgrade run migrations that drop "
+                "data; %s runs none: give one of them\n",
+                c.sql ? "--sql" : "--stamp-only");
         return 2;
     }
     if (c.sql && c.dialect && !c.opts.database_url) {

@@ -23,7 +23,7 @@ typedef struct cli {
     const char *const *args; /* pos + 1 */
     size_t nargs;
     int json, verbose, help, accept_edits, fancy, sql, yes, force, single_transaction;
-    int stamp_only, splice;
+    int stamp_only, splice, allow_destructive;
     unsigned dialect;
     const char *mark_applied, *mark_unapplied, *rev_range;
     const char *message, *tmpl, *head, *env, *lock_wait, *dialect_name, *lock_name, *lock_lease;

@@ -210,7 +210,9 @@ static int cmd_upgrade(cli *c, strata *h)
     if ((st = strata_report_read(&r, h)) != STRATA_OK)
         return strata__cli_fail(h, st);
     before = r->npending;
-    st = strata_upgrade(h, target, strata__cli_flags(c) | (c->stamp_only ? STRATA_STAMP_ONLY : 0));
+    st = strata_upgrade(h, target,
+                        strata__cli_flags(c) | (c->stamp_only ? STRATA_STAMP_ONLY : 0) |
+                            (c->allow_destructive ? STRATA_ALLOW_DESTRUCTIVE : 0));
     if (st != STRATA_OK)
         return strata__cli_fail(h, st);
     if ((st = strata_report_read(&r, h)) != STRATA_OK)
@@ -822,11 +824,13 @@ const command strata__cli_commands[] = {
      "env).\n",
      CMD_JSON, 0, 0},
     {"upgrade", cmd_upgrade,
-     "upgrade [head|heads|REV|+N] [--single-transaction] [--stamp-only] | upgrade --sql "
-     "[[FROM:]TO] [--dialect sqlite|postgresql]",
+     "upgrade [head|heads|REV|+N] [--single-transaction] [--stamp-only] [--allow-destructive] | "
+     "upgrade --sql [[FROM:]TO] [--dialect sqlite|postgresql]",
      "Applies pending migrations up to the target (default: head), each in its own\n"
      "transaction with its version row, under the migration lock. +N applies the next N\n"
      "(refused when fewer are pending).\n"
+     "In production and staging, a migration that drops data (a lint finding its file does\n"
+     "not acknowledge with a reason) is refused, nothing applied, unless --allow-destructive.\n"
      "With --stamp-only, records them as applied without running them: for a database that\n"
      "has their changes already (\"table already exists\"). Production needs --yes.\n"
      "With --sql, prints the SQL it would run instead (bookkeeping and timeouts included),\n"

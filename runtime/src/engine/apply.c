@@ -488,6 +488,9 @@ static int upgrade_impl(strata *h, const char *target)
         st = too_few(h, target, np, 1, 0);
         goto unlock;
     }
+    /* a migration that drops data waits for an operator in production */
+    if (!stamp && (st = strata__judge_destructive(h, plan, np, target)) != STRATA_OK)
+        goto unlock;
     if ((st = record_accepted(h)) != STRATA_OK)
         goto unlock;
     if (np == 0) {

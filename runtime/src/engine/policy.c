@@ -39,6 +39,11 @@ int strata__policy_rebuild_allowed(unsigned env)
     return !strata__policy_deployed(env);
 }
 
+int strata__policy_destructive_allowed(unsigned env, int allowed, int fresh)
+{
+    return !strata__policy_deployed(env) || allowed || fresh;
+}
+
 int strata__policy_downgrade_allowed(size_t nunknown, size_t nplan, int force)
 {
     return nunknown == 0 || nplan == 0 || force;
@@ -323,6 +328,52 @@ int strata__read_and_judge(strata *h, unsigned flags)
      * read and the probe. A second read tells. */
     if (st == STRATA_DIRTY && (st = strata__read_report(h)) == STRATA_OK)
         st = strata__judge(h, flags | STRATA_JUDGE_PROBE);
+    return st;
+}
+
+int strata__judge_destructive(strata *h, const size_t *plan, size_t np, const char *target)
+{
+    const strata_report *r = &h->report;
+    strata_buf which, what, cmd;
+    size_t k, n = 0;
+    int st = STRATA_OK;
+
+    if (strata__policy_destructive_allowed(h->env, (h->flags & STRATA_ALLOW_DESTRUCTIVE) != 0,
+                                           r->napplied == 0 && r->nunknown == 0))
+        return STRATA_OK;
+    strata__buf_init(&which, h->alloc);
+    strata__buf_init(&what, h->alloc);
+    strata__buf_init(&cmd, h->alloc);
+    for (k = 0; k < np; k++) {
+        const strata_bundle_migration *m = strata__mig(h, plan[k]);
+        if (!(m->flags & STRATA_MIGRATION_DESTRUCTIVE))
+            continue;
+        strata__buf_printf(&which, "%s%s (%s)", n ? ", " : "", strata__bstr(h, m->revision),
+                           strata__bstr(h, m->file));
+        strata__buf_printf(&what, "\n  %s: %s", strata__bstr(h, m->revision),
+                           strata__bstr(h, m->findings));
+        n++;
+    }
+    if (n) {
+        strata__cmd_hint(h, &cmd, "upgrade ");
+        strata__buf_puts(&cmd, target);
+        strata__buf_puts(&cmd, " --allow-destructive");
+        if (which.oom || what.oom || cmd.oom)
+            st = STRATA_NOMEM;
+        else
+            st = strata__fail(
+                &h->msgs, STRATA_POLICY,
+                "%s %s of namespace %s drop%s data, which %s applies on its own only when the "
+                "migration's file says why it may (-- strata: lint_ignore=RULE reason=\"...\"):%s\n"
+                "Nothing was applied. Check that nothing still needs what %s drop%s, then apply "
+                "%s deliberately with: %s",
+                n == 1 ? "migration" : "migrations", which.data, h->bundle->ns, n == 1 ? "s" : "",
+                strata_environment_name(h->env), what.data, n == 1 ? "it" : "they",
+                n == 1 ? "s" : "", n == 1 ? "it" : "them", cmd.data);
+    }
+    strata__buf_free(&which);
+    strata__buf_free(&what);
+    strata__buf_free(&cmd);
     return st;
 }
 

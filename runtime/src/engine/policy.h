@@ -27,6 +27,12 @@ int strata__policy_needs_yes(unsigned env);
 /* May rebuild destroy the database? */
 int strata__policy_rebuild_allowed(unsigned env);
 
+/* May an upgrade apply a migration that drops data (the bundle's
+ * STRATA_MIGRATION_DESTRUCTIVE)? Outside production and staging, yes; there
+ * only when the call allows it, or when nothing is applied yet (`fresh`:
+ * what it drops, the same run created). */
+int strata__policy_destructive_allowed(unsigned env, int allowed, int fresh);
+
 /* May a downgrade of nplan migrations go ahead while the database has
  * nunknown applied revisions this binary does not know? Those may depend on
  * what it undoes (a newer build's child of this binary's head): only when
@@ -70,6 +76,10 @@ int strata__judge_unknown(struct strata *h);
 /* STRATA_INTEGRITY with the message of h->damage (the table and its fix), or
  * STRATA_OK when the version table is sound. */
 int strata__judge_damage(struct strata *h);
+/* STRATA_POLICY, naming them, when plan[0..np) holds migrations that drop
+ * data and the policy does not let this call apply them (target: what the
+ * upgrade was asked for, for the command in the message). */
+int strata__judge_destructive(struct strata *h, const size_t *plan, size_t np, const char *target);
 /* STRATA_POLICY unless the environment allows `what` as the call's flags say. */
 int strata__need_yes(struct strata *h, const char *what);
 

@@ -79,6 +79,7 @@ int strata__bundle_verify(const strata_bundle *b, const strata_allocator *a, str
     for (i = 0; i < b->nmigrations && st == STRATA_OK; i++) {
         const strata_bundle_migration *m = &b->migrations[i];
         if (!str_ok(b, m->revision) || !str_ok(b, m->message) || !str_ok(b, m->file) ||
+            ((m->flags & STRATA_MIGRATION_DESTRUCTIVE) && !str_ok(b, m->findings)) ||
             m->parent > b->nparents || m->nparents > b->nparents - m->parent ||
             m->section > b->nsections || m->nsections > b->nsections - m->section ||
             m->accept > b->naccepts || m->naccepts > b->naccepts - m->accept) {

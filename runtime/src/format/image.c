@@ -53,7 +53,7 @@ void strata__image_migration(strata_buf *b, const strata_bundle_migration *m)
     strata__image_u32(b, m->environments);
     strata__image_u32(b, m->lock_timeout_ms);
     strata__image_u32(b, m->statement_timeout_ms);
-    strata__image_u32(b, m->reserved);
+    strata__image_u32(b, m->findings);
     strata__image_hash(b, m->exact);
     strata__image_hash(b, m->loose);
     strata__image_hash(b, m->schema_sqlite);

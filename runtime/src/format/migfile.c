@@ -280,6 +280,17 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
                                     m->revision);
         check_file_name(&p);
     }
+    /* An acknowledgement without a reason is what squawk-ignore is for; a
+     * reason alone acknowledges nothing. */
+    if (m->lint_ignore && !m->lint_reason && !(p.seen & (1u << 10)))
+        strata__migfile_err(&p, m->lint_ignore_line,
+                            "'lint_ignore' needs a reason: add reason=\"...\" saying why this "
+                            "is safe (or use -- squawk-ignore, which production does not take "
+                            "as an acknowledgement)");
+    if (m->lint_reason && !m->lint_ignore && !(p.seen & (1u << 9)))
+        strata__migfile_err(&p, m->lint_reason_line,
+                            "'reason' explains a 'lint_ignore': add lint_ignore=RULE for the "
+                            "findings it is about, or remove it");
     for (i = 0; i < m->nsections; i++) {
         const strata_section_src *x = &m->sections[i];
         unsigned at = x->line + 1;
@@ -353,6 +364,8 @@ void strata__migfile_free(strata_migfile *m)
     strata__free(m->alloc, m->accepts);
     strata__free(m->alloc, m->revision);
     strata__free(m->alloc, m->message);
+    strata__free(m->alloc, m->lint_ignore);
+    strata__free(m->alloc, m->lint_reason);
     strata__free(m->alloc, m->text);
     strata__free(m->alloc, m->file);
     memset(m, 0, sizeof(*m));

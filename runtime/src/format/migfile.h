@@ -44,6 +44,13 @@ typedef struct strata_migfile {
     size_t nsections;
     unsigned revision_line;
     unsigned revises_line;
+    /* "-- strata: lint_ignore=RULES reason=..." (strata-bundle lint): the
+     * rules as written (blank- or comma-separated), the reason; NULL when
+     * absent. */
+    char *lint_ignore;
+    char *lint_reason;
+    unsigned lint_ignore_line;
+    unsigned lint_reason_line;
     strata_hash128 exact; /* of the whole canonical text */
     strata_hash128 loose;
 } strata_migfile;

@@ -10,8 +10,8 @@
 #include <string.h>
 
 static const char *const header_keys[] = {
-    "revision",     "revises",           "message", "transaction",  "environments",
-    "lock_timeout", "statement_timeout", "accepts", "foreign_keys",
+    "revision",          "revises", "message",      "transaction", "environments", "lock_timeout",
+    "statement_timeout", "accepts", "foreign_keys", "lint_ignore", "reason",
 };
 #define NKEYS (sizeof(header_keys) / sizeof(header_keys[0]))
 
@@ -146,7 +146,8 @@ int strata__migfile_next_word(parser *p, const char *s, size_t n, size_t *i, wor
     /* A message is text and checked as such; elsewhere an invisible or
      * control character is a mistake that would show as nothing. */
     if (hidden_in_word(p, w->key,
-                       quoted && strata__streqn(w->key, w->keylen, "message")
+                       quoted && (strata__streqn(w->key, w->keylen, "message") ||
+                                  strata__streqn(w->key, w->keylen, "reason"))
                            ? w->keylen
                            : (size_t)(s + j - w->key))) {
         strata__buf_free(&v);
@@ -270,6 +271,25 @@ static int add_accept(parser *p, const char *s, size_t n, void *ctx)
     return 0;
 }
 
+/* A rule name in lint_ignore: lower case words joined by '-', as lint's
+ * rules are named; whether the rule exists is lint's to say. */
+static int check_rule_name(parser *p, const char *s, size_t n, void *ctx)
+{
+    size_t i;
+
+    (void)ctx;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            break;
+    if (i == n)
+        return 0;
+    strata__migfile_err(p, p->line,
+                        "invalid rule name '%.*s' in 'lint_ignore': rules are named in lower case "
+                        "with '-', e.g. ban-drop-column",
+                        (int)n, s);
+    return -1;
+}
+
 /* "5s", "500ms", "2min", "1h", or a bare number of milliseconds; 0 = off. */
 static int parse_duration(const char *s, size_t n, uint32_t *ms)
 {
@@ -301,7 +321,7 @@ static int parse_duration(const char *s, size_t n, uint32_t *ms)
  * names may be in it; a tab neither, which breaks the columns of history and
  * of a log line.
  */
-static int check_message(parser *p, const char *v, size_t n)
+static int check_message(parser *p, const char *key, const char *v, size_t n)
 {
     size_t i = 0, len, chars = 0;
     unsigned long cp;
@@ -320,9 +340,9 @@ static int check_message(parser *p, const char *v, size_t n)
     strata__migfile_put_char_name(&b, cp);
     strata__migfile_err(
         p, p->line,
-        "'message' holds %s at character %zu: a message is one line of plain text (it is printed "
+        "'%s' holds %s at character %zu: a %s is one line of plain text (it is printed "
         "as it is by history, logs and terminals); %s",
-        b.oom ? "a control character" : b.data, chars,
+        key, b.oom ? "a control character" : b.data, chars, key,
         cp == '\t' ? "use spaces instead of the tab" : "remove the character");
     strata__buf_free(&b);
     return -1;
@@ -331,7 +351,7 @@ static int check_message(parser *p, const char *v, size_t n)
 void strata__migfile_header_directive(parser *p, word *w)
 {
     strata_migfile *m = p->m;
-    size_t k;
+    size_t k, b;
     const char *hint;
 
     for (k = 0; k < NKEYS; k++)
@@ -347,7 +367,7 @@ void strata__migfile_header_directive(parser *p, word *w)
                 p, p->line,
                 "unknown directive '%.*s': expected one of revision, revises, message, "
                 "transaction, environments, lock_timeout, statement_timeout, accepts, "
-                "foreign_keys, or a section 'up' or 'down'",
+                "foreign_keys, lint_ignore, reason, or a section 'up' or 'down'",
                 (int)w->keylen, w->key);
         return;
     }
@@ -388,7 +408,7 @@ void strata__migfile_header_directive(parser *p, word *w)
                 p, p->line, "empty 'revises': omit it or write revises=base for a first migration");
         break;
     case 2: /* message */
-        if (check_message(p, w->value, w->valuelen) == 0) {
+        if (check_message(p, "message", w->value, w->valuelen) == 0) {
             m->message = w->value;
             w->value = NULL;
         }
@@ -430,6 +450,29 @@ void strata__migfile_header_directive(parser *p, word *w)
         else if (strcmp(w->value, "on") != 0)
             strata__migfile_err(
                 p, p->line, "foreign_keys='%s' is not supported: write foreign_keys=off", w->value);
+        break;
+    case 9: /* lint_ignore: the rule names are lint's to check (strata-bundle lint) */
+        if (each_item(p, w->value, w->valuelen, check_rule_name, NULL) > 0) {
+            strata__migfile_err(p, p->line,
+                                "empty 'lint_ignore': list the lint rules this migration breaks "
+                                "on purpose, e.g. lint_ignore=ban-drop-column");
+        } else {
+            m->lint_ignore = w->value;
+            w->value = NULL;
+            m->lint_ignore_line = p->line;
+        }
+        break;
+    case 10: /* reason */
+        for (b = 0; b < w->valuelen && is_blank(w->value[b]); b++)
+            ;
+        if (b == w->valuelen)
+            strata__migfile_err(p, p->line,
+                                "empty 'reason': say why the ignored lint findings are safe");
+        else if (check_message(p, "reason", w->value, w->valuelen) == 0) {
+            m->lint_reason = w->value;
+            w->value = NULL;
+            m->lint_reason_line = p->line;
+        }
         break;
     }
 }

@@ -2,11 +2,21 @@
 -- strata: message="a slow data migration"
 
 -- Added on top of silica's cron migrations for deploy.pg_readyz: on
--- PostgreSQL it holds the migration lock for a few seconds, long enough for
--- probes of other replicas to ask /readyz meanwhile.
+-- PostgreSQL it holds the migration lock until the test opens the gate (it
+-- creates the table deploy_gate), at most 120 s, so the test decides how long
+-- the migration runs rather than a sleep that a loaded machine outruns. Each
+-- statement of a PL/pgSQL loop takes a new snapshot (read committed), so the
+-- loop sees the table once its creation commits.
 
 -- strata: up dialect=postgresql
-SELECT pg_sleep(5);
+DO $$
+BEGIN
+    FOR i IN 1..2400 LOOP
+        EXIT WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'deploy_gate');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
 UPDATE prompts SET priority = priority;
 
 -- strata: up dialect=sqlite
