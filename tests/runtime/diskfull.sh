@@ -5,8 +5,9 @@
 # of free space from none up, `upgrade` either finishes or fails naming the
 # migration (or strata's tables), the file and the fix; the database passes
 # PRAGMA integrity_check after every run; once space is freed the next run
-# finishes. Which step runs out (a statement, the bookkeeping, COMMIT)
-# depends on the amount: each failure seen is counted.
+# finishes. Which step runs out (a statement, the bookkeeping, COMMIT, of
+# one migration or of several sharing a transaction) depends on the amount:
+# each failure seen is counted.
 set -u
 bin=$1
 work=$(mktemp -d /tmp/strata-full.XXXXXX)
@@ -65,6 +66,9 @@ judge() {
   *"error: migration "*" of namespace app, recording it in the version table: "*"$fix"*)
     bookkeeping=$((bookkeeping + 1)) ;;
   *"error: migration "*" of namespace app, COMMIT (rolled back): "*"$fix"*) commit=$((commit + 1)) ;;
+  # Migrations that shared one transaction (the default on SQLite): none applied.
+  *"error: migrations "*" of namespace app, run in one transaction: COMMIT (rolled back: none of these "*" is applied): "*"$fix"*)
+    commit=$((commit + 1)) ;;
   *"error: cannot create strata's version and log tables in the app database (sqlite:///./testapp-app.db): "*"$fix"*)
     create=$((create + 1)) ;;
   *) fail "$label: the error does not name the migration (or the tables), the file and the fix:

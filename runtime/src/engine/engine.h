@@ -10,6 +10,7 @@
  *   ledger.c   the version and log tables: the one place that knows their columns
  *   plan.c     targets and plans: which migrations a command runs (plan.h)
  *   apply.c    upgrade and downgrade: plans run under the migration lock
+ *   run.c      how a plan runs: transactions, batches, progress lines
  *   admin.c    stamp, repair, init, rebuild
  *   offline.c  upgrade --sql: the same work as SQL text, without a connection
  *   startup.c  strata_startup, the call applications make first
@@ -163,6 +164,14 @@ int strata__find_secrets(strata *h);
 /* Connects, takes the lock, creates the tables if needed and reads the
  * applied set under the lock; on failure the lock is not held. */
 int strata__begin_write(strata *h);
+
+/* run.c */
+/* Runs plan[0..n) up or down under the lock, with progress lines said of
+ * what is durable; `done` lists the revisions that ran (for the log row). */
+int strata__run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf *done);
+/* Puts migration i and what of it failed (its up or down section, its
+ * bookkeeping, its COMMIT) in front of the message of status st. */
+int strata__migration_error(strata *h, size_t i, const char *what, int st);
 /* "<verb> a -> b, message (12 ms)" into b (verb "Running upgrade"; the arrow
  * points down for "Running downgrade"); without the time when ms < 0. */
 void strata__progress_line(const strata *h, strata_buf *b, const char *verb, size_t i, int up,

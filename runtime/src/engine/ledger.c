@@ -520,9 +520,13 @@ void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out)
 {
     const strata_dialect *d = h->be->dialect;
 
-    strata__buf_printf(out, "UPDATE %s SET duration_ms = %s WHERE revision = ", h->version_table,
-                       d->duration_expr);
+    /* The INSERT at the migration's start recorded the time until then (0
+     * in a transaction of its own; inside one for the whole run, the time
+     * since the run began): the difference is the migration's. */
+    strata__buf_printf(out, "UPDATE %s SET duration_ms = %s - duration_ms WHERE revision = ",
+                       h->version_table, d->duration_expr);
     d->literal(out, rev);
+    strata__buf_puts(out, " RETURNING duration_ms AS " STRATA_DURATION_COLUMN);
 }
 
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,

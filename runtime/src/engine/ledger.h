@@ -46,7 +46,10 @@ int strata__ledger_insert(strata *h, size_t i, const char *state, long long dura
  * dialect's duration_expr. */
 int strata__ledger_insert_text(strata *h, const strata_dialect *d, const char *table, size_t i,
                                const char *state, strata_buf *out);
-/* Appends "UPDATE ... SET duration_ms = <duration_expr> WHERE revision = <rev>". */
+/* Appends "UPDATE ... SET duration_ms = <duration_expr> - duration_ms WHERE
+ * revision = <rev> RETURNING duration_ms AS <STRATA_DURATION_COLUMN>": the
+ * migration's time, measured by the database from the row's INSERT at its
+ * start, recorded and returned (backend.h run_batch). */
 void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out);
 /* Appends "UPDATE <table> SET state = 'applied' WHERE revision = <rev>" (offline). */
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,
