@@ -241,9 +241,9 @@ int strata__pg_check_options(strata *h);
  * still ours? Renews a lease. Nonzero, with s->lost set, when it is not. */
 int strata__pg_confirm_lock(strata *h);
 /* Appends the SELECT that leads migration k of a message (PG_MARK_COLUMN):
- * under the lock, one that fails with PG_LOCK_GONE unless the server shows
- * the lock as ours, the advisory lock held by our lock session or the
- * lease row ours and unexpired. */
+ * under the lock and outside the caller's transaction, one that fails with
+ * PG_LOCK_GONE unless the server shows the lock as ours, the advisory lock
+ * held by our lock session or the lease row ours and unexpired. */
 void strata__pg_lock_check(strata *h, strata_buf *out, size_t k);
 /* The lock is lost, for `why`: nothing more goes to the server. */
 void strata__pg_lose(strata *h, const char *why);
