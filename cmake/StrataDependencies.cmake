@@ -56,6 +56,44 @@ if(STRATA_WITH_POSTGRESQL)
   endif()
 endif()
 
+# libpq loaded on the first PostgreSQL URL (runtime/src/engine/backend_pg.h):
+# libstrata then needs libpq's header to build, and neither it nor the
+# programs that link it depend on libpq. A static program cannot dlopen
+# (and has libpq inside), so the static presets link it.
+set(STRATA_PQ_DLOPEN OFF)
+if(STRATA_WITH_POSTGRESQL AND STRATA_LIBPQ_DLOPEN AND STRATA_STATIC_LINK STREQUAL "OFF")
+  set(STRATA_PQ_DLOPEN ON)
+  # The file dlopen looks for: the SONAME of the libpq found here.
+  set(_strata_soname "")
+  get_target_property(_strata_pq_lib PostgreSQL::PostgreSQL IMPORTED_LOCATION)
+  if(NOT _strata_pq_lib)
+    set(_strata_pq_lib "${PostgreSQL_LIBRARY}")
+  endif()
+  if(CMAKE_OBJDUMP AND _strata_pq_lib AND EXISTS "${_strata_pq_lib}")
+    execute_process(COMMAND ${CMAKE_OBJDUMP} -p "${_strata_pq_lib}" OUTPUT_VARIABLE _strata_dump
+                    ERROR_QUIET)
+    if(_strata_dump MATCHES "SONAME +([^ \n]+)")
+      set(_strata_soname "${CMAKE_MATCH_1}")
+    endif()
+  endif()
+  if(NOT _strata_soname)
+    if(APPLE)
+      set(_strata_soname libpq.5.dylib)
+    else()
+      set(_strata_soname libpq.so.5)
+    endif()
+  endif()
+  set(STRATA_LIBPQ_SONAME "${_strata_soname}" CACHE STRING
+      "The libpq that a STRATA_LIBPQ_DLOPEN build loads (dlopen's file name)")
+  # dlopen is in libc from glibc 2.34; before, and elsewhere, in libdl.
+  include(CheckSymbolExists)
+  check_symbol_exists(dlopen dlfcn.h STRATA_DLOPEN_IN_LIBC)
+  set(STRATA_DL_LIBS "")
+  if(NOT STRATA_DLOPEN_IN_LIBC)
+    set(STRATA_DL_LIBS ${CMAKE_DL_LIBS})
+  endif()
+endif()
+
 # Static presets: what the static archives need, and -static on the programs
 # that link libstrata once its target exists (end of this directory).
 strata_static_fixup()

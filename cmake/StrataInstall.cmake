@@ -58,10 +58,17 @@ install(FILES ${PROJECT_BINARY_DIR}/StrataConfig.cmake
 # its dependencies on every link, so they are public there (plain
 # `pkg-config --libs strata` links) and private for a shared one.
 list(JOIN STRATA_PC_DEPENDS " " STRATA_PC_DEPENDS)
+# libpq loaded with dlopen (STRATA_PQ_DLOPEN) is no dependency; dlopen is,
+# where it is not in libc.
+set(STRATA_PC_LIBS "")
+foreach(lib ${STRATA_DL_LIBS})
+  string(APPEND STRATA_PC_LIBS " -l${lib}")
+endforeach()
 if(BUILD_SHARED_LIBS)
   set(STRATA_PC_REQUIRES "")
   set(STRATA_PC_REQUIRES_PRIVATE "${STRATA_PC_DEPENDS}")
   set(STRATA_PC_CFLAGS "")
+  set(STRATA_PC_LIBS "")
 else()
   set(STRATA_PC_REQUIRES "${STRATA_PC_DEPENDS}")
   set(STRATA_PC_REQUIRES_PRIVATE "")

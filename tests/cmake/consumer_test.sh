@@ -56,6 +56,21 @@ configure_build_run() {
     fi
 }
 
+# With STRATA_LIBPQ_DLOPEN (the default dynamic build) libpq is loaded on the
+# first PostgreSQL URL: neither the application nor the installed package
+# and strata.pc depend on it.
+check_no_libpq() {
+    [[ ${STRATA_PQ_DLOPEN:-OFF} == ON ]] || return 0
+    if ldd "$1" | grep libpq; then
+        fail "$1 links libpq, which strata loads only for a PostgreSQL URL"
+    fi
+    if grep -rl -e libpq -e PostgreSQL "$prefix"/lib*/pkgconfig/strata.pc \
+        "$prefix"/lib*/cmake/Strata/StrataConfig.cmake "$prefix"/lib*/cmake/Strata/StrataTargets*.cmake; then
+        fail "the installed package names libpq"
+    fi
+    echo "the app does not link libpq; the package and strata.pc do not name it"
+}
+
 check_host_tool_used() {
     [[ -s $dir/host-tool.log ]] || fail "STRATA_BUNDLE_EXECUTABLE was not used"
     grep -q '^generate ' "$dir/host-tool.log" || fail "host tool not asked to generate"
@@ -80,6 +95,7 @@ install)
     ;;
 package)
     configure_build_run -DSTRATA_CONSUMER_MODE=package -DCMAKE_PREFIX_PATH="$prefix"
+    check_no_libpq "$dir/build/app"
     ;;
 package_host_tool)
     tool=$(make_host_tool)
@@ -165,6 +181,8 @@ pkg_config)
     # A shared libstrata is found the way an installed one would be.
     LD_LIBRARY_PATH=$("$PKG_CONFIG" --variable=libdir strata)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
         check_app "$dir/app"
+    LD_LIBRARY_PATH=$("$PKG_CONFIG" --variable=libdir strata)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+        check_no_libpq "$dir/app"
     ;;
 *)
     fail "unknown mode"

@@ -19,6 +19,17 @@
 #   lock_timeout_giveup the blocker stays: the migration gives up after its
 #                      bounded retries (exit 1) naming the blocker and its
 #                      query; the table is unchanged.
+#   batch_retry        five migrations, the first applied; the third, in one
+#                      message with the others, times out on a held table
+#                      lock: the second stays committed, the ones after the
+#                      third did not run, the third is retried (naming the
+#                      blocker) and all finish, each once and in order.
+#   batch_lock_lost    two migrations in one message, the first sleeping;
+#                      the holder stopped, its lock session terminated: the
+#                      server commits the first (its check passed at its
+#                      start), the second's check fails, so it never runs;
+#                      resumed, the holder says the lock was lost and writes
+#                      nothing more.
 #   sigint, sigterm    the signal cancels the running statement, the process
 #                      exits within 2 s, the lock is released, and a new run
 #                      gets the lock at once.
@@ -358,6 +369,78 @@ t_lock_timeout_retry() {
         fail "a concurrent SELECT was blocked for $max ms (bound: 1500 ms, lock_timeout 300 ms)"
 }
 
+# runs_in_order: the batch fixture's migrations that ran, in the order they ran.
+runs_in_order() { q "SELECT coalesce(string_agg(rev, ' ' ORDER BY id), '') FROM runs"; }
+
+t_batch_retry() {
+    local rc first retry line2 expected="ba7000000002 ba7000000003 ba7000000004 ba7000000005"
+    "$bin/testapp_batch" app migrate upgrade ba7000000001 >m1.out 2>&1 ||
+        { show m1.out "upgrade ba7000000001"; die "could not apply the first migration"; }
+    start_blocker 1.5
+    echo "blocker: backend pid $blkpid holds AccessShareLock on t for 1.5 s"
+    "$bin/testapp_batch" app migrate upgrade >up.out 2>&1
+    rc=$?
+    show up.out "upgrade"
+    wait "$blk" || fail "the blocker session failed: $(cat blocker.out)"
+    [[ $rc == 0 ]] || fail "the upgrade exited $rc (expected 0 once the lock went away)"
+    grep -q "migration ba7000000003: lock timeout (pid $blkpid\b" up.out ||
+        fail "no retry warning for ba7000000003 naming the blocker's pid $blkpid"
+    grep -q "lock timeout" up.out && ! grep "lock timeout" up.out | grep -vq "ba7000000003" ||
+        fail "a retry warning for another migration than ba7000000003"
+    # Migration 2 went in the same message as 3, and was committed before 3 timed out.
+    line2=$(grep -n -- "-> ba7000000002" up.out | head -n 1 | cut -d: -f1)
+    retry=$(grep -n "lock timeout" up.out | head -n 1 | cut -d: -f1)
+    [[ -n $line2 && -n $retry && $line2 -lt $retry ]] ||
+        fail "ba7000000002 was not said applied before the first retry"
+    first=$(runs_in_order)
+    echo "runs, in order: $first"
+    [[ $first == "$expected" ]] || fail "runs '$first' (expected each once, in order: '$expected')"
+    [[ $(q "SELECT count(*) FROM app_strata_version WHERE state = 'applied'") == 5 ]] ||
+        fail "not all five migrations are applied"
+}
+
+t_batch_lock_lost() {
+    local holder lockpid rc
+    "$bin/testapp_batch" app migrate upgrade ba7000000003 >m.out 2>&1 ||
+        { show m.out "upgrade ba7000000003"; die "could not apply the first three migrations"; }
+    "$bin/testapp_batch" app migrate upgrade >up.out 2>&1 &
+    holder=$!
+    bgpids+=("$holder")
+    wait_for 10 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                 AND state = 'active' AND query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()
+                 AND application_name = 'testapp-strata'" >/dev/null ||
+        { show up.out "upgrade"; die "the slow migration never started"; }
+    lockpid=$(q "$ADVISORY")
+    [[ $lockpid =~ ^[0-9]+$ ]] || die "expected one advisory lock holder, got '$lockpid'"
+    # Stopped, the holder cannot notice anything: only the server's own
+    # check can keep the second migration from running.
+    kill -STOP "$holder"
+    q "SELECT pg_terminate_backend($lockpid)" >/dev/null
+    wait_for 10 "SELECT count(*) FROM app_strata_version WHERE revision = 'ba7000000004'" >/dev/null ||
+        fail "the first migration of the message was not committed"
+    wait_for 10 "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database()
+                 AND state = 'active' AND application_name = 'testapp-strata'" >/dev/null ||
+        fail "the message still runs on the server"
+    kill -CONT "$holder"
+    wait "$holder"
+    rc=$?
+    show up.out "holder"
+    echo "the holder, stopped while its lock session was terminated, exited $rc"
+    [[ $rc == 1 ]] || fail "the holder exited $rc (expected 1)"
+    grep -q "stopped: the migration lock of namespace app on $url was lost" up.out ||
+        fail "it does not say it stopped because the lock was lost"
+    [[ $(runs_in_order) == "ba7000000002 ba7000000003 ba7000000004" ]] ||
+        fail "runs '$(runs_in_order)': the second migration of the message ran without the lock"
+    [[ $(q "SELECT to_regclass('after_sleep') IS NULL") == t ]] || fail "table after_sleep exists"
+    [[ $(q "SELECT count(*) FROM app_strata_version WHERE revision = 'ba7000000005'") == 0 ]] ||
+        fail "ba7000000005 is recorded"
+    [[ $(q "SELECT count(*) FROM app_strata_log WHERE by LIKE '%:$holder'") == 0 ]] ||
+        fail "the holder wrote a log row after losing the lock"
+    "$bin/testapp_batch" app migrate upgrade >next.out 2>&1 || { show next.out "next"; fail "the next run failed"; }
+    [[ $(runs_in_order) == "ba7000000002 ba7000000003 ba7000000004 ba7000000005" ]] ||
+        fail "after the next run, runs '$(runs_in_order)'"
+}
+
 t_lock_timeout_giveup() {
     local t0 t1 rc
     apply_m1
@@ -461,6 +544,8 @@ cic_replicas) t_cic_replicas ;;
 lock_wait) t_lock_wait ;;
 lock_timeout_retry) t_lock_timeout_retry ;;
 lock_timeout_giveup) t_lock_timeout_giveup ;;
+batch_retry) t_batch_retry ;;
+batch_lock_lost) t_batch_lock_lost ;;
 sigint) t_signal INT ;;
 sigterm) t_signal TERM ;;
 *) die "unknown case '$case_'" ;;

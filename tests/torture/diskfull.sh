@@ -79,6 +79,9 @@ for kib in $(seq 0 "$step" "$max"); do
   1:*"error: migration herd"*", marking it dirty in the version table before it runs: "*"$fix"*) w="the dirty mark" ;;
   1:*"error: migration herd"*", recording it as applied (it ran; its row stays dirty): "*"$fix"*) w="marking it applied" ;;
   1:*"error: migration herd"*", COMMIT (rolled back): "*"$fix"*) w="COMMIT" ;;
+  # Migrations that shared one transaction (the default on SQLite): none applied.
+  1:*"error: migrations herd"*" run in one transaction: COMMIT (rolled back: none of these "*" is applied): "*"$fix"*)
+    w="a shared COMMIT" ;;
   1:*"error: "*"herd.db"*"$fix"*) w="before any migration" ;;
   *)
     w="unnamed"

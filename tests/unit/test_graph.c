@@ -154,6 +154,64 @@ static void test_history_line(void)
     strata__buf_free(&b);
 }
 
+/* A bundle's graph, from its parent indices (the runtime's): the same
+ * parents, children and heads as strata__graph_build finds by name, in the
+ * bundle's order; lookups once indexed; a revision there twice refused. */
+static void test_of_bundle(void)
+{
+    /* In apply order, as the bundler writes them: root y z x m. */
+    static const spec s[] = {
+        {"root", {NULL}, "1.sql"},        {"y", {"root", NULL}, "2.sql"},
+        {"z", {"y", NULL}, "3.sql"},      {"x", {"root", NULL}, "4.sql"},
+        {"m", {"x", "y", NULL}, "5.sql"},
+    };
+    static const uint32_t parents[] = {0, 1, 0, 3, 1};
+    strata_bundle_migration m[5];
+    strata_bundle b;
+    strata_graph byname, g;
+    size_t i, k, dup = 99;
+
+    memset(m, 0, sizeof(m));
+    memset(&b, 0, sizeof(b));
+    m[1].parent = 0, m[1].nparents = 1;
+    m[2].parent = 1, m[2].nparents = 1;
+    m[3].parent = 2, m[3].nparents = 1;
+    m[4].parent = 3, m[4].nparents = 2;
+    b.migrations = m;
+    b.nmigrations = 5;
+    b.parents = parents;
+    b.nparents = 5;
+    CHECK(build(&byname, s, 5) == STRATA_OK);
+    CHECK_STR(order(&byname), "root y z x m"); /* the bundle's order */
+    CHECK(strata__graph_of_bundle(&g, NULL, &b) == STRATA_OK);
+    CHECK(g.n == 5 && g.nheads == byname.nheads && g.byrev == NULL);
+    for (i = 0; i < 5; i++) {
+        CHECK(g.order[i] == i && g.pos[i] == i);
+        CHECK(g.nchildren[i] == byname.nchildren[i]);
+        CHECK(g.pstart[i + 1] - g.pstart[i] == byname.pstart[i + 1] - byname.pstart[i]);
+        for (k = g.pstart[i]; k < g.pstart[i + 1]; k++)
+            CHECK(g.pidx[k] == byname.pidx[k]);
+    }
+    for (i = 0; i < g.nheads; i++)
+        CHECK(g.heads[i] == byname.heads[i]);
+    CHECK(strata__graph_index(&g, nodes, &dup) == STRATA_OK);
+    CHECK(strata__graph_index(&g, nodes, &dup) == STRATA_OK); /* once */
+    CHECK(strata__graph_find(&g, nodes, "x", 1) == 3);
+    CHECK(strata__graph_lookup(&g, nodes, "root") == 0);
+    CHECK(strata__graph_find(&g, nodes, "q", 1) == (size_t)-1);
+    strata__graph_free(&g);
+    strata__graph_free(&byname);
+
+    /* A bundle the bundler would not make: "y" twice. */
+    CHECK(strata__graph_of_bundle(&g, NULL, &b) == STRATA_OK);
+    nodes[2].revision = "y";
+    CHECK(strata__graph_index(&g, nodes, &dup) == STRATA_INVALID);
+    CHECK(dup == 1 || dup == 2);
+    CHECK(g.byrev == NULL); /* and every later lookup says so again */
+    CHECK(strata__graph_index(&g, nodes, &dup) == STRATA_INVALID);
+    strata__graph_free(&g);
+}
+
 /* A long chain: order is linear and building stays cheap (heap, no quadratic scans). */
 static void test_many(void)
 {
@@ -193,6 +251,7 @@ int main(void)
     test_branches_and_merge();
     test_errors();
     test_history_line();
+    test_of_bundle();
     test_many();
     strata__diags_free(&diags);
     return CHECK_DONE();

@@ -5,13 +5,15 @@
  * of its last error (strata_errmsg); the library never prints and never exits.
  * Ownership is stated on every function.
  *
- * Threads: the library has no global state. A handle (strata *) must not be
- * used by two threads at once; separate handles, in one thread or several,
- * are independent (two handles on one SQLite file coordinate through its
- * write lock, as two processes do). SQLite must be built thread-safe (the
- * default). Without opts->getenv, strata reads the process environment with
- * getenv() (in strata_open, and STRATA_LOCK when a PostgreSQL lock is
- * taken), which must not race with setenv().
+ * Threads: the library has no global state, but for libpq, which a dynamic
+ * build loads on the first PostgreSQL URL, once per process, whichever thread
+ * asks first. A handle (strata *) must not be used by two threads at once;
+ * separate handles, in one thread or several, are independent (two handles
+ * on one SQLite file coordinate through its write lock, as two processes
+ * do). SQLite must be built thread-safe (the default). Without opts->getenv,
+ * strata reads the process environment with getenv() (in strata_open, and
+ * STRATA_LOCK when a PostgreSQL lock is taken), which must not race with
+ * setenv().
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -240,7 +242,9 @@ STRATA_API const char *strata_database_url(const strata *h);
  * it; the writing calls do). strata_rebuild reconnects and strata_close
  * closes: a pointer obtained before either is then invalid. The types are
  * those of <sqlite3.h> (sqlite3) and <libpq-fe.h> (PGconn); strata.h
- * includes neither.
+ * includes neither. A dynamic libstrata does not link libpq but loads it on
+ * the first PostgreSQL URL: an application that calls libpq on this
+ * connection links libpq itself, and strata then uses that same copy.
  */
 struct sqlite3;
 struct pg_conn;

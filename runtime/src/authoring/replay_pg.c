@@ -37,6 +37,7 @@ void strata__replay_pg_close(strata_replay_db *db)
 
 #else
 
+#include "pq.h"
 #include "replay.h"
 #include "schema.h"
 #include "sqlscan.h"
@@ -45,7 +46,6 @@ void strata__replay_pg_close(strata_replay_db *db)
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <libpq-fe.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,13 @@ static PGconn *connect_to(const char *url, const char *db, const char *app)
     /* The URL first (expanded), then the database, which overrides its own. */
     const char *keys[4], *vals[4];
     PGconn *c;
+    const char *why;
     int k = 0;
+
+    /* libstrata's copy (a development build's create --auto) loads libpq
+     * as the engine does; conn_fail says why when it cannot. */
+    if (strata__pq_open(&why) != 0)
+        return NULL;
 
     keys[k] = "dbname";
     vals[k++] = url;
@@ -96,7 +102,11 @@ static PGconn *connect_to(const char *url, const char *db, const char *app)
 
 static int conn_fail(PGconn *c, strata_replay_error *e, const char *what)
 {
-    const char *m = c ? PQerrorMessage(c) : "out of memory";
+    const char *why = NULL, *m;
+    if (!c && strata__pq_open(&why) != 0)
+        m = why; /* libpq cannot be loaded */
+    else
+        m = c ? PQerrorMessage(c) : "out of memory";
     size_t n = strlen(m);
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
         n--;

@@ -28,7 +28,7 @@ int strata__schema_pg(pg_conn_t *conn, strata_snapshot *snap, strata_schema *out
 
 #else
 
-#include <libpq-fe.h>
+#include "pq.h"
 #include <stdlib.h>
 
 /* A relation's name as the snapshot writes it: unqualified in the current

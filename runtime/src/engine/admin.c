@@ -132,6 +132,8 @@ static int mark_unapplied(strata *h, const char *rev, strata_buf *done)
     size_t x;
     int st;
 
+    if ((st = strata__index_revisions(h)) != STRATA_OK)
+        return st;
     if (strata__graph_find(&h->graph, h->nodes, rev, strlen(rev)) == STRATA_REV_NONE &&
         strata__find_row(h, rev)) {
         /* A revision this binary does not know: only its row can go. */
@@ -215,6 +217,8 @@ static int revisions_named(strata *h, const char *applied, const char *unapplied
     size_t x;
     int st;
 
+    if ((st = strata__index_revisions(h)) != STRATA_OK)
+        return st;
     if (applied && (st = strata__resolve_rev(h, applied, &x)) != STRATA_OK)
         return st;
     if (!unapplied || strata__graph_lookup(&h->graph, h->nodes, unapplied) < h->graph.n)

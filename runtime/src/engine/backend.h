@@ -72,7 +72,7 @@ typedef struct strata_dialect {
     /* Optional: appends a statement that deletes the version row `revision`
      * of `table` and fails (its text holding STRATA_GUARD_TEXT) when there
      * was none: the downgrade guard of backends that send a migration in
-     * one piece (run_atomic). */
+     * one piece (run_batch). */
     void (*guard_delete)(strata_buf *out, const char *table, const char *revision);
 } strata_dialect;
 
@@ -89,10 +89,31 @@ extern const strata_dialect strata__pg_dialect;
 /* Called once per result row with its columns as text (NULL for SQL NULL). */
 typedef int (*strata_row_fn)(void *ctx, int ncols, const char *const *cols);
 
+/* One transactional migration for run_batch: its up or down script (the
+ * first line of the file it comes from), the guard that runs first in its
+ * transaction and fails when another process already did it, and the
+ * bookkeeping that runs last (may be ""; when it returns a row whose one
+ * column is named STRATA_DURATION_COLUMN, that is the migration's time in
+ * milliseconds, as the database measured it). */
+#define STRATA_DURATION_COLUMN "strata_duration_ms"
+typedef struct strata_atomic {
+    const strata_bundle_migration *m;
+    const char *script;
+    size_t len;
+    unsigned line0;
+    const char *guard;
+    const char *after;
+} strata_atomic;
+
+/* backend.h savepoint's operations. */
+enum { STRATA_SAVEPOINT_BEGIN, STRATA_SAVEPOINT_RELEASE, STRATA_SAVEPOINT_UNDO };
+
 /* How a backend reports a table that does not exist (not an error for status). */
 #define STRATA_INT_NO_TABLE 1000
-/* How run_atomic reports that its guard found the migration done already. */
+/* How run_batch reports that a guard found its migration done already. */
 #define STRATA_INT_ALREADY 1001
+/* What a query's row() returns to stop reading, without an error. */
+#define STRATA_INT_STOP 1002
 
 typedef struct strata_backend {
     const strata_dialect *dialect;
@@ -133,13 +154,33 @@ typedef struct strata_backend {
     void (*after_migration)(strata *h, const strata_bundle_migration *m);
     /* rebuild: removes everything and connects again; *what describes it. */
     int (*destroy)(strata *h, strata_buf *what);
-    /* Optional: the script and its bookkeeping in one transaction, sent at
-     * once (PostgreSQL: one round trip): `guard` runs first and fails when
-     * another process already did this migration (returning
-     * STRATA_INT_ALREADY, nothing of the script having run), `after` runs
-     * last. NULL: the engine runs begin, script, check, bookkeeping, commit. */
-    int (*run_atomic)(strata *h, const strata_bundle_migration *m, const char *script, size_t len,
-                      unsigned line0, const char *guard, const char *after, size_t *failed);
+    /* Optional: migrations a[0..n), each with its bookkeeping in one
+     * transaction of its own, sent together (PostgreSQL: several in one
+     * message, one round trip), in order, stopping at the first that does
+     * not commit: the server runs nothing after it. Inside the caller's
+     * transaction (h->in_tx: --single-transaction) they run in it, without
+     * a BEGIN or COMMIT of their own. Each one's settings (timeouts) come
+     * from its migration; before_ and after_migration are not called.
+     * done(h, k, ms, ctx) is called as a[k] is known to have committed
+     * (in the caller's transaction: to have run), with its time in ms (< 0:
+     * not known). STRATA_OK when all did; else *ndone is
+     * the first that did not, and the status is its own:
+     * STRATA_INT_ALREADY when its guard found it done by another process
+     * (nothing of it ran), or its failure (*failed as run_script's). A
+     * lock timeout is retried with backoff before it is a failure. NULL:
+     * the engine runs begin, script, check, bookkeeping, commit. */
+    int (*run_batch)(strata *h, const strata_atomic *a, size_t n,
+                     void (*done)(strata *h, size_t k, double ms, void *ctx), void *ctx,
+                     size_t *ndone, size_t *failed);
+    /* Optional: savepoints inside the transaction begin() opened, so that
+     * several migrations share it (one durable commit for many) while each
+     * is still undone alone when it fails. STRATA_SAVEPOINT_BEGIN before a
+     * migration; _RELEASE after it, which fails as its own COMMIT would have
+     * (a deferred foreign key still violated: SQLite checks those at
+     * COMMIT); _UNDO after a failure: back to the savepoint, released, or
+     * nothing when the database rolled the whole transaction back on its
+     * own (h->in_tx then 0). NULL: each migration commits alone. */
+    int (*savepoint)(strata *h, int op);
     /* Optional: adds the URL's secrets as the database's own client reads
      * the URL, to those found in its text. */
     int (*url_secrets)(strata *h);

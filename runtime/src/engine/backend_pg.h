@@ -1,9 +1,10 @@
 /*
- * backend_pg.h - what the PostgreSQL backend's three files share: the
+ * backend_pg.h - what the PostgreSQL backend's files share: the
  * backend's statements and scripts (backend_pg.c), bounded round trips on
  * its connections (backend_pg_wire.c), the migration lock
- * (backend_pg_lock.c). With backend_pg*.c, the only place that includes
- * libpq.
+ * (backend_pg_lock.c), libpq loaded when first needed (backend_pg_dl.c,
+ * base/pq.c). With backend_pg*.c and the authoring layer's PostgreSQL
+ * scratch engine, the only place that includes libpq.
  *
  * Every wait is bounded on the client side: both connections are
  * non-blocking, and no round trip waits for an answer without a deadline or
@@ -13,9 +14,15 @@
 #ifndef STRATA_BACKEND_PG_H
 #define STRATA_BACKEND_PG_H
 
-#include <libpq-fe.h>
 #include <stdint.h>
 #include "engine.h"
+#include "pq.h"
+
+/* Loads libpq (base/pq.h) once per process; STRATA_OK, or STRATA_ERROR with
+ * h's message naming the library and the package to install. Every entry
+ * point of the backend calls it before any PQ... function; without
+ * STRATA_PQ_DLOPEN it does nothing. */
+int strata__pq_load(strata *h);
 
 #define CONN(h) ((PGconn *)(h)->conn)
 
@@ -27,6 +34,17 @@ enum {
     PG_RT_STALLED, /* no answer before the deadline (or the watch gave up) */
 };
 
+/* Called on each result of a message as it arrives (strata__pg_main_each). */
+typedef void (*strata_pg_each_fn)(void *ctx, PGresult *r);
+
+/* Each migration sent in a message of several (run_batch) starts with a
+ * one-row SELECT whose one column is named this and its position in the
+ * message: the results say which migration runs, and, as the lock is held,
+ * it fails with PG_LOCK_GONE when the server no longer shows the migration
+ * lock as ours (strata__pg_lock_check). */
+#define PG_MARK_COLUMN "strata_m_"
+#define PG_LOCK_GONE   "strata: the migration lock is no longer held"
+
 typedef struct pgstate {
     PGconn *lock;     /* holds the advisory lock, or renews the lease, while h is writing */
     int table;        /* lock=table: a lease row instead of an advisory lock */
@@ -34,6 +52,7 @@ typedef struct pgstate {
     char *lock_table; /* lock=table: the quoted lease table */
     double next_beat; /* when the lock connection must next be heard from */
     long long key;
+    int lock_pid;             /* the advisory lock's session, as the server numbers it */
     unsigned lease_ms;        /* lock_lease_ms or its default */
     uint32_t lock_timeout_ms; /* of the migration about to run */
     uint32_t statement_timeout_ms;
@@ -42,10 +61,11 @@ typedef struct pgstate {
     int held;   /* the lock is ours (as far as we know: see lost) */
     int lost;   /* the migration lock was lost: nothing more goes to the server */
     char lost_why[300];
-    int main_dead; /* the main connection broke, or was given up as stalled */
-    int lock_dead; /* the lock connection likewise */
-    int untracked; /* pg_stat_activity does not show our statements (track_activities off) */
-    int running;   /* the last watch saw our marked statement running on the server */
+    int main_dead;  /* the main connection broke, or was given up as stalled */
+    int lock_dead;  /* the lock connection likewise */
+    int untracked;  /* pg_stat_activity does not show our statements (track_activities off) */
+    int running;    /* the last watch saw our marked statement running on the server */
+    int rt_unknown; /* the last main round trip broke after it was sent: its outcome is unknown */
     /* The main connection's round trip in progress: sent, last seen running,
      * cancelled, and why it was given up. */
     double rt_start, rt_seen, rt_cancel;
@@ -98,6 +118,13 @@ void strata__pg_describe(const PGresult *r, PGconn *c, strata_buf *out);
  * strata's own statements. */
 int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *params,
                           const char *what, PGresult **res);
+/* strata__pg_main_query of several statements without parameters, with
+ * each(ctx, r) called on every result as it arrives. */
+int strata__pg_main_each(strata *h, const char *sql, const char *what, strata_pg_each_fn each,
+                         void *ctx, PGresult **res);
+/* Why nothing more is sent to the server, when nothing is: the lock or the
+ * connection lost (the message set); else STRATA_OK. */
+int strata__pg_refused(strata *h);
 /* Gives up on a connection without waiting for it (a stalled socket). */
 void strata__pg_drop(PGconn *c);
 /* Cancels what the main connection runs, through the lock connection or a
@@ -114,6 +141,13 @@ int strata__pg_check_options(strata *h);
 /* Before a statement of the main connection while the lock is held: is it
  * still ours? Renews a lease. Nonzero, with s->lost set, when it is not. */
 int strata__pg_confirm_lock(strata *h);
+/* Appends the SELECT that leads migration k of a message (PG_MARK_COLUMN):
+ * under the lock and outside the caller's transaction, one that fails with
+ * PG_LOCK_GONE unless the server shows the lock as ours, the advisory lock
+ * held by our lock session or the lease row ours and unexpired. */
+void strata__pg_lock_check(strata *h, strata_buf *out, size_t k);
+/* The lock is lost, for `why`: nothing more goes to the server. */
+void strata__pg_lose(strata *h, const char *why);
 /* While a statement runs on the main connection under the lock: who blocks
  * it (into `blocker`), whether it runs at all (`running`), the lock still
  * ours (else `lost`); renews the lease when due. */

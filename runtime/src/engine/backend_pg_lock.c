@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void lost(strata *h, const char *why)
+void strata__pg_lose(strata *h, const char *why)
 {
     pgstate *s = state(h);
 
@@ -63,7 +63,7 @@ int strata__pg_lock_query(strata *h, const char *sql, int n, const char *const *
     if (rt != PG_RT_DONE) {
         s->lock_dead = 1;
         if (s->held)
-            lost(h, why.data ? why.data : "");
+            strata__pg_lose(h, why.data ? why.data : "");
     }
     if (s->held)
         st = STRATA_ERROR; /* the caller words it: a watch stays silent */
@@ -103,9 +103,16 @@ static int ask(strata *h, int on_lock, const char *sql, int n, const char *const
  * the version table names, else the statement. */
 static void running_text(strata *h, const char *q, strata_buf *out)
 {
-    const char *v = NULL, *what = "migration";
+    const char *v = NULL, *what = "migration", *mark;
     size_t t = strlen(h->version_table), n;
 
+    /* The SELECT that leads a migration sent with others (strata__pg_lock_check). */
+    if (!strncmp(q, "SELECT ", 7) && (mark = strstr(q, " AS " PG_MARK_COLUMN)) != NULL) {
+        mark += strlen(" AS " PG_MARK_COLUMN);
+        mark += strspn(mark, "0123456789");
+        if (*mark == ';')
+            q = mark + 1 + strspn(mark + 1, " ");
+    }
     if (!strncmp(q, "INSERT INTO ", 12) && !strncmp(q + 12, h->version_table, t) &&
         (v = strstr(q + 12 + t, ") VALUES ('")) != NULL) {
         v += 11;
@@ -135,8 +142,8 @@ static void busy_session(strata *h, int on_lock, strata_buf *out)
             "SELECT pid, coalesce(application_name, ''), state, round(extract(epoch FROM "
             "clock_timestamp() - query_start))::int, left(btrim(regexp_replace(regexp_replace("
             "btrim(regexp_replace(regexp_replace(query, '^/\\* strata [^*]*\\*/', ''), '\\s+', "
-            "' ', 'g')), '^BEGIN;( SET LOCAL [a-z_]+ = [0-9]+;)*', ''), "
-            "'(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi')), 400) FROM pg_stat_activity WHERE "
+            "' ', 'g')), '^(BEGIN; ?)?(SET LOCAL [a-z_]+ = [0-9]+; ?)*', ''), "
+            "'(PASSWORD)\\s*''[^'']*''', '\\1 ***', 'gi')), 800) FROM pg_stat_activity WHERE "
             "datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT "
             "FROM 'idle' AND left(query, length($1)) = $1 ORDER BY query_start LIMIT 1",
             1, params, &r) != STRATA_OK)
@@ -230,7 +237,7 @@ static int heartbeat(strata *h)
                            s->lease_ms);
     else
         strata__buf_puts(&why, "its lease could not be renewed");
-    lost(h, why.data ? why.data : "its lease was lost");
+    strata__pg_lose(h, why.data ? why.data : "its lease was lost");
     strata__buf_free(&why);
     return -1;
 }
@@ -247,7 +254,7 @@ int strata__pg_confirm_lock(strata *h)
     if (s->table)
         return heartbeat(h);
     if (strata__pg_lock_query(h, "SELECT 1", 0, NULL, &r) != STRATA_OK) {
-        lost(h, "its session does not answer");
+        strata__pg_lose(h, "its session does not answer");
         return -1;
     }
     PQclear(r);
@@ -291,6 +298,38 @@ void strata__pg_watch(strata *h)
     PQclear(r);
 done:
     strata__err_unstash(&h->msgs, &saved);
+}
+
+void strata__pg_lock_check(strata *h, strata_buf *out, size_t k)
+{
+    pgstate *s = state(h);
+    unsigned long long key = (unsigned long long)s->key;
+
+    /* Inside the caller's transaction (--single-transaction) nothing commits
+     * before strata's own COMMIT, which confirms the lock first: a check
+     * here would only cost, and scanning pg_locks while that transaction
+     * holds a lock on every table it made grows with the run (quadratic:
+     * 2x the one-transaction floor at 1,000 migrations). */
+    if (!s->held || h->in_tx) {
+        strata__buf_printf(out, "SELECT NULL::int AS " PG_MARK_COLUMN "%zu", k);
+        return;
+    }
+    /* As the downgrade guard: the cast applies to the CASE's result, since
+     * a cast inside a branch is a constant that PostgreSQL folds (and
+     * fails) while planning. */
+    strata__buf_puts(out, "SELECT (CASE WHEN EXISTS (SELECT FROM ");
+    if (s->table) {
+        strata__buf_printf(out, "%s WHERE id = 1 AND holder = ", s->lock_table);
+        strata__pg_dialect.literal(out, s->holder);
+        strata__buf_puts(out, " AND expires_at > clock_timestamp()");
+    } else {
+        strata__buf_printf(out,
+                           "pg_catalog.pg_locks WHERE pid = %d AND locktype = 'advisory' AND "
+                           "classid = %llu AND objid = %llu AND objsubid = 1 AND granted",
+                           s->lock_pid, key >> 32, key & 0xffffffffull);
+    }
+    strata__buf_printf(out,
+                       ") THEN NULL ELSE '" PG_LOCK_GONE "' END)::int AS " PG_MARK_COLUMN "%zu", k);
 }
 
 void strata__pg_pause(strata *h, unsigned ms)
@@ -494,9 +533,13 @@ static int advisory_setup(strata *h)
                            "tcp_keepalives_count = 3; ");
     if (version >= 120000)
         strata__buf_puts(&sql, "SET tcp_user_timeout = 25000; ");
-    strata__buf_puts(&sql, KEY_SQL);
+    /* Our lock session's process, for the check that leads each migration
+     * (strata__pg_lock_check): behind a pooler it is not PQbackendPID. */
+    strata__buf_puts(&sql, KEY_SQL ", pg_backend_pid()");
     st = sql.oom ? STRATA_NOMEM : strata__pg_lock_query(h, sql.data, 0, NULL, &r);
     strata__buf_free(&sql);
+    if (st == STRATA_OK && PQntuples(r) == 1)
+        s->lock_pid = (int)strtol(PQgetvalue(r, 0, 2), NULL, 10);
     if (st == STRATA_OK)
         st = PQntuples(r) == 1 ? advisory_key(h, r)
                                : strata__pg_res_fail(h, r, "cannot read the current schema");

@@ -108,8 +108,11 @@ void strata__pg_drop(PGconn *c)
     PQfinish(c);
 }
 
-int strata__pg_roundtrip(strata *h, PGconn *c, const char *sql, int n, const char *const *params,
-                         double deadline, int (*watch)(strata *h), PGresult **res)
+/* strata__pg_roundtrip, with each(ctx, r) called on every result as it
+ * arrives (several statements in one message: one result each). */
+static int roundtrip(strata *h, PGconn *c, const char *sql, int n, const char *const *params,
+                     double deadline, int (*watch)(strata *h), strata_pg_each_fn each, void *ctx,
+                     PGresult **res)
 {
     PGresult *keep = NULL, *r;
     double next_watch = strata__mono_ms() + 50, now;
@@ -132,6 +135,8 @@ int strata__pg_roundtrip(strata *h, PGconn *c, const char *sql, int n, const cha
         if (!more && !PQisBusy(c)) {
             if (!(r = PQgetResult(c)))
                 break;
+            if (each)
+                each(ctx, r);
             if (!keep || strata__pg_res_ok(keep)) {
                 PQclear(keep);
                 keep = r;
@@ -172,6 +177,12 @@ int strata__pg_roundtrip(strata *h, PGconn *c, const char *sql, int n, const cha
     PQsetnonblocking(c, 0); /* as the application expects of strata_pg_conn() */
     *res = keep ? keep : PQmakeEmptyPGresult(c, PGRES_FATAL_ERROR);
     return rt;
+}
+
+int strata__pg_roundtrip(strata *h, PGconn *c, const char *sql, int n, const char *const *params,
+                         double deadline, int (*watch)(strata *h), PGresult **res)
+{
+    return roundtrip(h, c, sql, n, params, deadline, watch, NULL, NULL, res);
 }
 
 /* "message (SQLSTATE x)", with DETAIL and HINT, into out. */
@@ -305,8 +316,7 @@ static int main_watch(strata *h)
     return 0;
 }
 
-/* Why nothing more is sent, when nothing is: a lost lock, a lost connection. */
-static int refused(strata *h)
+int strata__pg_refused(strata *h)
 {
     pgstate *s = state(h);
     strata_buf hint;
@@ -332,8 +342,8 @@ static int refused(strata *h)
     return st;
 }
 
-int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *params,
-                          const char *what, PGresult **res)
+static int main_query(strata *h, const char *sql, int n, const char *const *params,
+                      const char *what, strata_pg_each_fn each, void *ctx, PGresult **res)
 {
     pgstate *s = state(h);
     double patience = strata__pg_patience(h);
@@ -341,7 +351,8 @@ int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *
     int st, rt;
 
     *res = NULL;
-    if ((st = refused(h)) != STRATA_OK)
+    s->rt_unknown = 0;
+    if ((st = strata__pg_refused(h)) != STRATA_OK)
         return st;
     strata__buf_init(&text, h->alloc);
     strata__buf_puts(&text, s->mark);
@@ -356,12 +367,13 @@ int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *
     s->running = 0;
     /* Without the lock there is no watch: strata's own statements get the
      * patience. Under it, the watch decides. */
-    rt = strata__pg_roundtrip(h, CONN(h), text.data, n, params,
-                              s->held ? 0 : s->rt_start + patience, main_watch, res);
+    rt = roundtrip(h, CONN(h), text.data, n, params, s->held ? 0 : s->rt_start + patience,
+                   main_watch, each, ctx, res);
     strata__buf_free(&text);
     if (rt == PG_RT_DONE)
         return STRATA_OK;
     s->main_dead = 1;
+    s->rt_unknown = rt != PG_RT_UNSENT;
     strata__buf_init(&why, h->alloc);
     strata__buf_init(&hint, h->alloc);
     strata__cmd_hint(h, &hint, "status");
@@ -401,4 +413,16 @@ int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *
     strata__buf_free(&why);
     strata__buf_free(&hint);
     return st;
+}
+
+int strata__pg_main_query(strata *h, const char *sql, int n, const char *const *params,
+                          const char *what, PGresult **res)
+{
+    return main_query(h, sql, n, params, what, NULL, NULL, res);
+}
+
+int strata__pg_main_each(strata *h, const char *sql, const char *what, strata_pg_each_fn each,
+                         void *ctx, PGresult **res)
+{
+    return main_query(h, sql, 0, NULL, what, each, ctx, res);
 }

@@ -799,6 +799,41 @@ static int sq_run_script(strata *h, const char *sql, size_t len, unsigned line0,
     return STRATA_OK;
 }
 
+/*
+ * Savepoints (backend.h savepoint): migrations that share one transaction,
+ * each in a savepoint of its own. What a COMMIT of its own would have done
+ * at its end is done at the release: deferred foreign keys are checked
+ * (SQLite counts their violations per connection, and a savepoint rolled
+ * back restores the count), and PRAGMA defer_foreign_keys, which a COMMIT
+ * switches off, is switched off, so that one migration's setting does not
+ * reach the next.
+ */
+#define SAVEPOINT_NAME "strata_migration"
+
+static int sq_savepoint(strata *h, int op)
+{
+    int cur = 0, hi = 0;
+
+    if (op == STRATA_SAVEPOINT_BEGIN)
+        return sq_exec(h, "SAVEPOINT " SAVEPOINT_NAME);
+    if (op == STRATA_SAVEPOINT_RELEASE) {
+        if (sqlite3_db_status(DB(h), SQLITE_DBSTATUS_DEFERRED_FKS, &cur, &hi, 0) == SQLITE_OK &&
+            cur > 0)
+            return strata__fail(&h->msgs, STRATA_ERROR, "FOREIGN KEY constraint failed");
+        return sq_exec(h, "RELEASE " SAVEPOINT_NAME "; PRAGMA defer_foreign_keys = OFF");
+    }
+    /* Some errors (a full disk, an I/O error, an interrupted write) make
+     * SQLite roll the whole transaction back on its own: then there is no
+     * savepoint left to go back to. */
+    if (h->conn && !sqlite3_get_autocommit(DB(h)))
+        sqlite3_exec(DB(h),
+                     "ROLLBACK TO " SAVEPOINT_NAME "; RELEASE " SAVEPOINT_NAME
+                     "; PRAGMA defer_foreign_keys = OFF",
+                     NULL, NULL, NULL);
+    h->in_tx = h->conn && !sqlite3_get_autocommit(DB(h));
+    return STRATA_OK;
+}
+
 /* PRAGMA foreign_keys is a silent no-op inside a transaction: switch it
  * before the migration's transaction begins. */
 static int sq_before(strata *h, const strata_bundle_migration *m)
@@ -956,7 +991,8 @@ const strata_backend strata__sqlite_backend = {
     .check_migration = sq_check,
     .after_migration = sq_after,
     .destroy = sq_destroy,
-    .run_atomic = NULL, /* BEGIN IMMEDIATE per migration and a re-check instead */
+    .run_batch = NULL, /* migrations share a BEGIN IMMEDIATE, each re-checked in it */
+    .savepoint = sq_savepoint,
     .url_secrets = NULL,
     .schema_objects = sq_schema_objects,
     .replay_objects = sq_replay_objects,

@@ -10,6 +10,7 @@
  *   ledger.c   the version and log tables: the one place that knows their columns
  *   plan.c     targets and plans: which migrations a command runs (plan.h)
  *   apply.c    upgrade and downgrade: plans run under the migration lock
+ *   run.c      how a plan runs: transactions, batches, progress lines
  *   admin.c    stamp, repair, init, rebuild
  *   offline.c  upgrade --sql: the same work as SQL text, without a connection
  *   drift.c    strata_drift: the live schema against the applied version's, read-only
@@ -96,6 +97,7 @@ struct strata {
     char (*exact_strs)[STRATA_HASH_STRLEN];
     strata_report report;
     strata_damage damage;
+    int quick; /* the report is a quick look's (strata__read_report_quick) */
 
     /* Storage of the last drift report (drift.c). */
     strata_drift_item *drift_items;
@@ -136,6 +138,13 @@ void strata__cmd_hint(const strata *h, strata_buf *b, const char *cmd);
 /* report.c */
 /* Reads the applied set and compares it with the bundle into h->report. */
 int strata__read_report(strata *h);
+/* The same for a verdict (strata__read_and_judge): a first query reads only
+ * which revisions are applied and their checksums, without keeping any row;
+ * when every one is a migration of the bundle, applied, with its checksum,
+ * that is the report (h->quick: no applied_at, applied_by or duration, so
+ * never shown to the application). Anything else (dirty, edited, unknown,
+ * duplicate) is read again in full, as strata__read_report does. */
+int strata__read_report_quick(strata *h);
 /* The row of revision rev in the last report, or NULL. */
 strata_row *strata__find_row(strata *h, const char *rev);
 void strata__free_report(strata *h);
@@ -165,6 +174,14 @@ int strata__find_secrets(strata *h);
 /* Connects, takes the lock, creates the tables if needed and reads the
  * applied set under the lock; on failure the lock is not held. */
 int strata__begin_write(strata *h);
+
+/* run.c */
+/* Runs plan[0..n) up or down under the lock, with progress lines said of
+ * what is durable; `done` lists the revisions that ran (for the log row). */
+int strata__run_plan(strata *h, const size_t *plan, size_t n, int up, strata_buf *done);
+/* Puts migration i and what of it failed (its up or down section, its
+ * bookkeeping, its COMMIT) in front of the message of status st. */
+int strata__migration_error(strata *h, size_t i, const char *what, int st);
 /* "<verb> a -> b, message (12 ms)" into b (verb "Running upgrade"; the arrow
  * points down for "Running downgrade"); without the time when ms < 0. */
 void strata__progress_line(const strata *h, strata_buf *b, const char *verb, size_t i, int up,
@@ -183,6 +200,10 @@ int strata__check_applies(strata *h, size_t i, const strata_dialect *d);
 /* Resolves a revision (or a unique prefix of one) to its node, else fails
  * naming it and the command that lists them. */
 int strata__resolve_rev(strata *h, const char *target, size_t *out);
+
+/* handle.c: sorts the bundle's revisions for strata__graph_find and
+ * _lookup on h->graph, once; STRATA_INTEGRITY when one is there twice. */
+int strata__index_revisions(strata *h);
 
 /* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
  * a sleep of about ms milliseconds (lock polling, retry backoff). */

@@ -25,12 +25,14 @@ static size_t options_size(unsigned version)
     }
 }
 
+/* The bundle's graph, from its parent indices: strata__bundle_verify has
+ * checked them, and the migration table is in apply order. Nothing is looked
+ * up by name here; strata__index_revisions sorts the revisions when a
+ * lookup first needs them. */
 static int build_graph(strata *h)
 {
     const strata_bundle *b = h->bundle;
-    strata_diags d;
     size_t i, k;
-    int st;
 
     h->nodes = strata__malloc(h->alloc, (b->nmigrations + 1) * sizeof(*h->nodes));
     h->parent_names = strata__malloc(h->alloc, (b->nparents + 1) * sizeof(char *));
@@ -48,14 +50,19 @@ static int build_graph(strata *h)
         g->sortkey = strata__bstr(h, m->file);
         g->file = g->sortkey;
     }
-    strata__diags_init(&d, h->alloc);
-    st = strata__graph_build(&h->graph, h->alloc, h->nodes, b->nmigrations, &d);
+    return strata__graph_of_bundle(&h->graph, h->alloc, b);
+}
+
+int strata__index_revisions(strata *h)
+{
+    size_t dup = 0;
+    int st = strata__graph_index(&h->graph, h->nodes, &dup);
+
     if (st == STRATA_INVALID)
         st = strata__fail(&h->msgs, STRATA_INTEGRITY,
-                          "bundle of namespace '%s' has an invalid revision "
-                          "graph: rebuild the application",
-                          b->ns);
-    strata__diags_free(&d);
+                          "bundle of namespace '%s' has revision %s twice: rebuild the "
+                          "application",
+                          h->bundle->ns, h->nodes[dup].revision);
     return st;
 }
 

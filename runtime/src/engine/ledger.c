@@ -422,10 +422,12 @@ static int row_cmp(const void *x, const void *y)
     return strcmp(((const strata_row *)x)->revision, ((const strata_row *)y)->revision);
 }
 
-int strata__ledger_read(strata *h, int *exists)
+/* SELECT <what> FROM the version table, each row to row(): one query, also
+ * when the table is missing, so that a start costs one round trip. A row()
+ * that returns STRATA_INT_STOP ends the reading without an error. */
+static int select_rows(strata *h, const char *what, strata_row_fn row, void *ctx, int *exists)
 {
     strata_buf sql;
-    rows_ctx c = {h, 0};
     int st;
 
     *exists = 0;
@@ -433,15 +435,16 @@ int strata__ledger_read(strata *h, int *exists)
         return st;
     if (!h->conn)
         return STRATA_OK; /* a SQLite file that does not exist yet */
-    /* One query, also when the table is missing: startup costs one round trip. */
     strata__buf_init(&sql, h->alloc);
-    strata__buf_printf(&sql, "SELECT %s FROM %s", read_columns, h->version_table);
-    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, 0, NULL, add_row, &c);
+    strata__buf_printf(&sql, "SELECT %s FROM %s", what, h->version_table);
+    st = sql.oom ? STRATA_NOMEM : h->be->query(h, sql.data, 0, NULL, row, ctx);
     strata__buf_free(&sql);
     if (st == STRATA_INT_NO_TABLE) {
         strata__buf_reset(&h->msgs.err);
         return STRATA_OK;
     }
+    if (st == STRATA_INT_STOP)
+        st = STRATA_OK;
     if (st != STRATA_OK && st != STRATA_NOMEM) {
         /* A table of that name that strata did not make ("no such column"):
          * say so, rather than the database's words about one column. */
@@ -459,9 +462,25 @@ int strata__ledger_read(strata *h, int *exists)
         strata__buf_free(&missing);
     }
     *exists = st == STRATA_OK;
+    return st;
+}
+
+int strata__ledger_read(strata *h, int *exists)
+{
+    rows_ctx c = {h, 0};
+    int st = select_rows(h, read_columns, add_row, &c, exists);
+
     if (st == STRATA_OK && h->nrows > 1)
         qsort(h->rows, h->nrows, sizeof(*h->rows), row_cmp);
     return st;
+}
+
+int strata__ledger_scan(strata *h, int *exists, strata_row_fn row, void *ctx)
+{
+    /* What a verdict on an up-to-date database needs: which revisions are
+     * applied, and their checksums. A row in any other state has no
+     * checksum here: the caller reads everything then. */
+    return select_rows(h, "revision, CASE WHEN state = 'applied' THEN exact END", row, ctx, exists);
 }
 
 strata_row *strata__find_row(strata *h, const char *rev)
@@ -559,9 +578,13 @@ void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out)
 {
     const strata_dialect *d = h->be->dialect;
 
-    strata__buf_printf(out, "UPDATE %s SET duration_ms = %s WHERE revision = ", h->version_table,
-                       d->duration_expr);
+    /* The INSERT at the migration's start recorded the time until then (0
+     * in a transaction of its own; inside one for the whole run, the time
+     * since the run began): the difference is the migration's. */
+    strata__buf_printf(out, "UPDATE %s SET duration_ms = %s - duration_ms WHERE revision = ",
+                       h->version_table, d->duration_expr);
     d->literal(out, rev);
+    strata__buf_puts(out, " RETURNING duration_ms AS " STRATA_DURATION_COLUMN);
 }
 
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,

@@ -24,6 +24,11 @@ int strata__ledger_ensure(strata *h);
  * when there is no database or no version table yet. A version table that
  * lacks strata's columns is STRATA_INTEGRITY, naming it and the fix. */
 int strata__ledger_read(strata *h, int *exists);
+/* The version table as a start that finds nothing to do needs it: one
+ * query, each row to row() as (revision, exact), exact NULL for a row whose
+ * state is not 'applied'; nothing is kept. row() may stop the reading with
+ * STRATA_INT_STOP. *exists and the errors as strata__ledger_read. */
+int strata__ledger_scan(strata *h, int *exists, strata_row_fn row, void *ctx);
 /* The tables' shape, under the lock: a log table without strata's columns is
  * STRATA_INTEGRITY; a version table without its primary key is damage
  * (h->damage, STRATA_DAMAGE_NO_KEY) for the verdict, which repair mends. */
@@ -41,7 +46,10 @@ int strata__ledger_insert(strata *h, size_t i, const char *state, long long dura
  * dialect's duration_expr. */
 int strata__ledger_insert_text(strata *h, const strata_dialect *d, const char *table, size_t i,
                                const char *state, strata_buf *out);
-/* Appends "UPDATE ... SET duration_ms = <duration_expr> WHERE revision = <rev>". */
+/* Appends "UPDATE ... SET duration_ms = <duration_expr> - duration_ms WHERE
+ * revision = <rev> RETURNING duration_ms AS <STRATA_DURATION_COLUMN>": the
+ * migration's time, measured by the database from the row's INSERT at its
+ * start, recorded and returned (backend.h run_batch). */
 void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out);
 /* Appends "UPDATE <table> SET state = 'applied' WHERE revision = <rev>" (offline). */
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,

@@ -75,8 +75,12 @@ size_t strata__plan_downgrade(size_t *plan, const unsigned char *drop,
 
 int strata__resolve_rev(strata *h, const char *target, size_t *out)
 {
-    size_t x = strata__graph_lookup(&h->graph, h->nodes, target);
+    size_t x;
+    int st;
 
+    if ((st = strata__index_revisions(h)) != STRATA_OK)
+        return st == STRATA_NOMEM ? strata__fail(&h->msgs, st, "out of memory") : st;
+    x = strata__graph_lookup(&h->graph, h->nodes, target);
     if (x < h->graph.n) {
         *out = x;
         return STRATA_OK;

@@ -360,7 +360,7 @@ int strata__judge(strata *h, unsigned flags)
 
 int strata__read_and_judge(strata *h, unsigned flags)
 {
-    int st = strata__read_report(h);
+    int st = strata__read_report_quick(h);
 
     if (st == STRATA_OK)
         st = strata__judge(h, flags | STRATA_JUDGE_PROBE);

@@ -33,6 +33,7 @@ void strata__free_report(strata *h)
     h->unknown = NULL;
     h->current = NULL;
     h->exact_strs = NULL;
+    h->quick = 0;
     memset(&h->report, 0, sizeof(h->report));
     memset(&h->damage, 0, sizeof(h->damage));
 }
@@ -115,21 +116,42 @@ static strata_state applied_state(const strata *h, const strata_bundle_migration
     return strcmp(r->loose, loose) == 0 ? STRATA_STATE_COSMETIC : STRATA_STATE_EDITED;
 }
 
-static int build_report(strata *h, int exists)
+/* The stored form of every migration's exact checksum, h->exact_strs,
+ * made once per report. */
+static int exact_strings(strata *h)
+{
+    size_t i, n = h->bundle->nmigrations;
+
+    if (h->exact_strs)
+        return STRATA_OK;
+    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
+    if (!h->exact_strs)
+        return STRATA_NOMEM;
+    for (i = 0; i < n; i++)
+        strata__hash_format(strata__mig(h, i)->exact, 0, h->exact_strs[i]);
+    return STRATA_OK;
+}
+
+/* The report, from h->rows, or, after a quick look (read_quick), from
+ * `seen`: the migrations found applied with the bundle's checksum, and
+ * nothing else in the table. */
+static int build_report(strata *h, int exists, const unsigned char *seen)
 {
     const strata_bundle *b = h->bundle;
     strata_report *rep = &h->report;
     size_t i, k, n = b->nmigrations;
     unsigned char *known, *has_child;
+    strata_row quick;
 
+    if (exact_strings(h) != STRATA_OK)
+        return STRATA_NOMEM;
     h->infos = strata__malloc(h->alloc, (n + 1) * sizeof(*h->infos));
-    h->exact_strs = strata__malloc(h->alloc, (n + 1) * sizeof(*h->exact_strs));
     h->unknown = strata__malloc(h->alloc, (h->nrows + 1) * sizeof(*h->unknown));
     h->current = strata__malloc(h->alloc, (n + h->nrows + h->graph.nheads + 1) * sizeof(char *));
     /* known[row]: the row is one of the bundle's; has_child[i]: an applied
      * migration names i as a parent. */
     known = strata__malloc(h->alloc, h->nrows + n + 1);
-    if (!h->infos || !h->exact_strs || !h->unknown || !h->current || !known) {
+    if (!h->infos || !h->unknown || !h->current || !known) {
         strata__free(h->alloc, known);
         return STRATA_NOMEM;
     }
@@ -140,7 +162,8 @@ static int build_report(strata *h, int exists)
     for (i = 0; i < n; i++) {
         const strata_bundle_migration *m = strata__mig(h, i);
         strata_migration_info *x = &h->infos[i];
-        strata_row *r = strata__find_row(h, strata__bstr(h, m->revision));
+        const strata_row *r =
+            seen ? (seen[i] ? &quick : NULL) : strata__find_row(h, strata__bstr(h, m->revision));
 
         memset(x, 0, sizeof(*x));
         x->revision = strata__bstr(h, m->revision);
@@ -151,7 +174,6 @@ static int build_report(strata *h, int exists)
         x->nchildren = h->graph.nchildren[i];
         x->is_head = x->nchildren == 0;
         x->reversible = reversible(h, m);
-        strata__hash_format(m->exact, 0, h->exact_strs[i]);
         x->exact = h->exact_strs[i];
         if (!r) {
             x->state = (m->environments & strata__policy_env_bit(h->env)) ? STRATA_STATE_PENDING
@@ -159,12 +181,21 @@ static int build_report(strata *h, int exists)
             rep->npending += x->state == STRATA_STATE_PENDING;
             continue;
         }
-        known[r - h->rows] = 1;
+        if (seen) {
+            /* Not read: the quick look is never shown (strata_report_find
+             * reads again). */
+            memset(&quick, 0, sizeof(quick));
+            quick.exact = h->exact_strs[i];
+            quick.applied_at = quick.applied_by = "";
+            quick.state = "applied";
+        } else {
+            known[r - h->rows] = 1;
+        }
         x->applied_exact = r->exact;
         x->applied_at = r->applied_at;
         x->applied_by = r->applied_by;
         x->duration_ms = r->duration_ms;
-        x->state = applied_state(h, m, r, x->exact);
+        x->state = seen ? STRATA_STATE_APPLIED : applied_state(h, m, r, x->exact);
         for (k = h->graph.pstart[i]; k < h->graph.pstart[i + 1]; k++)
             has_child[h->graph.pidx[k]] = 1;
         rep->napplied++;
@@ -180,6 +211,10 @@ static int build_report(strata *h, int exists)
             h->current[rep->ncurrent++] = h->infos[i].revision;
     for (i = 0; i < h->nrows; i++) {
         strata_unknown_info *u;
+        if (!known[i] && strata__index_revisions(h) != STRATA_OK) {
+            strata__free(h->alloc, known);
+            return STRATA_ERROR; /* the message is set */
+        }
         /* Every row of a known revision, also a duplicate one (find_row found one). */
         if (known[i] ||
             strata__graph_find(&h->graph, h->nodes, h->rows[i].revision,
@@ -214,10 +249,76 @@ int strata__read_report(strata *h)
     strata__free_report(h);
     st = strata__ledger_read(h, &exists);
     if (st == STRATA_OK)
-        st = build_report(h, exists);
+        st = build_report(h, exists, NULL);
     if (st == STRATA_NOMEM)
         return strata__fail(&h->msgs, st, "out of memory");
     return st;
+}
+
+/* The quick look: which migrations the table has, applied, with the
+ * bundle's checksum. The rows come in the order they were written, which
+ * is the bundle's order for a history applied by strata: each is compared
+ * with the migration after the last one found before anything is looked
+ * up by name. */
+typedef struct quick_ctx {
+    strata *h;
+    unsigned char *seen; /* per migration: found, applied, same checksum */
+    size_t next;         /* the migration the next row most likely is */
+    int off;             /* a row the quick look cannot judge */
+} quick_ctx;
+
+static int quick_row(void *ctx, int ncols, const char *const *cols)
+{
+    quick_ctx *c = ctx;
+    strata *h = c->h;
+    size_t i = c->next;
+
+    /* Anything but an applied row (dirty, a state strata does not write, a
+     * NULL revision) is the full report's to judge. */
+    if (ncols < 2 || !cols[0] || !cols[1])
+        goto off;
+    if (i >= h->bundle->nmigrations || strcmp(h->nodes[i].revision, cols[0]) != 0) {
+        if (strata__index_revisions(h) != STRATA_OK)
+            goto off; /* the full report says why */
+        i = strata__graph_find(&h->graph, h->nodes, cols[0], strlen(cols[0]));
+    }
+    if (i == STRATA_REV_NONE || c->seen[i])
+        goto off; /* unknown to this binary, or a duplicate */
+    if (strcmp(h->exact_strs[i], cols[1]) != 0)
+        goto off; /* edited, cosmetic or accepted */
+    c->seen[i] = 1;
+    c->next = i + 1;
+    return STRATA_OK;
+off:
+    c->off = 1;
+    return STRATA_INT_STOP;
+}
+
+int strata__read_report_quick(strata *h)
+{
+    quick_ctx c;
+    int exists, st;
+
+    strata__buf_reset(&h->msgs.err);
+    strata__free_report(h);
+    memset(&c, 0, sizeof(c));
+    c.h = h;
+    c.seen = strata__malloc(h->alloc, h->bundle->nmigrations + 1);
+    if (!c.seen || exact_strings(h) != STRATA_OK) {
+        strata__free(h->alloc, c.seen);
+        return strata__fail(&h->msgs, STRATA_NOMEM, "out of memory");
+    }
+    memset(c.seen, 0, h->bundle->nmigrations + 1);
+    st = strata__ledger_scan(h, &exists, quick_row, &c);
+    if (st == STRATA_OK && !c.off) {
+        st = build_report(h, exists, c.seen);
+        h->quick = st == STRATA_OK;
+    }
+    strata__free(h->alloc, c.seen);
+    if (st == STRATA_NOMEM)
+        return strata__fail(&h->msgs, st, "out of memory");
+    /* Something to say about a row: a second query reads them all. */
+    return st == STRATA_OK && c.off ? strata__read_report(h) : st;
 }
 
 int strata_report_read(const strata_report **out, strata *h)
@@ -234,7 +335,7 @@ int strata_report_find(const strata_migration_info **out, strata *h, const char 
     int st;
 
     *out = NULL;
-    if (!h->infos && (st = strata__read_report(h)) != STRATA_OK)
+    if ((!h->infos || h->quick) && (st = strata__read_report(h)) != STRATA_OK)
         return st;
     if ((st = strata__resolve_rev(h, rev, &x)) != STRATA_OK)
         return st;

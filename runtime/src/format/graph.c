@@ -276,6 +276,77 @@ done:
     return status;
 }
 
+int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const strata_bundle *b)
+{
+    size_t n = b->nmigrations, i, k, total = 0;
+
+    memset(g, 0, sizeof(*g));
+    g->alloc = a;
+    g->n = n;
+    for (i = 0; i < n; i++)
+        total += b->migrations[i].nparents;
+    g->order = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pos = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pstart = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->pidx = strata__malloc(a, (total + 1) * sizeof(size_t));
+    g->nchildren = strata__malloc(a, (n + 1) * sizeof(size_t));
+    g->heads = strata__malloc(a, (n + 1) * sizeof(size_t));
+    if (!g->order || !g->pos || !g->pstart || !g->pidx || !g->nchildren || !g->heads)
+        return STRATA_NOMEM;
+    memset(g->nchildren, 0, n * sizeof(size_t));
+    for (i = 0, total = 0; i < n; i++) {
+        const strata_bundle_migration *m = &b->migrations[i];
+        g->order[i] = g->pos[i] = i;
+        g->pstart[i] = total;
+        for (k = 0; k < m->nparents; k++) {
+            size_t p = b->parents[m->parent + k];
+            g->pidx[total++] = p;
+            g->nchildren[p]++;
+        }
+    }
+    g->pstart[n] = total;
+    for (i = 0; i < n; i++)
+        if (g->nchildren[i] == 0)
+            g->heads[g->nheads++] = i;
+    return STRATA_OK;
+}
+
+int strata__graph_index(strata_graph *g, const strata_gnode *nodes, size_t *dup)
+{
+    size_t n = g->n, i;
+    revref *refs;
+    int st = STRATA_OK;
+
+    if (g->byrev)
+        return STRATA_OK;
+    g->byrev = strata__malloc(g->alloc, (n + 1) * sizeof(size_t));
+    refs = strata__malloc(g->alloc, (n + 1) * sizeof(*refs));
+    if (!g->byrev || !refs) {
+        strata__free(g->alloc, g->byrev);
+        strata__free(g->alloc, refs);
+        g->byrev = NULL;
+        return STRATA_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        refs[i].rev = nodes[i].revision;
+        refs[i].idx = i;
+    }
+    qsort(refs, n, sizeof(*refs), revref_cmp);
+    for (i = 0; i < n; i++) {
+        g->byrev[i] = refs[i].idx;
+        if (i > 0 && st == STRATA_OK && strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
+            *dup = refs[i].idx;
+            st = STRATA_INVALID;
+        }
+    }
+    strata__free(g->alloc, refs);
+    if (st != STRATA_OK) { /* every later call says so again */
+        strata__free(g->alloc, g->byrev);
+        g->byrev = NULL;
+    }
+    return st;
+}
+
 void strata__graph_free(strata_graph *g)
 {
     strata__free(g->alloc, g->order);

@@ -8,6 +8,7 @@
 #define STRATA_GRAPH_H
 
 #include <stddef.h>
+#include <strata/bundle.h>
 #include <strata/strata.h>
 #include "diag.h"
 
@@ -31,7 +32,7 @@ typedef struct strata_graph {
     size_t *nchildren;
     size_t *heads; /* nodes without children, in apply order */
     size_t nheads;
-    size_t *byrev; /* node indices sorted by revision, for lookup */
+    size_t *byrev; /* node indices sorted by revision, for lookup (strata__graph_index) */
 } strata_graph;
 
 /*
@@ -47,7 +48,25 @@ int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata
                         size_t n, strata_diags *d);
 void strata__graph_free(strata_graph *g);
 
-/* Node index of `revision`, or (size_t)-1. Needs a built graph. */
+/*
+ * The graph of a bundle that strata__bundle_verify accepted: its migration
+ * table is in apply order already and every parent an index smaller than its
+ * child's, so nothing is sorted or looked up by name (a start that finds the
+ * database up to date never needs to). order and pos are the identity.
+ * Lookups by revision need strata__graph_index first. STRATA_OK or
+ * STRATA_NOMEM; free g with strata__graph_free either way.
+ */
+int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const strata_bundle *b);
+
+/*
+ * Sorts the nodes by revision for strata__graph_find and _lookup, once (a
+ * graph from strata__graph_build has it already). STRATA_OK; STRATA_NOMEM;
+ * STRATA_INVALID when two nodes have one revision (a bundle the bundler did
+ * not make: lookups would be ambiguous), with *dup one of them.
+ */
+int strata__graph_index(strata_graph *g, const strata_gnode *nodes, size_t *dup);
+
+/* Node index of `revision`, or (size_t)-1. Needs an indexed graph. */
 size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
                           size_t len);
 
@@ -55,7 +74,7 @@ size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, cons
  * The rule of every command that takes a revision: the revision itself, else
  * the one revision that starts with `rev` when `rev` has at least
  * STRATA_REV_PREFIX_MIN characters. Returns the node index, STRATA_REV_NONE
- * or STRATA_REV_AMBIGUOUS (several start with it). Needs a built graph.
+ * or STRATA_REV_AMBIGUOUS (several start with it). Needs an indexed graph.
  */
 #define STRATA_REV_PREFIX_MIN 4
 #define STRATA_REV_NONE       ((size_t)-1)
