@@ -32,11 +32,16 @@ before=$(sqlite3 testapp-app.db "SELECT revision FROM app_strata_version ORDER B
 
 for lock in IMMEDIATE EXCLUSIVE; do
   # The holder writes, then computes for a long while inside its transaction.
-  sqlite3 testapp-app.db "BEGIN $lock; INSERT INTO items (id, name) VALUES (99, 'held');
+  # (.timeout: under load the previous round's reader may still be closing.)
+  sqlite3 -cmd ".timeout 10000" testapp-app.db "BEGIN $lock; INSERT INTO items (id, name) VALUES (99, 'held');
     SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c);" \
     >/dev/null 2>&1 &
   holder=$!
-  while [ ! -s testapp-app.db-journal ]; do sleep 0.01; done
+  # Held once another writer cannot begin (the journal file alone does not
+  # say so: the last round may have left one), and only while it runs.
+  while sqlite3 testapp-app.db "BEGIN IMMEDIATE; ROLLBACK" >/dev/null 2>&1 &&
+    kill -0 "$holder" 2>/dev/null; do sleep 0.01; done
+  kill -0 "$holder" 2>/dev/null || { fail "the $lock holder did not start"; holder=; continue; }
   for cmd in "upgrade" "repair --mark-applied cccc"; do
     # shellcheck disable=SC2086
     out=$("$app" app migrate $cmd --lock-wait 1 2>&1)
