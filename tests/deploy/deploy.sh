@@ -101,7 +101,7 @@ start() {
     shift
     "$@" --bind-port 0 >"$name.log" 2>&1 &
     pid[$name]=$!
-    if ! wait_for 30 grep -q '^Listening on ' "$name.log"; then
+    if ! wait_for 30 grep -qs '^Listening on ' "$name.log"; then
         fail "$name: no 'Listening on' line"
         cat "$name.log"
         return 1
@@ -290,7 +290,11 @@ case_pg_readyz() {
     probe a /healthz 200 ok
     probe a /readyz 503 "not ready: cron: 1 pending, 0 edited, 0 dirty"
     probe old /readyz 200 "ready: cron at d41f6a8e2c57 (5 applied)"
-    sleeping || fail "the slow migration had ended before the probes answered"
+    sleeping || {
+        fail "the slow migration had ended before the probes answered"
+        psql_q "SELECT pid, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 120)
+                FROM pg_stat_activity WHERE datname = current_database()"
+    }
     grep -q 'Application startup complete' b.log && fail "b completed while a held the lock"
     open_gate
     started a && started b || return
