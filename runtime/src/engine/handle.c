@@ -27,7 +27,7 @@ static size_t options_size(unsigned version)
 
 static int build_graph(strata *h)
 {
-    const strata_bundle *b = h->bundle;
+    const strata_bundle_data *b = h->bundle;
     strata_diags d;
     size_t i, k;
     int st;
@@ -105,7 +105,7 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
                             "strata_options.app (the program name) is required");
     if (!bundle)
         return strata__fail(&h->msgs, STRATA_MISUSE, "no bundle given");
-    st = strata__bundle_verify(bundle, h->alloc, &h->msgs.err);
+    st = strata__bundle_open(bundle, h->alloc, &h->bundle, &h->msgs.err);
     if (st != STRATA_OK)
         return st;
     if (!strata__namespace_valid(bundle->ns))
@@ -160,7 +160,7 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
         return STRATA_NOMEM;
     memset(h, 0, sizeof(*h));
     h->alloc = a;
-    h->bundle = bundle;
+    h->embedded = bundle;
     h->opts = defaults;
     if (size)
         memcpy(&h->opts, opts, size);
@@ -183,6 +183,7 @@ void strata_close(strata *h)
         h->be->disconnect(h);
     strata__free_report(h);
     strata__graph_free(&h->graph);
+    strata__bundle_close(h->bundle);
     strata__free(a, h->nodes);
     strata__free(a, h->parent_names);
     strata__free(a, h->url);
@@ -223,7 +224,7 @@ const char *strata_errmsg(const strata *h)
 
 const char *strata_namespace(const strata *h)
 {
-    return h->bundle->ns;
+    return h->embedded ? h->embedded->ns : NULL;
 }
 
 unsigned strata_environment(const strata *h)
