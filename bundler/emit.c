@@ -19,7 +19,10 @@
 #include <pthread.h>
 #endif
 
-#define LITERAL_COLS 200 /* source columns per literal line */
+/* Source columns per literal line: long lines are fewer tokens for the
+ * compiler (gcc -O2 of 10,000 migrations: 0.31 s CPU at 200 columns, 0.28 s
+ * at 4,000), still short enough for an editor or a diff. */
+#define LITERAL_COLS 4000
 
 /* Appends data as adjacent string literals, one per output line. An octal
  * escape takes only the digits it needs unless an octal digit follows. */
