@@ -48,78 +48,81 @@ static const unsigned char *str_end(const unsigned char *p, const unsigned char 
     return p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
 }
 
+/* Whether byte c is in p[0 .. n) more than once. */
+static int twice(const unsigned char *p, size_t n, int c)
+{
+    const unsigned char *x = memchr(p, c, n);
+    return x && memchr(x + 1, c, n - (size_t)(x + 1 - p)) != NULL;
+}
+
 /*
  * The string columns (revisions, messages, files, then the findings of the
- * destructive migrations) into d->strbuf, the file names expanded, and each
- * migration's offsets. Twice over the columns: the length, then the copy.
+ * destructive migrations) into d->strbuf, and each migration's offsets. The
+ * revisions, messages and findings are copied a column at a time; a file
+ * name holds its revision and its message once at most, which bounds the
+ * buffer before it is written.
  */
 static int decode_strings(strata_bundle_data *d, const strata_bundle *b, const unsigned char *raw,
                           const unsigned char *end, strata_buf *err)
 {
     strata_bundle_migration *mig = (strata_bundle_migration *)d->migrations;
-    const unsigned char *col[4], *p, *q, *r, *m;
-    uint64_t total = 0;
-    uint32_t i, pass, c;
-    char *out = NULL;
+    const unsigned char *p = raw, *q, *col[3];
+    uint32_t i, c;
+    size_t at, cap;
+    char *out;
 
-    for (pass = 0; pass < 2; pass++) {
-        uint64_t at = 0;
-        p = raw;
-        for (c = 0; c < 3; c++) { /* the starts of the columns */
-            col[c] = p;
-            for (i = 0; i < d->nmigrations; i++) {
-                if (!(q = str_end(p, end)))
-                    return bad(err, b, "string bounds");
-                p = q + 1;
-            }
-        }
-        col[3] = p;
-        r = col[0];
-        m = col[1];
-        p = col[2];
-        q = col[3];
+    for (c = 0; c < 3; c++) {
+        col[c] = p;
         for (i = 0; i < d->nmigrations; i++) {
-            const unsigned char *re = str_end(r, end), *me = str_end(m, end), *fe = str_end(p, end);
-            size_t flen = strata__image_expand_file(p, (size_t)(fe - p), r, (size_t)(re - r), m,
-                                                    (size_t)(me - m), out ? out + at : NULL);
-            if (out) {
-                mig[i].file = (uint32_t)at;
-                out[at + flen] = '\0';
-            }
-            at += flen + 1;
-            if (out) {
-                mig[i].revision = (uint32_t)at;
-                memcpy(out + at, r, (size_t)(re - r) + 1);
-                mig[i].message = (uint32_t)(at + (size_t)(re - r) + 1);
-                memcpy(out + mig[i].message, m, (size_t)(me - m) + 1);
-            }
-            at += (size_t)(re - r) + 1 + (size_t)(me - m) + 1;
-            r = re + 1;
-            m = me + 1;
-            p = fe + 1;
-            if (mig[i].flags & STRATA_MIGRATION_DESTRUCTIVE) {
-                const unsigned char *xe = str_end(q, end);
-                if (!xe)
-                    return bad(err, b, "string bounds");
-                if (out) {
-                    mig[i].findings = (uint32_t)at;
-                    memcpy(out + at, q, (size_t)(xe - q) + 1);
-                }
-                at += (size_t)(xe - q) + 1;
-                q = xe + 1;
-            }
-        }
-        if (q != end || at > UINT32_MAX)
-            return bad(err, b, "string bounds");
-        if (pass == 0) {
-            total = at;
-            out = d->strbuf = strata__malloc(d->alloc, (size_t)total + 1);
-            if (!out)
-                return STRATA_NOMEM;
+            if (!(q = str_end(p, end)))
+                return bad(err, b, "string bounds");
+            p = q + 1;
         }
     }
+    /* revisions and messages, then at most both again in every file name */
+    cap = (size_t)(end - raw) + (size_t)(col[2] - col[0]) + 1;
+    if (cap > UINT32_MAX)
+        return bad(err, b, "string bounds");
+    out = d->strbuf = strata__malloc(d->alloc, cap);
+    if (!out)
+        return STRATA_NOMEM;
+    memcpy(out, raw, (size_t)(col[2] - raw));
+    at = 0;
+    for (c = 0; c < 2; c++)
+        for (i = 0; i < d->nmigrations; i++) {
+            const char *z = memchr(out + at, '\0', (size_t)(col[2] - raw) - at);
+            *(c == 0 ? &mig[i].revision : &mig[i].message) = (uint32_t)at;
+            at = (size_t)(z - out) + 1;
+        }
+    p = col[2];
+    for (i = 0; i < d->nmigrations; i++) {
+        const char *rev = out + mig[i].revision, *msg = out + mig[i].message;
+        size_t n, len;
+        q = str_end(p, end);
+        n = (size_t)(q - p);
+        if (n && p[0] != 3 && (twice(p, n, 1) || twice(p, n, 2)))
+            return bad(err, b, "string bounds");
+        mig[i].file = (uint32_t)at;
+        len = strata__image_expand_file(p, n, (const unsigned char *)rev, strlen(rev),
+                                        (const unsigned char *)msg, strlen(msg), out + at);
+        out[at + len] = '\0';
+        at += len + 1;
+        p = q + 1;
+    }
+    for (i = 0; i < d->nmigrations; i++) {
+        if (!(mig[i].flags & STRATA_MIGRATION_DESTRUCTIVE))
+            continue;
+        if (!(q = str_end(p, end)))
+            return bad(err, b, "string bounds");
+        mig[i].findings = (uint32_t)at;
+        memcpy(out + at, p, (size_t)(q - p) + 1);
+        at += (size_t)(q - p) + 1;
+        p = q + 1;
+    }
+    if (p != end)
+        return bad(err, b, "string bounds");
     d->strings = out;
-    d->strings_len = (uint32_t)total;
+    d->strings_len = (uint32_t)at;
     return STRATA_OK;
 }
 
@@ -274,16 +277,11 @@ int strata__bundle_open(const strata_bundle *b, const strata_allocator *a, strat
 {
     strata_bundle_data *d = NULL;
     const unsigned char *img = b->image;
-    uint32_t meta_zlen, meta_len, hashes_len, strings_len, i, k;
+    uint32_t meta_zlen, meta_len, hashes_len, strings_len;
     uint64_t need, tables;
-    strata_buf chain;
-    const char *stackp[16];
-    const char **parents = stackp;
-    size_t cap = 16;
     int st = STRATA_OK;
 
     *out = NULL;
-    strata__buf_init(&chain, a);
     if (b->format != STRATA_BUNDLE_FORMAT) {
         strata__buf_printf(err,
                            "bundle of namespace '%s' has format %u but this strata reads format "
@@ -372,38 +370,11 @@ int strata__bundle_open(const strata_bundle *b, const strata_allocator *a, strat
                 img + STRATA_IMAGE_HEADER, err);
     strata__free(a, d->meta); /* the strings were copied out */
     d->meta = NULL;
-    if (st != STRATA_OK)
-        goto done;
-
-    strata__chain_begin(&chain);
-    for (i = 0; i < d->nmigrations && st == STRATA_OK; i++) {
-        const strata_bundle_migration *m = &d->migrations[i];
-        if (m->nparents > cap) {
-            const char **np =
-                strata__realloc(a, parents == stackp ? NULL : parents, m->nparents * sizeof(*np));
-            if (!np) {
-                st = STRATA_NOMEM;
-                break;
-            }
-            parents = np;
-            cap = m->nparents;
-        }
-        for (k = 0; k < m->nparents; k++)
-            parents[k] = d->strings + d->migrations[d->parents[m->parent + k]].revision;
-        strata__chain_add(&chain, d->strings + m->revision, parents, m->nparents, m->exact,
-                          m->loose);
-    }
-    if (st == STRATA_OK && chain.oom)
-        st = STRATA_NOMEM;
-    if (st == STRATA_OK) {
-        strata_hash128 h = strata__hash128_of(chain.data, chain.len);
-        if (!strata__hash_equal(h, d->chain))
-            st = bad(err, b, "chained hash");
-    }
+    /* The chained hash is not recomputed here: the image hash covers it and
+     * every revision, parent and checksum it is made of, and the bundler
+     * computed it from the same tables. It is the bundle's identity in the
+     * version table (bundle_hash). */
 done:
-    if (parents != stackp)
-        strata__free(a, parents);
-    strata__buf_free(&chain);
     if (st == STRATA_OK)
         *out = d;
     else

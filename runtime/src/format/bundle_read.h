@@ -15,8 +15,8 @@
  * strata__bundle_close; NULL on failure): format version, the image's hash
  * (a flipped byte anywhere in the tables, strings or scripts), then every
  * count, offset and index in bounds, parents before children, each block's
- * length the sum of its sections', strings terminated, and the chained
- * hash. Inflates the tables' stream, no script. Returns STRATA_OK,
+ * length the sum of its sections', strings terminated and used up. Inflates
+ * the tables' stream, no script. Returns STRATA_OK,
  * STRATA_INTEGRITY (message in `err`) or STRATA_NOMEM.
  */
 int strata__bundle_open(const strata_bundle *b, const strata_allocator *a, strata_bundle_data **out,

@@ -51,26 +51,28 @@ static void varint(strata_buf *b, uint32_t v)
 size_t strata__image_expand_file(const unsigned char *f, size_t n, const unsigned char *rev,
                                  size_t nrev, const unsigned char *msg, size_t nmsg, char *out)
 {
-    size_t i, len = 0, k;
+    size_t i = 0, j, k, len = 0;
+
     if (n && f[0] == 3) {
-        if (out)
-            memcpy(out, f + 1, n - 1);
+        memcpy(out, f + 1, n - 1);
         return n - 1;
     }
-    for (i = 0; i < n; i++) {
-        if (f[i] == 1) {
-            if (out)
-                memcpy(out + len, rev, nrev);
+    while (i < n) {
+        for (j = i; j < n && f[j] > 2; j++)
+            ;
+        memcpy(out + len, f + i, j - i);
+        len += j - i;
+        if (j == n)
+            break;
+        if (f[j] == 1) {
+            memcpy(out + len, rev, nrev);
             len += nrev;
-        } else if (f[i] == 2) {
-            for (k = 0; out && k < nmsg; k++)
+        } else {
+            for (k = 0; k < nmsg; k++)
                 out[len + k] = msg[k] == ' ' ? '_' : (char)msg[k];
             len += nmsg;
-        } else {
-            if (out)
-                out[len] = (char)f[i];
-            len++;
         }
+        i = j + 1;
     }
     return len;
 }
@@ -95,7 +97,7 @@ static void share(strata_buf *b, const char *what, char c)
 static void put_file(strata_buf *meta, const char *rev, const char *msg, const char *file)
 {
     strata_buf e, slug;
-    size_t i, n = strlen(file);
+    size_t i, n = strlen(file), n1, n2;
     char *back = NULL;
     int ok = 1;
 
@@ -114,8 +116,14 @@ static void put_file(strata_buf *meta, const char *rev, const char *msg, const c
                 slug.data[i] = '_';
         share(&e, rev, 1);
         share(&e, slug.data, 2);
-        back = strata__malloc(NULL, n + 1);
-        ok = back &&
+        /* the decoder takes each marker once at most */
+        for (i = 0, n1 = 0, n2 = 0; i < e.len; i++) {
+            n1 += e.data[i] == 1;
+            n2 += e.data[i] == 2;
+        }
+        ok = n1 <= 1 && n2 <= 1;
+        back = strata__malloc(NULL, n + strlen(rev) + strlen(msg) + 1);
+        ok = ok && back &&
              strata__image_expand_file((const unsigned char *)e.data, e.len,
                                        (const unsigned char *)rev, strlen(rev),
                                        (const unsigned char *)msg, strlen(msg), back) == n &&

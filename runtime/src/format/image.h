@@ -160,8 +160,9 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
 /*
  * A file name as the image stores it, shared with its migration's strings:
  * \1 is the revision, \2 the message with '_' for ' '; a leading \3 means
- * as is. Writes the name (no NUL) to out unless it is NULL; returns its
- * length.
+ * as is. Writes the name (no NUL) to out, which has room for n bytes plus
+ * the revision and the message once each (all the writer puts in); returns
+ * its length.
  */
 size_t strata__image_expand_file(const unsigned char *f, size_t n, const unsigned char *rev,
                                  size_t nrev, const unsigned char *msg, size_t nmsg, char *out);
