@@ -43,13 +43,11 @@ def varint():
             return v
 
 
-for _ in range(3 * nb):
+for _ in range(3 * nb):  # blocks: zlen, len, sections, column by column
     varint()
-flags = []
-for _ in range(nm):
-    f = [varint() for _ in range(8)]
-    pos += 16 * ((f[7] & 1) + (f[7] >> 1))
-    flags.append(f[3])
+# migrations, column by column: nparents, nsections, naccepts, flags, ...
+columns = [[varint() for _ in range(nm)] for _ in range(8)]
+flags = columns[3]
 revisions = meta[ml - slen:].split(b"\0")[:nm]
 for r, f in zip(revisions, flags):
     print(r.decode(), "0x%x" % f)

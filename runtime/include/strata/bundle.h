@@ -10,7 +10,7 @@
  * one byte string, the image, which the generated source spells as one string
  * literal (compilers parse a byte of a literal far faster than an initializer
  * element). The image packs the tables (varints, strings) into one deflate
- * stream and the scripts into blocks of up to 128 KB of text, each one deflate
+ * stream and the scripts into blocks of up to 256 KB of text, each one deflate
  * stream, so running a migration inflates one block at most. Its layout is
  * private to libstrata (runtime/src/format/image.h, docs/bundle-format.md);
  * strata_open checks its hash, then decodes the tables.

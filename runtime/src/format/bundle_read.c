@@ -2,6 +2,7 @@
 #include "checksum.h"
 #include "image.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -177,8 +178,25 @@ void strata__bundle_close(strata_bundle_data *d)
     strata__free(d->alloc, d);
 }
 
-/* The tables from the inflated meta stream: numbers in [p, end), then the
- * strings up to strings_end. */
+/* n varints into the uint32_t at `field` of each of n records of `size`
+ * bytes from base: one column of the tables. */
+static int column(const unsigned char **p, const unsigned char *end, void *base, size_t size,
+                  size_t field, uint32_t n)
+{
+    unsigned char *r = (unsigned char *)base + field;
+    uint32_t i, v;
+    for (i = 0; i < n; i++, r += size) {
+        if (get_varint(p, end, &v))
+            return -1;
+        memcpy(r, &v, sizeof(v));
+    }
+    return 0;
+}
+
+#define COLUMN(p, end, arr, type, f, n) column(p, end, arr, sizeof(type), offsetof(type, f), n)
+
+/* The tables from the inflated meta stream: numbers in [p, end), column by
+ * column, then the strings up to strings_end. */
 static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned char *p,
                   const unsigned char *end, const unsigned char *strings_end,
                   const unsigned char *hashes, strata_buf *err)
@@ -192,15 +210,19 @@ static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned 
     uint64_t zat = STRATA_IMAGE_HEADER + (uint64_t)32 * d->nmigrations + (uint64_t)16 * d->naccepts;
     uint32_t meta_zlen = strata__image_get32(b->image + 24);
 
+    /* blocks: zlen, len, number of sections (in `offset` until placed) */
+    if (COLUMN(&p, end, blk, strata_bundle_block, zlen, d->nblocks) ||
+        COLUMN(&p, end, blk, strata_bundle_block, len, d->nblocks) ||
+        COLUMN(&p, end, blk, strata_bundle_block, offset, d->nblocks))
+        return bad(err, b, "block bounds");
     zat += meta_zlen;
     for (i = 0; i < d->nblocks; i++) {
-        uint32_t count;
-        if (get_varint(&p, end, &blk[i].zlen) || get_varint(&p, end, &blk[i].len) ||
-            get_varint(&p, end, &count) || count == 0 || count > d->nsections - nsec ||
-            blk[i].zlen > b->image_len - zat || blk[i].len > (uint64_t)blk[i].zlen * 1032)
-            return bad(err, b, "block bounds");
+        uint32_t count = blk[i].offset;
         /* deflate expands at most 1032:1: a larger length is a corrupt
          * table, not a reason to allocate gigabytes */
+        if (count == 0 || count > d->nsections - nsec || blk[i].zlen > b->image_len - zat ||
+            blk[i].len > (uint64_t)blk[i].zlen * 1032)
+            return bad(err, b, "block bounds");
         blk[i].offset = (uint32_t)zat;
         zat += blk[i].zlen;
         for (k = 0; k < count; k++)
@@ -208,16 +230,24 @@ static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned 
     }
     if (nsec != d->nsections || zat != b->image_len)
         return bad(err, b, "block bounds");
+
+    /* migrations: the schema byte in `findings` until the strings set it */
+    memset(mig, 0, (size_t)d->nmigrations * sizeof(*mig));
+    if (COLUMN(&p, end, mig, strata_bundle_migration, nparents, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, nsections, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, naccepts, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, flags, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, environments, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, lock_timeout_ms, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, statement_timeout_ms, d->nmigrations) ||
+        COLUMN(&p, end, mig, strata_bundle_migration, findings, d->nmigrations))
+        return bad(err, b, "migration bounds");
     nsec = 0;
     for (i = 0; i < d->nmigrations; i++) {
         strata_bundle_migration *m = &mig[i];
-        uint32_t schema;
-        memset(m, 0, sizeof(*m));
-        if (get_varint(&p, end, &m->nparents) || get_varint(&p, end, &m->nsections) ||
-            get_varint(&p, end, &m->naccepts) || get_varint(&p, end, &m->flags) ||
-            get_varint(&p, end, &m->environments) || get_varint(&p, end, &m->lock_timeout_ms) ||
-            get_varint(&p, end, &m->statement_timeout_ms) || get_varint(&p, end, &schema) ||
-            schema > 3 || m->nparents > d->nparents - npar || m->nsections > d->nsections - nsec ||
+        uint32_t schema = m->findings;
+        m->findings = 0;
+        if (schema > 3 || m->nparents > d->nparents - npar || m->nsections > d->nsections - nsec ||
             m->naccepts > d->naccepts - nacc ||
             (size_t)(end - p) < ((schema & 1) + (schema >> 1)) * 16u)
             return bad(err, b, "migration bounds");
@@ -244,6 +274,12 @@ static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned 
         return bad(err, b, "migration bounds");
     for (i = 0; i < d->naccepts; i++)
         acc[i] = get_hash(hashes + (size_t)32 * d->nmigrations + (size_t)16 * i);
+
+    /* sections: kind, line, len; each one's offset in its block */
+    if (COLUMN(&p, end, sec, strata_bundle_section, kind, d->nsections) ||
+        COLUMN(&p, end, sec, strata_bundle_section, line, d->nsections) ||
+        COLUMN(&p, end, sec, strata_bundle_section, len, d->nsections))
+        return bad(err, b, "section bounds");
     for (i = 0, off = 0; i < d->nsections; i++) {
         strata_bundle_section *s = &sec[i];
         if (i && s->block != sec[i - 1].block) {
@@ -251,9 +287,7 @@ static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned 
                 return bad(err, b, "section bounds");
             off = 0;
         }
-        if (get_varint(&p, end, &s->kind) || get_varint(&p, end, &s->line) ||
-            get_varint(&p, end, &s->len) || s->kind > LAST_SECTION_KIND ||
-            s->len > blk[s->block].len - off)
+        if (s->kind > LAST_SECTION_KIND || s->len > blk[s->block].len - off)
             return bad(err, b, "section bounds");
         s->offset = off;
         off += s->len;

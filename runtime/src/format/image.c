@@ -35,6 +35,13 @@ void strata__image_hash(strata_buf *b, strata_hash128 h)
     u64(b, h.lo);
 }
 
+/* Bit 0: a SQLite schema hash follows; bit 1: a PostgreSQL one. */
+static unsigned schema_bits(const strata_image_migration *m)
+{
+    return (m->schema_sqlite.hi || m->schema_sqlite.lo ? 1u : 0u) |
+           (m->schema_postgresql.hi || m->schema_postgresql.lo ? 2u : 0u);
+}
+
 /* LEB128: most numbers of the tables fit one byte. */
 static void varint(strata_buf *b, uint32_t v)
 {
@@ -254,25 +261,32 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
     }
 
     /* The tables: numbers column by column, as deflate likes them. */
-    for (i = 0; i < nb; i++) {
+    for (i = 0; i < nb; i++)
         varint(&meta, (uint32_t)bl.b[i].z.len);
+    for (i = 0; i < nb; i++)
         varint(&meta, (uint32_t)bl.b[i].len);
+    for (i = 0; i < nb; i++)
         varint(&meta, (uint32_t)bl.b[i].count);
-    }
-    for (i = 0; i < nm; i++) {
-        unsigned schema = (m[i].schema_sqlite.hi || m[i].schema_sqlite.lo ? 1u : 0u) |
-                          (m[i].schema_postgresql.hi || m[i].schema_postgresql.lo ? 2u : 0u);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].nparents);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].nsections);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].naccepts);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].flags);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].environments);
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].lock_timeout_ms + 1u); /* STRATA_TIMEOUT_UNSET: 0 */
+    for (i = 0; i < nm; i++)
         varint(&meta, m[i].statement_timeout_ms + 1u);
-        varint(&meta, schema);
-        if (schema & 1u)
+    for (i = 0; i < nm; i++)
+        varint(&meta, schema_bits(&m[i]));
+    for (i = 0; i < nm; i++) {
+        if (schema_bits(&m[i]) & 1u)
             strata__image_hash(&meta, m[i].schema_sqlite);
-        if (schema & 2u)
+        if (schema_bits(&m[i]) & 2u)
             strata__image_hash(&meta, m[i].schema_postgresql);
         strata__image_hash(&hashes, m[i].exact);
         strata__image_hash(&hashes, m[i].loose);
@@ -280,11 +294,12 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
     for (i = 0; i < nm; i++)
         for (k = 0; k < m[i].naccepts; k++)
             strata__image_hash(&hashes, m[i].accepts[k]);
-    for (i = 0; i < ns; i++) {
+    for (i = 0; i < ns; i++)
         varint(&meta, s[i].kind);
+    for (i = 0; i < ns; i++)
         varint(&meta, s[i].line);
+    for (i = 0; i < ns; i++)
         varint(&meta, (uint32_t)s[i].len);
-    }
     for (i = 0; i < nm; i++)
         for (k = 0; k < m[i].nparents; k++) {
             if (m[i].parents[k] >= i)

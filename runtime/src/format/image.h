@@ -17,13 +17,14 @@
  *   chain    16 bytes: the chained hash (hi, lo)
  *   hashes   per migration exact and loose (hi, lo each: 32 bytes), then
  *            per accepted checksum 16 bytes: hashes_len bytes in all
- *   meta     meta_zlen bytes: one raw deflate stream of meta_len bytes:
- *              per block: zlen, len, nsections (varints)
- *              per migration: nparents nsections naccepts flags environments
- *                lock_timeout+1 statement_timeout+1 schema (bit 0: a SQLite
- *                schema hash follows, bit 1: a PostgreSQL one), then those
- *                hashes (16 bytes each)
- *              per section: kind, line, len (varints)
+ *   meta     meta_zlen bytes: one raw deflate stream of meta_len bytes,
+ *            numbers as varints, each table column by column:
+ *              blocks: every zlen, every len, every number of sections
+ *              migrations: nparents, nsections, naccepts, flags,
+ *                environments, lock_timeout+1, statement_timeout+1, schema
+ *                (bit 0: a SQLite schema hash follows, bit 1: a PostgreSQL
+ *                one), then per migration those hashes (16 bytes each)
+ *              sections: every kind, every line, every len
  *              per parent: child index - parent index (>= 1)
  *              strings, NUL-terminated, column by column: every revision,
  *                every message, every file name (\1 stands for the
@@ -40,10 +41,13 @@
 #include "util.h"
 
 /* Text per block. Every block starts deflate cold (no window, no adapted
- * codes): on 1,000 migrations of about 600 bytes, 64 KB blocks came to 1.11x
- * one stream of all the scripts, 128 KB to 1.05x, 256 KB to 1.02x. Running one
- * migration inflates at most one block (about 0.2 ms for 128 KB). */
-#define STRATA_IMAGE_BLOCK  131072u
+ * codes): on 1,000 migrations of about 600 bytes, blocks of 64 KB came to
+ * 1.11x one stream of all the scripts, 128 KB to 1.05x, 256 KB to 1.02x;
+ * the checksums the image must hold (32 bytes a migration, 48 with verify's
+ * schema hash) leave the scripts little room under 1.3x gzip -9 of the
+ * files. Running one migration inflates at most one block (256 KB of text:
+ * about 0.5 ms); an upgrade inflates each block once. */
+#define STRATA_IMAGE_BLOCK  262144u
 #define STRATA_IMAGE_HEADER 56u /* 10 x u32 + the chained hash */
 
 /* A section as the runtime sees it once the image is decoded. */
