@@ -117,7 +117,7 @@ static strata_state applied_state(const strata *h, const strata_bundle_migration
 
 static int build_report(strata *h, int exists)
 {
-    const strata_bundle *b = h->bundle;
+    const strata_bundle_data *b = h->bundle;
     strata_report *rep = &h->report;
     size_t i, k, n = b->nmigrations;
     unsigned char *known, *has_child;
