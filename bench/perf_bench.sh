@@ -562,8 +562,8 @@ if wants footprint; then
     emit ""
     emit "Every byte the generated object adds: the stripped size of a small program that uses the bundle (perf_footprint.c, built with strata_add_migrations, Release) minus the same program without it; against gzip -9 of the concatenated migration files."
     emit ""
-    emit "| N | migration files, bytes | gzip -9 | bundle in the binary | / gzip -9 | / files | of which payload (dictionary + sections) | strings | tables (sections, migrations, parents) | payload / gzip -9 |"
-    emit "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    emit "| N | migration files, bytes | gzip -9 | bundle in the binary | / gzip -9 | / files | of which the image (tables, checksums, strings, scripts) | image / gzip -9 |"
+    emit "|---:|---:|---:|---:|---:|---:|---:|---:|"
     strip -o "$work/none" "$contender_dir/footprint_none"
     for n in $ns; do
         raw=$(cat "$build/gen/n$n"/*.sql | wc -c)
@@ -571,13 +571,10 @@ if wants footprint; then
         strip -o "$work/fp" "$contender_dir/footprint_n$n"
         fp=$(($(stat -c %s "$work/fp") - $(stat -c %s "$work/none")))
         obj=$(find "$contender_dir/CMakeFiles/footprint_n$n.dir" -name 'strata_bundle_bench.c.o' | head -n 1)
-        # the object's arrays: payload, strings, and the tables (sections,
-        # migrations, parents, accepts; the bundle struct itself)
-        read -r pay str tab < <(nm -S -t d "$obj" | awk 'NF == 4 && $4 == "payload" { p += $2; next }
-            NF == 4 && $4 == "strings" { t += $2; next } NF == 4 { o += $2 }
-            END { print p + 0, t + 0, o + 0 }')
+        # the object's one array, the image (format 7; its literal's NUL included)
+        img=$(nm -S -t d "$obj" | awk 'NF == 4 && $4 == "image" { p += $2 } END { print p + 0 }')
         ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-        emit "| $n | $raw | $gz | $fp | **$(ratio "$fp" "$gz")** | $(ratio "$fp" "$raw") | $pay | $str | $tab | $(ratio "$pay" "$gz") |"
+        emit "| $n | $raw | $gz | $fp | **$(ratio "$fp" "$gz")** | $(ratio "$fp" "$raw") | $img | $(ratio "$img" "$gz") |"
     done
 fi
 
@@ -642,7 +639,7 @@ if wants profile && [[ $use_valgrind -eq 1 ]] && command -v valgrind >/dev/null 
         "loading: the libraries' constructors|_dl_init|_dl_init|_dl_init"
         "main|main|main|main"
         "strata_open (options, environment, URL; no I/O)|strata_open|-|-"
-        "  bundle verification (strata__bundle_verify)|strata__bundle_verify|-|-"
+        "  bundle verification and decoding (strata__bundle_open)|strata__bundle_open|-|-"
         "  revision graph (strata__graph_build, strata__graph_of_bundle)|strata__graph_build+strata__graph_of_bundle|-|-"
         "  loading libpq on a PostgreSQL URL (dlopen: strata__pq_load)|strata__pq_load|-|-"
         "reading the applied set (strata__read_report, _quick)|strata__read_report+strata__read_report_quick|-|-"

@@ -17,7 +17,7 @@ int main(void)
 #ifdef PERF_NO_BUNDLE
     printf("0\n");
 #else
-    printf("%u\n", (unsigned)strata_bundle_bench.nmigrations);
+    printf("%u\n", (unsigned)strata_bundle_bench.image_len);
 #endif
     return 0;
 }

@@ -153,14 +153,17 @@ regenerate)
     new=$dir/src/migrations/20250103_0000_abcdefabcdef_add_more.sql
     printf -- '-- strata: revision=abcdefabcdef revises=0f1e2d3c4b5a\n-- strata: up\nSELECT 1;\n' >"$new"
     "$CMAKE" --build "$dir/build" >"$dir/added.log" 2>&1 || fail "build after adding a file"
-    grep -q abcdefabcdef "$gen" || fail "an added migration did not reach the bundle"
+    # the revisions are compressed in the image: the app counts them
+    [[ $("$dir/build/app" | head -n 1) == "demo: 3 migrations" ]] ||
+        fail "an added migration did not reach the bundle"
     cp "$gen" "$dir/before-edit.c"
     printf -- 'SELECT 2;\n' >>"$new"
     "$CMAKE" --build "$dir/build" >"$dir/edited.log" 2>&1 || fail "build after editing a file"
     cmp -s "$gen" "$dir/before-edit.c" && fail "an edited migration did not change the bundle"
     rm "$new"
     "$CMAKE" --build "$dir/build" >"$dir/removed.log" 2>&1 || fail "build after removing a file"
-    grep -q abcdefabcdef "$gen" && fail "a removed migration stayed in the bundle"
+    [[ $("$dir/build/app" | head -n 1) == "demo: 2 migrations" ]] ||
+        fail "a removed migration stayed in the bundle"
     check_app "$dir/build/app"
     echo "added, edited and removed: the bundle followed each time"
     ;;

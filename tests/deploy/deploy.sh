@@ -269,9 +269,17 @@ open_gate() {
 }
 
 # Whether the slow migration is waiting at the gate.
+# (psql retried: in the full suite, beside the herds, a connection can be
+# refused for a moment, which is not the migration ending.)
 sleeping() {
-    [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
-                 AND query LIKE '%deploy_gate%' AND pid <> pg_backend_pid()") == 1 ]]
+    local n try
+    for try in 1 2 3 4 5; do
+        n=$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
+                    AND query LIKE '%deploy_gate%' AND pid <> pg_backend_pid()" 2>&1) && break
+        echo "sleeping: psql failed (try $try): $n" >&2
+        sleep 0.3
+    done
+    [[ $n == 1 ]]
 }
 
 case_pg_readyz() {

@@ -167,7 +167,7 @@ static void test_of_bundle(void)
     };
     static const uint32_t parents[] = {0, 1, 0, 3, 1};
     strata_bundle_migration m[5];
-    strata_bundle b;
+    strata_bundle_data b;
     strata_graph byname, g;
     size_t i, k, dup = 99;
 

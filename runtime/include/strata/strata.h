@@ -205,6 +205,19 @@ typedef struct strata strata;
 STRATA_API int strata_open(strata **out, const strata_bundle *bundle, const strata_options *opts);
 
 /*
+ * The schema files a development build's bundle records (the module's
+ * strata_add_migrations SCHEMA and SCHEMA_POSTGRESQL), which `migrate create`
+ * autogenerates from, without a handle: no database, URL or environment is
+ * involved. *sqlite and *postgresql receive new strings, the caller's to
+ * free(), or NULL when the bundle records none (release builds record none).
+ * The bundle is checked as strata_open checks it; on failure both are NULL
+ * and err, if not NULL, receives the reason (NUL-terminated, cut to errsize
+ * bytes). Returns STRATA_OK, STRATA_INTEGRITY or STRATA_NOMEM.
+ */
+STRATA_API int strata_bundle_schema_files(const strata_bundle *bundle, char **sqlite,
+                                          char **postgresql, char *err, size_t errsize);
+
+/*
  * Asks the operation running on h to stop: the statement in progress is
  * cancelled, its transaction rolled back and the lock released, and the call
  * returns STRATA_ERROR. Async-signal-safe: meant for SIGINT/SIGTERM handlers.

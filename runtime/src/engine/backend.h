@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <strata/strata.h>
+#include "image.h"
 #include "objects.h"
 #include "util.h"
 

@@ -62,7 +62,8 @@ typedef struct strata_damage {
 struct strata {
     const strata_allocator *alloc;
     strata_options opts;
-    const strata_bundle *bundle;
+    const strata_bundle *embedded; /* as the application gave it */
+    strata_bundle_data *bundle;    /* its tables, decoded at open */
     unsigned env;
     char *url;          /* as resolved; may hold a password: never print it */
     char *url_redacted; /* for every message */

@@ -25,13 +25,13 @@ static size_t options_size(unsigned version)
     }
 }
 
-/* The bundle's graph, from its parent indices: strata__bundle_verify has
+/* The bundle's graph, from its parent indices: strata__bundle_open has
  * checked them, and the migration table is in apply order. Nothing is looked
  * up by name here; strata__index_revisions sorts the revisions when a
  * lookup first needs them. */
 static int build_graph(strata *h)
 {
-    const strata_bundle *b = h->bundle;
+    const strata_bundle_data *b = h->bundle;
     size_t i, k;
 
     h->nodes = strata__malloc(h->alloc, (b->nmigrations + 1) * sizeof(*h->nodes));
@@ -112,7 +112,7 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
                             "strata_options.app (the program name) is required");
     if (!bundle)
         return strata__fail(&h->msgs, STRATA_MISUSE, "no bundle given");
-    st = strata__bundle_verify(bundle, h->alloc, &h->msgs.err);
+    st = strata__bundle_open(bundle, h->alloc, &h->bundle, &h->msgs.err);
     if (st != STRATA_OK)
         return st;
     if (!strata__namespace_valid(bundle->ns))
@@ -167,7 +167,7 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
         return STRATA_NOMEM;
     memset(h, 0, sizeof(*h));
     h->alloc = a;
-    h->bundle = bundle;
+    h->embedded = bundle;
     h->opts = defaults;
     if (size)
         memcpy(&h->opts, opts, size);
@@ -176,6 +176,42 @@ int strata_open(strata **out, const strata_bundle *bundle, const strata_options 
     st = open_handle(h, bundle, opts);
     if (st == STRATA_OK)
         strata__buf_reset(&h->msgs.err);
+    return st;
+}
+
+int strata_bundle_schema_files(const strata_bundle *bundle, char **sqlite, char **postgresql,
+                               char *err, size_t errsize)
+{
+    strata_bundle_data *d = NULL;
+    strata_buf msg;
+    int st = STRATA_MISUSE, i;
+    char **out[2];
+
+    out[0] = sqlite;
+    out[1] = postgresql;
+    *sqlite = *postgresql = NULL;
+    strata__buf_init(&msg, NULL);
+    if (!bundle) {
+        strata__buf_puts(&msg, "no bundle given");
+        goto done;
+    }
+    st = strata__bundle_open(bundle, NULL, &d, &msg);
+    for (i = 0; st == STRATA_OK && i < 2; i++)
+        if (d->schema_files[i] && !(*out[i] = strata__strdup(NULL, d->schema_files[i])))
+            st = STRATA_NOMEM;
+done:
+    if (st != STRATA_OK) {
+        strata__free(NULL, *sqlite);
+        strata__free(NULL, *postgresql);
+        *sqlite = *postgresql = NULL;
+        if (err && errsize)
+            snprintf(err, errsize, "%s",
+                     st == STRATA_NOMEM ? "out of memory"
+                     : msg.data         ? msg.data
+                                        : "");
+    }
+    strata__bundle_close(d);
+    strata__buf_free(&msg);
     return st;
 }
 
@@ -191,6 +227,7 @@ void strata_close(strata *h)
     strata__free_report(h);
     strata__free_drift(h);
     strata__graph_free(&h->graph);
+    strata__bundle_close(h->bundle);
     strata__free(a, h->nodes);
     strata__free(a, h->parent_names);
     strata__free(a, h->url);
@@ -231,7 +268,7 @@ const char *strata_errmsg(const strata *h)
 
 const char *strata_namespace(const strata *h)
 {
-    return h->bundle->ns;
+    return h->embedded ? h->embedded->ns : NULL;
 }
 
 unsigned strata_environment(const strata *h)

@@ -137,7 +137,7 @@ static int exact_strings(strata *h)
  * nothing else in the table. */
 static int build_report(strata *h, int exists, const unsigned char *seen)
 {
-    const strata_bundle *b = h->bundle;
+    const strata_bundle_data *b = h->bundle;
     strata_report *rep = &h->report;
     size_t i, k, n = b->nmigrations;
     unsigned char *known, *has_child;

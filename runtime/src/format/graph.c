@@ -276,7 +276,7 @@ done:
     return status;
 }
 
-int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const strata_bundle *b)
+int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const strata_bundle_data *b)
 {
     size_t n = b->nmigrations, i, k, total = 0;
 

@@ -8,7 +8,7 @@
 #define STRATA_GRAPH_H
 
 #include <stddef.h>
-#include <strata/bundle.h>
+#include "image.h"
 #include <strata/strata.h>
 #include "diag.h"
 
@@ -49,14 +49,15 @@ int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata
 void strata__graph_free(strata_graph *g);
 
 /*
- * The graph of a bundle that strata__bundle_verify accepted: its migration
+ * The graph of a bundle that strata__bundle_open accepted: its migration
  * table is in apply order already and every parent an index smaller than its
  * child's, so nothing is sorted or looked up by name (a start that finds the
  * database up to date never needs to). order and pos are the identity.
  * Lookups by revision need strata__graph_index first. STRATA_OK or
  * STRATA_NOMEM; free g with strata__graph_free either way.
  */
-int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const strata_bundle *b);
+int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a,
+                            const strata_bundle_data *b);
 
 /*
  * Sorts the nodes by revision for strata__graph_find and _lookup, once (a

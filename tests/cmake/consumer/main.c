@@ -1,4 +1,5 @@
-/* Checks that the embedded bundle arrived whole and that libstrata links. */
+/* Checks that the embedded bundle arrived whole (strata_open verifies its
+ * image) and that libstrata links. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,13 +9,29 @@
 int main(void)
 {
     const strata_bundle *b = &strata_bundle_demo;
+    strata_options o = STRATA_OPTIONS_INIT;
+    const strata_report *r = NULL;
+    strata *h = NULL;
+    int st;
 
-    if (b->format != STRATA_BUNDLE_FORMAT || b->nmigrations != 2 || strcmp(b->ns, "demo") != 0) {
-        fprintf(stderr, "app: unexpected bundle: format %u, %u migrations, namespace %s\n",
-                (unsigned)b->format, (unsigned)b->nmigrations, b->ns ? b->ns : "(null)");
+    o.app = "demo";
+    o.environment = STRATA_TEST;
+    o.database_url = "sqlite:///:memory:";
+    if (b->format != STRATA_BUNDLE_FORMAT || strcmp(b->ns, "demo") != 0) {
+        fprintf(stderr, "app: unexpected bundle: format %u, namespace %s\n", (unsigned)b->format,
+                b->ns ? b->ns : "(null)");
         return 1;
     }
-    printf("demo: %u migrations\n", (unsigned)b->nmigrations);
+    st = strata_open(&h, b, &o);
+    if (st == STRATA_OK)
+        st = strata_report_read(&r, h);
+    if (st != STRATA_OK) {
+        fprintf(stderr, "app: %s\n", strata_errmsg(h));
+        strata_close(h);
+        return 1;
+    }
+    printf("demo: %u migrations\n", (unsigned)r->nmigrations);
     printf("status 0: %s\n", strata_errstr(0));
+    strata_close(h);
     return 0;
 }
