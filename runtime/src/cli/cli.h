@@ -1,5 +1,5 @@
 /*
- * cli.h - what the command line's two files share: its state and the
+ * cli.h - what the command line's files share: its state and the
  * terminal helpers. The command line uses strata's public API (strata.h,
  * authoring.h) and the base layer's utilities, nothing else of strata.
  */
@@ -47,6 +47,10 @@ typedef struct command {
 
 extern const command strata__cli_commands[];
 extern const size_t strata__cli_ncommands;
+
+/* commands_files.c: create (and revision), merge. */
+int strata__cli_create(cli *c, strata *h);
+int strata__cli_merge(cli *c, strata *h);
 
 /* The flags of the calls that change the database, from the options. */
 unsigned strata__cli_flags(const cli *c);
