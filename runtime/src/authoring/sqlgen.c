@@ -6,6 +6,7 @@
 #include <strata/bundle.h>
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 void strata__plan_init(strata_plan *p)
@@ -121,4 +122,42 @@ void strata__plan_renames(const strata_rename *v, size_t n, int reverse, unsigne
         obj_name(out, b, dialect);
         strata__buf_puts(out, ";\n");
     }
+}
+
+int strata__nameset_has(const strata_nameset *s, const char *name)
+{
+    size_t i;
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int strata__nameset_put(strata_nameset *s, const char *name)
+{
+    const char **v;
+    if (strata__nameset_has(s, name))
+        return 0;
+    v = realloc(s->v, (s->n + 1) * sizeof(*v));
+    if (!v) {
+        s->oom = 1;
+        return 0;
+    }
+    s->v = v;
+    v[s->n++] = name;
+    return 1;
+}
+
+const strata_change *strata__diff_change(const strata_diff *d, int kind, const char *table,
+                                         const char *name)
+{
+    size_t i;
+    for (i = 0; i < d->n; i++) {
+        const strata_change *c = &d->v[i];
+        const strata_sobj *o = c->to ? c->to : c->from;
+        if (c->kind == kind && strcmp(o->name, name) == 0 &&
+            strcmp(o->table ? o->table : "", table ? table : "") == 0)
+            return c;
+    }
+    return NULL;
 }

@@ -19,6 +19,22 @@
 #include "hints.h"
 #include "schemadiff.h"
 
+/* A set of names for the planners (pointers into the schemas, not copied):
+ * small, so scanned. oom is sticky; the owner frees v with free(). */
+typedef struct strata_nameset {
+    const char **v;
+    size_t n;
+    int oom;
+} strata_nameset;
+int strata__nameset_has(const strata_nameset *s, const char *name);
+/* 1 when name was added, 0 when it was there already (or memory ran out). */
+int strata__nameset_put(strata_nameset *s, const char *name);
+
+/* The change of the given kind to object `name` (of `table`, or NULL) in d,
+ * or NULL. */
+const strata_change *strata__diff_change(const strata_diff *d, int kind, const char *table,
+                                         const char *name);
+
 typedef struct strata_gen_opts {
     int down;              /* the plan is a down section: nothing is refused as destructive */
     int allow_destructive; /* drop tables, columns and enum values the schema lost */

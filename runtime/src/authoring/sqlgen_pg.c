@@ -24,35 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct set {
-    const char **v;
-    size_t n;
-    int oom;
-} set;
-
-static int in_set(const set *s, const char *name)
-{
-    size_t i;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-static int put_set(set *s, const char *name)
-{
-    const char **v;
-    if (in_set(s, name))
-        return 0;
-    v = realloc(s->v, (s->n + 1) * sizeof(*v));
-    if (!v) {
-        s->oom = 1;
-        return 0;
-    }
-    s->v = v;
-    v[s->n++] = name;
-    return 1;
-}
+typedef strata_nameset set;
 
 typedef struct gen {
     const strata_schema *from, *to;
@@ -76,19 +48,6 @@ static const strata_sobj *find(const strata_schema *s, int kind, const char *tab
 static int table_both(const gen *g, const char *t)
 {
     return find(g->from, STRATA_OBJ_TABLE, NULL, t) && find(g->to, STRATA_OBJ_TABLE, NULL, t);
-}
-
-static const strata_change *change_of(const gen *g, int kind, const char *table, const char *name)
-{
-    size_t i;
-    for (i = 0; i < g->d->n; i++) {
-        const strata_change *c = &g->d->v[i];
-        const strata_sobj *o = c->to ? c->to : c->from;
-        if (c->kind == kind && strcmp(o->name, name) == 0 &&
-            strcmp(o->table ? o->table : "", table ? table : "") == 0)
-            return c;
-    }
-    return NULL;
 }
 
 /* ---- pieces of SQL ---- */
@@ -206,9 +165,9 @@ static void mark(gen *g)
         switch (c->kind) {
         case STRATA_OBJ_TABLE:
             if (c->op == STRATA_CH_ADD)
-                put_set(&g->added, o->name);
+                strata__nameset_put(&g->added, o->name);
             if (c->op == STRATA_CH_DROP)
-                put_set(&g->dropped, o->name);
+                strata__nameset_put(&g->dropped, o->name);
             break;
         case STRATA_OBJ_COLUMN:
             if (!table_both(g, o->table))
@@ -216,29 +175,29 @@ static void mark(gen *g)
             if (c->op == STRATA_CH_DROP ||
                 (c->op == STRATA_CH_ALTER &&
                  (c->aspects & (STRATA_COL_TYPE | STRATA_COL_COLLATE | STRATA_COL_GENERATED))))
-                put_set(&g->dirty, o->table);
+                strata__nameset_put(&g->dirty, o->table);
             break;
         case STRATA_OBJ_TYPE:
             /* values added are a migration of their own before this one
              * (autogen.c); a down cannot do that, and recreates the type */
             if (c->op == STRATA_CH_ALTER && c->from->detail == 'e' && c->to->detail == 'e' &&
                 (g->o->down || !strata__enum_only_adds(c->from, c->to)))
-                put_set(&g->retype, o->name);
+                strata__nameset_put(&g->retype, o->name);
             break;
         case STRATA_OBJ_FUNCTION:
             /* same signature, another result: CREATE OR REPLACE cannot */
             if (c->op == STRATA_CH_DROP ||
                 (c->op == STRATA_CH_ALTER &&
                  strcmp(c->from->type ? c->from->type : "", c->to->type ? c->to->type : "")))
-                put_set(&g->funcs, o->name);
+                strata__nameset_put(&g->funcs, o->name);
             break;
         case STRATA_OBJ_VIEW:
             if (c->from)
-                put_set(&g->views, o->name);
+                strata__nameset_put(&g->views, o->name);
             break;
         case STRATA_OBJ_TRIGGER:
             if (c->from)
-                put_set(&g->triggers, o->name);
+                strata__nameset_put(&g->triggers, o->name);
             break;
         default:
             break;
@@ -251,8 +210,8 @@ static void mark(gen *g)
         if (o->kind != STRATA_OBJ_COLUMN)
             continue;
         for (k = 0; k < o->ndeps; k++)
-            if (in_set(&g->retype, o->deps[k]))
-                put_set(&g->dirty, o->table);
+            if (strata__nameset_has(&g->retype, o->deps[k]))
+                strata__nameset_put(&g->dirty, o->table);
     }
     while (grew) {
         grew = 0;
@@ -261,16 +220,18 @@ static void mark(gen *g)
             size_t k;
             for (k = 0; k < o->ndeps; k++) {
                 const char *x = o->deps[k];
-                int hit = in_set(&g->dirty, x) || in_set(&g->dropped, x) || in_set(&g->retype, x) ||
-                          in_set(&g->funcs, x) || in_set(&g->views, x);
+                int hit = strata__nameset_has(&g->dirty, x) ||
+                          strata__nameset_has(&g->dropped, x) ||
+                          strata__nameset_has(&g->retype, x) || strata__nameset_has(&g->funcs, x) ||
+                          strata__nameset_has(&g->views, x);
                 if (!hit)
                     continue;
                 if (o->kind == STRATA_OBJ_VIEW)
-                    grew |= put_set(&g->views, o->name);
+                    grew |= strata__nameset_put(&g->views, o->name);
                 else if (o->kind == STRATA_OBJ_TRIGGER)
-                    grew |= put_set(&g->triggers, o->name);
-                else if (o->kind == STRATA_OBJ_FUNCTION && in_set(&g->retype, x))
-                    grew |= put_set(&g->funcs, o->name);
+                    grew |= strata__nameset_put(&g->triggers, o->name);
+                else if (o->kind == STRATA_OBJ_FUNCTION && strata__nameset_has(&g->retype, x))
+                    grew |= strata__nameset_put(&g->funcs, o->name);
             }
         }
     }
@@ -291,19 +252,21 @@ static void drop_views(gen *g)
             const strata_sobj *o = &g->from->v[i];
             size_t k;
             int ready = 1;
-            if (o->kind != STRATA_OBJ_VIEW || !in_set(&g->views, o->name) || in_set(&done, o->name))
+            if (o->kind != STRATA_OBJ_VIEW || !strata__nameset_has(&g->views, o->name) ||
+                strata__nameset_has(&done, o->name))
                 continue;
             for (k = 0; k < g->from->n && ready; k++) {
                 const strata_sobj *w = &g->from->v[k];
-                if (w->kind == STRATA_OBJ_VIEW && w != o && in_set(&g->views, w->name) &&
-                    !in_set(&done, w->name) && strata__sobj_reads(w, o->name))
+                if (w->kind == STRATA_OBJ_VIEW && w != o &&
+                    strata__nameset_has(&g->views, w->name) &&
+                    !strata__nameset_has(&done, w->name) && strata__sobj_reads(w, o->name))
                     ready = 0;
             }
             if (!ready)
                 continue;
             strata__buf_printf(g->m, "DROP %sVIEW %s;\n", o->detail == 'm' ? "MATERIALIZED " : "",
                                o->name);
-            put_set(&done, o->name);
+            strata__nameset_put(&done, o->name);
             progress = 1;
         }
     }
@@ -327,17 +290,19 @@ static void create_views(gen *g)
                 const strata_change *c;
                 size_t k;
                 int ready = 1;
-                if (o->kind != STRATA_OBJ_VIEW || in_set(&done, o->name))
+                if (o->kind != STRATA_OBJ_VIEW || strata__nameset_has(&done, o->name))
                     continue;
-                c = change_of(g, STRATA_OBJ_VIEW, NULL, o->name);
-                if (!in_set(&g->views, o->name) && !(c && c->op == STRATA_CH_ADD))
+                c = strata__diff_change(g->d, STRATA_OBJ_VIEW, NULL, o->name);
+                if (!strata__nameset_has(&g->views, o->name) && !(c && c->op == STRATA_CH_ADD))
                     continue;
                 for (k = 0; k < o->ndeps && !rest; k++) {
                     const strata_sobj *w = find(g->to, STRATA_OBJ_VIEW, NULL, o->deps[k]);
                     const strata_change *wc =
-                        w ? change_of(g, STRATA_OBJ_VIEW, NULL, w->name) : NULL;
-                    if (w && (in_set(&g->views, w->name) || (wc && wc->op == STRATA_CH_ADD)) &&
-                        !in_set(&done, w->name))
+                        w ? strata__diff_change(g->d, STRATA_OBJ_VIEW, NULL, w->name) : NULL;
+                    if (w &&
+                        (strata__nameset_has(&g->views, w->name) ||
+                         (wc && wc->op == STRATA_CH_ADD)) &&
+                        !strata__nameset_has(&done, w->name))
                         ready = 0;
                 }
                 if (!ready)
@@ -346,7 +311,7 @@ static void create_views(gen *g)
                                    o->detail == 'm' ? "MATERIALIZED " : "", o->name);
                 put_trimmed(g->m, o->sql ? o->sql : "");
                 strata__buf_puts(g->m, ";\n");
-                put_set(&done, o->name);
+                strata__nameset_put(&done, o->name);
                 progress = 1;
             }
         }
@@ -427,7 +392,7 @@ static int retyped(const gen *g, const strata_sobj *c)
 {
     size_t k;
     for (k = 0; k < c->ndeps; k++)
-        if (in_set(&g->retype, c->deps[k]))
+        if (strata__nameset_has(&g->retype, c->deps[k]))
             return 1;
     return 0;
 }
@@ -568,7 +533,7 @@ static void alter_table(gen *g, const char *table)
 
     cols = strata__schema_columns(g->to, table, &n);
     for (i = 0; i < n; i++) {
-        const strata_change *c = change_of(g, STRATA_OBJ_COLUMN, table, cols[i]->name);
+        const strata_change *c = strata__diff_change(g->d, STRATA_OBJ_COLUMN, table, cols[i]->name);
         if (!c)
             continue;
         if (c->op == STRATA_CH_ADD) {
@@ -585,7 +550,7 @@ static void alter_table(gen *g, const char *table)
     free(cols);
     cols = strata__schema_columns(g->from, table, &n);
     for (i = 0; i < n; i++) {
-        const strata_change *c = change_of(g, STRATA_OBJ_COLUMN, table, cols[i]->name);
+        const strata_change *c = strata__diff_change(g->d, STRATA_OBJ_COLUMN, table, cols[i]->name);
         if (!c || c->op != STRATA_CH_DROP)
             continue;
         if (!g->o->down && !g->o->allow_destructive)
@@ -649,14 +614,15 @@ static void drop_tables(gen *g)
             for (i = 0; i < g->from->n; i++) {
                 const strata_sobj *t = &g->from->v[i];
                 int ready = 1;
-                if (t->kind != STRATA_OBJ_TABLE || !in_set(&g->dropped, t->name) ||
-                    in_set(&done, t->name))
+                if (t->kind != STRATA_OBJ_TABLE || !strata__nameset_has(&g->dropped, t->name) ||
+                    strata__nameset_has(&done, t->name))
                     continue;
                 for (k = 0; k < g->from->n && ready && !rest; k++) {
                     const strata_sobj *c = &g->from->v[k];
                     if (c->kind == STRATA_OBJ_CONSTRAINT && c->detail == 'f' &&
-                        strcmp(c->table, t->name) != 0 && in_set(&g->dropped, c->table) &&
-                        !in_set(&done, c->table) && strata__sobj_reads(c, t->name))
+                        strcmp(c->table, t->name) != 0 &&
+                        strata__nameset_has(&g->dropped, c->table) &&
+                        !strata__nameset_has(&done, c->table) && strata__sobj_reads(c, t->name))
                         ready = 0;
                 }
                 if (!ready)
@@ -677,7 +643,7 @@ static void drop_tables(gen *g)
                 if (!g->o->down)
                     strata__plan_ack_drop(g->m, "ban-drop-table", NULL);
                 strata__buf_printf(g->m, "DROP TABLE %s;\n", t->name);
-                put_set(&done, t->name);
+                strata__nameset_put(&done, t->name);
                 progress = 1;
             }
         }
@@ -726,7 +692,7 @@ static void indexes(gen *g, int drop)
          * is dropped, and in the down made again, in the main migration */
         churn = both && c->from && c->to && columns_churn(g, o->table);
         if (drop) {
-            if (!c->from || in_set(&g->dropped, c->from->table))
+            if (!c->from || strata__nameset_has(&g->dropped, c->from->table))
                 continue;
             /* up: a changed index is replaced concurrently, after; down: the
              * concurrent migration's own down put the indexes back first */
@@ -761,9 +727,10 @@ static void constraints(gen *g, int drop, int fk)
         const strata_sobj *o = drop ? c->from : c->to;
         if (c->kind != STRATA_OBJ_CONSTRAINT || !o || (o->detail == 'f') != fk)
             continue;
-        if (!on_domain(g, o) && !table_both(g, o->table) && !(!drop && in_set(&g->added, o->table)))
+        if (!on_domain(g, o) && !table_both(g, o->table) &&
+            !(!drop && strata__nameset_has(&g->added, o->table)))
             continue; /* a new table has them inline; a dropped one takes them along */
-        if (!drop && in_set(&g->added, o->table) && !fk)
+        if (!drop && strata__nameset_has(&g->added, o->table) && !fk)
             continue;
         if (drop)
             drop_constraint(g, o);
@@ -782,12 +749,13 @@ static void triggers(gen *g, int drop)
         const strata_change *c;
         if (t->kind != STRATA_OBJ_TRIGGER)
             continue;
-        c = change_of(g, STRATA_OBJ_TRIGGER, t->table, t->name);
+        c = strata__diff_change(g->d, STRATA_OBJ_TRIGGER, t->table, t->name);
         if (drop) {
-            if (in_set(&g->dropped, t->table) || !in_set(&g->triggers, t->name))
+            if (strata__nameset_has(&g->dropped, t->table) ||
+                !strata__nameset_has(&g->triggers, t->name))
                 continue;
             strata__buf_printf(g->m, "DROP TRIGGER %s ON %s;\n", t->name, t->table);
-        } else if (in_set(&g->triggers, t->name) || (c && c->op == STRATA_CH_ADD)) {
+        } else if (strata__nameset_has(&g->triggers, t->name) || (c && c->op == STRATA_CH_ADD)) {
             strata__buf_printf(g->m, "%s;\n", t->sql ? t->sql : "");
         }
     }
@@ -801,7 +769,7 @@ static void functions(gen *g, int drop)
         const strata_change *c = &g->d->v[i];
         if (c->kind != STRATA_OBJ_FUNCTION)
             continue;
-        if (drop && c->from && in_set(&g->funcs, c->from->name))
+        if (drop && c->from && strata__nameset_has(&g->funcs, c->from->name))
             drop_function(g, c->from);
         if (!drop && c->to)
             create_function(g, c->to);
@@ -810,8 +778,8 @@ static void functions(gen *g, int drop)
     for (i = 0; i < g->from->n; i++) {
         const strata_sobj *f = &g->from->v[i];
         const strata_sobj *t;
-        if (f->kind != STRATA_OBJ_FUNCTION || !in_set(&g->funcs, f->name) ||
-            change_of(g, STRATA_OBJ_FUNCTION, NULL, f->name))
+        if (f->kind != STRATA_OBJ_FUNCTION || !strata__nameset_has(&g->funcs, f->name) ||
+            strata__diff_change(g->d, STRATA_OBJ_FUNCTION, NULL, f->name))
             continue;
         if (drop) {
             drop_function(g, f);
@@ -849,7 +817,7 @@ static void others(gen *g, int add, int kind)
             strata__buf_printf(g->m, "ALTER%s;\n", strncmp(sql, "CREATE", 6) == 0 ? sql + 6 : sql);
         } else if (add && c->op == STRATA_CH_ALTER && kind == STRATA_OBJ_TYPE) {
             const strata_sobj *a = c->from, *b = c->to;
-            if (in_set(&g->retype, b->name)) {
+            if (strata__nameset_has(&g->retype, b->name)) {
                 size_t k;
                 int lost = 0;
                 for (k = 0; k < a->nitems; k++) {
@@ -929,7 +897,7 @@ int strata__plan_pg(const strata_schema *from, const strata_schema *to, const st
     others(&g, 1, STRATA_OBJ_TYPE);
     others(&g, 1, STRATA_OBJ_SEQUENCE);
     for (i = 0; i < to->n; i++)
-        if (to->v[i].kind == STRATA_OBJ_TABLE && in_set(&g.added, to->v[i].name))
+        if (to->v[i].kind == STRATA_OBJ_TABLE && strata__nameset_has(&g.added, to->v[i].name))
             create_table(&g, &to->v[i]);
     for (i = 0; i < to->n; i++) {
         const strata_sobj *t = &to->v[i];

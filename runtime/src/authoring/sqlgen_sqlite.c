@@ -32,34 +32,7 @@
 
 #define D STRATA_SECTION_SQLITE
 
-typedef struct set {
-    const char **v;
-    size_t n;
-    int oom;
-} set;
-
-static int in_set(const set *s, const char *name)
-{
-    size_t i;
-    for (i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-static void put_set(set *s, const char *name)
-{
-    const char **v;
-    if (in_set(s, name))
-        return;
-    v = realloc(s->v, (s->n + 1) * sizeof(*v));
-    if (!v) {
-        s->oom = 1;
-        return;
-    }
-    s->v = v;
-    v[s->n++] = name;
-}
+typedef strata_nameset set;
 
 typedef struct gen {
     const strata_schema *from, *to;
@@ -237,9 +210,9 @@ static void classify(gen *g)
         switch (c->kind) {
         case STRATA_OBJ_TABLE:
             if (c->op == STRATA_CH_ADD) {
-                put_set(&g->added, o->name);
+                strata__nameset_put(&g->added, o->name);
             } else if (c->op == STRATA_CH_DROP) {
-                put_set(&g->dropped, o->name);
+                strata__nameset_put(&g->dropped, o->name);
                 if (!g->o->down && !g->o->allow_destructive)
                     strata__plan_refuse(
                         g->p,
@@ -253,7 +226,7 @@ static void classify(gen *g)
                         &g->p->notes,
                         "drops table %s and its rows (no down section brings them back)\n", o->raw);
             } else {
-                put_set(&g->rebuilt, o->name);
+                strata__nameset_put(&g->rebuilt, o->name);
             }
             break;
         case STRATA_OBJ_COLUMN:
@@ -263,9 +236,9 @@ static void classify(gen *g)
                 if (o->notnull && !o->dflt && !o->generated && !o->pk)
                     required_column(g, o);
                 if (!addable(g, o))
-                    put_set(&g->rebuilt, o->table);
+                    strata__nameset_put(&g->rebuilt, o->table);
                 else
-                    put_set(&g->altered, o->table);
+                    strata__nameset_put(&g->altered, o->table);
             } else if (c->op == STRATA_CH_DROP) {
                 if (!g->o->down && !g->o->allow_destructive)
                     refuse_drop_column(g, c);
@@ -274,13 +247,13 @@ static void classify(gen *g)
                         &g->p->notes,
                         "drops column %s.%s and its data (no down section brings it back)\n",
                         o->table, o->raw);
-                put_set(&g->dropcols, o->table);
+                strata__nameset_put(&g->dropcols, o->table);
                 if (!droppable(g, o))
-                    put_set(&g->rebuilt, o->table);
+                    strata__nameset_put(&g->rebuilt, o->table);
                 else
-                    put_set(&g->altered, o->table);
+                    strata__nameset_put(&g->altered, o->table);
             } else {
-                put_set(&g->rebuilt, o->table);
+                strata__nameset_put(&g->rebuilt, o->table);
                 if ((c->aspects & STRATA_COL_NOTNULL) && c->to->notnull && !c->to->dflt)
                     strata__buf_printf(&g->p->notes,
                                        "%s.%s becomes NOT NULL without a default: the copy "
@@ -307,7 +280,7 @@ static void classify(gen *g)
                 if (by_column)
                     break;
             }
-            put_set(&g->rebuilt, o->table);
+            strata__nameset_put(&g->rebuilt, o->table);
             break;
         case STRATA_OBJ_OTHER:
             strata__plan_refuse(g->p, "cannot generate SQL for: %s (write it by hand)", o->name);
@@ -320,7 +293,7 @@ static void classify(gen *g)
     {
         size_t k = 0;
         for (i = 0; i < g->altered.n; i++)
-            if (!in_set(&g->rebuilt, g->altered.v[i]))
+            if (!strata__nameset_has(&g->rebuilt, g->altered.v[i]))
                 g->altered.v[k++] = g->altered.v[i];
         g->altered.n = k;
     }
@@ -338,9 +311,9 @@ static void dependents(gen *g)
         const strata_change *c = &g->d->v[i];
         const strata_sobj *o = c->to ? c->to : c->from;
         if (c->kind == STRATA_OBJ_VIEW)
-            put_set(&g->views, o->name);
+            strata__nameset_put(&g->views, o->name);
         if (c->kind == STRATA_OBJ_TRIGGER)
-            put_set(&g->triggers, o->name);
+            strata__nameset_put(&g->triggers, o->name);
     }
     while (grew) {
         grew = 0;
@@ -350,18 +323,20 @@ static void dependents(gen *g)
             int hit = 0;
             if (o->kind != STRATA_OBJ_VIEW && o->kind != STRATA_OBJ_TRIGGER)
                 continue;
-            if ((o->kind == STRATA_OBJ_VIEW ? in_set(&g->views, o->name)
-                                            : in_set(&g->triggers, o->name)))
+            if ((o->kind == STRATA_OBJ_VIEW ? strata__nameset_has(&g->views, o->name)
+                                            : strata__nameset_has(&g->triggers, o->name)))
                 continue;
-            if (o->kind == STRATA_OBJ_TRIGGER &&
-                (in_set(&g->rebuilt, o->table) || in_set(&g->dropcols, o->table)))
+            if (o->kind == STRATA_OBJ_TRIGGER && (strata__nameset_has(&g->rebuilt, o->table) ||
+                                                  strata__nameset_has(&g->dropcols, o->table)))
                 hit = 1;
             for (k = 0; k < o->ndeps && !hit; k++)
-                hit = in_set(&g->rebuilt, o->deps[k]) || in_set(&g->dropcols, o->deps[k]) ||
-                      in_set(&g->views, o->deps[k]) || in_set(&g->dropped, o->deps[k]);
+                hit = strata__nameset_has(&g->rebuilt, o->deps[k]) ||
+                      strata__nameset_has(&g->dropcols, o->deps[k]) ||
+                      strata__nameset_has(&g->views, o->deps[k]) ||
+                      strata__nameset_has(&g->dropped, o->deps[k]);
             if (!hit)
                 continue;
-            put_set(o->kind == STRATA_OBJ_VIEW ? &g->views : &g->triggers, o->name);
+            strata__nameset_put(o->kind == STRATA_OBJ_VIEW ? &g->views : &g->triggers, o->name);
             grew = 1;
         }
     }
@@ -379,7 +354,7 @@ static int referenced(const gen *g, const char *table)
     for (i = 0; i < g->from->n && !found && pat.data; i++) {
         const strata_sobj *o = &g->from->v[i];
         found = o->kind == STRATA_OBJ_CONSTRAINT && o->detail == 'f' &&
-                !in_set(&g->dropped, o->table) && strstr(o->name, pat.data) != NULL;
+                !strata__nameset_has(&g->dropped, o->table) && strstr(o->name, pat.data) != NULL;
     }
     strata__buf_free(&pat);
     return found;
@@ -412,23 +387,26 @@ static void create_views(gen *g)
             const strata_sobj *o = &g->to->v[i];
             size_t k;
             int ready = 1;
-            if (o->kind != STRATA_OBJ_VIEW || in_set(&done, o->name) || !in_set(&g->views, o->name))
+            if (o->kind != STRATA_OBJ_VIEW || strata__nameset_has(&done, o->name) ||
+                !strata__nameset_has(&g->views, o->name))
                 continue;
             for (k = 0; k < o->ndeps; k++)
-                if (in_set(&g->views, o->deps[k]) && !in_set(&done, o->deps[k]) &&
+                if (strata__nameset_has(&g->views, o->deps[k]) &&
+                    !strata__nameset_has(&done, o->deps[k]) &&
                     strata__schema_find(g->to, STRATA_OBJ_VIEW, NULL, o->deps[k]))
                     ready = 0;
             if (!ready)
                 continue;
             stmt_create(g, o);
-            put_set(&done, o->name);
+            strata__nameset_put(&done, o->name);
             progress = 1;
         }
     }
     /* a cycle cannot be created in any order: what is left, as it comes */
     for (i = 0; i < g->to->n; i++) {
         const strata_sobj *o = &g->to->v[i];
-        if (o->kind == STRATA_OBJ_VIEW && in_set(&g->views, o->name) && !in_set(&done, o->name))
+        if (o->kind == STRATA_OBJ_VIEW && strata__nameset_has(&g->views, o->name) &&
+            !strata__nameset_has(&done, o->name))
             stmt_create(g, o);
     }
     if (done.oom)
@@ -563,19 +541,6 @@ void strata__sqlite_rebuild(const strata_schema *from, const strata_schema *to,
     strata__buf_free(&vals);
 }
 
-static const strata_change *change_of(const gen *g, int kind, const char *table, const char *name)
-{
-    size_t i;
-    for (i = 0; i < g->d->n; i++) {
-        const strata_change *c = &g->d->v[i];
-        const strata_sobj *o = c->to ? c->to : c->from;
-        if (c->kind == kind && strcmp(o->name, name) == 0 &&
-            strcmp(o->table ? o->table : "", table ? table : "") == 0)
-            return c;
-    }
-    return NULL;
-}
-
 static void alter_table(gen *g, const char *table)
 {
     strata_sobj **tc;
@@ -585,7 +550,7 @@ static void alter_table(gen *g, const char *table)
     /* added columns in the target's order */
     tc = strata__schema_columns(g->to, table, &n);
     for (i = 0; i < n; i++) {
-        const strata_change *c = change_of(g, STRATA_OBJ_COLUMN, table, tc[i]->name);
+        const strata_change *c = strata__diff_change(g->d, STRATA_OBJ_COLUMN, table, tc[i]->name);
         if (!c || c->op != STRATA_CH_ADD)
             continue;
         strata__buf_puts(&g->p->main, "ALTER TABLE ");
@@ -595,7 +560,7 @@ static void alter_table(gen *g, const char *table)
     free(tc);
     tc = strata__schema_columns(g->from, table, &n);
     for (i = 0; i < n; i++) {
-        const strata_change *c = change_of(g, STRATA_OBJ_COLUMN, table, tc[i]->name);
+        const strata_change *c = strata__diff_change(g->d, STRATA_OBJ_COLUMN, table, tc[i]->name);
         if (!c || c->op != STRATA_CH_DROP)
             continue;
         if (!g->o->down)
@@ -661,47 +626,49 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
     classify(&g);
     if (o->force_rebuild) {
         for (i = 0; i < g.altered.n; i++)
-            put_set(&g.rebuilt, g.altered.v[i]);
+            strata__nameset_put(&g.rebuilt, g.altered.v[i]);
         g.altered.n = 0;
     }
     dependents(&g);
 
     /* 1. what reads what changes goes first */
     for (i = 0; i < from->n; i++)
-        if (from->v[i].kind == STRATA_OBJ_TRIGGER && in_set(&g.triggers, from->v[i].name) &&
-            !in_set(&g.dropped, from->v[i].table))
+        if (from->v[i].kind == STRATA_OBJ_TRIGGER &&
+            strata__nameset_has(&g.triggers, from->v[i].name) &&
+            !strata__nameset_has(&g.dropped, from->v[i].table))
             stmt_drop(&g, "TRIGGER", &from->v[i]);
     for (i = 0; i < from->n; i++)
-        if (from->v[i].kind == STRATA_OBJ_VIEW && in_set(&g.views, from->v[i].name))
+        if (from->v[i].kind == STRATA_OBJ_VIEW && strata__nameset_has(&g.views, from->v[i].name))
             stmt_drop(&g, "VIEW", &from->v[i]);
     /* 2. indexes that go or change, on tables that stay as they are */
     for (i = 0; i < d->n; i++) {
         const strata_change *c = &d->v[i];
         if (c->kind == STRATA_OBJ_INDEX && c->from && both(&g, c->from->table) &&
-            !in_set(&g.rebuilt, c->from->table))
+            !strata__nameset_has(&g.rebuilt, c->from->table))
             stmt_drop(&g, "INDEX", c->from);
     }
     /* 3. new tables */
     for (i = 0; i < to->n; i++)
-        if (to->v[i].kind == STRATA_OBJ_TABLE && in_set(&g.added, to->v[i].name))
+        if (to->v[i].kind == STRATA_OBJ_TABLE && strata__nameset_has(&g.added, to->v[i].name))
             stmt_create(&g, &to->v[i]);
     /* 4. changed tables */
     for (i = 0; i < to->n; i++) {
         const strata_sobj *t = &to->v[i];
         if (t->kind != STRATA_OBJ_TABLE)
             continue;
-        if (in_set(&g.altered, t->name)) {
+        if (strata__nameset_has(&g.altered, t->name)) {
             alter_table(&g, t->name);
-        } else if (in_set(&g.rebuilt, t->name)) {
+        } else if (strata__nameset_has(&g.rebuilt, t->name)) {
             rebuild_reason(&g, t->name);
             strata__sqlite_rebuild(from, to, table_in(from, t->name), t,
-                                   !o->down && in_set(&g.dropcols, t->name), &p->main);
+                                   !o->down && strata__nameset_has(&g.dropcols, t->name), &p->main);
             p->foreign_keys_off = 1;
         }
     }
     /* 5. tables that go */
     for (i = 0; i < from->n; i++)
-        if (from->v[i].kind == STRATA_OBJ_TABLE && in_set(&g.dropped, from->v[i].name)) {
+        if (from->v[i].kind == STRATA_OBJ_TABLE &&
+            strata__nameset_has(&g.dropped, from->v[i].name)) {
             if (!o->down)
                 strata__plan_ack_drop(&p->main, "ban-drop-table", NULL);
             stmt_drop(&g, "TABLE", &from->v[i]);
@@ -716,8 +683,8 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
         const strata_change *c;
         if (x->kind != STRATA_OBJ_INDEX)
             continue;
-        c = change_of(&g, STRATA_OBJ_INDEX, x->table, x->name);
-        if (in_set(&g.rebuilt, x->table) || (c && c->to))
+        c = strata__diff_change(g.d, STRATA_OBJ_INDEX, x->table, x->name);
+        if (strata__nameset_has(&g.rebuilt, x->table) || (c && c->to))
             stmt_create(&g, x);
     }
     create_views(&g);
@@ -726,8 +693,9 @@ int strata__plan_sqlite(const strata_schema *from, const strata_schema *to, cons
         const strata_change *c;
         if (x->kind != STRATA_OBJ_TRIGGER)
             continue;
-        c = change_of(&g, STRATA_OBJ_TRIGGER, x->table, x->name);
-        if (in_set(&g.rebuilt, x->table) || in_set(&g.triggers, x->name) || (c && c->to))
+        c = strata__diff_change(g.d, STRATA_OBJ_TRIGGER, x->table, x->name);
+        if (strata__nameset_has(&g.rebuilt, x->table) ||
+            strata__nameset_has(&g.triggers, x->name) || (c && c->to))
             stmt_create(&g, x);
     }
     if (g.rebuilt.oom || g.altered.oom || g.dropcols.oom || g.added.oom || g.dropped.oom ||
