@@ -271,17 +271,22 @@ open_gate() {
 not_sleeping() { ! sleeping 2>/dev/null; }
 
 # Whether the slow migration is waiting at the gate.
-# (psql retried: in the full suite, beside the herds, a connection can be
-# refused for a moment, which is not the migration ending.)
+# The migration's statement is known by its text, or, when strata sends it
+# in a message with others, by the wait of its loop (pg_stat_activity keeps
+# only a message's first 1 KB, track_activity_query_size). Asked a few times:
+# between two sleeps the loop runs for a moment, and in the full suite a
+# connection can be refused for a moment, neither of which is the migration
+# ending.
 sleeping() {
     local n try
     for try in 1 2 3 4 5; do
         n=$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
-                    AND query LIKE '%deploy_gate%' AND pid <> pg_backend_pid()" 2>&1) && break
-        echo "sleeping: psql failed (try $try): $n" >&2
-        sleep 0.3
+                    AND (query LIKE '%deploy_gate%' OR wait_event = 'PgSleep')
+                    AND pid <> pg_backend_pid()" 2>&1) && [[ $n == 1 ]] && return 0
+        sleep 0.1
     done
-    [[ $n == 1 ]]
+    echo "sleeping: $n" >&2
+    return 1
 }
 
 case_pg_readyz() {
