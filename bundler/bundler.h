@@ -38,9 +38,10 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
  * destructive: per migration (apply order), NULL or the error-level
  * destructive lint findings no reason acknowledges (lint.h): the bundle
  * flags it STRATA_MIGRATION_DESTRUCTIVE and keeps the text for the
- * runtime's refusal. NULL: not linted. */
+ * runtime's refusal. NULL: not linted. jobs: threads that deflate (0: one
+ * per CPU); the bytes do not depend on it. */
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
-                const char *source_dir, const char *const schema_files[2], int level,
+                const char *source_dir, const char *const schema_files[2], int level, unsigned jobs,
                 const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg,
                 const char *const *destructive, FILE *err);
 

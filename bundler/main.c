@@ -7,13 +7,14 @@
 #include "args.h"
 #include "bundler.h"
 #include "lint.h"
+#include "parallel.h"
 #include "verify.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct opts {
-    const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level;
+    const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level, *jobs;
     const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse, *table, *format;
     const char *accept[64];
     size_t naccept;
@@ -39,6 +40,7 @@ static const strata_option options[] = {
     VALUE("--head", NULL, head),
     VALUE("--rev-id", NULL, rev_id),
     VALUE("--level", NULL, level),
+    VALUE("--jobs", "-j", jobs),
     VALUE("--dialect", NULL, dialect),
     VALUE("--postgres", NULL, postgres),
     VALUE("--schema", NULL, schema),
@@ -69,6 +71,9 @@ typedef struct command {
 } command;
 
 static const command *current;
+/* Threads that read and parse the files and deflate the blocks (-j,
+ * STRATA_JOBS; 0: one per CPU). The output does not depend on it. */
+static unsigned jobs;
 
 static int usage_error(const char *fmt, ...) STRATA_PRINTF(1, 2);
 
@@ -120,7 +125,7 @@ static int warn_heads(strata_project *p, int as_error)
 /* Loads the directory; prints diagnostics; returns a status. `draft`: see strata__project_load. */
 static int load(strata_project *p, const char *dir, int draft)
 {
-    int st = strata__project_load(p, dir, draft);
+    int st = strata__project_load_jobs(p, dir, draft, jobs);
     report(p);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
@@ -419,7 +424,7 @@ static int cmd_lint(opts *o)
         return usage_error("%s", "--no-lint is verify's and generate's: lint always lints");
     if ((st = verify_options(o, &v)) != STRATA_OK || (st = lint_options(o, &lo)) != STRATA_OK)
         return st;
-    st = strata__project_load(&p, o->pos[0], 0);
+    st = strata__project_load_jobs(&p, o->pos[0], 0, jobs);
     if (st == STRATA_OK) {
         warn_heads(&p, o->single_head);
         st = lock_check(&p, &nlocked);
@@ -470,7 +475,7 @@ static int cmd_generate(opts *o)
     char **released = NULL;
     const char **destructive = NULL;
     size_t nlocked, nreleased = 0, i;
-    int st, level = 9, verify = o->verify || o->postgres || o->schema || o->schema_pg;
+    int st, level = 6, verify = o->verify || o->postgres || o->schema || o->schema_pg;
     /* recorded for `migrate create` with --source-dir (development builds) */
     const char *files[2];
 
@@ -508,7 +513,7 @@ static int cmd_generate(opts *o)
             destructive[i] = strata__lint_destructive(v.lint, i);
     }
     if (st == STRATA_OK)
-        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, files, level,
+        st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, files, level, jobs,
                          r.schema_sqlite, r.schema_pg, destructive, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
@@ -717,7 +722,9 @@ static const command commands[] = {
      "  --out-h FILE        generated header (strata_bundle_NS.h)\n"
      "  --source-dir DIR    record DIR so the application's 'migrate create' can write there\n"
      "                      (development builds only)\n"
-     "  --level N           zlib level, 1-9 (default 9)\n"
+     "  --level N           zlib level, 1-9 (default 6)\n"
+     "  -j, --jobs N        threads that read, parse and compress, 1-64 (default: one per\n"
+     "                      CPU, or STRATA_JOBS); the output is the same bytes whatever N\n"
      "  --verify            run 'verify' first (its options apply) and record the schema\n"
      "                      hash after each migration in the bundle, and lint (see 'lint\n"
      "                      --help'): a finding stops it, and the migrations production\n"
@@ -876,6 +883,23 @@ static int parse_args(int argc, char **argv, opts *o)
     }
 }
 
+/* -j N, else STRATA_JOBS (empty: unset), else 0 (one thread per CPU). */
+static int parse_jobs(const opts *o)
+{
+    const char *v = o->jobs, *env = getenv("STRATA_JOBS");
+    uint64_t n;
+
+    if (!v && env && env[0])
+        v = env;
+    if (!v)
+        return STRATA_OK;
+    if (strata__parse_u64(v, strlen(v), &n) < 0 || n < 1 || n > STRATA_MAX_JOBS)
+        return usage_error("%s '%s': use 1 to %d threads", o->jobs ? "--jobs" : "STRATA_JOBS", v,
+                           STRATA_MAX_JOBS);
+    jobs = (unsigned)n;
+    return STRATA_OK;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -904,6 +928,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     st = parse_args(argc, argv, &o);
     if (st != STRATA_OK)
+        return st;
+    if ((st = parse_jobs(&o)) != STRATA_OK)
         return st;
     if (o.help) {
         printf("usage: strata-bundle %s\n\n%s", current->usage, current->help);

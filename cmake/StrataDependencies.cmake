@@ -19,6 +19,10 @@ if(NOT XXHASH_INCLUDE_DIR)
 endif()
 # XXH_INLINE_ALL: xxHash is compiled into strata; only its header is needed.
 
+# pthreads, where there are any: the bundler's parse and deflate run on a few
+# threads (runtime/src/base/parallel.c); without them, on one.
+find_package(Threads)
+
 find_package(SQLite3 QUIET)
 if(NOT SQLite3_FOUND)
   strata_missing("SQLite 3" "libsqlite3-dev")

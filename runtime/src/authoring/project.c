@@ -1,4 +1,5 @@
 #include "project.h"
+#include "parallel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -308,12 +309,143 @@ static int check_dialects(strata_project *p, int draft)
     return status;
 }
 
+/* What reading one file came to, replayed in file order (merge_files). */
+enum {
+    FILE_NOMEM,   /* stops the load where it is */
+    FILE_LSTAT,   /* cannot be looked at: STRATA_ERROR */
+    FILE_NOT_REG, /* a link, a directory, ...: STRATA_INVALID */
+    FILE_UNREAD,  /* `st` from strata__read_file */
+    FILE_PARSED   /* `st` from the parser; files[i] holds it */
+};
+
+typedef struct file_result {
+    int what;
+    int st;
+    strata_diags diags; /* this file's alone */
+} file_result;
+
+typedef struct file_jobs {
+    const char *dir;
+    char **names;
+    int draft;
+    strata_migfile *files; /* [i]: names[i] parsed, when it was */
+    file_result *out;
+} file_jobs;
+
+/* Reads and parses names[i]: what depends on no other file, so the files
+ * go to several threads, each writing only files[i] and out[i]. */
+static void load_file(void *arg, size_t i)
+{
+    file_jobs *j = arg;
+    file_result *r = &j->out[i];
+    char *path = strata__path_join(j->dir, j->names[i]), *data = NULL;
+    size_t len = 0;
+    struct stat sb;
+    strata_buf msg;
+
+    r->what = FILE_NOMEM;
+    r->st = STRATA_NOMEM;
+    if (!path)
+        return;
+    if (lstat(path, &sb) != 0) {
+        strata__diag_add(&r->diags, STRATA_DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+        r->what = FILE_LSTAT;
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        strata__diag_add(&r->diags, STRATA_DIAG_ERROR, path, 0,
+                         S_ISLNK(sb.st_mode)
+                             ? "symbolic link: strata reads only regular files; copy the "
+                               "migration into the directory"
+                             : "not a regular file: move it out of the migrations "
+                               "directory, or rename it so it does not end in .sql");
+        r->what = FILE_NOT_REG;
+        goto done;
+    }
+    strata__buf_init(&msg, NULL);
+    r->st = strata__read_file(path, STRATA_MAX_FILE_SIZE, &data, &len, &msg);
+    if (r->st != STRATA_OK) {
+        if (r->st != STRATA_NOMEM) {
+            strata__diag_add(&r->diags, STRATA_DIAG_ERROR, path, 0, "%s",
+                             msg.data ? msg.data : "cannot read");
+            r->what = FILE_UNREAD;
+        }
+        strata__buf_free(&msg);
+        goto done;
+    }
+    strata__buf_free(&msg);
+    r->st = (j->draft ? strata__migfile_parse_draft
+                      : strata__migfile_parse)(&j->files[i], NULL, path, data, len, &r->diags);
+    r->what = FILE_PARSED;
+    free(data);
+done:
+    free(path);
+}
+
+/*
+ * The files' diagnostics and statuses in file order, as one thread reading
+ * them one after the other would have left them (the first out of memory
+ * ends it; `status`, the listing's, is where that thread started), the parsed files packed to the
+ * front of p->files. Frees the results, and the files parsed past an out of memory.
+ */
+static int merge_files(strata_project *p, file_result *out, size_t n, int status)
+{
+    size_t i, nparsed = 0;
+    int stop = 0;
+
+    for (i = 0; i < n; i++) {
+        file_result *r = &out[i];
+        if (stop) {
+            if (r->what == FILE_PARSED)
+                strata__migfile_free(&p->files[i]);
+            strata__diags_free(&r->diags);
+            continue;
+        }
+        strata__diags_take(&p->diags, &r->diags);
+        strata__diags_free(&r->diags);
+        switch (r->what) {
+        case FILE_NOMEM:
+            status = STRATA_NOMEM;
+            stop = 1;
+            break;
+        case FILE_LSTAT:
+            status = STRATA_ERROR;
+            break;
+        case FILE_NOT_REG:
+            status = STRATA_INVALID;
+            break;
+        case FILE_UNREAD:
+            status = status == STRATA_OK || status == STRATA_INVALID ? r->st : status;
+            break;
+        default:
+            if (nparsed != i) {
+                p->files[nparsed] = p->files[i];
+                memset(&p->files[i], 0, sizeof(p->files[i]));
+            }
+            nparsed++;
+            if (r->st == STRATA_NOMEM) {
+                status = STRATA_NOMEM;
+                stop = 1;
+            } else if (r->st != STRATA_OK && status == STRATA_OK) {
+                status = r->st;
+            }
+        }
+    }
+    p->nfiles = nparsed;
+    return status;
+}
+
 int strata__project_load(strata_project *p, const char *dir, int draft)
 {
+    return strata__project_load_jobs(p, dir, draft, 0);
+}
+
+int strata__project_load_jobs(strata_project *p, const char *dir, int draft, unsigned jobs)
+{
     char **names = NULL;
-    size_t n = 0, i, nparsed = 0;
-    int status, st;
-    strata_buf msg;
+    size_t n = 0, i;
+    int status;
+    file_jobs fj;
 
     memset(p, 0, sizeof(*p));
     strata__diags_init(&p->diags, NULL);
@@ -331,66 +463,21 @@ int strata__project_load(strata_project *p, const char *dir, int draft)
         return status;
     p->files = calloc(n + 1, sizeof(*p->files));
     p->nodes = calloc(n + 1, sizeof(*p->nodes));
-    if (!p->files || !p->nodes) {
+    fj.out = calloc(n + 1, sizeof(*fj.out));
+    if (!p->files || !p->nodes || !fj.out) {
+        free(fj.out);
         status = STRATA_NOMEM;
         goto done;
     }
-    strata__buf_init(&msg, NULL);
-    for (i = 0; i < n; i++) {
-        char *path = strata__path_join(dir, names[i]), *data = NULL;
-        size_t len = 0;
-        struct stat sb;
-
-        if (!path) {
-            status = STRATA_NOMEM;
-            break;
-        }
-        if (lstat(path, &sb) != 0) {
-            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "cannot read: %s",
-                             strerror(errno));
-            status = STRATA_ERROR;
-            free(path);
-            continue;
-        }
-        if (!S_ISREG(sb.st_mode)) {
-            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0,
-                             S_ISLNK(sb.st_mode)
-                                 ? "symbolic link: strata reads only regular files; copy the "
-                                   "migration into the directory"
-                                 : "not a regular file: move it out of the migrations "
-                                   "directory, or rename it so it does not end in .sql");
-            status = STRATA_INVALID;
-            free(path);
-            continue;
-        }
-        strata__buf_reset(&msg);
-        st = strata__read_file(path, STRATA_MAX_FILE_SIZE, &data, &len, &msg);
-        if (st != STRATA_OK) {
-            if (st == STRATA_NOMEM) {
-                status = st;
-                free(path);
-                break;
-            }
-            strata__diag_add(&p->diags, STRATA_DIAG_ERROR, path, 0, "%s",
-                             msg.data ? msg.data : "cannot read");
-            status = status == STRATA_OK || status == STRATA_INVALID ? st : status;
-            free(path);
-            continue;
-        }
-        st = (draft ? strata__migfile_parse_draft
-                    : strata__migfile_parse)(&p->files[nparsed], NULL, path, data, len, &p->diags);
-        nparsed++;
-        free(data);
-        free(path);
-        if (st == STRATA_NOMEM) {
-            status = st;
-            break;
-        }
-        if (st != STRATA_OK && status == STRATA_OK)
-            status = st;
-    }
-    strata__buf_free(&msg);
-    p->nfiles = nparsed;
+    fj.dir = dir;
+    fj.names = names;
+    fj.draft = draft;
+    fj.files = p->files;
+    for (i = 0; i < n; i++)
+        strata__diags_init(&fj.out[i].diags, NULL);
+    strata__parallel_for(jobs, load_file, &fj, n);
+    status = merge_files(p, fj.out, n, status);
+    free(fj.out);
     if (status == STRATA_OK)
         status = check_dialects(p, draft);
     if (status != STRATA_OK)

@@ -30,6 +30,10 @@ typedef struct strata_project {
  * say why), STRATA_ERROR (I/O; diagnostics say why) or STRATA_NOMEM.
  */
 int strata__project_load(strata_project *p, const char *dir, int draft);
+/* The same, the files read and parsed on up to `jobs` threads (0: one per
+ * CPU available), joined before it returns. The outcome (files, order,
+ * diagnostics, status) does not depend on `jobs`. */
+int strata__project_load_jobs(strata_project *p, const char *dir, int draft, unsigned jobs);
 void strata__project_free(strata_project *p);
 /* Migration at apply position i. */
 const strata_migfile *strata__project_at(const strata_project *p, size_t i);

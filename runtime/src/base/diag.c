@@ -90,6 +90,53 @@ void strata__diag_add_rule(strata_diags *d, int severity, const char *file, unsi
         d->v[n].rule = rule;
 }
 
+void strata__diags_take(strata_diags *to, strata_diags *from)
+{
+    size_t i;
+
+    to->oom |= from->oom;
+    to->nerrors += from->nerrors; /* errors that out of memory kept out count too */
+    for (i = 0; i < from->n; i++) {
+        strata_diag *x = &from->v[i], *y;
+        if (to->n == to->cap) {
+            size_t cap = to->cap ? to->cap * 2 : 16;
+            strata_diag *v;
+            while (cap < to->n + (from->n - i))
+                cap *= 2;
+            if (!(v = strata__realloc(to->alloc, to->v, cap * sizeof(*v)))) {
+                to->oom = 1;
+                break;
+            }
+            to->v = v;
+            to->cap = cap;
+        }
+        y = &to->v[to->n];
+        *y = *x;
+        if (to->alloc != from->alloc) {
+            /* another allocator's strings: copies in ours */
+            y->msg = strata__strdup(to->alloc, x->msg);
+            y->file = x->file ? strata__strdup(to->alloc, x->file) : NULL;
+            if (!y->msg || (x->file && !y->file)) {
+                strata__free(to->alloc, y->msg);
+                strata__free(to->alloc, y->file);
+                to->oom = 1;
+                continue;
+            }
+            strata__free(from->alloc, x->msg);
+            strata__free(from->alloc, x->file);
+        }
+        x->msg = x->file = NULL;
+        to->n++;
+    }
+    for (; i < from->n; i++) {
+        strata__free(from->alloc, from->v[i].msg);
+        strata__free(from->alloc, from->v[i].file);
+    }
+    from->n = 0;
+    from->nerrors = 0;
+    from->oom = 0;
+}
+
 /*
  * Appends s with what could forge or garble a line of output escaped: a
  * diagnostic is one line ("file:line: error: msg"), which CI problem

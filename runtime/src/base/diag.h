@@ -42,6 +42,10 @@ void strata__diag_vadd(strata_diags *d, int severity, const char *file, unsigned
 void strata__diag_add_rule(strata_diags *d, int severity, const char *file, unsigned line,
                            unsigned col, const char *rule, const char *fmt, ...)
     STRATA_PRINTF(7, 8);
+/* Moves every diagnostic of `from` to the end of `to`, in order, and leaves
+ * `from` empty (still to be freed): diagnostics collected apart (one file
+ * each, on several threads) put together in a fixed order. */
+void strata__diags_take(strata_diags *to, strata_diags *from);
 /* Appends "file:line[:col]: error: msg [rule]\n" lines for every
  * diagnostic to `out`, with control characters and non-UTF-8 bytes in file
  * and msg escaped. */
