@@ -271,6 +271,8 @@ open_gate() {
 not_sleeping() { ! sleeping 2>/dev/null; }
 
 # Whether the slow migration is waiting at the gate.
+# Only this test's database: the suite's other tests share the server, and
+# the two deploy cases' slow migrations both wait at a gate.
 # The migration's statement is known by its text, or, when strata sends it
 # in a message with others, by the wait of its loop (pg_stat_activity keeps
 # only a message's first 1 KB, track_activity_query_size). Asked a few times:
@@ -282,7 +284,7 @@ sleeping() {
     for try in 1 2 3 4 5; do
         n=$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
                     AND (query LIKE '%deploy_gate%' OR wait_event = 'PgSleep')
-                    AND pid <> pg_backend_pid()" 2>&1) && [[ $n == 1 ]] && return 0
+                    AND datname = current_database() AND pid <> pg_backend_pid()" 2>&1) && [[ $n == 1 ]] && return 0
         sleep 0.1
     done
     echo "sleeping: $n" >&2
