@@ -10,26 +10,18 @@
  * object; for each difference the statements that would mend it are
  * written, never run. Nothing here writes to the database or takes a lock.
  */
-#include "engine.h"
-#include "objects.h"
+#include "drift.h"
 #include "snapshot.h"
 #include "sqlscan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Where the statements of an object go in the whole script: what goes away
- * first, then the tables, then what hangs on them. */
-enum { PHASE_DROP, PHASE_TABLE, PHASE_CREATE, NPHASES };
-
-typedef struct drift_ctx {
-    strata *h;
-    const strata_schema_objs *live, *want;
-    strata_buf phase[NPHASES];
-    strata_buf diff, sql;
-    const char **rebuilt; /* tables the script rebuilds, with their indexes and triggers */
-    size_t nrebuilt;
-} drift_ctx;
+#define PHASE_DROP   STRATA_PHASE_DROP
+#define PHASE_TABLE  STRATA_PHASE_TABLE
+#define PHASE_CREATE STRATA_PHASE_CREATE
+#define NPHASES      STRATA_NPHASES
+typedef strata_drift_ctx drift_ctx;
 
 void strata__free_drift(strata *h)
 {
@@ -437,6 +429,10 @@ static void mend(drift_ctx *c, strata_drift_kind kind, const strata_schema_obj *
     size_t start;
 
     strata__buf_reset(&c->sql);
+    if (c->exact) {
+        strata__drift_pg_mend(c, kind, live, want);
+        return;
+    }
     if (kind == STRATA_DRIFT_EXTRA || (kind == STRATA_DRIFT_CHANGED && !table)) {
         strata_buf *b = &c->phase[PHASE_DROP];
         start = b->len;
@@ -506,13 +502,14 @@ static int add_item(drift_ctx *c, strata_drift_kind kind, const strata_schema_ob
 }
 
 /* 0 when equal, else like strcmp on (type, name), names without ASCII case
- * as SQLite compares them: the order the lists are sorted in (objects.c). */
-static int obj_order(const strata_schema_obj *a, const strata_schema_obj *b)
+ * as SQLite compares them, or exact: the order the lists are sorted in
+ * (objects.c, objects_pg.c). */
+static int obj_order(const strata_schema_obj *a, const strata_schema_obj *b, int exact)
 {
     int k = strcmp(a->type, b->type);
     const unsigned char *p = (const unsigned char *)a->name, *q = (const unsigned char *)b->name;
-    if (k)
-        return k;
+    if (k || exact)
+        return k ? k : strcmp(a->name, b->name);
     for (; *p && *q; p++, q++) {
         int x = *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p;
         int y = *q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q;
@@ -534,7 +531,7 @@ static int compare(drift_ctx *c)
         while ((i < L->n || j < W->n) && st == STRATA_OK) {
             const strata_schema_obj *l = i < L->n ? &L->v[i] : NULL;
             const strata_schema_obj *w = j < W->n ? &W->v[j] : NULL;
-            int k = !l ? 1 : !w ? -1 : obj_order(l, w);
+            int k = !l ? 1 : !w ? -1 : obj_order(l, w, c->exact);
             const strata_schema_obj *x = k <= 0 ? l : w;
             int mine = (strcmp(x->type, "table") == 0) == (pass == 0);
             if (k < 0) {
@@ -731,15 +728,23 @@ int strata_drift(const strata_drift_report **out, strata *h)
     strata__buf_init(&c.sql, h->alloc);
     strata__objs_init(&live, h->alloc);
     strata__objs_init(&want, h->alloc);
-    if (!h->be->schema_objects || !h->be->replay_objects) {
+    c.exact = h->be->dialect->section == STRATA_SECTION_POSTGRESQL;
+    if (!c.exact && (!h->be->schema_objects || !h->be->replay_objects)) {
         st = strata__fail(&h->msgs, STRATA_ERROR,
                           "drift cannot be checked on %s databases yet (namespace %s): this "
-                          "build compares SQLite databases only",
+                          "build compares SQLite and PostgreSQL databases only",
                           h->be->dialect->name, h->bundle->ns);
         goto done;
     }
     if ((st = strata__read_report(h)) != STRATA_OK || (st = judge(h)) != STRATA_OK)
         goto done;
+    if (c.exact) { /* PostgreSQL: the expected schema is the bundle's text */
+        if ((st = strata__drift_pg_objects(h, &live, &want, &same)) != STRATA_OK)
+            goto done;
+        if (same)
+            goto report;
+        goto objects;
+    }
     skip[0] = h->version_name;
     skip[1] = h->log_name;
     /* A missing SQLite file stays missing (report.c connects without
@@ -778,6 +783,7 @@ int strata_drift(const strata_drift_report **out, strata *h)
     }
     if (st != STRATA_OK)
         goto done;
+objects:
     c.live = &live;
     c.want = &want;
     if ((st = compare(&c)) != STRATA_OK)

@@ -1,17 +1,16 @@
 /*
  * objects.h - a live database's schema as named objects (tables, indexes,
  * views, triggers), each with its canonical text: the lines of its snapshot
- * (snapshot.h) that belong to it. Drift compares two such lists object by
- * object, so that it can say "changed table prompts" and write the
- * statement that mends that table, where the snapshot alone gives lines.
+ * (snapshot.h) that belong to it. SQLite's and PostgreSQL's. Drift compares two such lists object
+ * by object, so that it can say "changed table prompts" and write the statement that mends that
+ * table, where the snapshot alone gives lines.
  */
 #ifndef STRATA_OBJECTS_H
 #define STRATA_OBJECTS_H
 
 #include <stddef.h>
+#include "snapshot.h"
 #include "util.h"
-
-typedef struct sqlite3 sqlite3;
 
 typedef struct strata_schema_obj {
     char *type;  /* "table", "index", "view", "trigger", "virtual table" */
@@ -39,5 +38,15 @@ void strata__objs_free(strata_schema_objs *o);
  */
 int strata__objs_sqlite(sqlite3 *db, const char *const *skip, size_t nskip, strata_schema_objs *o,
                         strata_buf *err);
+
+/*
+ * The objects of PostgreSQL snapshot s (snapshot_pg.h's lines; objects_pg.c
+ * says which line goes where), sorted by type, then name bytewise (names
+ * are exact on PostgreSQL). "extension" lines are left out (an extension
+ * installed by hand is not drift; the snapshot leaves its objects out), and
+ * "schema <skip_schema>" (strata's own, the schema option) when not NULL.
+ * STRATA_OK or STRATA_NOMEM.
+ */
+int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_schema_objs *o);
 
 #endif
