@@ -46,6 +46,11 @@ typedef struct strata_drift_ctx {
 int strata__drift_pg_objects(strata *h, strata_schema_objs *live, strata_schema_objs *want,
                              int *same);
 
+/* SQLite's statements for one object that differs, into c->sql and the
+ * phases (drift_sqlite.c). */
+void strata__drift_sqlite_mend(strata_drift_ctx *c, strata_drift_kind kind,
+                               const strata_schema_obj *live, const strata_schema_obj *want);
+
 /* PostgreSQL's statements for one object that differs, into c->sql and the
  * phases; where the lines do not say how, a comment that says so. */
 void strata__drift_pg_mend(strata_drift_ctx *c, strata_drift_kind kind,

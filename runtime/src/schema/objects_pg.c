@@ -17,35 +17,6 @@
 #include <string.h>
 #include <strata/strata.h>
 
-/* The end of one identifier at p: "quoted" (with "" inside) or bare. */
-static const char *ident_end(const char *p)
-{
-    if (*p == '"') {
-        for (p++; *p; p++)
-            if (*p == '"') {
-                if (p[1] != '"')
-                    return p + 1;
-                p++;
-            }
-        return p;
-    }
-    while (*p && *p != ' ' && *p != '.' && *p != ':' && *p != '(' && *p != ',')
-        p++;
-    return p;
-}
-
-/* The end of a dotted name at p; *last_dot: its last dot, or NULL. */
-static const char *qname_end(const char *p, const char **last_dot)
-{
-    const char *e = ident_end(p);
-    *last_dot = NULL;
-    while (*e == '.' && e[1] && e[1] != ' ') {
-        *last_dot = e;
-        e = ident_end(e + 1);
-    }
-    return e;
-}
-
 static int starts(const char *s, const char *w)
 {
     return strncmp(s, w, strlen(w)) == 0;
@@ -118,7 +89,7 @@ static int index_parts(const char *l, const char **name, size_t *nl, const char 
     if (!p)
         return 0;
     p += 7;
-    e = ident_end(p);
+    e = strata__pg_ident_end(p);
     *name = p;
     *nl = (size_t)(e - p);
     if (!starts(e, " ON "))
@@ -126,7 +97,7 @@ static int index_parts(const char *l, const char **name, size_t *nl, const char 
     p = e + 4;
     if (starts(p, "ONLY "))
         p += 5;
-    e = qname_end(p, &dot);
+    e = strata__pg_qname_end(p, &dot);
     *rel = p;
     *rl = (size_t)(e - p);
     return *nl > 0 && *rl > 0;
@@ -139,36 +110,16 @@ static int trigger_parts(const char *l, const char **name, size_t *nl, const cha
     if (!p)
         return 0;
     p += 8;
-    e = ident_end(p);
+    e = strata__pg_ident_end(p);
     *name = p;
     *nl = (size_t)(e - p);
     if (!(p = strstr(e, " ON ")))
         return 0;
     p += 4;
-    e = qname_end(p, &dot);
+    e = strata__pg_qname_end(p, &dot);
     *rel = p;
     *rl = (size_t)(e - p);
     return *nl > 0 && *rl > 0;
-}
-
-/* "constraint rel name: def": rel, name and def. */
-static int constraint_parts(const char *l, const char **rel, size_t *rl, const char **name,
-                            size_t *nl, const char **def)
-{
-    const char *p = l + 11, *e, *dot;
-    e = qname_end(p, &dot);
-    *rel = p;
-    *rl = (size_t)(e - p);
-    if (*e != ' ')
-        return 0;
-    p = e + 1;
-    e = ident_end(p);
-    *name = p;
-    *nl = (size_t)(e - p);
-    if (!starts(e, ": "))
-        return 0;
-    *def = e + 2;
-    return 1;
 }
 
 /* Does the constraint named name[0..nl) of some table have an index of its own? */
@@ -179,7 +130,7 @@ static int backs_constraint(const strata_snapshot *s, const char *name, size_t n
     for (i = 0; i < s->n; i++) {
         const char *l = s->lines[i], *r, *cn, *def;
         size_t crl, cnl;
-        if (!starts(l, "constraint ") || !constraint_parts(l, &r, &crl, &cn, &cnl, &def))
+        if (!starts(l, "constraint ") || !strata__pg_constraint_parts(l, &r, &crl, &cn, &cnl, &def))
             continue;
         if (cnl == nl && memcmp(cn, name, nl) == 0 &&
             (starts(def, "PRIMARY KEY") || starts(def, "UNIQUE") || starts(def, "EXCLUDE"))) {
@@ -245,7 +196,7 @@ int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_sc
                     type = "type", p = l + 5;
                 }
                 if (type) {
-                    e = qname_end(p, &dot);
+                    e = strata__pg_qname_end(p, &dot);
                     x = add_obj(&b, type, p, (size_t)(e - p), p, (size_t)(e - p), NULL);
                 } else if (starts(l, "function ")) {
                     /* its signature, to the ": " before the definition */
@@ -264,13 +215,13 @@ int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_sc
                 continue;
             }
             if (starts(l, "column ")) {
-                e = qname_end(l + 7, &dot);
+                e = strata__pg_qname_end(l + 7, &dot);
                 if (!dot)
                     continue;
                 rel = l + 7;
                 rl = (size_t)(dot - rel);
             } else if (starts(l, "constraint ")) {
-                if (!constraint_parts(l, &rel, &rl, &name, &nl, &def))
+                if (!strata__pg_constraint_parts(l, &rel, &rl, &name, &nl, &def))
                     continue;
             } else if (starts(l, "index ") && index_parts(l, &name, &nl, &rel, &rl) &&
                        backs_constraint(s, name, nl, &rel, &rl)) {

@@ -6,6 +6,8 @@
  */
 #include "snapshot_pg.h"
 
+#include <string.h>
+
 /* strata's own tables, of every namespace in the database: a <base>_version
  * with the version table's columns (ledger.c), and <base>_log and
  * <base>_lock in its schema. By shape, not by this namespace's names:
@@ -111,4 +113,52 @@ int strata__snap_pg(strata_pg_query_fn q, void *qctx, strata_snapshot *out)
     st = q(qctx, capture_sql, add_row, &c);
     strata__snap_finish(out);
     return st == STRATA_OK && out->oom ? STRATA_NOMEM : st;
+}
+
+const char *strata__pg_ident_end(const char *p)
+{
+    if (*p == '"') {
+        for (p++; *p; p++)
+            if (*p == '"') {
+                if (p[1] != '"')
+                    return p + 1;
+                p++;
+            }
+        return p;
+    }
+    while (*p && *p != ' ' && *p != '.' && *p != ':' && *p != '(' && *p != ',')
+        p++;
+    return p;
+}
+
+const char *strata__pg_qname_end(const char *p, const char **last_dot)
+{
+    const char *e = strata__pg_ident_end(p);
+    *last_dot = NULL;
+    while (*e == '.' && e[1] && e[1] != ' ') {
+        *last_dot = e;
+        e = strata__pg_ident_end(e + 1);
+    }
+    return e;
+}
+
+int strata__pg_constraint_parts(const char *l, const char **rel, size_t *rl, const char **name,
+                                size_t *nl, const char **def)
+{
+    const char *p = l + 11, *e, *dot;
+    if (strncmp(l, "constraint ", 11) != 0)
+        return 0;
+    e = strata__pg_qname_end(p, &dot);
+    *rel = p;
+    *rl = (size_t)(e - p);
+    if (*e != ' ')
+        return 0;
+    p = e + 1;
+    e = strata__pg_ident_end(p);
+    *name = p;
+    *nl = (size_t)(e - p);
+    if (strncmp(e, ": ", 2) != 0)
+        return 0;
+    *def = e + 2;
+    return 1;
 }

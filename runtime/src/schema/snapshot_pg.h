@@ -44,4 +44,15 @@ typedef int (*strata_pg_query_fn)(void *qctx, const char *sql,
  */
 int strata__snap_pg(strata_pg_query_fn q, void *qctx, strata_snapshot *out);
 
+/* Reading names in the lines: the end of one identifier at p, "quoted"
+ * (with "" inside) or bare (quote_ident's); the end of a dotted name, with
+ * its last dot in *last_dot (NULL: none). */
+const char *strata__pg_ident_end(const char *p);
+const char *strata__pg_qname_end(const char *p, const char **last_dot);
+
+/* A line "constraint rel name: def": rel[0..*rl), name[0..*nl) and def; 0
+ * when l is not one. */
+int strata__pg_constraint_parts(const char *l, const char **rel, size_t *rl, const char **name,
+                                size_t *nl, const char **def);
+
 #endif
