@@ -84,23 +84,6 @@ static int bundle_snap(strata *h, size_t i, strata_snapshot *s)
     return STRATA_OK;
 }
 
-/* Is line in sorted snapshot s? */
-static int has_line(const strata_snapshot *s, const char *line)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int k = strcmp(s->lines[mid], line);
-        if (k == 0)
-            return 1;
-        if (k < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
 /*
  * The schema the applied migrations give. When they are the bundle's first
  * ones in apply order (those of another environment aside), it is the last
@@ -156,10 +139,10 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
             strata_snapshot out;
             strata__snap_init(&out);
             for (k = 0; k < cur.n; k++)
-                if (!has_line(&prev, cur.lines[k]) || has_line(&next, cur.lines[k]))
+                if (!strata__snap_has(&prev, cur.lines[k]) || strata__snap_has(&next, cur.lines[k]))
                     strata__snap_add_line(&out, cur.lines[k]);
             for (k = 0; k < next.n; k++)
-                if (!has_line(&prev, next.lines[k]))
+                if (!strata__snap_has(&prev, next.lines[k]))
                     strata__snap_add_line(&out, next.lines[k]);
             strata__snap_finish(&out);
             strata__snap_free(&cur);
@@ -185,7 +168,7 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
 int strata__drift_pg_objects(strata *h, strata_schema_objs *live, strata_schema_objs *want,
                              int *same)
 {
-    strata_snapshot ls, ws;
+    strata_snapshot ls, ws, skip;
     live_query q;
     size_t last;
     int st;
@@ -193,6 +176,7 @@ int strata__drift_pg_objects(strata *h, strata_schema_objs *live, strata_schema_
     *same = 0;
     strata__snap_init(&ls);
     strata__snap_init(&ws);
+    strata__snap_init(&skip);
     if ((st = expected(h, &ws, &last)) != STRATA_OK)
         goto done;
     q.h = h;
@@ -205,12 +189,15 @@ int strata__drift_pg_objects(strata *h, strata_schema_objs *live, strata_schema_
         *same = 1;
         goto done;
     }
-    if ((st = strata__objs_pg(&ls, h->opts.schema, live)) == STRATA_OK)
-        st = strata__objs_pg(&ws, h->opts.schema, want);
+    if ((st = strata__snap_pg_strata_schemas(live_run, &q, &skip)) != STRATA_OK)
+        goto done;
+    if ((st = strata__objs_pg(&ls, &skip, live)) == STRATA_OK)
+        st = strata__objs_pg(&ws, &skip, want);
 done:
-    if (st == STRATA_NOMEM || ((ls.oom || ws.oom) && st == STRATA_OK))
+    if (st == STRATA_NOMEM || ((ls.oom || ws.oom || skip.oom) && st == STRATA_OK))
         st = STRATA_NOMEM;
     strata__snap_free(&ls);
     strata__snap_free(&ws);
+    strata__snap_free(&skip);
     return st;
 }

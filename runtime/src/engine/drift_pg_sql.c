@@ -517,8 +517,6 @@ static int label_in(const char *const *v, const size_t *len, size_t n, const cha
     return 0;
 }
 
-#define MAX_LABELS 1024
-
 /*
  * An enum on both sides: values want has and live lacks are added (ALTER
  * TYPE ... ADD VALUE, in want's place); a value live has and want lacks
@@ -528,8 +526,15 @@ static int label_in(const char *const *v, const size_t *len, size_t n, const cha
 static void alter_enum(strata_drift_ctx *c, const strata_schema_obj *live,
                        const strata_schema_obj *want)
 {
-    static const char *lv[MAX_LABELS], *wv[MAX_LABELS];
-    static size_t ll[MAX_LABELS], wl[MAX_LABELS];
+    /* a label takes two bytes of its line at least */
+    size_t max =
+        (strlen(live->canon) > strlen(want->canon) ? strlen(live->canon) : strlen(want->canon)) /
+            2 +
+        1;
+    const char **lv = strata__malloc(NULL, max * sizeof(*lv));
+    const char **wv = strata__malloc(NULL, max * sizeof(*wv));
+    size_t *ll = strata__malloc(NULL, max * sizeof(*ll));
+    size_t *wl = strata__malloc(NULL, max * sizeof(*wl));
     strata_buf a, b, l;
     size_t nl, nw, i, k;
     const char *t = want->name;
@@ -538,8 +543,12 @@ static void alter_enum(strata_drift_ctx *c, const strata_schema_obj *live,
     strata__buf_init(&a, NULL);
     strata__buf_init(&b, NULL);
     strata__buf_init(&l, NULL);
-    nl = enum_labels(live->canon, t, &a, lv, ll, MAX_LABELS);
-    nw = enum_labels(want->canon, t, &b, wv, wl, MAX_LABELS);
+    if (!lv || !wv || !ll || !wl) {
+        c->sql.oom = 1;
+        goto done;
+    }
+    nl = enum_labels(live->canon, t, &a, lv, ll, max);
+    nw = enum_labels(want->canon, t, &b, wv, wl, max);
     if (nl == SIZE_MAX || nw == SIZE_MAX) {
         say(c, STRATA_PHASE_TYPE,
             "-- type %s: not an enum on both sides (a domain or composite type changed); the "
@@ -612,6 +621,10 @@ static void alter_enum(strata_drift_ctx *c, const strata_schema_obj *live,
 done:
     if (a.oom || b.oom || l.oom)
         c->sql.oom = 1;
+    strata__free(NULL, (void *)lv);
+    strata__free(NULL, (void *)wv);
+    strata__free(NULL, ll);
+    strata__free(NULL, wl);
     strata__buf_free(&a);
     strata__buf_free(&b);
     strata__buf_free(&l);

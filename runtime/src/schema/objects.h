@@ -44,9 +44,9 @@ int strata__objs_sqlite(sqlite3 *db, const char *const *skip, size_t nskip, stra
  * says which line goes where), sorted by type, then name bytewise (names
  * are exact on PostgreSQL). "extension" lines are left out (an extension
  * installed by hand is not drift; the snapshot leaves its objects out), and
- * "schema <skip_schema>" (strata's own, the schema option) when not NULL.
- * STRATA_OK or STRATA_NOMEM.
+ * "schema X" for X in the sorted skip (strata's: the schemas holding a
+ * version table). STRATA_OK or STRATA_NOMEM.
  */
-int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_schema_objs *o);
+int strata__objs_pg(const strata_snapshot *s, const strata_snapshot *skip, strata_schema_objs *o);
 
 #endif

@@ -162,7 +162,7 @@ static pending_obj *orphan(builder *b, const char *name, size_t nl)
     return add_obj(b, "table", name, nl, name, nl, NULL);
 }
 
-int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_schema_objs *o)
+int strata__objs_pg(const strata_snapshot *s, const strata_snapshot *skip, strata_schema_objs *o)
 {
     builder b;
     size_t i, pass;
@@ -181,8 +181,8 @@ int strata__objs_pg(const strata_snapshot *s, const char *skip_schema, strata_sc
             if (pass == 0) {
                 const char *type = NULL, *p = NULL;
                 if (starts(l, "schema ")) {
-                    if (skip_schema && strcmp(l + 7, skip_schema) == 0)
-                        continue; /* strata's own schema (the schema option) */
+                    if (skip && strata__snap_has(skip, l + 7))
+                        continue; /* strata's (the schema option) */
                     type = "schema", p = l + 7;
                 } else if (starts(l, "table ")) {
                     type = "table", p = l + 6;

@@ -103,6 +103,23 @@ static int add_row(void *rctx, const char *value)
     return STRATA_OK;
 }
 
+/* The schemas holding a strata version table (any namespace's). */
+static const char strata_schemas_sql[] = STRATA_OWN
+    "SELECT DISTINCT quote_ident(n.nspname) FROM strata_version v JOIN pg_namespace n ON n.oid = "
+    "v.relnamespace";
+
+int strata__snap_pg_strata_schemas(strata_pg_query_fn q, void *qctx, strata_snapshot *out)
+{
+    snap_ctx c;
+    int st;
+
+    c.out = out;
+    strata__snap_reset(out);
+    st = q(qctx, strata_schemas_sql, add_row, &c);
+    strata__snap_finish(out);
+    return st == STRATA_OK && out->oom ? STRATA_NOMEM : st;
+}
+
 int strata__snap_pg(strata_pg_query_fn q, void *qctx, strata_snapshot *out)
 {
     snap_ctx c;
@@ -161,4 +178,20 @@ int strata__pg_constraint_parts(const char *l, const char **rel, size_t *rl, con
         return 0;
     *def = e + 2;
     return 1;
+}
+
+int strata__snap_has(const strata_snapshot *s, const char *line)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int k = strcmp(s->lines[mid], line);
+        if (k == 0)
+            return 1;
+        if (k < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }

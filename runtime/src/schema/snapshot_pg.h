@@ -44,6 +44,14 @@ typedef int (*strata_pg_query_fn)(void *qctx, const char *sql,
  */
 int strata__snap_pg(strata_pg_query_fn q, void *qctx, strata_snapshot *out);
 
+/* The schemas (quote_ident's spelling) that hold a strata version table,
+ * any namespace's: drift leaves their "schema" lines out on both sides, as
+ * strata's (the schema option), not the migrations'. */
+int strata__snap_pg_strata_schemas(strata_pg_query_fn q, void *qctx, strata_snapshot *out);
+
+/* Is line in finished (sorted) snapshot s? A binary search. */
+int strata__snap_has(const strata_snapshot *s, const char *line);
+
 /* Reading names in the lines: the end of one identifier at p, "quoted"
  * (with "" inside) or bare (quote_ident's); the end of a dotted name, with
  * its last dot in *last_dot (NULL: none). */
