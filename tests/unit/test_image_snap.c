@@ -81,11 +81,16 @@ static size_t plain_len(void)
 
 static int read_one(strata_bundle_data *d, uint32_t mi, strata_buf *text, int *has, strata_buf *err)
 {
+    strata_image_snaps s;
     got g;
     int st;
     g.text = *text;
     strata__buf_reset(&g.text);
-    st = strata__image_snap_read(d, NULL, mi, add, &g, has, err);
+    *has = 0;
+    st = strata__image_snap_open(d, NULL, &s, err);
+    if (st == STRATA_OK)
+        st = strata__image_snap_get(&s, mi, add, &g, has);
+    strata__image_snap_close(&s);
     *text = g.text;
     return st;
 }

@@ -53,15 +53,18 @@ static int add_line(void *ctx, const char *line)
 }
 
 /* Migration i's snapshot as verify read it, checked against its hash. */
-static int bundle_snap(strata *h, size_t i, strata_snapshot *s)
+static int bundle_snap(strata *h, const strata_image_snaps *text, size_t i, strata_snapshot *s)
 {
     const strata_bundle_migration *m = strata__mig(h, i);
     int has = 0, st;
 
     strata__snap_reset(s);
-    st = strata__image_snap_read(h->bundle, h->alloc, (uint32_t)i, add_line, s, &has, &h->msgs.err);
+    st = strata__image_snap_get(text, (uint32_t)i, add_line, s, &has);
     if (st == STRATA_INTEGRITY)
-        return strata__fail(&h->msgs, st, "%s", h->msgs.err.data ? h->msgs.err.data : "");
+        return strata__fail(&h->msgs, st,
+                            "bundle of namespace '%s' is corrupt (the PostgreSQL schema text of "
+                            "migration %s): rebuild the application",
+                            h->bundle->ns, strata__bstr(h, m->revision));
     if (st != STRATA_OK)
         return st;
     if (s->oom)
@@ -96,6 +99,7 @@ static int bundle_snap(strata *h, size_t i, strata_snapshot *s)
 static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
 {
     const strata_report *r = &h->report;
+    strata_image_snaps text;
     strata_snapshot cur, prev, next;
     size_t i, last = 0, napplied = 0, k;
     int st = STRATA_OK, prefix = 1;
@@ -124,15 +128,29 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
     for (i = 0; i < last; i++)
         if (r->migrations[i].state == STRATA_STATE_PENDING)
             prefix = 0;
+    {
+        strata_buf why;
+        strata__buf_init(&why, h->alloc);
+        st = strata__image_snap_open(h->bundle, h->alloc, &text, &why);
+        if (st == STRATA_INTEGRITY)
+            st = strata__fail(&h->msgs, st, "%s", why.data ? why.data : "corrupt bundle");
+        strata__buf_free(&why);
+        if (st != STRATA_OK) {
+            strata__image_snap_close(&text);
+            return st;
+        }
+    }
     if (prefix) {
         *prefix_last = last;
-        return bundle_snap(h, last, want);
+        st = bundle_snap(h, &text, last, want);
+        strata__image_snap_close(&text);
+        return st;
     }
     strata__snap_init(&cur);
     strata__snap_init(&prev);
     strata__snap_init(&next);
     for (i = 0; i <= last && st == STRATA_OK; i++) {
-        if ((st = bundle_snap(h, i, &next)) != STRATA_OK)
+        if ((st = bundle_snap(h, &text, i, &next)) != STRATA_OK)
             break;
         if (is_applied(r->migrations[i].state)) {
             /* cur - (prev - next) + (next - prev) */
@@ -162,6 +180,7 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
     strata__snap_free(&cur);
     strata__snap_free(&prev);
     strata__snap_free(&next);
+    strata__image_snap_close(&text);
     return st;
 }
 

@@ -223,13 +223,16 @@ static int con_parse(const char *l, strata_buf *key, strata_buf *name, const cha
     return 1;
 }
 
-/* A constraint's definition for ADD CONSTRAINT: NOT VALID for one not validated. */
+/* A constraint's definition for ADD CONSTRAINT: the line's, without the
+ * snapshot's " (not validated)" (pg_get_constraintdef already says NOT
+ * VALID, which ADD CONSTRAINT takes). */
 static void con_add(strata_drift_ctx *c, const char *table, const char *name, const char *def)
 {
     size_t n = strlen(def);
-    int nv = n > 16 && strcmp(def + n - 16, " (not validated)") == 0;
-    say(c, STRATA_PHASE_CREATE, "ALTER TABLE %s ADD CONSTRAINT %s %.*s%s;\n", table, name,
-        (int)(nv ? n - 16 : n), def, nv ? " NOT VALID" : "");
+    if (n > 16 && strcmp(def + n - 16, " (not validated)") == 0)
+        n -= 16;
+    say(c, STRATA_PHASE_CREATE, "ALTER TABLE %s ADD CONSTRAINT %s %.*s;\n", table, name, (int)n,
+        def);
 }
 
 /* The table line's words after its name: partitioned, unlogged, row level security. */

@@ -150,19 +150,18 @@ static int get_varint(const unsigned char *p, size_t n, size_t *at, uint32_t *v)
     return -1;
 }
 
-int strata__image_snap_read(const strata_bundle_data *d, const strata_allocator *a, uint32_t mi,
-                            int (*add)(void *ctx, const char *line), void *ctx, int *has,
-                            strata_buf *err)
+int strata__image_snap_open(const strata_bundle_data *d, const strata_allocator *a,
+                            strata_image_snaps *out, strata_buf *err)
 {
     const unsigned char *img = d->image;
     uint64_t at;
-    uint32_t zlen, len, nlines, i, count, k, idx = 0;
-    unsigned char *raw = NULL;
-    size_t pos = 0, lines_at, line_pos;
+    uint32_t zlen, len, i, count;
+    size_t pos = 0;
     int st = STRATA_OK;
 
-    *has = 0;
-    if (!strata__image_has_snaps(d) || mi >= d->nmigrations)
+    memset(out, 0, sizeof(*out));
+    out->alloc = a;
+    if (!strata__image_has_snaps(d))
         return STRATA_OK;
     if (d->nblocks)
         at = (uint64_t)d->blocks[d->nblocks - 1].offset + d->blocks[d->nblocks - 1].zlen;
@@ -171,66 +170,99 @@ int strata__image_snap_read(const strata_bundle_data *d, const strata_allocator 
              strata__image_get32(img + 24);
     zlen = strata__image_get32(img + at); /* in bounds: checked at open */
     len = strata__image_get32(img + at + 4);
-    if (!(raw = strata__malloc(a, (size_t)len + 1)))
-        return STRATA_NOMEM;
-    st = strata__image_inflate(a, img + at + 8, zlen, raw, len);
+    out->raw = strata__malloc(a, (size_t)len + 1);
+    out->set = strata__malloc(a, ((size_t)d->nmigrations + 1) * sizeof(*out->set));
+    if (!out->raw || !out->set) {
+        st = STRATA_NOMEM;
+        goto done;
+    }
+    out->len = len;
+    out->nmigrations = d->nmigrations;
+    st = strata__image_inflate(a, img + at + 8, zlen, out->raw, len);
     if (st != 0) {
         st = st == STRATA_NOMEM ? STRATA_NOMEM : STRATA_INTEGRITY;
-        goto bad;
+        goto done;
     }
-    if (get_varint(raw, len, &pos, &nlines) != 0) {
+    out->raw[len] = 0;
+    if (get_varint(out->raw, len, &pos, &out->nlines) != 0 ||
+        out->nlines > len / 2 + 1) { /* a line takes 1 byte and its NUL at least */
         st = STRATA_INTEGRITY;
-        goto bad;
+        goto done;
     }
-    lines_at = pos;
-    for (i = 0; i < nlines; i++) {
-        const unsigned char *z = memchr(raw + pos, 0, len - pos);
+    if (!(out->line = strata__malloc(a, ((size_t)out->nlines + 1) * sizeof(*out->line)))) {
+        st = STRATA_NOMEM;
+        goto done;
+    }
+    for (i = 0; i < out->nlines; i++) {
+        const unsigned char *z = memchr(out->raw + pos, 0, len - pos);
         if (!z) {
             st = STRATA_INTEGRITY;
-            goto bad;
+            goto done;
         }
-        pos = (size_t)(z - raw) + 1;
+        out->line[i] = (uint32_t)pos;
+        pos = (size_t)(z - out->raw) + 1;
     }
-    for (i = 0; i <= mi; i++) {
-        if (get_varint(raw, len, &pos, &count) != 0) {
+    /* each migration's set: where its count is; the indices are checked as
+     * they are read */
+    for (i = 0; i < d->nmigrations; i++) {
+        uint32_t k, v;
+        out->set[i] = (uint32_t)pos;
+        if (get_varint(out->raw, len, &pos, &count) != 0) {
             st = STRATA_INTEGRITY;
-            goto bad;
+            goto done;
         }
-        if (count == 0)
-            continue;
-        count--;
-        if (i == mi)
-            *has = 1;
-        line_pos = lines_at;
-        for (k = 0, idx = 0; k < count; k++) {
-            uint32_t delta, step;
-            if (get_varint(raw, len, &pos, &delta) != 0 || (k && delta == 0) ||
-                delta >= nlines - (k ? idx : 0)) {
+        for (k = 0; count && k + 1 < count; k++)
+            if (get_varint(out->raw, len, &pos, &v) != 0) {
                 st = STRATA_INTEGRITY;
-                goto bad;
-            }
-            if (i != mi) {
-                idx = k ? idx + delta : delta;
-                continue;
-            }
-            /* increasing indices: walk the line table forward */
-            for (step = delta; step > 0; step--)
-                line_pos += strlen((const char *)raw + line_pos) + 1;
-            idx = k ? idx + delta : delta;
-            if ((st = add(ctx, (const char *)raw + line_pos)) != STRATA_OK)
                 goto done;
-        }
+            }
     }
-    goto done;
-bad:
+    if (pos != len)
+        st = STRATA_INTEGRITY;
+done:
     if (st == STRATA_INTEGRITY)
         strata__buf_printf(err,
                            "bundle of namespace '%s' is corrupt (PostgreSQL schema text): rebuild "
                            "the application",
                            d->ns ? d->ns : "?");
-done:
     if (st != STRATA_OK)
-        *has = 0;
-    strata__free(a, raw);
+        strata__image_snap_close(out);
     return st;
+}
+
+int strata__image_snap_get(const strata_image_snaps *s, uint32_t mi,
+                           int (*add)(void *ctx, const char *line), void *ctx, int *has)
+{
+    size_t pos;
+    uint32_t count, k, idx = 0, delta;
+    int st;
+
+    *has = 0;
+    if (!s->raw || mi >= s->nmigrations)
+        return STRATA_OK;
+    pos = s->set[mi];
+    if (get_varint(s->raw, s->len, &pos, &count) != 0)
+        return STRATA_INTEGRITY;
+    if (count == 0)
+        return STRATA_OK;
+    for (k = 0; k + 1 < count; k++) {
+        if (get_varint(s->raw, s->len, &pos, &delta) != 0 || (k && delta == 0) ||
+            delta >= s->nlines - (k ? idx : 0))
+            return STRATA_INTEGRITY;
+        idx = k ? idx + delta : delta;
+        if ((st = add(ctx, (const char *)s->raw + s->line[idx])) != STRATA_OK)
+            return st;
+    }
+    *has = 1;
+    return STRATA_OK;
+}
+
+void strata__image_snap_close(strata_image_snaps *s)
+{
+    strata__free(s->alloc, s->raw);
+    strata__free(s->alloc, s->line);
+    strata__free(s->alloc, s->set);
+    s->raw = NULL;
+    s->line = s->set = NULL;
+    s->nmigrations = s->nlines = 0;
 }

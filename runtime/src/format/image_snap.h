@@ -55,14 +55,32 @@ int strata__image_snap_check(const unsigned char *img, uint64_t at, uint32_t ima
 /* Does the bundle carry PostgreSQL snapshot text? */
 int strata__image_has_snaps(const strata_bundle_data *d);
 
+/* The part inflated once, for reading any migration's lines. */
+typedef struct strata_image_snaps {
+    const strata_allocator *alloc;
+    unsigned char *raw; /* NULL: the bundle has no text */
+    uint32_t len;
+    uint32_t nlines;
+    uint32_t nmigrations;
+    uint32_t *line; /* offset of each line in raw */
+    uint32_t *set;  /* offset of each migration's count in raw */
+} strata_image_snaps;
+
+/*
+ * Inflates the part (read only by drift, never at open) and finds its
+ * lines and each migration's set into *s (close it with
+ * strata__image_snap_close, also after a failure). A bundle without text
+ * gives s->raw NULL. STRATA_OK, STRATA_NOMEM, STRATA_INTEGRITY (message in err).
+ */
+int strata__image_snap_open(const strata_bundle_data *d, const strata_allocator *a,
+                            strata_image_snaps *s, strata_buf *err);
 /*
  * Migration mi's lines, in order, each to add(ctx, line) (a non-zero return
  * stops with that status); *has = 0 when the bundle has no text for it.
- * Inflates the part (it is read only by drift). STRATA_OK, STRATA_NOMEM,
- * STRATA_INTEGRITY (message in err), or add's status.
+ * STRATA_OK, STRATA_INTEGRITY (an index out of order or of range), or add's status.
  */
-int strata__image_snap_read(const strata_bundle_data *d, const strata_allocator *a, uint32_t mi,
-                            int (*add)(void *ctx, const char *line), void *ctx, int *has,
-                            strata_buf *err);
+int strata__image_snap_get(const strata_image_snaps *s, uint32_t mi,
+                           int (*add)(void *ctx, const char *line), void *ctx, int *has);
+void strata__image_snap_close(strata_image_snaps *s);
 
 #endif
