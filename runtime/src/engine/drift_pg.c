@@ -112,6 +112,13 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
                             "migration %s (%s) was edited after it was applied: drift compares "
                             "with the schema its current text gives",
                             r->migrations[i].revision, r->migrations[i].file);
+            if (!(strata__mig(h, i)->environments & STRATA_ENV_PRODUCTION))
+                strata__log(&h->msgs, STRATA_LOG_WARN,
+                            "migration %s (%s) does not run in production: the bundle's "
+                            "PostgreSQL schema text is verify's, which replays production's "
+                            "migrations unless built with --env, so what it made may show as "
+                            "extra",
+                            r->migrations[i].revision, r->migrations[i].file);
             last = i;
             napplied++;
         }
