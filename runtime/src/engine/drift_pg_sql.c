@@ -661,9 +661,9 @@ static void sequence_sql(strata_drift_ctx *c, const strata_schema_obj *w, const 
     strata__buf_init(&l, NULL);
     strata__buf_init(&key, NULL);
     strata__buf_printf(&key, "sequence %s", w->name);
-    if (key.data && canon_find(w->canon, key.data, &l) && (s = strstr(l.data, " start ")) &&
-        (i = strstr(s, " increment "))) {
-        p = l.data + key.len + 1;
+    /* after the name: a name may hold " start " itself */
+    if (key.data && canon_find(w->canon, key.data, &l) &&
+        (s = strstr(p = l.data + key.len + 1, " start ")) && (i = strstr(s, " increment "))) {
         say(c, STRATA_PHASE_TYPE, "%s SEQUENCE %s AS %.*s START WITH %.*s INCREMENT BY %s;\n", verb,
             w->name, (int)(s - p), p, (int)(i - s - 7), s + 7, i + 11);
     } else {

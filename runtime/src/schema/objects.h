@@ -17,7 +17,8 @@ typedef struct strata_schema_obj {
     char *name;  /* as the database spells it */
     char *table; /* the table an index or trigger is on; a table's or view's own name */
     char *sql;   /* its CREATE statement as the database keeps it; NULL for none */
-    char *canon; /* its canonical lines, sorted, each followed by "\n" */
+    char *canon; /* its canonical lines, each followed by "\n": sorted (SQLite); its own
+                    line first, then those that belong to it, sorted (PostgreSQL) */
 } strata_schema_obj;
 
 typedef struct strata_schema_objs {
