@@ -107,18 +107,6 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
     *prefix_last = SIZE_MAX;
     for (i = 0; i < r->nmigrations; i++)
         if (is_applied(r->migrations[i].state)) {
-            if (r->migrations[i].state == STRATA_STATE_EDITED)
-                strata__log(&h->msgs, STRATA_LOG_WARN,
-                            "migration %s (%s) was edited after it was applied: drift compares "
-                            "with the schema its current text gives",
-                            r->migrations[i].revision, r->migrations[i].file);
-            if (!(strata__mig(h, i)->environments & STRATA_ENV_PRODUCTION))
-                strata__log(&h->msgs, STRATA_LOG_WARN,
-                            "migration %s (%s) does not run in production: the bundle's "
-                            "PostgreSQL schema text is verify's, which replays production's "
-                            "migrations unless built with --env, so what it made may show as "
-                            "extra",
-                            r->migrations[i].revision, r->migrations[i].file);
             last = i;
             napplied++;
         }
@@ -132,6 +120,21 @@ static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
             "the migrations on PostgreSQL. Build with strata_add_migrations(... VERIFY_POSTGRES "
             "auto) or -DSTRATA_VERIFY_POSTGRES=auto (strata-bundle generate --postgres auto|URL)",
             h->bundle->ns);
+    for (i = 0; i <= last; i++) {
+        if (!is_applied(r->migrations[i].state))
+            continue;
+        if (r->migrations[i].state == STRATA_STATE_EDITED)
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "migration %s (%s) was edited after it was applied: drift compares "
+                        "with the schema its current text gives",
+                        r->migrations[i].revision, r->migrations[i].file);
+        if (!(strata__mig(h, i)->environments & STRATA_ENV_PRODUCTION))
+            strata__log(&h->msgs, STRATA_LOG_WARN,
+                        "migration %s (%s) does not run in production: the bundle's "
+                        "PostgreSQL schema text is verify's, which replays production's "
+                        "migrations unless built with --env, so what it made may show as extra",
+                        r->migrations[i].revision, r->migrations[i].file);
+    }
     for (i = 0; i < last; i++)
         if (r->migrations[i].state == STRATA_STATE_PENDING)
             prefix = 0;
