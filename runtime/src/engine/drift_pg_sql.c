@@ -3,8 +3,9 @@
  * the canonical lines alone (schema/snapshot_pg.c): ALTER TABLE per column
  * and constraint, CREATE and DROP of indexes, triggers, views, functions,
  * sequences, types and schemas, an enum's values added in place or the
- * type made again. Where the lines do not say how (a partition key, an
- * identity's or a domain's definition, a function whose line comment the
+ * type made again, a domain with its constraints. Where the lines do not say
+ * how (a partition key, a change of identity or generated expression, a
+ * changed domain, a composite type, a function whose line comment the
  * catalog's copy lost), a comment says so rather than print wrong SQL.
  */
 #include "drift.h"
@@ -226,13 +227,13 @@ static int con_parse(const char *l, strata_buf *key, strata_buf *name, const cha
 /* A constraint's definition for ADD CONSTRAINT: the line's, without the
  * snapshot's " (not validated)" (pg_get_constraintdef already says NOT
  * VALID, which ADD CONSTRAINT takes). */
-static void con_add(strata_drift_ctx *c, const char *table, const char *name, const char *def)
+static void con_add(strata_drift_ctx *c, int phase, const char *what, const char *table,
+                    const char *name, const char *def)
 {
     size_t n = strlen(def);
     if (n > 16 && strcmp(def + n - 16, " (not validated)") == 0)
         n -= 16;
-    say(c, STRATA_PHASE_CREATE, "ALTER TABLE %s ADD CONSTRAINT %s %.*s;\n", table, name, (int)n,
-        def);
+    say(c, phase, "ALTER %s %s ADD CONSTRAINT %s %.*s;\n", what, table, name, (int)n, def);
 }
 
 /* The table line's words after its name: partitioned, unlogged, row level security. */
@@ -282,7 +283,7 @@ static void create_table(strata_drift_ctx *c, const strata_schema_obj *w)
     for (t = w->canon; next_line(&t, &l);) {
         const char *cdef;
         if (con_parse(l.data, &key, &name, &cdef))
-            con_add(c, w->name, name.data, cdef);
+            con_add(c, STRATA_PHASE_CREATE, "TABLE", w->name, name.data, cdef);
     }
 done:
     if (l.oom || name.oom || key.oom || def.oom || x.key.oom || x.def.oom || x.type.oom)
@@ -377,7 +378,7 @@ static void alter_table(strata_drift_ctx *c, const strata_schema_obj *live,
                 if (side == 0)
                     say(c, STRATA_PHASE_DROP, "ALTER TABLE %s DROP CONSTRAINT %s;\n", t, name.data);
                 else
-                    con_add(c, t, name.data, def);
+                    con_add(c, STRATA_PHASE_CREATE, "TABLE", t, name.data, def);
             }
             /* the table line: above; an index of a constraint: with it */
         }
@@ -633,7 +634,40 @@ done:
     strata__buf_free(&l);
 }
 
-/* "type T enum (...)" as CREATE TYPE; other kinds: a comment. */
+/* "type T domain BASE[ not null][ default X]" with its constraints, as
+ * CREATE DOMAIN and ALTER DOMAIN ... ADD CONSTRAINT. */
+static void create_domain(strata_drift_ctx *c, const strata_schema_obj *w, const char *rest)
+{
+    const char *nn = strstr(rest, " not null"), *df = strstr(rest, " default ");
+    const char *end = nn ? nn : df ? df : rest + strlen(rest), *t;
+    strata_buf l, key, name;
+
+    strata__buf_init(&l, NULL);
+    strata__buf_init(&key, NULL);
+    strata__buf_init(&name, NULL);
+    if (nn && df && df < nn) { /* the default's text holds " not null": it is last */
+        nn = NULL;
+        end = df;
+    }
+    say(c, STRATA_PHASE_TYPE, "CREATE DOMAIN %s AS %.*s%s", w->name, (int)(end - rest), rest,
+        nn ? " NOT NULL" : "");
+    if (df)
+        say(c, STRATA_PHASE_TYPE, " DEFAULT %s", df + 9);
+    say(c, STRATA_PHASE_TYPE, ";\n");
+    for (t = w->canon; next_line(&t, &l);) {
+        const char *def;
+        if (con_parse(l.data, &key, &name, &def))
+            con_add(c, STRATA_PHASE_TYPE, "DOMAIN", w->name, name.data, def);
+    }
+    if (l.oom || key.oom || name.oom)
+        c->sql.oom = 1;
+    strata__buf_free(&l);
+    strata__buf_free(&key);
+    strata__buf_free(&name);
+}
+
+/* "type T enum (...)" as CREATE TYPE, a domain as CREATE DOMAIN; a
+ * composite type: a comment (its attributes' order is not in the snapshot). */
 static void create_type(strata_drift_ctx *c, const strata_schema_obj *w)
 {
     strata_buf l, key;
@@ -642,10 +676,12 @@ static void create_type(strata_drift_ctx *c, const strata_schema_obj *w)
     strata__buf_printf(&key, "type %s", w->name);
     if (key.data && canon_find(w->canon, key.data, &l) && starts(l.data + key.len, " enum ("))
         say(c, STRATA_PHASE_TYPE, "CREATE TYPE %s AS ENUM %s;\n", w->name, l.data + key.len + 6);
+    else if (key.data && l.data && starts(l.data, key.data) && starts(l.data + key.len, " domain "))
+        create_domain(c, w, l.data + key.len + 8);
     else
         say(c, STRATA_PHASE_TYPE,
-            "-- type %s: a domain or composite type; CREATE TYPE is not derivable from the "
-            "snapshot: create it from the migration that does\n",
+            "-- type %s: a composite type; CREATE TYPE is not derivable from the snapshot (its "
+            "attributes' order is not in it): create it from the migration that does\n",
             w->name);
     if (l.oom || key.oom)
         c->sql.oom = 1;

@@ -3,7 +3,8 @@
 # migrated and pending are not drift; the seeds' hotfix column, an extra
 # index, a dropped view, a changed trigger and function, an enum value
 # added, a column's type and NOT NULL, a foreign key dropped, a table
-# dropped and one added (with an index of its own) are, each listed with
+# dropped and one added (with an index of its own), a schema, sequence,
+# materialized view, domain, enum and function dropped are, each listed with
 # the SQL that reconciles it, which drift never runs: psql runs it here and
 # drift finds nothing after. An extension installed by hand is not drift.
 # A role with only CONNECT, USAGE and SELECT can run it; a bundle built
@@ -83,6 +84,12 @@ note "a table dropped, one added with an index of its own"
 q "DROP TABLE runs"
 q "CREATE TABLE scratch (a int PRIMARY KEY, b text UNIQUE)"
 q "CREATE INDEX ix_scratch_b ON scratch (lower(b))"
+run drift_pg app migrate drift
+reconcile
+run drift_pg app migrate drift
+
+note "a schema, a sequence, a materialized view, a domain, an enum and a function dropped by hand"
+q "DROP SCHEMA reports CASCADE; DROP SEQUENCE ticket_seq; DROP TYPE status; DROP FUNCTION prompt_count()"
 run drift_pg app migrate drift
 reconcile
 run drift_pg app migrate drift
