@@ -13,6 +13,7 @@
 #include "migfile.h"
 #include "names.h"
 #include "project.h"
+#include "snapshot.h"
 
 struct strata_lint;
 
@@ -35,6 +36,8 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
  * schema_files: SQLite's and PostgreSQL's schema file (or NULL), recorded
  * with source_dir only (development builds). schema_sqlite, schema_pg: the
  * schema hash after each migration (apply order), or NULL when not verified.
+ * snap_pg: PostgreSQL's snapshot after each migration (NULL: none), stored
+ * as text where schema_pg is set, for drift (runtime/src/format/image_snap.h).
  * destructive: per migration (apply order), NULL or the error-level
  * destructive lint findings no reason acknowledges (lint.h): the bundle
  * flags it STRATA_MIGRATION_DESTRUCTIVE and keeps the text for the
@@ -43,7 +46,7 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, const char *const schema_files[2], int level, unsigned jobs,
                 const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg,
-                const char *const *destructive, FILE *err);
+                const strata_snapshot *snap_pg, const char *const *destructive, FILE *err);
 
 /* Lint's output formats (report.c): every diagnostic of p as a JSON
  * document, or as GitHub Actions workflow commands; lint (may be NULL) adds

@@ -12,6 +12,7 @@
 #include "bundler.h"
 #include "checksum.h"
 #include "image.h"
+#include "image_snap.h"
 
 #include "parallel.h"
 
@@ -91,11 +92,12 @@ static void run_blocks(void (*job)(void *arg, size_t i), void *arg, size_t n)
 int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char *out_h,
                 const char *source_dir, const char *const schema_files[2], int level, unsigned jobs,
                 const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg,
-                const char *const *destructive, FILE *errf)
+                const strata_snapshot *snap_pg, const char *const *destructive, FILE *errf)
 {
     strata_buf src, hdr, image, chain, err;
     strata_image_migration *mv = NULL;
     strata_image_section *sv = NULL;
+    strata_image_snap *snaps = NULL;
     uint32_t *pv = NULL;
     size_t i, k, nsec = 0, npar = 0;
     int st = STRATA_NOMEM;
@@ -163,6 +165,19 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
     /* the schema files go with source_dir: development builds only */
     st = strata__image_write(mv, p->nfiles, sv, nsec, source_dir ? schema_files : NULL,
                              strata__hash128_of(chain.data, chain.len), level, run_blocks, &image);
+    /* verify's PostgreSQL snapshots as text, for drift (image_snap.h) */
+    if (st == STRATA_OK && snap_pg && schema_pg) {
+        if (!(snaps = calloc(p->nfiles ? p->nfiles : 1, sizeof(*snaps)))) {
+            st = STRATA_NOMEM;
+            goto done;
+        }
+        for (i = 0; i < p->nfiles; i++) {
+            snaps[i].lines = (const char *const *)snap_pg[i].lines;
+            snaps[i].n = snap_pg[i].n;
+            snaps[i].has = schema_pg[i].hi || schema_pg[i].lo;
+        }
+        st = strata__image_snap_append(&image, 0, snaps, p->nfiles, level);
+    }
     if (st == STRATA_ERROR)
         fprintf(errf, "strata-bundle: %s: the bundle would exceed 4 GiB\n", p->dir);
     if (st != STRATA_OK)
@@ -221,6 +236,7 @@ done:
     strata__buf_free(&err);
     free(mv);
     free(sv);
+    free(snaps);
     free(pv);
     return st;
 }

@@ -514,7 +514,7 @@ static int cmd_generate(opts *o)
     }
     if (st == STRATA_OK)
         st = emit_bundle(&p, o->ns, o->out_c, o->out_h, o->source_dir, files, level, jobs,
-                         r.schema_sqlite, r.schema_pg, destructive, stderr);
+                         r.schema_sqlite, r.schema_pg, r.snap_pg, destructive, stderr);
     if (st == STRATA_NOMEM)
         fprintf(stderr, "strata-bundle: out of memory\n");
     free(destructive);

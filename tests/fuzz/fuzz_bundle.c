@@ -6,6 +6,7 @@
  * the image hash then recomputed. strata__bundle_open must accept or reject
  * without reading out of bounds; after it accepts, every section must
  * inflate to its declared length or be rejected. A bundle that passes is
+ * read as PostgreSQL schema text when the header announces one, and
  * then run by the engine on an in-memory SQLite database (status, upgrade,
  * offline SQL, downgrade): whatever the edited graph, kinds, flags and SQL,
  * every call returns a status.
@@ -16,6 +17,7 @@
 #include "bundle_read.h"
 #include "checksum.h"
 #include "image.h"
+#include "image_snap.h"
 #include "strata_bundle_app.h"
 
 #include <stdint.h>
@@ -87,6 +89,13 @@ static int zcopy(int deflating, const unsigned char *in, size_t n, unsigned char
     return r == Z_STREAM_END ? 0 : -1;
 }
 
+/* A line of the schema text: read to its end. */
+static int one_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    return strlen(line) < SIZE_MAX ? STRATA_OK : STRATA_ERROR;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
@@ -152,6 +161,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
             (ist == STRATA_OK && strlen(text) > s->len))
             abort();
         strata__free(NULL, text);
+    }
+    if (st == STRATA_OK) { /* the PostgreSQL schema text, when an edit announces one */
+        strata_image_snaps t;
+        uint32_t k;
+        int has, tst = strata__image_snap_open(d, NULL, &t, &err);
+        if (tst != STRATA_OK && tst != STRATA_INTEGRITY)
+            abort();
+        for (k = 0; tst == STRATA_OK && k <= d->nmigrations; k++) {
+            int gst = strata__image_snap_get(&t, k, one_line, NULL, &has);
+            if (gst != STRATA_OK && gst != STRATA_INTEGRITY)
+                abort();
+        }
+        strata__image_snap_close(&t);
     }
     strata__bundle_close(d);
     if (st == STRATA_OK)

@@ -1,4 +1,4 @@
-/* The image (format 7): what the writer packs, the reader decodes field by
+/* The image (format 8): what the writer packs, the reader decodes field by
  * field; the same input gives the same bytes whatever runs the blocks;
  * scripts are grouped in blocks of at most STRATA_IMAGE_BLOCK bytes of text
  * (a larger one alone); a flipped byte anywhere is refused at open, and with
@@ -249,7 +249,7 @@ int main(void)
         }
         /* a bit the format does not define; a path announced but missing;
          * a path left over (hashes recomputed: the decoder's own checks) */
-        w.data[36] |= 4;
+        w.data[36] |= 8;
         CHECK(open_image(&w, &x, &err) == STRATA_INTEGRITY && x == NULL);
         CHECK(err.data && strstr(err.data, "(image bounds)") != NULL);
         w.data[36] = 3;
@@ -273,7 +273,7 @@ int main(void)
         b.ns = "t";
         strata__buf_reset(&err);
         CHECK(strata__bundle_open(&b, NULL, &d, &err) == STRATA_INTEGRITY);
-        CHECK_STR(err.data, "bundle of namespace 't' has format 5 but this strata reads format 7: "
+        CHECK_STR(err.data, "bundle of namespace 't' has format 5 but this strata reads format 8: "
                             "rebuild the application with a matching strata-bundle");
     }
     strata__buf_free(&img);

@@ -371,7 +371,8 @@ typedef enum strata_drift_kind {
 
 typedef struct strata_drift_item {
     strata_drift_kind kind;
-    const char *type;  /* "table", "index", "view", "trigger", "virtual table" */
+    const char *type;  /* "table", "index", "view", "trigger", "virtual table"; PostgreSQL also
+                          "materialized view", "sequence", "type", "function", "schema" */
     const char *name;  /* as the database (extra, changed) or the version (missing) spells it */
     const char *table; /* the table an index or trigger is on; a table's or view's own name */
     const char *diff;  /* canonical lines, each ending in "\n": "+ line" the database has and
@@ -393,15 +394,18 @@ typedef struct strata_drift_report {
  * Compares the live schema with the schema the applied migrations give
  * (SQLite: they are replayed on an in-memory database, unless the bundle's
  * snapshot hash of the revision the database is at matches the live schema;
- * pending migrations are not drift), leaving out strata's version and log
- * tables. Read-only:
+ * PostgreSQL: the schema text strata-bundle verify stored in the bundle,
+ * against one SELECT on the live catalogs; pending migrations are not
+ * drift), leaving out strata's version and log tables (on PostgreSQL every
+ * namespace's, and extensions' objects). Read-only:
  * takes no lock, creates and writes nothing (not even the version tables),
  * runs none of the SQL it suggests, and works on a read-only file or with a
  * role that may only read. STRATA_OK when nothing differs, STRATA_DRIFT
  * when something does; STRATA_DIRTY while a migration is dirty,
  * STRATA_UNKNOWN_APPLIED when the database is at a revision this binary
  * does not know, STRATA_ERROR where drift cannot be checked (the message
- * says why: PostgreSQL databases, a migration that does not replay). On
+ * says why: a PostgreSQL database and a bundle built without PostgreSQL
+ * verification, a migration that does not replay). On
  * STRATA_OK and STRATA_DRIFT *out, and everything it points to, is owned
  * by h and valid until the next strata_drift on h or strata_close; else
  * *out is NULL.

@@ -288,8 +288,8 @@ done:
 /* The whole replay on one engine. hashes[i] receives the schema after
  * migration i's up (zero when the chain did not get there). */
 int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_replay_db *db,
-                         const char *schema, strata_hash128 *hashes, int *complete,
-                         strata_buf *summary)
+                         const char *schema, strata_hash128 *hashes, strata_snapshot *snaps,
+                         int *complete, strata_buf *summary)
 {
     replay r;
     size_t i, n = p->nfiles, stop = 0, nrun = 0;
@@ -335,6 +335,10 @@ int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_
             strata__snap_reset(&r.snap);
         }
         hashes[i] = strata__snap_hash(&r.snap);
+        if (snaps && strata__snap_copy(&snaps[i], &r.snap) < 0) {
+            st = STRATA_NOMEM;
+            goto done;
+        }
     }
     r.observe = 0;
     if (strata__snap_copy(&final, &r.snap) < 0) {
@@ -369,8 +373,11 @@ done:
     if (st == STRATA_INVALID)
         st = STRATA_OK; /* a finding, in the diagnostics */
     if (!*complete)
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             hashes[i].hi = hashes[i].lo = 0;
+            if (snaps)
+                strata__snap_free(&snaps[i]);
+        }
     if (st == STRATA_OK && r.summary.len)
         strata__buf_printf(summary, "%s\n", r.summary.data);
     strata__buf_free(&r.e.msg);
@@ -388,7 +395,7 @@ done:
 int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify_result *r)
 {
     strata_buf summary;
-    size_t n = p->nfiles;
+    size_t n = p->nfiles, i;
     int st = STRATA_OK, complete = 0;
 
     memset(r, 0, sizeof(*r));
@@ -396,7 +403,10 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
     r->n = n;
     r->schema_sqlite = strata__malloc(NULL, (n ? n : 1) * sizeof(*r->schema_sqlite));
     r->schema_pg = strata__malloc(NULL, (n ? n : 1) * sizeof(*r->schema_pg));
-    if (!r->schema_sqlite || !r->schema_pg)
+    r->snap_pg = strata__malloc(NULL, (n ? n : 1) * sizeof(*r->snap_pg));
+    for (i = 0; r->snap_pg && i < n; i++)
+        strata__snap_init(&r->snap_pg[i]);
+    if (!r->schema_sqlite || !r->schema_pg || !r->snap_pg)
         return STRATA_NOMEM;
     memset(r->schema_sqlite, 0, (n ? n : 1) * sizeof(*r->schema_sqlite));
     memset(r->schema_pg, 0, (n ? n : 1) * sizeof(*r->schema_pg));
@@ -407,7 +417,8 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
             strata__lint_checked(o->lint, STRATA_SECTION_SQLITE);
         st = strata__replay_sqlite_open(&db, &summary);
         if (st == STRATA_OK)
-            st = strata__replay_chain(p, o, &db, o->schema, r->schema_sqlite, &complete, &summary);
+            st = strata__replay_chain(p, o, &db, o->schema, r->schema_sqlite, NULL, &complete,
+                                      &summary);
         strata__replay_sqlite_close(&db);
         r->sqlite_replayed = complete;
     }
@@ -427,7 +438,7 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
             strata__buf_puts(&summary, "PostgreSQL: not parsed (--pg-parse off)");
         }
         if (st == STRATA_OK && p->diags.nerrors == before)
-            st = strata__pg_replay(p, o, r->schema_pg, &r->pg_replayed, &summary);
+            st = strata__pg_replay(p, o, r->schema_pg, r->snap_pg, &r->pg_replayed, &summary);
         else if (st == STRATA_OK)
             strata__buf_puts(&summary, "; replay not run: the files do not parse\n");
     }
@@ -439,8 +450,13 @@ int strata__verify(strata_project *p, const strata_verify_opts *o, strata_verify
 
 void strata__verify_free(strata_verify_result *r)
 {
+    size_t i;
+
     strata__free(NULL, r->schema_sqlite);
     strata__free(NULL, r->schema_pg);
+    for (i = 0; r->snap_pg && i < r->n; i++)
+        strata__snap_free(&r->snap_pg[i]);
+    strata__free(NULL, r->snap_pg);
     strata__free(NULL, r->summary);
     memset(r, 0, sizeof(*r));
 }

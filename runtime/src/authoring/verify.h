@@ -43,6 +43,9 @@ typedef struct strata_verify_result {
     size_t n;                      /* migrations, in apply order */
     strata_hash128 *schema_sqlite; /* schema after each migration's up; zero: not replayed */
     strata_hash128 *schema_pg;
+    /* PostgreSQL's snapshot after each migration's up, for the bundle's text
+     * (drift); empty where schema_pg is zero */
+    strata_snapshot *snap_pg;
     int sqlite_replayed; /* the whole chain went up */
     int pg_replayed;
     size_t pg_statements; /* statements parsed */
@@ -59,10 +62,11 @@ void strata__verify_free(strata_verify_result *r);
 /* The PostgreSQL replay (verify_pg.c): on o->postgres ("auto": a scratch
  * cluster of the installed server), or a line in summary saying why not. */
 int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_hash128 *hashes,
-                      int *replayed, strata_buf *summary);
-/* The replay driver on one engine (verify.c), for the PostgreSQL replay. */
+                      strata_snapshot *snaps, int *replayed, strata_buf *summary);
+/* The replay driver on one engine (verify.c), for the PostgreSQL replay;
+ * snaps (NULL: not kept) receives each migration's snapshot as hashes do. */
 int strata__replay_chain(strata_project *p, const strata_verify_opts *o, strata_replay_db *db,
-                         const char *schema, strata_hash128 *hashes, int *complete,
-                         strata_buf *summary);
+                         const char *schema, strata_hash128 *hashes, strata_snapshot *snaps,
+                         int *complete, strata_buf *summary);
 
 #endif

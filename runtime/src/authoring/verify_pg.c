@@ -7,7 +7,7 @@
 #include <string.h>
 
 int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_hash128 *hashes,
-                      int *replayed, strata_buf *summary)
+                      strata_snapshot *snaps, int *replayed, strata_buf *summary)
 {
     strata_replay_db db;
     strata_buf why, line;
@@ -30,7 +30,7 @@ int strata__pg_replay(strata_project *p, const strata_verify_opts *o, strata_has
                          own ? " auto" : "", why.data ? why.data : "failed");
         goto done;
     }
-    st = strata__replay_chain(p, o, &db, o->schema_pg, hashes, replayed, &line);
+    st = strata__replay_chain(p, o, &db, o->schema_pg, hashes, snaps, replayed, &line);
     if (st == STRATA_OK && line.len) {
         /* "PostgreSQL: ..." continues the parse line */
         const char *rest = strchr(line.data, ':');

@@ -1,4 +1,5 @@
 #include "bundle_read.h"
+#include "image_snap.h"
 #include "checksum.h"
 #include "image.h"
 
@@ -153,8 +154,8 @@ static void zfree_cb(voidpf opaque, voidpf p)
 
 /* Inflates exactly len bytes from zlen compressed ones into out: Z_OK, or
  * STRATA_NOMEM, or -1 (the stream is not that). */
-static int inflate_exact(const strata_allocator *a, const unsigned char *z, uint32_t zlen,
-                         unsigned char *out, uint32_t len)
+int strata__image_inflate(const strata_allocator *a, const unsigned char *z, uint32_t zlen,
+                          unsigned char *out, uint32_t len)
 {
     z_stream s;
     int r;
@@ -240,7 +241,8 @@ static int decode(strata_bundle_data *d, const strata_bundle *b, const unsigned 
         for (k = 0; k < count; k++)
             sec[nsec++].block = i;
     }
-    if (nsec != d->nsections || zat != b->image_len)
+    if (nsec != d->nsections || strata__image_snap_check(b->image, zat, b->image_len, &zat) != 0 ||
+        zat != b->image_len)
         return bad(err, b, "block bounds");
 
     /* migrations: the schema byte in `findings` until the strings set it */
@@ -368,7 +370,7 @@ int strata__bundle_open(const strata_bundle *b, const strata_allocator *a, strat
      * allocation follows a count: a migration takes 8 bytes of the tables'
      * stream at least, a block and a section 3, a parent 1. */
     need = STRATA_IMAGE_HEADER + (uint64_t)hashes_len + meta_zlen;
-    if ((strata__image_get32(img + 36) & ~3u) != 0 ||
+    if ((strata__image_get32(img + 36) & ~(3u | STRATA_IMAGE_PG_TEXT)) != 0 ||
         hashes_len != (uint64_t)32 * d->nmigrations + (uint64_t)16 * d->naccepts ||
         need > b->image_len || strings_len > meta_len ||
         meta_len > (uint64_t)meta_zlen * 1032 + 16 ||
@@ -406,7 +408,8 @@ int strata__bundle_open(const strata_bundle *b, const strata_allocator *a, strat
         t += (size_t)d->nparents * sizeof(uint32_t);
         d->blocks = (const strata_bundle_block *)(void *)t;
     }
-    st = inflate_exact(a, img + STRATA_IMAGE_HEADER + hashes_len, meta_zlen, d->meta, meta_len);
+    st = strata__image_inflate(a, img + STRATA_IMAGE_HEADER + hashes_len, meta_zlen, d->meta,
+                               meta_len);
     if (st != Z_OK) {
         st = st == STRATA_NOMEM ? STRATA_NOMEM : bad(err, b, "tables do not inflate");
         goto done;
@@ -443,8 +446,8 @@ int strata__bundle_inflate(strata_bundle_data *d, const strata_bundle_section *s
         d->cache = strata__malloc(d->alloc, (size_t)blk->len + 1);
         if (!d->cache)
             return STRATA_NOMEM;
-        r = inflate_exact(d->alloc, d->image + blk->offset, blk->zlen, (unsigned char *)d->cache,
-                          blk->len);
+        r = strata__image_inflate(d->alloc, d->image + blk->offset, blk->zlen,
+                                  (unsigned char *)d->cache, blk->len);
         if (r != Z_OK) {
             if (r == STRATA_NOMEM)
                 return STRATA_NOMEM;

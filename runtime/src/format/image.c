@@ -148,7 +148,7 @@ static void put_file(strata_buf *meta, const char *rev, const char *msg, const c
 }
 
 /* Raw deflate (no header: nothing to parse but the stream). */
-static int deflate_to(const void *p, size_t n, int level, strata_buf *out)
+int strata__image_deflate(const void *p, size_t n, int level, strata_buf *out)
 {
     z_stream z;
     uLong bound;
@@ -198,7 +198,7 @@ static void deflate_block(void *arg, size_t i)
     strata__buf_init(&text, NULL);
     for (k = 0; k < j->count; k++)
         strata__buf_put(&text, j->s[j->first + k].text, j->s[j->first + k].len);
-    j->st = text.oom ? STRATA_NOMEM : deflate_to(text.data, text.len, j->level, &j->z);
+    j->st = text.oom ? STRATA_NOMEM : strata__image_deflate(text.data, text.len, j->level, &j->z);
     strata__buf_free(&text);
 }
 
@@ -329,7 +329,7 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
         goto done;
     if (meta.len > UINT32_MAX || hashes.len > UINT32_MAX)
         goto fail;
-    st = deflate_to(meta.data, meta.len, 9, &metaz);
+    st = strata__image_deflate(meta.data, meta.len, 9, &metaz);
     if (st != STRATA_OK)
         goto done;
     st = STRATA_NOMEM;

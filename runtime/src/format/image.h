@@ -1,5 +1,5 @@
 /*
- * image.h - a bundle's image (format 7): the one byte string a generated
+ * image.h - a bundle's image (format 8): the one byte string a generated
  * source embeds, written by the bundler and decoded by the runtime at open.
  * One writer and one reader here, so the two cannot disagree.
  *
@@ -15,7 +15,8 @@
  *   header   10 x u32: nmigrations nsections nparents naccepts nblocks
  *            strings_len meta_zlen meta_len hashes_len schema_files
  *            (bit 0: a SQLite schema file's path ends the strings, bit 1:
- *            a PostgreSQL one)
+ *            a PostgreSQL one; bit 2: the PostgreSQL schema text,
+ *            image_snap.h, follows the blocks)
  *   chain    16 bytes: the chained hash (hi, lo)
  *   hashes   per migration exact and loose (hi, lo each: 32 bytes), then
  *            per accepted checksum 16 bytes: hashes_len bytes in all
@@ -178,6 +179,14 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
  */
 size_t strata__image_expand_file(const unsigned char *f, size_t n, const unsigned char *rev,
                                  size_t nrev, const unsigned char *msg, size_t nmsg, char *out);
+
+/* Raw deflate of p[0..n) appended to out at zlib's `level`: STRATA_OK,
+ * STRATA_NOMEM, STRATA_ERROR. */
+int strata__image_deflate(const void *p, size_t n, int level, strata_buf *out);
+/* Inflates exactly len bytes from zlen compressed ones into out (bundle_read.c): Z_OK (0),
+ * STRATA_NOMEM, or -1 (the stream is not that). */
+int strata__image_inflate(const strata_allocator *a, const unsigned char *z, uint32_t zlen,
+                          unsigned char *out, uint32_t len);
 
 /* Little-endian reads and writes of the image's fixed fields. */
 uint32_t strata__image_get32(const unsigned char *p);
