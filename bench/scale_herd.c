@@ -2,10 +2,12 @@
  * scale_herd.c - starts K copies of one command at once and says how long
  * the last one took to finish (bench/scale_bench.sh, the herd):
  *
- *   scale_herd OUTDIR K CMD [ARG...]
+ *   scale_herd OUTDIR K CMD [ARG...] [:: CMD2 [ARG...]]
  *
  * Forks K children as fast as it can, each running CMD with its stdout and
- * stderr in OUTDIR/out.<i> (1..K), and waits for all of them. Prints one
+ * stderr in OUTDIR/out.<i> (1..K), and waits for all of them. With "::",
+ * the first child runs CMD and the K - 1 others CMD2 (one replica applying
+ * while the others only start: the floor of a herd). Prints one
  * line, "WALL_MS FAILED": the milliseconds from just before the first fork
  * until the last child has exited (the time until every replica is ready,
  * when CMD is a one-shot startup), and how many children did not exit 0.
@@ -38,13 +40,20 @@ int main(int argc, char **argv)
 {
     static pid_t pids[MAX_K];
     char path[4096];
-    char *end = NULL;
+    char *end = NULL, **first = argv + 3, **others = argv + 3;
     long k;
     int i, started = 0, failed = 0, rc = 0;
     double t0;
 
-    if (argc < 4) {
-        fprintf(stderr, "usage: scale_herd OUTDIR K CMD [ARG...]\n");
+    for (i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "::") == 0) {
+            argv[i] = NULL; /* ends the first command's argv */
+            others = argv + i + 1;
+            break;
+        }
+    }
+    if (argc < 4 || !first[0] || !others[0]) {
+        fprintf(stderr, "usage: scale_herd OUTDIR K CMD [ARG...] [:: CMD2 [ARG...]]\n");
         return 2;
     }
     errno = 0;
@@ -80,8 +89,9 @@ int main(int argc, char **argv)
         if (p == 0) {
             if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
                 _exit(126);
-            execvp(argv[3], argv + 3);
-            fprintf(stderr, "scale_herd: cannot run %s: %s\n", argv[3], strerror(errno));
+            char **cmd = i == 0 ? first : others;
+            execvp(cmd[0], cmd);
+            fprintf(stderr, "scale_herd: cannot run %s: %s\n", cmd[0], strerror(errno));
             _exit(127);
         }
         close(fd);
