@@ -81,6 +81,7 @@ struct strata {
      * another process has applied everything meanwhile, so that a herd of
      * replicas does not take the lock one by one only to find nothing to do. */
     int (*lock_peek)(struct strata *h, int *done);
+    int peeking;         /* lock_peek runs: a database lock it meets is no news, never waited for */
     strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
     char *version_table; /* quoted, ready for SQL */

@@ -50,8 +50,11 @@ int strata__lock_wait(strata *h, strata_try_lock_fn try_lock, const char *where,
                                             : (unsigned)(waited / 4);
         strata__sleep_ms(pause);
         if (h->lock_peek) {
-            int done = 0;
-            if (h->lock_peek(h, &done) != STRATA_OK)
+            int done = 0, pst;
+            h->peeking = 1;
+            pst = h->lock_peek(h, &done);
+            h->peeking = 0;
+            if (pst != STRATA_OK)
                 strata__buf_reset(&h->msgs.err); /* a failed look is only no news */
             else if (done) {
                 st = STRATA_INT_ALREADY;
