@@ -49,8 +49,8 @@
 # of load on 20,000 rows with the ADD COLUMN case only; asserts correctness,
 # 0 failed client transactions and coarse paired ratios, never a time:
 # strata's herd against the floor's herd of the same round, below 4x up to
-# date (K bare reads), below 2.5x with N pending (one strata start applying
-# among K - 1 bare reads).
+# date (K bare reads) and with N pending (one strata start applying among
+# K - 1 bare reads).
 #
 # Builds (cmake; -j2): strata Release, installed, in $STRATA_SCALE_BUILD
 # (default build/scale), or with STRATA_PERF_TOOLS=BUILD_DIR that build's
@@ -444,12 +444,13 @@ herd_scenario() {
     emit "| $n pending | strata_startup, production: one applies, the others wait for the lock | $(stats "$work/$kind.pending.one") | $(stats "$work/$kind.pending.many") | **$(stats "$work/$kind.pending.ratio")** | <= 2x | **$(stats "$work/$kind.pending.vs")** |"
     if [[ $quick -eq 1 ]]; then
         # Coarse guards, paired within each round: strata's herd against the
-        # floor's herd. Replicas that wait in turn fail them (before the look
-        # between lock polls, 31 waiters took the lock one after the other:
-        # 44x one replica on SQLite). The Debug build's start costs more CPU
-        # than the floor's, hence 4x up to date.
+        # floor's herd, 4x. The Debug build's start costs more CPU than the
+        # floor's; with N pending, SQLite's herd measured 0.8-2.7x its floor
+        # at load 14-18 (the waiters' looks between polls meet the applier's
+        # commits), and before that look existed, waiters took the lock one
+        # after the other: 4.9x at K = 32 in a Release build, more in Debug.
         assert_ratio "$label, up to date: $k strata / $k floors" "$work/$kind.uptodate.vs" 4
-        assert_ratio "$label, $n pending: $k strata / (one strata + $((k - 1)) floors)" "$work/$kind.pending.vs" 2.5
+        assert_ratio "$label, $n pending: $k strata / (one strata + $((k - 1)) floors)" "$work/$kind.pending.vs" 4
     fi
 }
 
