@@ -106,18 +106,18 @@ if [[ $load_s -lt 16 && " $cases " == *" blocked "* ]]; then
 fi
 only=${only:-"herd-sqlite herd-pg load"}
 wants() { [[ " $only " == *" $1 "* ]]; }
-# A waiting replica holds two connections (its own and the lock's): the
-# server pg_fixture.sh starts allows 100.
-if wants herd-pg && [[ $k -gt 45 ]]; then
-    echo "scale_bench: --k $k is more than the PostgreSQL herd's 45 (two connections a replica, 100 allowed)" >&2
-    exit 2
-fi
 for v in "$k" "$n" "$rounds" "$load_s" "$load_rows" "$load_rounds"; do
     [[ $v =~ ^[0-9]+$ && $v -ge 1 ]] || {
         echo "scale_bench: '$v' is not a positive number" >&2
         usage
     }
 done
+# A waiting replica holds two connections (its own and the lock's): the
+# server pg_fixture.sh starts allows 100.
+if wants herd-pg && [[ $k -gt 45 ]]; then
+    echo "scale_bench: --k $k is more than the PostgreSQL herd's 45 (two connections a replica, 100 allowed)" >&2
+    exit 2
+fi
 [[ $load_s -ge 4 ]] || {
     echo "scale_bench: --load-seconds must be at least 4" >&2
     exit 2
