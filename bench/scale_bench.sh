@@ -106,6 +106,15 @@ if [[ $load_s -lt 16 && " $cases " == *" blocked "* ]]; then
 fi
 only=${only:-"herd-sqlite herd-pg load"}
 wants() { [[ " $only " == *" $1 "* ]]; }
+for w in $only; do
+    case $w in
+    herd-sqlite | herd-pg | load) ;;
+    *)
+        echo "scale_bench: unknown scenario '$w' (herd-sqlite herd-pg load)" >&2
+        exit 2
+        ;;
+    esac
+done
 for v in "$k" "$n" "$rounds" "$load_s" "$load_rows" "$load_rounds"; do
     [[ $v =~ ^[0-9]+$ && $v -ge 1 ]] || {
         echo "scale_bench: '$v' is not a positive number" >&2
