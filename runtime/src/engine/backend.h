@@ -130,7 +130,8 @@ typedef struct strata_backend {
      * names does not exist. */
     int (*query)(strata *h, const char *sql, int n, const char *const *params, strata_row_fn row,
                  void *ctx);
-    /* The migration lock around a whole operation. */
+    /* The migration lock around a whole operation; STRATA_INT_ALREADY, without
+     * it, when h->lock_peek ended the wait (strata__lock_wait). */
     int (*lock)(strata *h);
     void (*unlock)(strata *h);
     /* Optional: is the migration lock held by someone right now? Asked
@@ -211,11 +212,13 @@ extern const strata_backend strata__pg_backend; /* with STRATA_HAVE_POSTGRESQL o
 /*
  * The lock-wait loop of every backend: calls try_lock until it takes the
  * lock, for at most opts.lock_wait_ms (and at least min_ms, so that a
- * momentary holder never makes a writer fail), backing off from 20 ms to
- * max_pause_ms; says once who holds it, and names the holder and `where`
- * (the lock file, the database) on timeout (STRATA_LOCK_TIMEOUT) or
- * interruption (STRATA_ERROR). try_lock describes the holder in `holder`
- * ("held by ...") when `describe` and it did not get the lock.
+ * momentary holder never makes a writer fail), pausing a quarter of the
+ * time waited so far (from 20 ms up to max_pause_ms); says once who holds it, and names the holder
+ * and `where` (the lock file, the database) on timeout (STRATA_LOCK_TIMEOUT) or interruption
+ * (STRATA_ERROR). try_lock describes the holder in `holder`
+ * ("held by ...") when `describe` and it did not get the lock. With
+ * h->lock_peek set, STRATA_INT_ALREADY (no message, no lock) when the peek
+ * after a pause finds nothing left to do.
  */
 typedef int (*strata_try_lock_fn)(strata *h, int describe, strata_buf *holder, int *got);
 int strata__lock_wait(strata *h, strata_try_lock_fn try_lock, const char *where, unsigned min_ms,

@@ -174,13 +174,15 @@ static int sq_exec(strata *h, const char *sql)
 }
 
 /* Waits for another connection's lock, up to lock_wait_ms, or until
- * strata_interrupt. */
+ * strata_interrupt; not at all for a look between two polls of the
+ * migration lock (h->peeking): the next poll comes soon, and the wait for
+ * the migration lock must stay bounded by lock_wait_ms. */
 static int on_busy(void *arg, int count)
 {
     strata *h = arg;
     unsigned waited = (unsigned)count * 10u;
     keep_lock(h);
-    if (strata__stop_asked(h) || waited >= h->opts.lock_wait_ms)
+    if (h->peeking || strata__stop_asked(h) || waited >= h->opts.lock_wait_ms)
         return 0;
     strata__sleep_ms(10);
     return 1;

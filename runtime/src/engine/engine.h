@@ -76,6 +76,12 @@ struct strata {
     const char *notx_rev; /* the transaction=none migration whose statements run now */
     unsigned flags;       /* the running call's STRATA_YES, STRATA_FORCE, ... */
     volatile sig_atomic_t interrupted;
+    /* Set by strata_startup while its upgrade waits for the migration lock
+     * (lock.c): a look at the version table between two polls; *done when
+     * another process has applied everything meanwhile, so that a herd of
+     * replicas does not take the lock one by one only to find nothing to do. */
+    int (*lock_peek)(struct strata *h, int *done);
+    int peeking;         /* lock_peek runs: a database lock it meets is no news, never waited for */
     strata_msgs msgs;    /* the last error, the logger, the secrets they never show */
     strata_buf sql;      /* strata_upgrade_sql's text */
     char *version_table; /* quoted, ready for SQL */
