@@ -52,7 +52,12 @@ typedef struct pgstate {
     char *lock_table; /* lock=table: the quoted lease table */
     double next_beat; /* when the lock connection must next be heard from */
     long long key;
-    int lock_pid;             /* the advisory lock's session, as the server numbers it */
+    int lock_pid; /* the advisory lock's session, as the server numbers it */
+    /* A second advisory lock that only our lock session ever takes, from
+     * before the migration lock until after it: while someone holds it, our
+     * lock session lives, and so holds the migration lock. 0: not held (the
+     * checks read pg_locks instead). */
+    long long alive_key;
     unsigned lease_ms;        /* lock_lease_ms or its default */
     uint32_t lock_timeout_ms; /* of the migration about to run */
     uint32_t statement_timeout_ms;
