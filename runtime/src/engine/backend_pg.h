@@ -44,6 +44,10 @@ typedef void (*strata_pg_each_fn)(void *ctx, PGresult *r);
  * lock as ours (strata__pg_lock_check). */
 #define PG_MARK_COLUMN "strata_m_"
 #define PG_LOCK_GONE   "strata: the migration lock is no longer held"
+/* The version row's last statement (strata__ledger_duration_text), prepared
+ * on the main connection before the first message that needs it, under this
+ * name and a number (backend_pg.c, prepare_duration). */
+#define PG_DURATION_STMT "strata_duration_"
 
 typedef struct pgstate {
     PGconn *lock;     /* holds the advisory lock, or renews the lease, while h is writing */
@@ -64,7 +68,12 @@ typedef struct pgstate {
     int pooled; /* behind a transaction pooler: our server process is known by the mark only;
                    -1: not known yet */
     int held;   /* the lock is ours (as far as we know: see lost) */
-    int lost;   /* the migration lock was lost: nothing more goes to the server */
+    /* PG_DURATION_STMT<prepared> is prepared on the main connection (0:
+     * none yet); prep_seq numbers the attempts; no_prepare: a script removed
+     * it, the statement goes as text on this connection from then on. */
+    unsigned prepared, prep_seq;
+    int no_prepare;
+    int lost; /* the migration lock was lost: nothing more goes to the server */
     char lost_why[300];
     int main_dead;  /* the main connection broke, or was given up as stalled */
     int lock_dead;  /* the lock connection likewise */
