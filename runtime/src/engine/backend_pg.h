@@ -1,7 +1,8 @@
 /*
  * backend_pg.h - what the PostgreSQL backend's files share: the
- * backend's statements and scripts (backend_pg.c), bounded round trips on
- * its connections (backend_pg_wire.c), the migration lock
+ * backend's statements and scripts (backend_pg.c), migrations sent together
+ * (backend_pg_batch.c), bounded round trips on its connections
+ * (backend_pg_wire.c), the migration lock
  * (backend_pg_lock.c), libpq loaded when first needed (backend_pg_dl.c,
  * base/pq.c). With backend_pg*.c and the authoring layer's PostgreSQL
  * scratch engine, the only place that includes libpq.
@@ -145,6 +146,28 @@ void strata__pg_drop(PGconn *c);
  * new one, never waiting longer than half the patience; 0 when the server
  * could not be reached. */
 int strata__pg_cancel_main(strata *h);
+
+/* backend_pg.c, for backend_pg_batch.c */
+int strata__pg_is_sqlstate(const PGresult *r, const char *code);
+int strata__pg_exec(strata *h, const char *sql);
+void strata__pg_rollback(strata *h);
+/* How a transactional migration's text starts: `begin` ("BEGIN; " or ""),
+ * then its SET LOCAL timeouts. */
+void strata__pg_text_head(strata *h, strata_buf *out, const char *begin, uint32_t lock_ms,
+                          uint32_t statement_ms);
+/* A migration's timeouts: its file's, else the run's options (m NULL: the
+ * run's). */
+uint32_t strata__pg_lock_ms(const strata *h, const strata_bundle_migration *m);
+uint32_t strata__pg_statement_ms(const strata *h, const strata_bundle_migration *m);
+/* The message of r, an SQL error from running sql whose script starts at
+ * byte `offset` with its line line0 (backend_pg.c). */
+int strata__pg_sql_error(strata *h, const char *sql, const PGresult *r, size_t offset,
+                         unsigned line0, int lines);
+
+/* backend_pg_batch.c: backend.h run_batch. */
+int strata__pg_run_batch(strata *h, const strata_atomic *a, size_t n,
+                         void (*done)(strata *h, size_t k, double ms, void *ctx), void *ctx,
+                         size_t *ndone, size_t *failed);
 
 /* backend_pg_lock.c */
 int strata__pg_lock(strata *h);
