@@ -148,7 +148,8 @@ reset_db() {
     q "DROP TABLE IF EXISTS t, runs, items, before_pause, after_pause, app_strata_version,
        app_strata_log, app_strata_lock CASCADE" >/dev/null 2>&1
 }
-ADVISORY="SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+# The session holding advisory locks (strata's lock session holds two).
+ADVISORY="SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 # The full state after the net fixture's three migrations, each run once.
 ALL="e7e000000001:applied e7e000000002:applied e7e000000003:applied"

@@ -111,10 +111,11 @@ show() { # show FILE LABEL: the output of a process, indented
     echo "--- $2:"
     sed 's/^/    /' "$1"
 }
-# The advisory locks held in the test's database.
-ADVISORY="SELECT coalesce(string_agg(pid::text, ' ' ORDER BY pid), '') FROM pg_locks
-          WHERE locktype = 'advisory' AND granted
-            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+# The sessions holding advisory locks in the test's database (strata's lock
+# session holds two: the migration lock and the one its migrations check).
+ADVISORY="SELECT coalesce(string_agg(pid::text, ' ' ORDER BY pid), '') FROM (SELECT DISTINCT pid
+          FROM pg_locks WHERE locktype = 'advisory' AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) l"
 
 # ---------------------------------------------------------------------------
 # 1. 8 replicas start together while one migration is CREATE INDEX CONCURRENTLY

@@ -104,6 +104,9 @@ typedef struct strata_atomic {
     unsigned line0;
     const char *guard;
     const char *after;
+    /* after is strata__ledger_duration_text of m's revision: a backend may
+     * send a prepared form of it instead. */
+    int duration;
 } strata_atomic;
 
 /* backend.h savepoint's operations. */

@@ -1,7 +1,7 @@
 /*
  * backend_pg.c - the PostgreSQL backend (libpq): connecting, statements,
  * migration scripts. Its round trips are in backend_pg_wire.c, its lock in
- * backend_pg_lock.c.
+ * backend_pg_lock.c, migrations sent together in backend_pg_batch.c.
  *
  * Round trips: a transactional migration and its version row go to the
  * server as one simple query (BEGIN; SET LOCAL ...; script; INSERT; COMMIT).
@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int is_sqlstate(const PGresult *r, const char *code)
+int strata__pg_is_sqlstate(const PGresult *r, const char *code)
 {
     const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     return s && strcmp(s, code) == 0;
@@ -76,6 +76,8 @@ static int pg_connect(strata *h, int create)
     }
     h->conn = c;
     h->in_tx = 0;
+    s->prepared = 0;
+    s->no_prepare = 0;
     return STRATA_OK;
 }
 
@@ -94,7 +96,7 @@ static void pg_disconnect(strata *h)
     h->be_state = NULL;
 }
 
-static int pg_exec(strata *h, const char *sql)
+int strata__pg_exec(strata *h, const char *sql)
 {
     PGresult *r;
     int st = strata__pg_main_query(h, sql, 0, NULL, NULL, &r);
@@ -117,8 +119,8 @@ static int pg_query(strata *h, const char *sql, int n, const char *const *params
     if (st != STRATA_OK)
         return st;
     if (!strata__pg_res_ok(r)) {
-        st = is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE
-                                     : strata__pg_res_fail(h, r, "statement failed");
+        st = strata__pg_is_sqlstate(r, "42P01") ? STRATA_INT_NO_TABLE
+                                                : strata__pg_res_fail(h, r, "statement failed");
         PQclear(r);
         return st;
     }
@@ -144,8 +146,8 @@ static void check_interval(strata *h, strata_buf *out, int local)
 
 /* How every transactional migration text starts: `begin` ("BEGIN; " or
  * ""), then the migration's SET LOCAL timeouts. */
-static void text_head(strata *h, strata_buf *out, const char *begin, uint32_t lock_ms,
-                      uint32_t statement_ms)
+void strata__pg_text_head(strata *h, strata_buf *out, const char *begin, uint32_t lock_ms,
+                          uint32_t statement_ms)
 {
     strata__buf_puts(out, begin);
     strata__pg_dialect.timeouts(out, 1, lock_ms, statement_ms);
@@ -153,19 +155,17 @@ static void text_head(strata *h, strata_buf *out, const char *begin, uint32_t lo
 }
 
 /* A migration's timeouts: its file's, else the run's options. */
-static uint32_t lock_ms_of(const strata *h, const strata_bundle_migration *m)
+uint32_t strata__pg_lock_ms(const strata *h, const strata_bundle_migration *m)
 {
     return m && m->lock_timeout_ms != STRATA_TIMEOUT_UNSET ? m->lock_timeout_ms
                                                            : h->opts.lock_timeout_ms;
 }
 
-static uint32_t statement_ms_of(const strata *h, const strata_bundle_migration *m)
+uint32_t strata__pg_statement_ms(const strata *h, const strata_bundle_migration *m)
 {
     return m && m->statement_timeout_ms != STRATA_TIMEOUT_UNSET ? m->statement_timeout_ms
                                                                 : h->opts.statement_timeout_ms;
 }
-
-static void pg_rollback(strata *h);
 
 static int pg_begin(strata *h)
 {
@@ -173,25 +173,26 @@ static int pg_begin(strata *h)
     int st;
 
     strata__buf_init(&sql, h->alloc);
-    text_head(h, &sql, "BEGIN; ", state(h)->lock_timeout_ms, state(h)->statement_timeout_ms);
-    st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
+    strata__pg_text_head(h, &sql, "BEGIN; ", state(h)->lock_timeout_ms,
+                         state(h)->statement_timeout_ms);
+    st = sql.oom ? STRATA_NOMEM : strata__pg_exec(h, sql.data);
     strata__buf_free(&sql);
     h->in_tx = st == STRATA_OK;
     if (st != STRATA_OK)
-        pg_rollback(h); /* a SET that failed left the BEGIN open and aborted */
+        strata__pg_rollback(h); /* a SET that failed left the BEGIN open and aborted */
     return st;
 }
 
 static int pg_commit(strata *h)
 {
-    int st = pg_exec(h, "COMMIT");
+    int st = strata__pg_exec(h, "COMMIT");
     h->in_tx = 0;
     return st;
 }
 
 /* Also when the lock is lost: a rollback writes nothing, and releases what
  * the transaction held. */
-static void pg_rollback(strata *h)
+void strata__pg_rollback(strata *h)
 {
     pgstate *s = state(h);
     PGresult *r = NULL;
@@ -262,8 +263,8 @@ static void pg_dirty_hint(strata *h, strata_buf *out)
  * `lines` and the server gave a position (a lone statement already names its
  * own), who blocked it, and whether the lock was lost or the run
  * interrupted meanwhile. */
-static int sql_error(strata *h, const char *sql, const PGresult *r, size_t offset, unsigned line0,
-                     int lines)
+int strata__pg_sql_error(strata *h, const char *sql, const PGresult *r, size_t offset,
+                         unsigned line0, int lines)
 {
     pgstate *s = state(h);
     const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
@@ -276,7 +277,7 @@ static int sql_error(strata *h, const char *sql, const PGresult *r, size_t offse
             &msg, "line %u: ",
             line_of(sql, offset, strtol(pos, NULL, 10) - (long)strlen(s->mark), line0));
     strata__pg_describe(r, CONN(h), &msg);
-    if ((is_sqlstate(r, "55P03") || is_sqlstate(r, "57014")) && s->blocker[0])
+    if ((strata__pg_is_sqlstate(r, "55P03") || strata__pg_is_sqlstate(r, "57014")) && s->blocker[0])
         strata__buf_printf(&msg, "\nblocked by %s", s->blocker);
     if (s->lost)
         strata__buf_printf(&msg,
@@ -303,7 +304,7 @@ static int run_text(strata *h, const char *sql, size_t offset, unsigned line0, i
     state(h)->blocker[0] = '\0';
     st = strata__pg_main_query(h, sql, 0, NULL, what, &r);
     if (st == STRATA_OK && !strata__pg_res_ok(r))
-        st = sql_error(h, sql, r, offset, line0, lines);
+        st = strata__pg_sql_error(h, sql, r, offset, line0, lines);
     if (res)
         *res = r;
     else
@@ -400,7 +401,7 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         strata__pg_dialect.timeouts(&set, 0, state(h)->lock_timeout_ms,
                                     state(h)->statement_timeout_ms);
         check_interval(h, &set, 0);
-        st = set.oom ? STRATA_NOMEM : pg_exec(h, set.data);
+        st = set.oom ? STRATA_NOMEM : strata__pg_exec(h, set.data);
         strata__buf_free(&set);
         if (st != STRATA_OK)
             return st;
@@ -418,278 +419,18 @@ static int pg_run_script(strata *h, const char *sql, size_t len, unsigned line0,
         if (PQserverVersion(CONN(h)) >= 140000)
             strata__buf_puts(&set, " RESET client_connection_check_interval;");
         if (!set.oom)
-            pg_exec(h, set.data);
+            strata__pg_exec(h, set.data);
         strata__buf_free(&set);
         strata__err_unstash(&h->msgs, &saved);
     }
     return c.status;
 }
 
-/* Did the check that leads a migration find the lock no longer ours? */
-static int lock_gone(const PGresult *r)
-{
-    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    return is_sqlstate(r, "22P02") && msg && strstr(msg, PG_LOCK_GONE) != NULL;
-}
-
-/* Did the guard find this migration done by another process? A duplicate key
- * of the version table (upgrade) or the guard's own text (downgrade). */
-static int guard_failed(strata *h, const PGresult *r)
-{
-    const char *table = r ? PQresultErrorField(r, PG_DIAG_TABLE_NAME) : NULL;
-    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-
-    if (is_sqlstate(r, "23505") && table && strcmp(table, h->version_name) == 0)
-        return 1;
-    return is_sqlstate(r, "22P02") && msg && strstr(msg, STRATA_GUARD_TEXT) != NULL;
-}
-
-/*
- * Migrations sent together (backend.h run_batch): one simple query holds
- * several, each "BEGIN; SET LOCAL <its timeouts>; <check>; <guard>;
- * <script>; <after>; COMMIT;" (inside --single-transaction's transaction,
- * without BEGIN and COMMIT). The server runs them in order and stops at the
- * first error, skipping the rest of the message, so a migration that fails
- * leaves the ones after it unrun, as when each was sent alone; those before
- * it are committed. The results say, as they arrive, which migration runs
- * (the check's column, PG_MARK_COLUMN) and which has committed (its
- * COMMIT's). The check is also the lock, confirmed by the server at the
- * start of every migration: the lock is confirmed by strata before each
- * message, but a message may run for a while.
- */
-
-#define NO_MIGRATION ((size_t)-1)
-
-/* One message's results, read as they arrive (the server sends them when
- * the message is done, or as its output buffer fills). */
-typedef struct reply {
-    strata *h;
-    size_t start;  /* a[start..) went in the message */
-    size_t cur;    /* the migration whose check came last (NO_MIGRATION: none yet) */
-    size_t ndone;  /* own transactions: how many from a[start] committed */
-    double ms;     /* a[cur]'s time, as its bookkeeping returned it; < 0: none */
-    int completed; /* some statement completed: the message was not refused whole */
-    void (*done)(strata *h, size_t k, double ms, void *ctx);
-    void *ctx;
-} reply;
-
-/* A one-row result of one column named `name` (or starting with it). */
-static int one_column(const PGresult *r, const char *name, int prefix)
-{
-    const char *f = PQnfields(r) == 1 && PQntuples(r) == 1 ? PQfname(r, 0) : NULL;
-    return f && (prefix ? !strncmp(f, name, strlen(name)) : !strcmp(f, name));
-}
-
-static void on_result(void *ctx, PGresult *r)
-{
-    reply *y = ctx;
-    ExecStatusType t = PQresultStatus(r);
-
-    if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK)
-        return;
-    y->completed = 1;
-    if (t == PGRES_TUPLES_OK && one_column(r, PG_MARK_COLUMN, 1)) {
-        /* In one transaction for all, the one before has run. */
-        if (y->h->in_tx && y->cur != NO_MIGRATION)
-            y->done(y->h, y->cur, y->ms, y->ctx);
-        y->cur = y->start + (size_t)strtoul(PQfname(r, 0) + strlen(PG_MARK_COLUMN), NULL, 10);
-        y->ms = -1;
-        return;
-    }
-    if (t == PGRES_TUPLES_OK && one_column(r, STRATA_DURATION_COLUMN, 0)) {
-        y->ms = strtod(PQgetvalue(r, 0, 0), NULL);
-        return;
-    }
-    /* A script's own COMMIT (which ends its migration's atomicity anyway)
-     * is not taken for the migration's: only the first after its check. */
-    if (!y->h->in_tx && t == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT") &&
-        y->cur == y->start + y->ndone) {
-        y->ndone++;
-        y->done(y->h, y->cur, y->ms, y->ctx);
-    }
-}
-
-/* a[start..end) as one message into sql; at[j] is where a[j]'s text
- * starts, at[n + j] where its script does. */
-static void batch_text(strata *h, const strata_atomic *a, size_t n, size_t start, size_t end,
-                       strata_buf *sql, size_t *at)
-{
-    size_t j;
-
-    strata__buf_reset(sql);
-    for (j = start; j < end; j++) {
-        at[j] = sql->len;
-        text_head(h, sql, h->in_tx ? "" : "BEGIN; ", lock_ms_of(h, a[j].m),
-                  statement_ms_of(h, a[j].m));
-        strata__buf_putc(sql, '\n');
-        strata__pg_lock_check(h, sql, j - start);
-        strata__buf_printf(sql, ";\n%s;\n", a[j].guard);
-        at[n + j] = sql->len;
-        strata__buf_put(sql, a[j].script, a[j].len);
-        strata__buf_printf(sql, "\n;\n%s%s%s", a[j].after, *a[j].after ? ";\n" : "",
-                           h->in_tx ? "" : "COMMIT;\n");
-    }
-}
-
-/* The migration of a[start..end) whose text holds the server's error
- * position, in characters of the message (our mark first). */
-static size_t at_position(strata *h, const PGresult *r, const char *sql, const size_t *at,
-                          size_t start, size_t end)
-{
-    const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-    long chars = pos ? strtol(pos, NULL, 10) - (long)strlen(state(h)->mark) : 0, seen = 0;
-    size_t i, j = start;
-
-    if (chars < 1)
-        return start;
-    for (i = 0; sql[i] && seen < chars; i++)
-        if (((unsigned char)sql[i] & 0xC0) != 0x80)
-            seen++;
-    while (j + 1 < end && at[j + 1] < i)
-        j++;
-    return j;
-}
-
-/* After a connection lost with migration a[f] sent: a[f + 1..end) went with
- * it, and the server may commit them too. */
-static void also_unknown(strata *h, const strata_atomic *a, size_t f, size_t end)
-{
-    size_t j;
-
-    strata__buf_printf(&h->msgs.err, "\nThe same message held the migration%s after it (",
-                       end - f > 2 ? "s" : "");
-    for (j = f + 1; j < end && j < f + 6; j++)
-        strata__buf_printf(&h->msgs.err, "%s%s", j > f + 1 ? ", " : "",
-                           strata__bundle_str(h->bundle, a[j].m->revision));
-    if (end - f > 6)
-        strata__buf_printf(&h->msgs.err, " and %zu more", end - f - 6);
-    strata__buf_puts(&h->msgs.err, "): the server may commit them too.");
-}
-
-static int pg_run_batch(strata *h, const strata_atomic *a, size_t n,
-                        void (*done)(strata *h, size_t k, double ms, void *ctx), void *ctx,
-                        size_t *ndone, size_t *failed)
-{
-    static const unsigned backoff_ms[] = {200, 500, 1000, 2000, 4000};
-    const unsigned tries = sizeof(backoff_ms) / sizeof(backoff_ms[0]) + 1;
-    pgstate *s = state(h);
-    size_t *at = strata__malloc(h->alloc, 2 * n * sizeof(*at));
-    size_t start = 0, end, cut = 0, f, retrying = NO_MIGRATION;
-    unsigned attempt = 1;
-    strata_buf sql;
-    PGresult *r = NULL;
-    reply y;
-    int st = STRATA_OK;
-
-    *ndone = *failed = 0;
-    if (!at)
-        return STRATA_NOMEM;
-    strata__buf_init(&sql, h->alloc);
-    while (start < n) {
-        end = cut > start ? cut : n;
-        cut = 0;
-        batch_text(h, a, n, start, end, &sql, at);
-        if (sql.oom) {
-            st = STRATA_NOMEM;
-            break;
-        }
-        memset(&y, 0, sizeof(y));
-        y.h = h;
-        y.start = start;
-        y.cur = NO_MIGRATION;
-        y.ms = -1;
-        y.done = done;
-        y.ctx = ctx;
-        s->blocker[0] = '\0';
-        /* In the caller's transaction no COMMIT goes with it: a lost
-         * connection is not "the server may still commit it". */
-        st = strata__pg_main_each(h, sql.data, h->in_tx ? NULL : "", on_result, &y, &r);
-        if (st == STRATA_OK && strata__pg_res_ok(r)) {
-            PQclear(r);
-            r = NULL;
-            if (h->in_tx && y.cur != NO_MIGRATION)
-                done(h, y.cur, y.ms, ctx);
-            start = end;
-            continue;
-        }
-        f = h->in_tx ? (y.cur != NO_MIGRATION ? y.cur : start) : start + y.ndone;
-        *ndone = f;
-        *failed = 1;
-        if (st != STRATA_OK) { /* the connection: nothing more came back */
-            if (s->rt_unknown && !h->in_tx && end - f > 1)
-                also_unknown(h, a, f, end);
-            break;
-        }
-        /* The server parses a whole message before it runs any of it: a
-         * syntax error in a later migration stopped the ones before it
-         * too. They go alone first, so that the error is that migration's
-         * own, after the ones before it, as if each were sent alone. */
-        if (!y.completed && end - start > 1 &&
-            (cut = at_position(h, r, sql.data, at, start, end)) > start) {
-            PQclear(r);
-            r = NULL;
-            *failed = 0;
-            continue;
-        }
-        cut = 0;
-        if (!h->in_tx)
-            pg_rollback(h);
-        if (guard_failed(h, r)) {
-            /* The guard: another process did this migration; nothing of it ran. */
-            strata__buf_reset(&h->msgs.err);
-            st = STRATA_INT_ALREADY;
-            *failed = 0;
-            break;
-        }
-        if (lock_gone(r)) {
-            /* The server no longer shows the lock as ours, before this
-             * migration did anything: as when strata finds it lost. */
-            if (strata__pg_confirm_lock(h) == 0)
-                strata__pg_lose(h, "the server no longer shows it held by this process");
-            st = strata__pg_refused(h);
-            break;
-        }
-        if (!h->in_tx && is_sqlstate(r, "55P03") && !strata__stop_asked(h) && !s->lost) {
-            /* A lock timeout rolls back and retries with backoff, so a
-             * migration never queues the application's traffic behind it
-             * for longer than lock_timeout. */
-            if (f != retrying) {
-                retrying = f;
-                attempt = 1;
-            }
-            if (attempt < tries) {
-                strata__log(&h->msgs, STRATA_LOG_WARN,
-                            "migration %s: lock timeout (%s), rolled back; retrying in %u ms "
-                            "(attempt %u of %u)",
-                            strata__bundle_str(h->bundle, a[f].m->revision),
-                            s->blocker[0] ? s->blocker : "blocker unknown", backoff_ms[attempt - 1],
-                            attempt + 1, tries);
-                strata__pg_pause(h, backoff_ms[attempt - 1]);
-                attempt++;
-                PQclear(r);
-                r = NULL;
-                start = f;
-                *failed = 0;
-                continue;
-            }
-        }
-        st = sql_error(h, sql.data, r, at[n + f], a[f].line0, 1);
-        if (is_sqlstate(r, "55P03") && !h->in_tx)
-            strata__buf_printf(&h->msgs.err, "\ngave up after %u attempts (lock_timeout %u ms)",
-                               f == retrying ? attempt : 1, lock_ms_of(h, a[f].m));
-        break;
-    }
-    PQclear(r);
-    strata__buf_free(&sql);
-    strata__free(h->alloc, at);
-    return st;
-}
-
 static int pg_before(strata *h, const strata_bundle_migration *m)
 {
     pgstate *s = state(h);
-    s->lock_timeout_ms = lock_ms_of(h, m);
-    s->statement_timeout_ms = statement_ms_of(h, m);
+    s->lock_timeout_ms = strata__pg_lock_ms(h, m);
+    s->statement_timeout_ms = strata__pg_statement_ms(h, m);
     return STRATA_OK;
 }
 
@@ -724,7 +465,7 @@ static int pg_destroy(strata *h, strata_buf *what)
     strata__buf_quote(&sql, schema, '"');
     strata__buf_printf(what, "Dropped schema %s and everything in it", schema);
     PQclear(r);
-    st = sql.oom ? STRATA_NOMEM : pg_exec(h, sql.data);
+    st = sql.oom ? STRATA_NOMEM : strata__pg_exec(h, sql.data);
     strata__buf_free(&sql);
     return st;
 }
@@ -757,20 +498,20 @@ const strata_backend strata__pg_backend = {
     .dialect = &strata__pg_dialect,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
-    .exec = pg_exec,
+    .exec = strata__pg_exec,
     .query = pg_query,
     .lock = strata__pg_lock,
     .unlock = strata__pg_unlock,
     .lock_held = strata__pg_lock_held,
     .begin = pg_begin,
     .commit = pg_commit,
-    .rollback = pg_rollback,
+    .rollback = strata__pg_rollback,
     .run_script = pg_run_script,
     .before_migration = pg_before,
     .check_migration = NULL, /* the server checks foreign keys itself */
     .after_migration = pg_after,
     .destroy = pg_destroy,
-    .run_batch = pg_run_batch,
+    .run_batch = strata__pg_run_batch,
     .url_secrets = pg_url_secrets,
     .check_options = strata__pg_check_options,
     .dirty_hint = pg_dirty_hint,

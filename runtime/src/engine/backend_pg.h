@@ -1,7 +1,8 @@
 /*
  * backend_pg.h - what the PostgreSQL backend's files share: the
- * backend's statements and scripts (backend_pg.c), bounded round trips on
- * its connections (backend_pg_wire.c), the migration lock
+ * backend's statements and scripts (backend_pg.c), migrations sent together
+ * (backend_pg_batch.c), bounded round trips on its connections
+ * (backend_pg_wire.c), the migration lock
  * (backend_pg_lock.c), libpq loaded when first needed (backend_pg_dl.c,
  * base/pq.c). With backend_pg*.c and the authoring layer's PostgreSQL
  * scratch engine, the only place that includes libpq.
@@ -44,6 +45,10 @@ typedef void (*strata_pg_each_fn)(void *ctx, PGresult *r);
  * lock as ours (strata__pg_lock_check). */
 #define PG_MARK_COLUMN "strata_m_"
 #define PG_LOCK_GONE   "strata: the migration lock is no longer held"
+/* The version row's last statement (strata__ledger_duration_text), prepared
+ * on the main connection before the first message that needs it, under this
+ * name and a number (backend_pg.c, prepare_duration). */
+#define PG_DURATION_STMT "strata_duration_"
 
 typedef struct pgstate {
     PGconn *lock;     /* holds the advisory lock, or renews the lease, while h is writing */
@@ -52,14 +57,24 @@ typedef struct pgstate {
     char *lock_table; /* lock=table: the quoted lease table */
     double next_beat; /* when the lock connection must next be heard from */
     long long key;
-    int lock_pid;             /* the advisory lock's session, as the server numbers it */
+    int lock_pid; /* the advisory lock's session, as the server numbers it */
+    /* A second advisory lock that only our lock session ever takes, from
+     * before the migration lock until after it: while someone holds it, our
+     * lock session lives, and so holds the migration lock. 0: not held (the
+     * checks read pg_locks instead). */
+    long long alive_key;
     unsigned lease_ms;        /* lock_lease_ms or its default */
     uint32_t lock_timeout_ms; /* of the migration about to run */
     uint32_t statement_timeout_ms;
     int pooled; /* behind a transaction pooler: our server process is known by the mark only;
                    -1: not known yet */
     int held;   /* the lock is ours (as far as we know: see lost) */
-    int lost;   /* the migration lock was lost: nothing more goes to the server */
+    /* PG_DURATION_STMT<prepared> is prepared on the main connection (0:
+     * none yet); prep_seq numbers the attempts; no_prepare: a script removed
+     * it, the statement goes as text on this connection from then on. */
+    unsigned prepared, prep_seq;
+    int no_prepare;
+    int lost; /* the migration lock was lost: nothing more goes to the server */
     char lost_why[300];
     int main_dead;  /* the main connection broke, or was given up as stalled */
     int lock_dead;  /* the lock connection likewise */
@@ -131,6 +146,28 @@ void strata__pg_drop(PGconn *c);
  * new one, never waiting longer than half the patience; 0 when the server
  * could not be reached. */
 int strata__pg_cancel_main(strata *h);
+
+/* backend_pg.c, for backend_pg_batch.c */
+int strata__pg_is_sqlstate(const PGresult *r, const char *code);
+int strata__pg_exec(strata *h, const char *sql);
+void strata__pg_rollback(strata *h);
+/* How a transactional migration's text starts: `begin` ("BEGIN; " or ""),
+ * then its SET LOCAL timeouts. */
+void strata__pg_text_head(strata *h, strata_buf *out, const char *begin, uint32_t lock_ms,
+                          uint32_t statement_ms);
+/* A migration's timeouts: its file's, else the run's options (m NULL: the
+ * run's). */
+uint32_t strata__pg_lock_ms(const strata *h, const strata_bundle_migration *m);
+uint32_t strata__pg_statement_ms(const strata *h, const strata_bundle_migration *m);
+/* The message of r, an SQL error from running sql whose script starts at
+ * byte `offset` with its line line0 (backend_pg.c). */
+int strata__pg_sql_error(strata *h, const char *sql, const PGresult *r, size_t offset,
+                         unsigned line0, int lines);
+
+/* backend_pg_batch.c: backend.h run_batch. */
+int strata__pg_run_batch(strata *h, const strata_atomic *a, size_t n,
+                         void (*done)(strata *h, size_t k, double ms, void *ctx), void *ctx,
+                         size_t *ndone, size_t *failed);
 
 /* backend_pg_lock.c */
 int strata__pg_lock(strata *h);

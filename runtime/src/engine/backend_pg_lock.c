@@ -317,6 +317,18 @@ void strata__pg_lock_check(strata *h, strata_buf *out, size_t k)
     /* As the downgrade guard: the cast applies to the CASE's result, since
      * a cast inside a branch is a constant that PostgreSQL folds (and
      * fails) while planning. */
+    if (!s->table && s->alive_key) {
+        /* Granted only when nobody holds alive_key: our lock session is gone,
+         * and the migration lock with it (a session advisory lock ends with
+         * its session alone). Reading pg_locks instead cost about 0.3 ms of
+         * the server's time per migration (planning the view and copying
+         * every backend's locks), 0.69 ms being the whole migration's. */
+        strata__buf_printf(out,
+                           "SELECT (CASE WHEN pg_catalog.pg_try_advisory_xact_lock_shared(%lld) "
+                           "THEN '" PG_LOCK_GONE "' END)::int AS " PG_MARK_COLUMN "%zu",
+                           s->alive_key, k);
+        return;
+    }
     strata__buf_puts(out, "SELECT (CASE WHEN EXISTS (SELECT FROM ");
     if (s->table) {
         strata__buf_printf(out, "%s WHERE id = 1 AND holder = ", s->lock_table);
@@ -533,13 +545,21 @@ static int advisory_setup(strata *h)
                            "tcp_keepalives_count = 3; ");
     if (version >= 120000)
         strata__buf_puts(&sql, "SET tcp_user_timeout = 25000; ");
-    /* Our lock session's process, for the check that leads each migration
-     * (strata__pg_lock_check): behind a pooler it is not PQbackendPID. */
-    strata__buf_puts(&sql, KEY_SQL ", pg_backend_pid()");
+    /* Our lock session's process and its own second lock, for the check
+     * that leads each migration (strata__pg_lock_check): behind a pooler it
+     * is not PQbackendPID. The second lock's key comes from our mark, unique
+     * to this process; taken before the migration lock, released after it. */
+    s->alive_key = (long long)strata__hash64_of(s->mark, strlen(s->mark));
+    if (s->alive_key == 0)
+        s->alive_key = 1;
+    strata__buf_printf(&sql, KEY_SQL ", pg_backend_pid(), pg_try_advisory_lock(%lld)",
+                       s->alive_key);
     st = sql.oom ? STRATA_NOMEM : strata__pg_lock_query(h, sql.data, 0, NULL, &r);
     strata__buf_free(&sql);
     if (st == STRATA_OK && PQntuples(r) == 1)
         s->lock_pid = (int)strtol(PQgetvalue(r, 0, 2), NULL, 10);
+    if (st != STRATA_OK || PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 3), "t") != 0)
+        s->alive_key = 0; /* somebody else has that key: pg_locks it is */
     if (st == STRATA_OK)
         st = PQntuples(r) == 1 ? advisory_key(h, r)
                                : strata__pg_res_fail(h, r, "cannot read the current schema");
@@ -675,8 +695,7 @@ void strata__pg_unlock(strata *h)
     pgstate *s = state(h);
     strata_buf saved;
     int release;
-    char key[24];
-    const char *params[1];
+    char sql[128];
     PGresult *r = NULL;
 
     if (!s || !s->lock)
@@ -688,12 +707,19 @@ void strata__pg_unlock(strata *h)
     if (release && s->table) {
         table_unlock(h);
     } else if (release) {
-        snprintf(key, sizeof(key), "%lld", s->key);
-        params[0] = key;
-        if (strata__pg_lock_query(h, "SELECT pg_advisory_unlock($1::bigint)", 1, params, &r) ==
-            STRATA_OK)
+        /* The second lock first, in the same message: a migration still
+         * running on the server (a main connection given up) fails its
+         * check from then on. */
+        if (s->alive_key)
+            snprintf(sql, sizeof(sql),
+                     "SELECT pg_advisory_unlock(%lld); SELECT pg_advisory_unlock(%lld)",
+                     s->alive_key, s->key);
+        else
+            snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%lld)", s->key);
+        if (strata__pg_lock_query(h, sql, 0, NULL, &r) == STRATA_OK)
             PQclear(r);
     }
+    s->alive_key = 0;
     strata__err_unstash(&h->msgs, &saved);
     strata__pg_drop(s->lock); /* ending the session would release an advisory lock anyway */
     s->lock = NULL;

@@ -583,7 +583,10 @@ void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out)
      * since the run began): the difference is the migration's. */
     strata__buf_printf(out, "UPDATE %s SET duration_ms = %s - duration_ms WHERE revision = ",
                        h->version_table, d->duration_expr);
-    d->literal(out, rev);
+    if (rev)
+        d->literal(out, rev);
+    else
+        strata__buf_puts(out, "$1");
     strata__buf_puts(out, " RETURNING duration_ms AS " STRATA_DURATION_COLUMN);
 }
 

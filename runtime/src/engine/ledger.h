@@ -49,7 +49,8 @@ int strata__ledger_insert_text(strata *h, const strata_dialect *d, const char *t
 /* Appends "UPDATE ... SET duration_ms = <duration_expr> - duration_ms WHERE
  * revision = <rev> RETURNING duration_ms AS <STRATA_DURATION_COLUMN>": the
  * migration's time, measured by the database from the row's INSERT at its
- * start, recorded and returned (backend.h run_batch). */
+ * start, recorded and returned (backend.h run_batch). rev NULL: "$1", the
+ * statement a backend prepares once per connection. */
 void strata__ledger_duration_text(strata *h, const char *rev, strata_buf *out);
 /* Appends "UPDATE <table> SET state = 'applied' WHERE revision = <rev>" (offline). */
 void strata__ledger_applied_text(const strata_dialect *d, const char *table, const char *rev,

@@ -591,6 +591,7 @@ static int batch_entry(strata *h, batch *b, size_t j, size_t i, int up)
     a->line0 = s && s->line ? s->line : 1;
     a->guard = b->guard[j].data;
     a->after = b->after[j].data ? b->after[j].data : "";
+    a->duration = up;
     return st;
 }
 
