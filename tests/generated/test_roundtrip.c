@@ -300,7 +300,7 @@ static int corrupt(void)
     expect_open("image shortened", &b, STRATA_INTEGRITY, "(image checksum)");
     b.image_len++;
     b.format = 5;
-    expect_open("format 5", &b, STRATA_INTEGRITY, "has format 5 but this strata reads format 7");
+    expect_open("format 5", &b, STRATA_INTEGRITY, "has format 5 but this strata reads format 8");
     b.format = STRATA_BUNDLE_FORMAT;
     b.checksum = 2;
     expect_open("checksum version 2", &b, STRATA_INTEGRITY, "(unknown checksum version)");

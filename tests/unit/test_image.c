@@ -273,7 +273,7 @@ int main(void)
         b.ns = "t";
         strata__buf_reset(&err);
         CHECK(strata__bundle_open(&b, NULL, &d, &err) == STRATA_INTEGRITY);
-        CHECK_STR(err.data, "bundle of namespace 't' has format 5 but this strata reads format 7: "
+        CHECK_STR(err.data, "bundle of namespace 't' has format 5 but this strata reads format 8: "
                             "rebuild the application with a matching strata-bundle");
     }
     strata__buf_free(&img);

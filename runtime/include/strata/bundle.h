@@ -6,7 +6,7 @@
  * fields themselves: they hand the bundle to strata_open(), which checks it
  * first. The layout is here, public, only because generated code must see it.
  *
- * Design (format 7): everything but the namespace and the source directory is
+ * Design (format 7, checkpoints since 8): everything but the namespace and the source directory is
  * one byte string, the image, which the generated source spells as one string
  * literal (compilers parse a byte of a literal far faster than an initializer
  * element). The image packs the tables (varints, strings) into one deflate
@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever any struct below changes; generated sources assert it. */
-#define STRATA_BUNDLE_FORMAT 7
+#define STRATA_BUNDLE_FORMAT 8
 
 /* Section kinds: direction in bit 0, dialect in bits 1-2. */
 #define STRATA_SECTION_UP           0u
@@ -43,6 +43,9 @@ extern "C" {
 #define STRATA_MIGRATION_DESTRUCTIVE                                                               \
     0x4u /* lint found it drops data and no reason acknowledges it: production does not apply      \
             it on its own (`findings` says what it drops) */
+#define STRATA_MIGRATION_CHECKPOINT                                                                \
+    0x8u /* checkpoint=REV: stands for REV and every revision it replaces (strata-bundle squash)   \
+          */
 
 /* Environment mask bits (environments=...). */
 #define STRATA_ENV_DEVELOPMENT 0x1u

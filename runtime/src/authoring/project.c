@@ -284,7 +284,8 @@ static int check_dialects(strata_project *p, int draft)
         const strata_migfile *m = &p->files[i];
         have = strata__migfile_up_dialects(m, &line);
         missing = all & ~have;
-        if (!have || !missing)
+        /* a checkpoint for one database: the other goes through the originals */
+        if (!have || !missing || (m->flags & STRATA_MIGRATION_CHECKPOINT))
             continue;
         if (draft) {
             strata__diag_add(&p->diags, STRATA_DIAG_WARNING, m->file, line,
@@ -393,6 +394,8 @@ int strata__project_load(strata_project *p, const char *dir, int draft)
     p->nfiles = nparsed;
     if (status == STRATA_OK)
         status = check_dialects(p, draft);
+    if (status == STRATA_OK)
+        status = strata__project_checkpoints_pre(p);
     if (status != STRATA_OK)
         goto done;
 
@@ -406,9 +409,12 @@ int strata__project_load(strata_project *p, const char *dir, int draft)
         g->file = m->file;
         g->line = m->revision_line;
         g->revises_line = m->revises_line;
+        g->checkpoint = m->checkpoint;
     }
     status = strata__graph_build(&p->graph, NULL, p->nodes, p->nfiles, &p->diags);
     p->graph_ok = status == STRATA_OK;
+    if (status == STRATA_OK)
+        status = strata__project_checkpoints_post(p);
 done:
     if (p->diags.oom)
         status = STRATA_NOMEM;

@@ -50,9 +50,11 @@ static int stamp_impl(strata *h, const char *target)
         goto unlock;
     for (i = 0; i < n && st == STRATA_OK; i++) {
         strata_state s = h->infos[i].state;
-        int applied = s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
-        if (s == STRATA_STATE_SKIPPED)
-            continue; /* not for this environment: stamping would claim it ran */
+        int applied = strata__state_ran(s);
+        /* not for this environment, or a checkpoint's way not taken: stamping would claim it
+         * ran */
+        if (s == STRATA_STATE_SKIPPED || s == STRATA_STATE_REPLACED || s == STRATA_STATE_BYPASSED)
+            continue;
         if (want[i] && !applied && (st = strata__check_applies(h, i, h->be->dialect)) == STRATA_OK)
             st = strata__ledger_insert(h, i, "applied", 0);
         else if (!want[i] && applied)
