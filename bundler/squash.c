@@ -41,6 +41,7 @@ typedef struct squash {
     strata_buf review;       /* file:line: statement, one a line, for the terminal */
     size_t ndata, nleft;     /* copied; left out (environments=) */
     const strata_migfile *m; /* the migration whose statements are scanned */
+    unsigned line0;          /* its section's directive line */
     int keep;                /* its statements go into the checkpoint */
 } squash;
 
@@ -74,6 +75,8 @@ static int one_statement(void *ctx, const char *start, size_t len, unsigned line
     squash *q = ctx;
     size_t at = strata__sql_skip_blank_mode(start, len, STRATA_SQL_SQLITE, NULL), e;
 
+    line += q->line0;
+
     if (at >= len || !is_data(start + at, len - at))
         return 0;
     /* the first line of it, for the terminal */
@@ -106,6 +109,7 @@ static void collect_data(squash *q)
         if (!(s = strata__section_for(m, STRATA_SECTION_UP, STRATA_SECTION_SQLITE)))
             continue;
         q->m = m;
+        q->line0 = s->line; /* the section's text starts on the line after it */
         q->keep = (m->environments & STRATA_ENV_ALL) == STRATA_ENV_ALL;
         strata__sql_split_mode(m->text + s->start, s->len, STRATA_SQL_SQLITE, one_statement, q);
     }
@@ -218,6 +222,44 @@ static int replay_checkpoint(squash *q, strata_replay_db *db, const strata_migfi
     return db->capture(db->ctx, out, e);
 }
 
+/* The checkpoint's text: header, the CREATE statements, the data block
+ * (live, or each line commented out). */
+static void compose(squash *q, const strata_plan *plan, char rev[13], int commented,
+                    strata_buf *text)
+{
+    const char *l, *e;
+
+    strata__buf_reset(text);
+    header(q, text, rev);
+    strata__buf_printf(
+        text,
+        "\n-- Written by strata-bundle squash: replaying this alone gives the schema "
+        "the %zu\n-- migrations it replaces reach at %s (verified on SQLite).\n",
+        q->nfold, q->rev);
+    strata__buf_puts(text, "\n-- strata: up dialect=sqlite\n");
+    strata__buf_put(text, plan->main.data ? plan->main.data : "", plan->main.len);
+    if (!q->ndata)
+        return;
+    strata__buf_printf(text,
+                       "\n-- strata squash: the data statements of the folded migrations, in "
+                       "their order.\n-- REVIEW them: %s\n",
+                       commented ? "they do not run on the schema at the checkpoint's revision, "
+                                   "so they are\n-- commented out; move the rows you need into "
+                                   "a migration after it."
+                                 : "they run on every new database (seed rows survive the "
+                                   "squash).");
+    for (l = q->data.data; l && *l; l = e + 1) {
+        e = strchr(l, '\n');
+        if (!e)
+            e = l + strlen(l);
+        strata__buf_printf(text, "%s%.*s\n", commented && strncmp(l, "-- ", 3) ? "-- " : "",
+                           (int)(e - l), l);
+        if (!*e)
+            break;
+    }
+    strata__buf_puts(text, "-- strata squash: end of the data statements\n");
+}
+
 static int differs(const char *what, const strata_snapshot *want, const strata_snapshot *got,
                    FILE *errf)
 {
@@ -247,11 +289,11 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     strata_snapshot at_rev, at_head, got;
     strata_migfile cp;
     strata_diags diags;
-    strata_buf text, err;
+    strata_buf text, err, why;
     const char *failed = NULL, *revfile;
     char rev[13], *path = NULL;
     size_t x, first = (size_t)-1, i, dl;
-    int ambiguous = 0, st = STRATA_ERROR, open = 0;
+    int ambiguous = 0, st = STRATA_ERROR, open = 0, commented;
 
     memset(&q, 0, sizeof(q));
     memset(&cp, 0, sizeof(cp));
@@ -260,6 +302,7 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     strata__buf_init(&q.review, NULL);
     strata__buf_init(&text, NULL);
     strata__buf_init(&err, NULL);
+    strata__buf_init(&why, NULL);
     strata__buf_init(&e.msg, NULL);
     strata__diags_init(&diags, NULL);
     strata__schema_init(&empty, STRATA_SECTION_SQLITE);
@@ -277,6 +320,13 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
         st = STRATA_MISUSE;
         goto done;
     }
+    for (i = 0; i < p->nfiles; i++)
+        if ((p->files[i].flags & STRATA_MIGRATION_CHECKPOINT) &&
+            strcmp(p->files[i].checkpoint, q.rev) == 0) {
+            fprintf(errf, "strata-bundle: squash: %s is the checkpoint of %s already\n",
+                    p->files[i].file, q.rev);
+            goto done;
+        }
     x = strata__project_find(p, q.rev);
     if ((st = mark_folded(&q, x)) != STRATA_OK)
         goto done;
@@ -340,52 +390,53 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
         goto done;
     }
     collect_data(&q);
-
-    header(&q, &text, rev);
-    strata__buf_printf(
-        &text,
-        "\n-- Written by strata-bundle squash: replaying this alone gives the schema "
-        "the %zu\n-- migrations it replaces reach at %s (verified on SQLite).\n",
-        q.nfold, q.rev);
-    strata__buf_puts(&text, "\n-- strata: up dialect=sqlite\n");
-    strata__buf_put(&text, plan.main.data ? plan.main.data : "", plan.main.len);
-    if (q.ndata) {
-        strata__buf_puts(&text, "\n-- strata squash: the data statements of the folded "
-                                "migrations, in their order.\n-- REVIEW them: they run on "
-                                "every new database (seed rows survive the squash).\n");
-        strata__buf_put(&text, q.data.data, q.data.len);
-        strata__buf_puts(&text, "-- strata squash: end of the data statements\n");
-    }
-    if (text.oom || q.data.oom || q.review.oom) {
+    if (q.data.oom || q.review.oom) {
         st = STRATA_NOMEM;
         goto done;
     }
 
-    /* the name: REV's date prefix (YYYYMMDD_HHMM_), the new revision, a slug */
-    revfile = strata__base_name(
-        p->nodes[strata__graph_find(&p->graph, p->nodes, q.rev, strlen(q.rev))].file);
-    for (dl = 0;
-         dl < 14 && revfile[dl] &&
-         (dl == 8 || dl == 13 ? revfile[dl] == '_' : revfile[dl] >= '0' && revfile[dl] <= '9');
-         dl++)
-        ;
-    strata__buf_reset(&err);
-    strata__buf_printf(&err, "%s/%.*s%s_checkpoint_up_to_%s.sql", p->dir, dl == 14 ? 14 : 0,
-                       revfile, rev, q.rev);
-    if (err.oom || !(path = strata__strdup(NULL, err.data))) {
-        st = STRATA_NOMEM;
-        goto done;
+    /* the proof: parse it as the bundler will, replay it alone, then with
+     * the rest. Data statements that no longer run on the schema at REV (a
+     * column renamed after them) are copied commented out instead. */
+    for (commented = 0;; commented++) {
+        compose(&q, &plan, rev, commented, &text);
+        if (text.oom || q.data.oom || q.review.oom) {
+            st = STRATA_NOMEM;
+            goto done;
+        }
+        if (!path) {
+            /* the name: REV's date prefix (YYYYMMDD_HHMM_), the new revision, a slug */
+            revfile = strata__base_name(
+                p->nodes[strata__graph_find(&p->graph, p->nodes, q.rev, strlen(q.rev))].file);
+            for (dl = 0; dl < 14 && revfile[dl] &&
+                         (dl == 8 || dl == 13 ? revfile[dl] == '_'
+                                              : revfile[dl] >= '0' && revfile[dl] <= '9');
+                 dl++)
+                ;
+            strata__buf_reset(&err);
+            strata__buf_printf(&err, "%s/%.*s%s_checkpoint_up_to_%s.sql", p->dir, dl == 14 ? 14 : 0,
+                               revfile, rev, q.rev);
+            if (err.oom || !(path = strata__strdup(NULL, err.data))) {
+                st = STRATA_NOMEM;
+                goto done;
+            }
+        }
+        strata__migfile_free(&cp);
+        st = strata__migfile_parse(&cp, NULL, path, text.data, text.len, &diags);
+        if (st != STRATA_OK) {
+            for (i = 0; i < diags.n; i++)
+                fprintf(errf, "strata-bundle: squash: internal: %s\n", diags.v[i].msg);
+            st = st == STRATA_NOMEM ? st : STRATA_ERROR;
+            goto done;
+        }
+        strata__buf_reset(&e.msg);
+        st = replay_checkpoint(&q, &db, &cp, 0, &got, &e, &failed);
+        if (st == STRATA_OK || st == STRATA_NOMEM || !q.ndata || commented)
+            break;
+        strata__buf_reset(&why);
+        strata__buf_puts(&why, e.msg.data ? e.msg.data : "failed");
     }
-
-    /* the proof: parse it as the bundler will, replay it alone, then with the rest */
-    st = strata__migfile_parse(&cp, NULL, path, text.data, text.len, &diags);
-    if (st != STRATA_OK) {
-        for (i = 0; i < diags.n; i++)
-            fprintf(errf, "strata-bundle: squash: internal: %s\n", diags.v[i].msg);
-        st = st == STRATA_NOMEM ? st : STRATA_ERROR;
-        goto done;
-    }
-    if ((st = replay_checkpoint(&q, &db, &cp, 0, &got, &e, &failed)) != STRATA_OK)
+    if (st != STRATA_OK)
         goto engine;
     if (differs("the checkpoint alone", &at_rev, &got, errf)) {
         st = STRATA_ERROR;
@@ -416,7 +467,13 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
                 "The checkpoint is SQLite-only: PostgreSQL databases go on through the "
                 "originals, and need them in the bundle until they are past %s\n",
                 q.rev);
-    if (q.ndata || q.nleft)
+    if (commented)
+        fprintf(out,
+                "Data statements of the folded migrations, copied into the checkpoint commented "
+                "out: they do not run on the schema at %s (%s); move the rows you need into a "
+                "migration after the checkpoint:\n%s",
+                q.rev, why.data ? why.data : "", q.review.data);
+    else if (q.ndata || q.nleft)
         fprintf(out,
                 "Data statements of the folded migrations, copied into the checkpoint after the "
                 "schema (review them):\n%s",
@@ -451,6 +508,7 @@ done:
     strata__buf_free(&q.review);
     strata__buf_free(&text);
     strata__buf_free(&err);
+    strata__buf_free(&why);
     strata__buf_free(&e.msg);
     free(q.mark);
     free(path);
