@@ -46,6 +46,9 @@ static int stamp_impl(strata *h, const char *target)
     /* Rows that strata did not write: stamping over them would hide it. */
     if ((st = strata__judge_damage(h)) != STRATA_OK)
         goto unlock;
+    /* a new database stamped past a checkpoint's revision records the checkpoint */
+    if ((st = strata__checkpoints_apply(h, want)) != STRATA_OK)
+        goto unlock;
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto unlock;
     for (i = 0; i < n && st == STRATA_OK; i++) {

@@ -146,7 +146,9 @@ int strata__checkpoints_apply(strata *h, unsigned char *want)
                                            d) != NULL;
         c->ngone_applied = c->ngone_inner = c->ngone_outer_applied = 0;
         for (i = 0; i < c->ngone; i++) {
-            int row = strata__find_row(h, c->gone[i]) != NULL, inner = 0;
+            /* a dirty row did not finish: that original is not past */
+            const strata_row *r = strata__find_row(h, c->gone[i]);
+            int row = r && strcmp(r->state, "applied") == 0, inner = 0;
             size_t j, p;
             for (j = 0; j < k && !inner; j++)
                 for (p = 0; p < c->npresent && !inner; p++)

@@ -52,3 +52,8 @@ q "SELECT revision FROM app_strata_version ORDER BY revision"
 note "offline scripts: a new database gets the checkpoint, one at aaaa00000001 the originals"
 sh_ "$bin/testapp_cp_orig app migrate upgrade --sql --database $db | grep -E '^-- Running|^(CREATE TABLE|ALTER TABLE) items'"
 sh_ "$bin/testapp_cp_orig app migrate upgrade --sql aaaa00000001:head --database $db | grep -E '^-- Running|^(CREATE TABLE|ALTER TABLE) items'"
+reset
+note "stamping a new database at the checkpoint's revision records the checkpoint, not what it replaces"
+run cp_orig app migrate stamp bbbb00000002
+q "SELECT revision FROM app_strata_version ORDER BY revision"
+run cp_orig app migrate current
