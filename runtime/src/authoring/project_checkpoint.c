@@ -42,7 +42,12 @@ const strata_migfile *strata__project_replacer(const strata_project *p, const ch
 int strata__project_checkpoints_pre(strata_project *p)
 {
     size_t i, j, k;
+    unsigned all = 0, line, missing;
     int status = STRATA_OK;
+
+    for (i = 0; i < p->nfiles; i++)
+        if (!(p->files[i].flags & STRATA_MIGRATION_CHECKPOINT))
+            all |= strata__migfile_up_dialects(&p->files[i], &line);
 
     for (i = 0; i < p->nfiles; i++) {
         strata_migfile *c = &p->files[i];
@@ -58,6 +63,20 @@ int strata__project_checkpoints_pre(strata_project *p)
             }
         if (file_of(p, c->checkpoint))
             continue; /* the originals are here: checked on the graph */
+        /* A database the checkpoint has no section for goes through the
+         * originals: without them it is refused, a new one too. Allowed (a
+         * module that no longer runs there), but said. */
+        if ((missing = all & ~strata__migfile_up_dialects(c, &line)) != 0)
+            strata__diag_add(&p->diags, STRATA_DIAG_WARNING, c->file, c->checkpoint_line,
+                             "checkpoint '%s' has no up section for %s, which the other "
+                             "migrations here serve, and the originals it replaces are deleted: "
+                             "%s databases that are not past '%s' (new ones too) will be "
+                             "refused; restore the originals, or add '-- strata: up dialect=%s' "
+                             "to the checkpoint",
+                             c->revision, missing & STRATA_SECTION_SQLITE ? "SQLite" : "PostgreSQL",
+                             missing & STRATA_SECTION_SQLITE ? "SQLite" : "PostgreSQL",
+                             c->checkpoint,
+                             missing & STRATA_SECTION_SQLITE ? "sqlite" : "postgresql");
         /* REV is gone: so must every revision it replaces be, or a database
          * could go half through them and find the rest missing. */
         for (k = 0; k < c->nreplaces; k++) {
