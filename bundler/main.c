@@ -723,7 +723,7 @@ static int cmd_squash(opts *o)
         return usage_error("%s", "--up-to REV is required: the newest revision to fold");
     st = load(&p, o->pos[0], 0);
     if (st == STRATA_OK)
-        st = squash_run(&p, o->upto, stdout, stderr);
+        st = squash_run(&p, o->upto, o->postgres, stdout, stderr);
     strata__project_free(&p);
     return st == STRATA_MISUSE ? STRATA_ERROR : st;
 }
@@ -815,7 +815,7 @@ static const command commands[] = {
      "DIR/strata.lock exists, that no released migration was edited (exit 4 if one was;\n"
      "a comment or white-space edit is a warning; 'accepts=' in a file is honoured).\n\n"
      "  --single-head       several heads are an error, not a warning\n"},
-    {"squash", cmd_squash, "squash --up-to REV DIR",
+    {"squash", cmd_squash, "squash --up-to REV [--postgres URL|auto] DIR",
      "Writes one checkpoint migration that replaces REV and every ancestor of REV: a new\n"
      "database runs it in their place, then the rest. The chain is replayed up to REV in a\n"
      "scratch SQLite database; the checkpoint is that schema as CREATE statements in\n"
@@ -827,9 +827,13 @@ static const command commands[] = {
      "Databases past REV are unaffected; one part way through the originals goes on\n"
      "through them while they are in the bundle, and is refused once they are deleted.\n"
      "Keep the originals until every database is past REV, then delete them and run\n"
-     "'strata-bundle lock DIR'. SQLite sections only: PostgreSQL databases go through the\n"
-     "originals. docs/migration-format.md, \"Checkpoints\".\n\n"
-     "  --up-to REV         the newest revision to fold (a unique prefix of 4+ characters)\n"},
+     "'strata-bundle lock DIR'. Without --postgres the checkpoint is for SQLite only:\n"
+     "PostgreSQL databases go through the originals. docs/migration-format.md,\n"
+     "\"Checkpoints\".\n\n"
+     "  --up-to REV         the newest revision to fold (a unique prefix of 4+ characters)\n"
+     "  --postgres URL      also a PostgreSQL section, made and proved on this server (scratch\n"
+     "                      databases are created and dropped); auto: a scratch cluster of\n"
+     "                      the installed server (initdb)\n"},
     {"lock", cmd_lock, "lock [--accept-edit REV]... DIR",
      "Writes DIR/strata.lock, or appends the migrations it lacks. An entry whose migration\n"
      "changed is rewritten only when the file accepts the old checksum ('accepts=') or\n"

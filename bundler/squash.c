@@ -34,10 +34,13 @@
 
 typedef struct squash {
     strata_project *p;
-    const char *rev;         /* REV, resolved */
-    unsigned char *mark;     /* by apply position: REV and its ancestors */
-    size_t nfold;            /* how many */
-    strata_buf data;         /* the data statements, in order, for the checkpoint */
+    const char *rev;     /* REV, resolved */
+    unsigned char *mark; /* by apply position: REV and its ancestors */
+    size_t nfold;        /* how many */
+    strata_buf data;     /* the data statements, in order, for the checkpoint */
+    strata_buf data_pg;  /* the same from the PostgreSQL sections */
+    size_t ndata_pg;
+    int pg;                  /* collecting PostgreSQL's (not reviewed twice) */
     strata_buf review;       /* file:line: statement, one a line, for the terminal */
     size_t ndata, nleft;     /* copied; left out (environments=) */
     const strata_migfile *m; /* the migration whose statements are scanned */
@@ -73,7 +76,9 @@ static int is_data(const char *s, size_t n)
 static int one_statement(void *ctx, const char *start, size_t len, unsigned line)
 {
     squash *q = ctx;
-    size_t at = strata__sql_skip_blank_mode(start, len, STRATA_SQL_SQLITE, NULL), e;
+    size_t at = strata__sql_skip_blank_mode(
+               start, len, q->pg ? STRATA_SQL_POSTGRESQL : STRATA_SQL_SQLITE, NULL),
+           e;
 
     line += q->line0;
 
@@ -82,36 +87,40 @@ static int one_statement(void *ctx, const char *start, size_t len, unsigned line
     /* the first line of it, for the terminal */
     for (e = at; e < len && start[e] != '\n'; e++)
         ;
-    strata__buf_printf(&q->review, "  %s:%u: %.*s%s%s\n", q->m->file, line, (int)(e - at),
-                       start + at, e < len ? " ..." : "",
-                       q->keep ? "" : "  (left out: environments= restricts it)");
+    if (!q->pg)
+        strata__buf_printf(&q->review, "  %s:%u: %.*s%s%s\n", q->m->file, line, (int)(e - at),
+                           start + at, e < len ? " ..." : "",
+                           q->keep ? "" : "  (left out: environments= restricts it)");
     if (!q->keep) {
-        q->nleft++;
+        q->nleft += !q->pg;
         return 0;
     }
-    q->ndata++;
-    strata__buf_printf(&q->data, "-- from %s (%s), line %u\n%.*s;\n", strata__base_name(q->m->file),
-                       q->m->revision, line, (int)(len - at), start + at);
+    *(q->pg ? &q->ndata_pg : &q->ndata) += 1;
+    strata__buf_printf(q->pg ? &q->data_pg : &q->data, "-- from %s (%s), line %u\n%.*s;\n",
+                       strata__base_name(q->m->file), q->m->revision, line, (int)(len - at),
+                       start + at);
     return 0;
 }
 
-/* The data statements of the folded migrations' SQLite up sections. */
-static void collect_data(squash *q)
+/* The data statements of the folded migrations' up sections for dialect. */
+static void collect_data(squash *q, unsigned dialect)
 {
     size_t i;
 
+    q->pg = dialect == STRATA_SECTION_POSTGRESQL;
     for (i = 0; i < q->p->nfiles; i++) {
         const strata_migfile *m = strata__project_at(q->p, i);
         const strata_section_src *s;
         if (!q->mark[i] || (m->flags & STRATA_MIGRATION_CHECKPOINT &&
                             strata__project_find(q->p, m->checkpoint) != (size_t)-1))
             continue;
-        if (!(s = strata__section_for(m, STRATA_SECTION_UP, STRATA_SECTION_SQLITE)))
+        if (!(s = strata__section_for(m, STRATA_SECTION_UP, dialect)))
             continue;
         q->m = m;
         q->line0 = s->line; /* the section's text starts on the line after it */
         q->keep = (m->environments & STRATA_ENV_ALL) == STRATA_ENV_ALL;
-        strata__sql_split_mode(m->text + s->start, s->len, STRATA_SQL_SQLITE, one_statement, q);
+        strata__sql_split_mode(m->text + s->start, s->len,
+                               q->pg ? STRATA_SQL_POSTGRESQL : STRATA_SQL_SQLITE, one_statement, q);
     }
 }
 
@@ -222,24 +231,11 @@ static int replay_checkpoint(squash *q, strata_replay_db *db, const strata_migfi
     return db->capture(db->ctx, out, e);
 }
 
-/* The checkpoint's text: header, the CREATE statements, the data block
- * (live, or each line commented out). */
-static void compose(squash *q, const strata_plan *plan, char rev[13], int commented,
-                    strata_buf *text)
+/* A data block (live, or each line commented out). */
+static void data_block(strata_buf *text, const strata_buf *data, int commented)
 {
     const char *l, *e;
 
-    strata__buf_reset(text);
-    header(q, text, rev);
-    strata__buf_printf(
-        text,
-        "\n-- Written by strata-bundle squash: replaying this alone gives the schema "
-        "the %zu\n-- migrations it replaces reach at %s (verified on SQLite).\n",
-        q->nfold, q->rev);
-    strata__buf_puts(text, "\n-- strata: up dialect=sqlite\n");
-    strata__buf_put(text, plan->main.data ? plan->main.data : "", plan->main.len);
-    if (!q->ndata)
-        return;
     strata__buf_printf(text,
                        "\n-- strata squash: the data statements of the folded migrations, in "
                        "their order.\n-- REVIEW them: %s\n",
@@ -248,7 +244,7 @@ static void compose(squash *q, const strata_plan *plan, char rev[13], int commen
                                    "a migration after it."
                                  : "they run on every new database (seed rows survive the "
                                    "squash).");
-    for (l = q->data.data; l && *l; l = e + 1) {
+    for (l = data->data; l && *l; l = e + 1) {
         e = strchr(l, '\n');
         if (!e)
             e = l + strlen(l);
@@ -258,6 +254,31 @@ static void compose(squash *q, const strata_plan *plan, char rev[13], int commen
             break;
     }
     strata__buf_puts(text, "-- strata squash: end of the data statements\n");
+}
+
+/* The checkpoint's text: header, per database the CREATE statements and the
+ * data block (pg: PostgreSQL's plan, or NULL). */
+static void compose(squash *q, const strata_plan *plan, const strata_plan *pg, char rev[13],
+                    int commented, int commented_pg, strata_buf *text)
+{
+    strata__buf_reset(text);
+    header(q, text, rev);
+    strata__buf_printf(
+        text,
+        "\n-- Written by strata-bundle squash: replaying this alone gives the schema "
+        "the %zu\n-- migrations it replaces reach at %s (verified on %s).\n",
+        q->nfold, q->rev, pg ? "SQLite and PostgreSQL" : "SQLite");
+    strata__buf_puts(text, "\n-- strata: up dialect=sqlite\n");
+    strata__buf_put(text, plan->main.data ? plan->main.data : "", plan->main.len);
+    if (q->ndata)
+        data_block(text, &q->data, commented);
+    if (!pg)
+        return;
+    strata__buf_puts(text, "\n-- strata: up dialect=postgresql\n");
+    strata__buf_put(text, pg->pre.data ? pg->pre.data : "", pg->pre.len);
+    strata__buf_put(text, pg->main.data ? pg->main.data : "", pg->main.len);
+    if (q->ndata_pg)
+        data_block(text, &q->data_pg, commented_pg);
 }
 
 static int differs(const char *what, const strata_snapshot *want, const strata_snapshot *got,
@@ -277,7 +298,7 @@ static int differs(const char *what, const strata_snapshot *want, const strata_s
     return 1;
 }
 
-int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
+int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *out, FILE *errf)
 {
     squash q;
     strata_replay_db db;
@@ -287,6 +308,13 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     strata_plan plan;
     strata_gen_opts go;
     strata_snapshot at_rev, at_head, got;
+    strata_replay_db pdb;
+    strata_schema empty_pg, want_pg;
+    strata_diff d_pg;
+    strata_plan plan_pg;
+    strata_snapshot at_rev_pg, at_head_pg;
+    const char *ename = "SQLite";
+    int use_pg = 0, popen = 0, commented_pg = 0;
     strata_migfile cp;
     strata_diags diags;
     strata_buf text, err, why;
@@ -312,6 +340,13 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     strata__snap_init(&at_rev);
     strata__snap_init(&at_head);
     strata__snap_init(&got);
+    strata__schema_init(&empty_pg, STRATA_SECTION_POSTGRESQL);
+    strata__schema_init(&want_pg, STRATA_SECTION_POSTGRESQL);
+    memset(&d_pg, 0, sizeof(d_pg));
+    strata__plan_init(&plan_pg);
+    strata__snap_init(&at_rev_pg);
+    strata__snap_init(&at_head_pg);
+    strata__buf_init(&q.data_pg, NULL);
 
     if (!(q.rev = strata__project_resolve(p, upto, &ambiguous))) {
         fprintf(errf,
@@ -389,8 +424,49 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
         st = STRATA_ERROR;
         goto done;
     }
-    collect_data(&q);
-    if (q.data.oom || q.review.oom) {
+    /* the same on PostgreSQL, when the directory serves it and a server is given */
+    use_pg = postgres && strcmp(postgres, "off") != 0 &&
+             (strata__project_dialects(p) & STRATA_AUTOGEN_POSTGRESQL);
+    if (use_pg) {
+        ename = "PostgreSQL";
+        strata__buf_reset(&err);
+        if (strata__replay_pg_open(&pdb, "squash", postgres, NULL, &err) != STRATA_OK) {
+            fprintf(errf, "strata-bundle: squash: PostgreSQL: %s\n",
+                    err.data ? err.data : "cannot open");
+            st = STRATA_ERROR;
+            goto done;
+        }
+        popen = 1;
+        if ((st = pdb.reset(pdb.ctx, &e)) != STRATA_OK ||
+            (st = strata__replay_up(p, &pdb, q.rev, 0, &e, &failed)) != STRATA_OK ||
+            (st = pdb.capture(pdb.ctx, &at_rev_pg, &e)) != STRATA_OK ||
+            (st = pdb.schema(pdb.ctx, &want_pg, &e)) != STRATA_OK)
+            goto engine;
+        if ((st = pdb.reset(pdb.ctx, &e)) != STRATA_OK ||
+            (st = strata__replay_up(p, &pdb, NULL, 0, &e, &failed)) != STRATA_OK ||
+            (st = pdb.capture(pdb.ctx, &at_head_pg, &e)) != STRATA_OK)
+            goto engine;
+        if (strata__schema_finish(&empty_pg) < 0 ||
+            strata__schema_diff(&empty_pg, &want_pg, &d_pg) < 0 ||
+            strata__plan_make(&empty_pg, &want_pg, &d_pg, &go, &plan_pg) < 0) {
+            st = STRATA_NOMEM;
+            goto done;
+        }
+        /* CREATE INDEX CONCURRENTLY needs a migration of its own: not for a new table */
+        if (plan_pg.nrefused || plan_pg.post.len) {
+            fprintf(errf,
+                    "strata-bundle: squash: the PostgreSQL schema at %s cannot be written as one "
+                    "migration:\n%s",
+                    q.rev, plan_pg.nrefused ? plan_pg.refused.data : plan_pg.post.data);
+            st = STRATA_ERROR;
+            goto done;
+        }
+        ename = "SQLite";
+    }
+    collect_data(&q, STRATA_SECTION_SQLITE);
+    if (use_pg)
+        collect_data(&q, STRATA_SECTION_POSTGRESQL);
+    if (q.data.oom || q.review.oom || q.data_pg.oom) {
         st = STRATA_NOMEM;
         goto done;
     }
@@ -398,8 +474,8 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     /* the proof: parse it as the bundler will, replay it alone, then with
      * the rest. Data statements that no longer run on the schema at REV (a
      * column renamed after them) are copied commented out instead. */
-    for (commented = 0;; commented++) {
-        compose(&q, &plan, rev, commented, &text);
+    for (commented = 0;;) {
+        compose(&q, &plan, use_pg ? &plan_pg : NULL, rev, commented, commented_pg, &text);
         if (text.oom || q.data.oom || q.review.oom) {
             st = STRATA_NOMEM;
             goto done;
@@ -430,21 +506,49 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
             goto done;
         }
         strata__buf_reset(&e.msg);
+        ename = "SQLite";
         st = replay_checkpoint(&q, &db, &cp, 0, &got, &e, &failed);
-        if (st == STRATA_OK || st == STRATA_NOMEM || !q.ndata || commented)
+        if (st != STRATA_OK && st != STRATA_NOMEM && q.ndata && !commented) {
+            commented = 1;
+            strata__buf_reset(&why);
+            strata__buf_puts(&why, e.msg.data ? e.msg.data : "failed");
+            continue;
+        }
+        if (st != STRATA_OK)
+            goto engine;
+        if (differs("the checkpoint alone", &at_rev, &got, errf)) {
+            st = STRATA_ERROR;
+            goto done;
+        }
+        if (!use_pg)
             break;
-        strata__buf_reset(&why);
-        strata__buf_puts(&why, e.msg.data ? e.msg.data : "failed");
+        ename = "PostgreSQL";
+        strata__buf_reset(&e.msg);
+        st = replay_checkpoint(&q, &pdb, &cp, 0, &got, &e, &failed);
+        if (st != STRATA_OK && st != STRATA_NOMEM && q.ndata_pg && !commented_pg) {
+            commented_pg = 1;
+            continue;
+        }
+        if (st != STRATA_OK)
+            goto engine;
+        if (differs("on PostgreSQL, the checkpoint alone", &at_rev_pg, &got, errf)) {
+            st = STRATA_ERROR;
+            goto done;
+        }
+        break;
     }
-    if (st != STRATA_OK)
-        goto engine;
-    if (differs("the checkpoint alone", &at_rev, &got, errf)) {
-        st = STRATA_ERROR;
-        goto done;
-    }
+    ename = "SQLite";
     if ((st = replay_checkpoint(&q, &db, &cp, 1, &got, &e, &failed)) != STRATA_OK)
         goto engine;
     if (differs("the checkpoint followed by the migrations after it", &at_head, &got, errf)) {
+        st = STRATA_ERROR;
+        goto done;
+    }
+    ename = "PostgreSQL";
+    if (use_pg && (st = replay_checkpoint(&q, &pdb, &cp, 1, &got, &e, &failed)) != STRATA_OK)
+        goto engine;
+    if (use_pg && differs("on PostgreSQL, the checkpoint followed by the migrations after it",
+                          &at_head_pg, &got, errf)) {
         st = STRATA_ERROR;
         goto done;
     }
@@ -459,13 +563,19 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     fprintf(out, "Folded %zu migrations (%s .. %s) into checkpoint %s\n", q.nfold,
             strata__project_at(p, first)->revision, q.rev, rev);
     fprintf(out,
-            "Verified on SQLite: the checkpoint alone gives the schema at %s, and with the "
+            "Verified on %s: the checkpoint alone gives the schema at %s, and with the "
             "migrations after it the schema at the heads\n",
-            q.rev);
-    if (strata__project_dialects(p) & STRATA_AUTOGEN_POSTGRESQL)
+            use_pg ? "SQLite and PostgreSQL" : "SQLite", q.rev);
+    if (!use_pg && (strata__project_dialects(p) & STRATA_AUTOGEN_POSTGRESQL))
         fprintf(out,
                 "The checkpoint is SQLite-only: PostgreSQL databases go on through the "
-                "originals, and need them in the bundle until they are past %s\n",
+                "originals, and need them in the bundle until they are past %s (squash with "
+                "--postgres URL|auto for a PostgreSQL section)\n",
+                q.rev);
+    if (commented_pg)
+        fprintf(out,
+                "The PostgreSQL sections' data statements are copied commented out: they "
+                "do not run on the schema at %s\n",
                 q.rev);
     if (commented)
         fprintf(out,
@@ -488,13 +598,22 @@ int squash_run(strata_project *p, const char *upto, FILE *out, FILE *errf)
     goto done;
 engine:
     if (st != STRATA_NOMEM) {
-        fprintf(errf, "strata-bundle: squash: SQLite replay%s%s: %s\n", failed ? " of " : "",
+        fprintf(errf, "strata-bundle: squash: %s replay%s%s: %s\n", ename, failed ? " of " : "",
                 failed ? failed : "", e.msg.data ? e.msg.data : "failed");
         st = STRATA_ERROR;
     }
 done:
     if (open)
         strata__replay_sqlite_close(&db);
+    if (popen)
+        strata__replay_pg_close(&pdb);
+    strata__schema_free(&empty_pg);
+    strata__schema_free(&want_pg);
+    strata__diff_free(&d_pg);
+    strata__plan_free(&plan_pg);
+    strata__snap_free(&at_rev_pg);
+    strata__snap_free(&at_head_pg);
+    strata__buf_free(&q.data_pg);
     strata__migfile_free(&cp);
     strata__diags_free(&diags);
     strata__schema_free(&empty);

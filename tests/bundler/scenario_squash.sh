@@ -17,7 +17,7 @@ expect_code 0 "squash cron"
 expect_eq "squash output" "Generating a/$NAME ... done
 Folded 4 migrations (5d8b746712b6 .. $REV) into checkpoint $CP
 Verified on SQLite: the checkpoint alone gives the schema at $REV, and with the migrations after it the schema at the heads
-The checkpoint is SQLite-only: PostgreSQL databases go on through the originals, and need them in the bundle until they are past $REV
+The checkpoint is SQLite-only: PostgreSQL databases go on through the originals, and need them in the bundle until they are past $REV (squash with --postgres URL|auto for a PostgreSQL section)
 Next: keep the originals until every database is past $REV ('<app> <module> migrate current' on each shows $REV or a later revision). Then delete the 4 files it replaces and run 'strata-bundle lock a' (it drops their lines); a database part way through them is refused by the build without them." "$OUT"
 expect_eq "squash: nothing on stderr" "" "$ERR"
 expect_eq "the header" "-- strata: revision=$CP checkpoint=$REV
