@@ -41,6 +41,7 @@ typedef struct squash {
     strata_buf data_pg;  /* the same from the PostgreSQL sections */
     size_t ndata_pg;
     int pg;                  /* collecting PostgreSQL's (not reviewed twice) */
+    int review_pg;           /* PostgreSQL's are the ones reviewed (no SQLite) */
     strata_buf review;       /* file:line: statement, one a line, for the terminal */
     size_t ndata, nleft;     /* copied; left out (environments=) */
     const strata_migfile *m; /* the migration whose statements are scanned */
@@ -87,12 +88,12 @@ static int one_statement(void *ctx, const char *start, size_t len, unsigned line
     /* the first line of it, for the terminal */
     for (e = at; e < len && start[e] != '\n'; e++)
         ;
-    if (!q->pg)
+    if (!q->pg || q->review_pg)
         strata__buf_printf(&q->review, "  %s:%u: %.*s%s%s\n", q->m->file, line, (int)(e - at),
                            start + at, e < len ? " ..." : "",
                            q->keep ? "" : "  (left out: environments= restricts it)");
     if (!q->keep) {
-        q->nleft += !q->pg;
+        q->nleft += !q->pg || q->review_pg;
         return 0;
     }
     *(q->pg ? &q->ndata_pg : &q->ndata) += 1;
@@ -267,11 +268,16 @@ static void compose(squash *q, const strata_plan *plan, const strata_plan *pg, c
         text,
         "\n-- Written by strata-bundle squash: replaying this alone gives the schema "
         "the %zu\n-- migrations it replaces reach at %s (verified on %s).\n",
-        q->nfold, q->rev, pg ? "SQLite and PostgreSQL" : "SQLite");
-    strata__buf_puts(text, "\n-- strata: up dialect=sqlite\n");
-    strata__buf_put(text, plan->main.data ? plan->main.data : "", plan->main.len);
-    if (q->ndata)
-        data_block(text, &q->data, commented);
+        q->nfold, q->rev,
+        plan && pg ? "SQLite and PostgreSQL"
+        : plan     ? "SQLite"
+                   : "PostgreSQL");
+    if (plan) {
+        strata__buf_puts(text, "\n-- strata: up dialect=sqlite\n");
+        strata__buf_put(text, plan->main.data ? plan->main.data : "", plan->main.len);
+        if (q->ndata)
+            data_block(text, &q->data, commented);
+    }
     if (!pg)
         return;
     strata__buf_puts(text, "\n-- strata: up dialect=postgresql\n");
@@ -314,7 +320,7 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
     strata_plan plan_pg;
     strata_snapshot at_rev_pg, at_head_pg;
     const char *ename = "SQLite";
-    int use_pg = 0, popen = 0, commented_pg = 0;
+    int use_pg = 0, popen = 0, commented_pg = 0, use_sqlite;
     strata_migfile cp;
     strata_diags diags;
     strata_buf text, err, why;
@@ -387,42 +393,45 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
                 goto done;
             }
     }
-    if (!(strata__project_dialects(p) & STRATA_AUTOGEN_SQLITE)) {
+    use_sqlite = (strata__project_dialects(p) & STRATA_AUTOGEN_SQLITE) != 0;
+    if (!use_sqlite && (!postgres || strcmp(postgres, "off") == 0)) {
         fprintf(errf,
-                "strata-bundle: squash: %s has no SQLite sections: squash writes SQLite "
-                "checkpoints only (PostgreSQL is not done yet)\n",
+                "strata-bundle: squash: %s serves PostgreSQL only: give --postgres URL|auto for "
+                "the server to replay it on\n",
                 p->dir);
         goto done;
     }
 
     /* the schema at REV and at the heads, on a scratch SQLite */
-    if ((st = strata__replay_sqlite_open(&db, &err)) != STRATA_OK) {
-        fprintf(errf, "strata-bundle: squash: SQLite: %s\n", err.data ? err.data : "cannot open");
-        goto done;
-    }
-    open = 1;
-    if ((st = db.reset(db.ctx, &e)) != STRATA_OK ||
-        (st = strata__replay_up(p, &db, q.rev, 0, &e, &failed)) != STRATA_OK ||
-        (st = db.capture(db.ctx, &at_rev, &e)) != STRATA_OK ||
-        (st = db.schema(db.ctx, &want, &e)) != STRATA_OK)
-        goto engine;
-    if ((st = db.reset(db.ctx, &e)) != STRATA_OK ||
-        (st = strata__replay_up(p, &db, NULL, 0, &e, &failed)) != STRATA_OK ||
-        (st = db.capture(db.ctx, &at_head, &e)) != STRATA_OK)
-        goto engine;
-
-    /* CREATE statements in dependency order: the empty schema diffed against it */
     memset(&go, 0, sizeof(go));
-    if (strata__schema_finish(&empty) < 0 || strata__schema_diff(&empty, &want, &d) < 0 ||
-        strata__plan_make(&empty, &want, &d, &go, &plan) < 0) {
-        st = STRATA_NOMEM;
-        goto done;
-    }
-    if (plan.nrefused) {
-        fprintf(errf, "strata-bundle: squash: the schema at %s cannot be written as SQL:\n%s",
-                q.rev, plan.refused.data);
-        st = STRATA_ERROR;
-        goto done;
+    if (use_sqlite) {
+        if ((st = strata__replay_sqlite_open(&db, &err)) != STRATA_OK) {
+            fprintf(errf, "strata-bundle: squash: SQLite: %s\n",
+                    err.data ? err.data : "cannot open");
+            goto done;
+        }
+        open = 1;
+        if ((st = db.reset(db.ctx, &e)) != STRATA_OK ||
+            (st = strata__replay_up(p, &db, q.rev, 0, &e, &failed)) != STRATA_OK ||
+            (st = db.capture(db.ctx, &at_rev, &e)) != STRATA_OK ||
+            (st = db.schema(db.ctx, &want, &e)) != STRATA_OK)
+            goto engine;
+        if ((st = db.reset(db.ctx, &e)) != STRATA_OK ||
+            (st = strata__replay_up(p, &db, NULL, 0, &e, &failed)) != STRATA_OK ||
+            (st = db.capture(db.ctx, &at_head, &e)) != STRATA_OK)
+            goto engine;
+        /* CREATE statements in dependency order: the empty schema diffed against it */
+        if (strata__schema_finish(&empty) < 0 || strata__schema_diff(&empty, &want, &d) < 0 ||
+            strata__plan_make(&empty, &want, &d, &go, &plan) < 0) {
+            st = STRATA_NOMEM;
+            goto done;
+        }
+        if (plan.nrefused) {
+            fprintf(errf, "strata-bundle: squash: the schema at %s cannot be written as SQL:\n%s",
+                    q.rev, plan.refused.data);
+            st = STRATA_ERROR;
+            goto done;
+        }
     }
     /* the same on PostgreSQL, when the directory serves it and a server is given */
     use_pg = postgres && strcmp(postgres, "off") != 0 &&
@@ -463,7 +472,9 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
         }
         ename = "SQLite";
     }
-    collect_data(&q, STRATA_SECTION_SQLITE);
+    if (use_sqlite)
+        collect_data(&q, STRATA_SECTION_SQLITE);
+    q.review_pg = !use_sqlite;
     if (use_pg)
         collect_data(&q, STRATA_SECTION_POSTGRESQL);
     if (q.data.oom || q.review.oom || q.data_pg.oom) {
@@ -475,7 +486,8 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
      * the rest. Data statements that no longer run on the schema at REV (a
      * column renamed after them) are copied commented out instead. */
     for (commented = 0;;) {
-        compose(&q, &plan, use_pg ? &plan_pg : NULL, rev, commented, commented_pg, &text);
+        compose(&q, use_sqlite ? &plan : NULL, use_pg ? &plan_pg : NULL, rev, commented,
+                commented_pg, &text);
         if (text.oom || q.data.oom || q.review.oom) {
             st = STRATA_NOMEM;
             goto done;
@@ -507,6 +519,8 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
         }
         strata__buf_reset(&e.msg);
         ename = "SQLite";
+        if (!use_sqlite)
+            goto pg_alone;
         st = replay_checkpoint(&q, &db, &cp, 0, &got, &e, &failed);
         if (st != STRATA_OK && st != STRATA_NOMEM && q.ndata && !commented) {
             commented = 1;
@@ -522,11 +536,16 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
         }
         if (!use_pg)
             break;
+    pg_alone:
         ename = "PostgreSQL";
         strata__buf_reset(&e.msg);
         st = replay_checkpoint(&q, &pdb, &cp, 0, &got, &e, &failed);
         if (st != STRATA_OK && st != STRATA_NOMEM && q.ndata_pg && !commented_pg) {
             commented_pg = 1;
+            if (!use_sqlite) {
+                strata__buf_reset(&why);
+                strata__buf_puts(&why, e.msg.data ? e.msg.data : "failed");
+            }
             continue;
         }
         if (st != STRATA_OK)
@@ -538,9 +557,10 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
         break;
     }
     ename = "SQLite";
-    if ((st = replay_checkpoint(&q, &db, &cp, 1, &got, &e, &failed)) != STRATA_OK)
+    if (use_sqlite && (st = replay_checkpoint(&q, &db, &cp, 1, &got, &e, &failed)) != STRATA_OK)
         goto engine;
-    if (differs("the checkpoint followed by the migrations after it", &at_head, &got, errf)) {
+    if (use_sqlite &&
+        differs("the checkpoint followed by the migrations after it", &at_head, &got, errf)) {
         st = STRATA_ERROR;
         goto done;
     }
@@ -565,25 +585,28 @@ int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *
     fprintf(out,
             "Verified on %s: the checkpoint alone gives the schema at %s, and with the "
             "migrations after it the schema at the heads\n",
-            use_pg ? "SQLite and PostgreSQL" : "SQLite", q.rev);
+            use_pg && use_sqlite ? "SQLite and PostgreSQL"
+            : use_pg             ? "PostgreSQL"
+                                 : "SQLite",
+            q.rev);
     if (!use_pg && (strata__project_dialects(p) & STRATA_AUTOGEN_POSTGRESQL))
         fprintf(out,
                 "The checkpoint is SQLite-only: PostgreSQL databases go on through the "
                 "originals, and need them in the bundle until they are past %s (squash with "
                 "--postgres URL|auto for a PostgreSQL section)\n",
                 q.rev);
-    if (commented_pg)
+    if (commented_pg && use_sqlite)
         fprintf(out,
                 "The PostgreSQL sections' data statements are copied commented out: they "
                 "do not run on the schema at %s\n",
                 q.rev);
-    if (commented)
+    if (commented || (commented_pg && !use_sqlite))
         fprintf(out,
                 "Data statements of the folded migrations, copied into the checkpoint commented "
                 "out: they do not run on the schema at %s (%s); move the rows you need into a "
                 "migration after the checkpoint:\n%s",
                 q.rev, why.data ? why.data : "", q.review.data);
-    else if (q.ndata || q.nleft)
+    else if (q.review.len)
         fprintf(out,
                 "Data statements of the folded migrations, copied into the checkpoint after the "
                 "schema (review them):\n%s",
