@@ -48,6 +48,12 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
                 const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg,
                 const strata_snapshot *snap_pg, const char *const *destructive, FILE *err);
 
+/* strata-bundle squash DIR --up-to REV (squash.c): the checkpoint written,
+ * verified on SQLite (and on PostgreSQL with postgres, a URL or "auto", when
+ * the directory serves it), and what to do next printed to out; refusals to errf.
+ * STRATA_OK, STRATA_ERROR, STRATA_MISUSE (no such revision), STRATA_NOMEM. */
+int squash_run(strata_project *p, const char *upto, const char *postgres, FILE *out, FILE *errf);
+
 /* Lint's output formats (report.c): every diagnostic of p as a JSON
  * document, or as GitHub Actions workflow commands; lint (may be NULL) adds
  * the migrations production asks about. */

@@ -94,8 +94,9 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
                 const strata_hash128 *schema_sqlite, const strata_hash128 *schema_pg,
                 const strata_snapshot *snap_pg, const char *const *destructive, FILE *errf)
 {
-    strata_buf src, hdr, image, chain, err;
+    strata_buf src, hdr, image, chain, err, cps;
     strata_image_migration *mv = NULL;
+    size_t *cpat = NULL;
     strata_image_section *sv = NULL;
     strata_image_snap *snaps = NULL;
     uint32_t *pv = NULL;
@@ -109,6 +110,7 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
     strata__buf_init(&image, NULL);
     strata__buf_init(&chain, NULL);
     strata__buf_init(&err, NULL);
+    strata__buf_init(&cps, NULL);
 
     for (i = 0; i < p->nfiles; i++) {
         nsec += strata__project_at(p, i)->nsections;
@@ -117,7 +119,8 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
     mv = calloc(p->nfiles ? p->nfiles : 1, sizeof(*mv));
     sv = calloc(nsec ? nsec : 1, sizeof(*sv));
     pv = calloc(npar ? npar : 1, sizeof(*pv));
-    if (!mv || !sv || !pv)
+    cpat = calloc(p->nfiles ? p->nfiles : 1, sizeof(*cpat));
+    if (!mv || !sv || !pv || !cpat)
         goto done;
     nsec = npar = 0;
     strata__chain_begin(&chain);
@@ -152,6 +155,14 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
             im->flags |= STRATA_MIGRATION_DESTRUCTIVE;
             im->findings = destructive[i];
         }
+        if (m->flags & STRATA_MIGRATION_CHECKPOINT) {
+            /* "REV R1 R2 ...": pointed at once cps stops moving */
+            cpat[i] = cps.len;
+            strata__buf_puts(&cps, m->checkpoint);
+            for (k = 0; k < m->nreplaces; k++)
+                strata__buf_printf(&cps, " %s", m->replaces[k]);
+            strata__buf_put(&cps, "", 1);
+        }
         for (k = 0; k < m->nsections; k++, nsec++) {
             const strata_section_src *x = &m->sections[k];
             sv[nsec].kind = x->kind;
@@ -160,8 +171,11 @@ int emit_bundle(strata_project *p, const char *ns, const char *out_c, const char
             sv[nsec].len = x->len;
         }
     }
-    if (chain.oom)
+    if (chain.oom || cps.oom)
         goto done;
+    for (i = 0; i < p->nfiles; i++)
+        if (mv[i].flags & STRATA_MIGRATION_CHECKPOINT)
+            mv[i].checkpoint = cps.data + cpat[i];
     /* the schema files go with source_dir: development builds only */
     st = strata__image_write(mv, p->nfiles, sv, nsec, source_dir ? schema_files : NULL,
                              strata__hash128_of(chain.data, chain.len), level, run_blocks, &image);
@@ -235,6 +249,8 @@ done:
     strata__buf_free(&chain);
     strata__buf_free(&err);
     free(mv);
+    free(cpat);
+    strata__buf_free(&cps);
     free(sv);
     free(snaps);
     free(pv);

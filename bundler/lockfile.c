@@ -147,7 +147,7 @@ static int accepts(const strata_migfile *m, strata_hash128 h)
     return 0;
 }
 
-enum { SAME, ACCEPTED, COSMETIC, EDITED, MISSING };
+enum { SAME, ACCEPTED, COSMETIC, EDITED, MISSING, REPLACED };
 
 /* Compares one entry with the directory; reports it unless `forced`. */
 static int compare_entry(strata_project *p, const lock_file *l, const lock_entry *e, int forced)
@@ -156,6 +156,10 @@ static int compare_entry(strata_project *p, const lock_file *l, const lock_entry
     size_t k = strata__project_find(p, e->revision);
     const strata_migfile *m;
 
+    /* Deleted after a squash: the checkpoint that lists it stands for it
+     * (and its own entry locks it); `lock` drops the line. */
+    if (k == (size_t)-1 && strata__project_replacer(p, e->revision))
+        return REPLACED;
     if (k == (size_t)-1) {
         strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l->path, e->line,
                          "revision %s (%s) is released but no migration declares it any more: "
@@ -276,7 +280,7 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
 {
     lock_file l;
     strata_buf b, err;
-    size_t i, k, added = 0, updated = 0;
+    size_t i, k, added = 0, updated = 0, dropped = 0;
     unsigned char *locked = NULL;
     int st, bad = 0;
 
@@ -322,6 +326,10 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
                          "docs/checksums.md.\n");
     for (i = 0; i < l.n; i++) {
         k = strata__project_find(p, l.v[i].revision);
+        if (k == (size_t)-1) {
+            dropped++; /* replaced by a checkpoint, deleted since */
+            continue;
+        }
         locked[k] = 1;
         put_entry(&b, strata__project_at(p, k));
     }
@@ -336,8 +344,9 @@ int lock_write(strata_project *p, const char *const *accept, size_t naccept, FIL
     if (st == STRATA_ERROR)
         strata__diag_add(&p->diags, STRATA_DIAG_ERROR, l.path, 0, "%s", err.data);
     else if (st == STRATA_OK)
-        fprintf(out, "%s: %zu migrations locked (%zu new, %zu updated)\n", l.path, l.n + added,
-                added, updated);
+        fprintf(out, "%s: %zu migrations locked (%zu new, %zu updated%s)\n", l.path,
+                l.n - dropped + added, added, updated,
+                dropped ? ", the deleted originals of a checkpoint dropped" : "");
     strata__buf_free(&err);
     strata__buf_free(&b);
 done:

@@ -15,7 +15,7 @@
 
 typedef struct opts {
     const char *ns, *out_c, *out_h, *source_dir, *message, *tmpl, *head, *rev_id, *level, *jobs;
-    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse, *table, *format;
+    const char *dialect, *postgres, *schema, *schema_pg, *env, *pg_parse, *table, *format, *upto;
     const char *accept[64];
     size_t naccept;
     const char *rules[64];
@@ -48,6 +48,7 @@ static const strata_option options[] = {
     VALUE("--env", NULL, env),
     VALUE("--pg-parse", NULL, pg_parse),
     VALUE("--format", NULL, format),
+    VALUE("--up-to", NULL, upto),
     FLAG("--verify", NULL, verify),
     FLAG("--auto", "--autogenerate", autogen),
     FLAG("--allow-destructive", NULL, allow_destructive),
@@ -691,6 +692,12 @@ static int cmd_history(opts *o)
         info.nparents = m->nparents;
         info.nchildren = p.graph.nchildren[node];
         info.is_head = info.nchildren == 0;
+        if (m->flags & STRATA_MIGRATION_CHECKPOINT) {
+            info.checkpoint = m->checkpoint;
+            info.nreplaces = m->nreplaces;
+            /* while REV is here the checkpoint is its alternative, no head */
+            info.is_head = info.is_head && strata__project_find(&p, m->checkpoint) == (size_t)-1;
+        }
         strata__buf_reset(&b);
         strata__history_line(&b, &info);
         if (o->verbose) {
@@ -708,6 +715,22 @@ static int cmd_history(opts *o)
     strata__buf_free(&b);
     strata__project_free(&p);
     return st;
+}
+
+static int cmd_squash(opts *o)
+{
+    strata_project p;
+    int st;
+
+    if (o->npos != 1)
+        return usage_error("%s", "expected one directory");
+    if (!o->upto)
+        return usage_error("%s", "--up-to REV is required: the newest revision to fold");
+    st = load(&p, o->pos[0], 0);
+    if (st == STRATA_OK)
+        st = squash_run(&p, o->upto, o->postgres, stdout, stderr);
+    strata__project_free(&p);
+    return st == STRATA_MISUSE ? STRATA_ERROR : st;
 }
 
 static const command commands[] = {
@@ -799,6 +822,25 @@ static const command commands[] = {
      "DIR/strata.lock exists, that no released migration was edited (exit 4 if one was;\n"
      "a comment or white-space edit is a warning; 'accepts=' in a file is honoured).\n\n"
      "  --single-head       several heads are an error, not a warning\n"},
+    {"squash", cmd_squash, "squash --up-to REV [--postgres URL|auto] DIR",
+     "Writes one checkpoint migration that replaces REV and every ancestor of REV: a new\n"
+     "database runs it in their place, then the rest. The chain is replayed up to REV in a\n"
+     "scratch SQLite database; the checkpoint is that schema as CREATE statements in\n"
+     "dependency order (autogenerate's planner), then the data statements (INSERT, UPDATE,\n"
+     "DELETE) of the folded migrations, copied in order for review. Before anything is\n"
+     "written the checkpoint is replayed alone and followed by the migrations after REV:\n"
+     "both must give the originals' schema (the difference is printed, and nothing is\n"
+     "written, when not). The same files give the same file, name and revision.\n"
+     "Databases past REV are unaffected; one part way through the originals goes on\n"
+     "through them while they are in the bundle, and is refused once they are deleted.\n"
+     "Keep the originals until every database is past REV, then delete them and run\n"
+     "'strata-bundle lock DIR'. Without --postgres the checkpoint is for SQLite only:\n"
+     "PostgreSQL databases go through the originals. docs/migration-format.md,\n"
+     "\"Checkpoints\".\n\n"
+     "  --up-to REV         the newest revision to fold (a unique prefix of 4+ characters)\n"
+     "  --postgres URL      also a PostgreSQL section, made and proved on this server (scratch\n"
+     "                      databases are created and dropped); auto: a scratch cluster of\n"
+     "                      the installed server (initdb)\n"},
     {"lock", cmd_lock, "lock [--accept-edit REV]... DIR",
      "Writes DIR/strata.lock, or appends the migrations it lacks. An entry whose migration\n"
      "changed is rewritten only when the file accepts the old checksum ('accepts=') or\n"

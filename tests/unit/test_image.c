@@ -110,6 +110,9 @@ int main(void)
     m[2].accepts = acc;
     m[2].naccepts = 1;
     m[2].schema_postgresql = h(9, 10);
+    /* a checkpoint's list among the strings (format 8) */
+    m[2].flags = STRATA_MIGRATION_CHECKPOINT;
+    m[2].checkpoint = "0001 0001";
     m[3].revision = "0004";
     m[3].message = "merge";
     m[3].file = "0004_merge.sql";
@@ -157,6 +160,8 @@ int main(void)
         CHECK(d->sections[4].offset == 0 && d->sections[5].offset == 10);
         CHECK_STR(strata__bundle_str(d, d->migrations[1].file), "0002_big.sql");
         CHECK_STR(strata__bundle_str(d, d->migrations[1].findings), m[1].findings);
+        CHECK_STR(strata__bundle_str(d, d->migrations[2].checkpoint), "0001 0001");
+        CHECK(d->migrations[1].checkpoint == 0 && d->migrations[2].flags == m[2].flags);
         CHECK_STR(strata__bundle_str(d, d->migrations[3].revision), "0004");
         CHECK(d->migrations[0].lock_timeout_ms == STRATA_TIMEOUT_UNSET &&
               d->migrations[0].statement_timeout_ms == 0);

@@ -129,7 +129,7 @@ static void test_errors(void)
         {"-- strata: revision=a lock_timeout=5 s\n-- strata: up\nx;\n",
          "f.sql:1: error: unknown directive 's': expected one of revision, revises, message, "
          "transaction, environments, lock_timeout, statement_timeout, accepts, foreign_keys, "
-         "lint_ignore, reason, or "
+         "lint_ignore, reason, checkpoint, replaces, or "
          "a section 'up' or 'down'"},
         {"-- strata: revision=a lock_timeout=5sec\n-- strata: up\nx;\n",
          "f.sql:1: error: invalid duration '5sec' for 'lock_timeout': use e.g. 500ms, 5s, 2min "

@@ -16,8 +16,9 @@
  */
 static const char *const pa[] = {"a"}, *const pd[] = {"b", "c"}, *const pe[] = {"d"};
 static const strata_gnode nodes[] = {
-    {"a", NULL, 0, "1", NULL, 0, 0}, {"b", pa, 1, "2", NULL, 0, 0}, {"c", pa, 1, "3", NULL, 0, 0},
-    {"d", pd, 2, "4", NULL, 0, 0},   {"e", pe, 1, "5", NULL, 0, 0},
+    {"a", NULL, 0, "1", NULL, 0, 0, NULL}, {"b", pa, 1, "2", NULL, 0, 0, NULL},
+    {"c", pa, 1, "3", NULL, 0, 0, NULL},   {"d", pd, 2, "4", NULL, 0, 0, NULL},
+    {"e", pe, 1, "5", NULL, 0, 0, NULL},
 };
 #define N 5
 
@@ -169,6 +170,180 @@ static void test_targets(void)
     strata_close(h);
 }
 
+/*
+ * Checkpoints (strata__plan_checkpoints): a(0) b(1) C(2) c(3) d(4), C a
+ * checkpoint of b (replaces a, b), c revises b. The states each database
+ * gets, written as one letter each: p pending, a applied, r replaced, y
+ * bypassed; and what an upgrade to heads then runs.
+ */
+#define CN 5
+static const size_t cp_present[] = {0, 1};
+static const char *const cp_gone[] = {"a", "b"};
+
+static void set_states(strata_migration_info *m, const char *s)
+{
+    size_t i;
+
+    memset(m, 0, CN * sizeof(*m));
+    for (i = 0; i < CN; i++)
+        m[i].state = s[i] == 'a' ? STRATA_STATE_APPLIED : STRATA_STATE_PENDING;
+}
+
+static void states(const strata_migration_info *m, const char *want)
+{
+    char got[CN + 1];
+    size_t i;
+
+    for (i = 0; i < CN; i++) {
+        strata_state st = m[i].state;
+        got[i] = st == STRATA_STATE_PENDING    ? 'p'
+                 : st == STRATA_STATE_REPLACED ? 'r'
+                 : st == STRATA_STATE_BYPASSED ? 'y'
+                 : st == STRATA_STATE_SKIPPED  ? 's'
+                                               : 'a';
+    }
+    got[CN] = '\0';
+    CHECK_STR(got, want);
+}
+
+/* The plan of an upgrade to heads, as the nodes' letters. */
+static void runs(const strata_migration_info *m, const char *want)
+{
+    static const unsigned char all[CN] = {1, 1, 1, 1, 1};
+    size_t plan[CN], np, i;
+    char got[CN + 1];
+
+    np = strata__plan_upgrade(plan, all, m, CN, 0);
+    for (i = 0; i < np; i++)
+        got[i] = "abCcd"[plan[i]];
+    got[np] = '\0';
+    CHECK_STR(got, want);
+}
+
+static void test_checkpoints(void)
+{
+    strata_migration_info m[CN];
+    unsigned char eff[CN], want[CN], drop[CN];
+    strata_checkpoint here = {2, "b", 1, cp_present, 2, NULL, 0, 0, 0, 0, 1};
+    strata_checkpoint gone = {2, "b", STRATA_REV_NONE, NULL, 0, cp_gone, 2, 0, 0, 0, 1};
+    strata_checkpoint c = here;
+
+    /* a new database: the checkpoint, then the rest */
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "rrppp");
+    runs(m, "Ccd");
+    /* past b through the originals: nothing of it runs again */
+    set_states(m, "aappp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "aaypp");
+    runs(m, "cd");
+    /* past b through the checkpoint */
+    set_states(m, "ppaap");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "rraap");
+    runs(m, "d");
+    /* part way, the originals here: through them */
+    set_states(m, "apppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "apypp");
+    runs(m, "bcd");
+    /* a target short of b on a new database: the originals, up to it */
+    set_states(m, "ppppp");
+    memset(want, 0, sizeof(want));
+    want[0] = 1;
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, want, eff) == (size_t)-1);
+    states(m, "ppypp");
+    CHECK(want[2] == 0);
+    /* a target past b: the checkpoint joins it */
+    set_states(m, "ppppp");
+    memset(want, 1, sizeof(want));
+    want[2] = 0;
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, want, eff) == (size_t)-1);
+    states(m, "rrppp");
+    CHECK(want[2] == 1);
+    /* no up section for this database: the originals, while they are here */
+    c.has_up = 0;
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "ppypp");
+    runs(m, "abcd");
+
+    /* the originals deleted (a, b only as names): a new database and one
+     * past b either way go on; one part way is refused */
+    c = gone;
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "ppppp");
+    runs(m, "abCcd"); /* a, b stand for nothing here: no rows, never planned in a real bundle */
+    c.ngone_applied = c.ngone_outer_applied = 2;
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == (size_t)-1);
+    states(m, "ppypp");
+    c.ngone_applied = c.ngone_outer_applied = 1;
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == 0);
+    states(m, "ppypp");
+    /* no section for this database and the originals gone: refused too */
+    c.ngone_applied = c.ngone_outer_applied = 0;
+    c.has_up = 0;
+    set_states(m, "ppppp");
+    CHECK(strata__plan_checkpoints(m, CN, &c, 1, NULL, eff) == 0);
+
+    /* a downgrade beneath a checkpoint the database applied is refused;
+     * one that went through the originals undoes them */
+    c = here;
+    set_states(m, "ppaap");
+    strata__plan_checkpoints(m, CN, &c, 1, NULL, eff);
+    memset(drop, 0, sizeof(drop));
+    drop[3] = 1;
+    CHECK(strata__plan_below_checkpoint(m, &c, 1, drop) == (size_t)-1);
+    drop[1] = 1;
+    CHECK(strata__plan_below_checkpoint(m, &c, 1, drop) == 0);
+    set_states(m, "aapap");
+    strata__plan_checkpoints(m, CN, &c, 1, NULL, eff);
+    CHECK(strata__plan_below_checkpoint(m, &c, 1, drop) == (size_t)-1);
+}
+
+/* A checkpoint over a checkpoint: C1(0) replaces x, y (deleted); z(1)
+ * revises C1; C2(2) replaces x, y, C1, z. Past z through C1 and z is past
+ * C2's revision: C2 runs nothing. */
+static void test_nested(void)
+{
+    static const size_t p2[] = {0, 1};
+    static const char *const g1[] = {"x", "y"};
+    strata_checkpoint cps[2] = {{0, "y", STRATA_REV_NONE, NULL, 0, g1, 2, 0, 0, 0, 1},
+                                {2, "z", 1, p2, 2, g1, 2, 0, 2, 0, 1}};
+    strata_migration_info m[3];
+    unsigned char eff[3];
+
+    memset(m, 0, sizeof(m));
+    m[0].state = STRATA_STATE_APPLIED;
+    m[1].state = STRATA_STATE_APPLIED;
+    m[2].state = STRATA_STATE_PENDING;
+    CHECK(strata__plan_checkpoints(m, 3, cps, 2, NULL, eff) == (size_t)-1);
+    CHECK(m[2].state == STRATA_STATE_BYPASSED);
+    /* a new database: C2 alone */
+    m[0].state = m[1].state = m[2].state = STRATA_STATE_PENDING;
+    CHECK(strata__plan_checkpoints(m, 3, cps, 2, NULL, eff) == (size_t)-1);
+    CHECK(m[0].state == STRATA_STATE_REPLACED && m[1].state == STRATA_STATE_REPLACED);
+    CHECK(m[2].state == STRATA_STATE_PENDING);
+    /* through x and y before they were deleted, not z: C1 bypassed, z next */
+    m[0].state = m[1].state = m[2].state = STRATA_STATE_PENDING;
+    cps[0].ngone_applied = cps[0].ngone_outer_applied = 2;
+    cps[1].ngone_applied = 2;
+    CHECK(strata__plan_checkpoints(m, 3, cps, 2, NULL, eff) == (size_t)-1);
+    CHECK(m[0].state == STRATA_STATE_BYPASSED && m[1].state == STRATA_STATE_PENDING);
+    CHECK(m[2].state == STRATA_STATE_BYPASSED);
+    /* through C1, not z, x and y never rows: known through C1, not refused */
+    m[0].state = STRATA_STATE_APPLIED;
+    m[1].state = m[2].state = STRATA_STATE_PENDING;
+    cps[0].ngone_applied = cps[0].ngone_outer_applied = 0;
+    cps[1].ngone_applied = 0;
+    CHECK(strata__plan_checkpoints(m, 3, cps, 2, NULL, eff) == (size_t)-1);
+    CHECK(m[1].state == STRATA_STATE_PENDING && m[2].state == STRATA_STATE_BYPASSED);
+}
+
 int main(void)
 {
     strata_graph g;
@@ -184,5 +359,7 @@ int main(void)
     test_plans();
     test_count();
     test_targets();
+    test_checkpoints();
+    test_nested();
     return CHECK_DONE();
 }

@@ -6,13 +6,12 @@
  * fields themselves: they hand the bundle to strata_open(), which checks it
  * first. The layout is here, public, only because generated code must see it.
  *
- * Design (format 8): everything but the namespace and the source directory is
- * one byte string, the image, which the generated source spells as one string
- * literal (compilers parse a byte of a literal far faster than an initializer
- * element). The image packs the tables (varints, strings) into one deflate
- * stream and the scripts into blocks of up to 256 KB of text, each one deflate
- * stream, so running a migration inflates one block at most. Its layout is
- * private to libstrata (runtime/src/format/image.h, docs/bundle-format.md);
+ * Design (format 8: the PostgreSQL schema text and checkpoints): everything but the namespace and
+ * the source directory is one byte string, the image, which the generated source spells as one
+ * string literal (compilers parse a byte of a literal far faster than an initializer element). The
+ * image packs the tables (varints, strings) into one deflate stream and the scripts into blocks of
+ * up to 256 KB of text, each one deflate stream, so running a migration inflates one block at most.
+ * Its layout is private to libstrata (runtime/src/format/image.h, docs/bundle-format.md);
  * strata_open checks its hash, then decodes the tables.
  */
 #ifndef STRATA_BUNDLE_H
@@ -43,6 +42,9 @@ extern "C" {
 #define STRATA_MIGRATION_DESTRUCTIVE                                                               \
     0x4u /* lint found it drops data and no reason acknowledges it: production does not apply      \
             it on its own (`findings` says what it drops) */
+#define STRATA_MIGRATION_CHECKPOINT                                                                \
+    0x8u /* checkpoint=REV: stands for REV and every revision it replaces (strata-bundle squash)   \
+          */
 
 /* Environment mask bits (environments=...). */
 #define STRATA_ENV_DEVELOPMENT 0x1u

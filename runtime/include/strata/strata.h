@@ -276,7 +276,12 @@ typedef enum strata_state {
     STRATA_STATE_ACCEPTED = 3, /* applied; edited since, and the file accepts the old text */
     STRATA_STATE_EDITED = 4,   /* applied; edited since: refuse */
     STRATA_STATE_DIRTY = 5,    /* a transaction=none migration started and did not finish */
-    STRATA_STATE_SKIPPED = 6   /* not for this environment (environments=) */
+    STRATA_STATE_SKIPPED = 6,  /* not for this environment (environments=) */
+    /* Checkpoints (strata-bundle squash, docs/migration-format.md): */
+    STRATA_STATE_REPLACED = 7, /* replaced by a checkpoint this database applied, or applies next
+                                  in its place: never run here */
+    STRATA_STATE_BYPASSED = 8  /* a checkpoint this database does not apply: it went, or goes,
+                                  through the migrations the checkpoint replaces */
 } strata_state;
 
 typedef struct strata_migration_info {
@@ -295,6 +300,10 @@ typedef struct strata_migration_info {
     const char *applied_at;    /* ISO 8601 UTC */
     const char *applied_by;    /* host:pid */
     long long duration_ms;
+    /* A checkpoint (strata-bundle squash): the revision it stands for and
+     * how many it replaces; else NULL / 0. */
+    const char *checkpoint;
+    size_t nreplaces;
 } strata_migration_info;
 
 /* An applied revision the bundle does not have (the database is ahead). */

@@ -133,6 +133,9 @@ int strata__replay_up(const strata_project *p, strata_replay_db *db, const char 
             continue; /* the schema of record is production's */
         if (mark && !mark[p->graph.order[i]])
             continue; /* another branch */
+        if ((m->flags & STRATA_MIGRATION_CHECKPOINT) &&
+            strata__project_find(p, m->checkpoint) != (size_t)-1)
+            continue; /* the originals are here: they run, their checkpoint is the alternative */
         if (seed && (st = db->counts(db->ctx, &rows, e)) == STRATA_OK)
             st = db->seed(db->ctx, &rows, &seeded, e);
         if (st != STRATA_OK)

@@ -285,7 +285,8 @@ static int check_dialects(strata_project *p, int draft)
         const strata_migfile *m = &p->files[i];
         have = strata__migfile_up_dialects(m, &line);
         missing = all & ~have;
-        if (!have || !missing)
+        /* a checkpoint for one database: the other goes through the originals */
+        if (!have || !missing || (m->flags & STRATA_MIGRATION_CHECKPOINT))
             continue;
         if (draft) {
             strata__diag_add(&p->diags, STRATA_DIAG_WARNING, m->file, line,
@@ -480,6 +481,8 @@ int strata__project_load_jobs(strata_project *p, const char *dir, int draft, uns
     free(fj.out);
     if (status == STRATA_OK)
         status = check_dialects(p, draft);
+    if (status == STRATA_OK)
+        status = strata__project_checkpoints_pre(p);
     if (status != STRATA_OK)
         goto done;
 
@@ -493,9 +496,12 @@ int strata__project_load_jobs(strata_project *p, const char *dir, int draft, uns
         g->file = m->file;
         g->line = m->revision_line;
         g->revises_line = m->revises_line;
+        g->checkpoint = m->checkpoint;
     }
     status = strata__graph_build(&p->graph, NULL, p->nodes, p->nfiles, &p->diags);
     p->graph_ok = status == STRATA_OK;
+    if (status == STRATA_OK)
+        status = strata__project_checkpoints_post(p);
 done:
     if (p->diags.oom)
         status = STRATA_NOMEM;

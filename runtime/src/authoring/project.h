@@ -43,6 +43,19 @@ const char *strata__project_resolve(const strata_project *p, const char *rev, in
 /* Apply position of `rev` (exact match), or (size_t)-1. */
 size_t strata__project_find(const strata_project *p, const char *rev);
 
+/*
+ * Checkpoints (project_checkpoint.c). _pre, before the graph: two
+ * checkpoints of one revision, originals left behind a deleted REV, and
+ * REV's children made to revise the checkpoint once REV is deleted. _post,
+ * on the graph: a checkpoint whose REV is here replaces exactly REV, its
+ * ancestors and what checkpoints among them replaced. STRATA_OK,
+ * STRATA_INVALID (diagnostics), STRATA_NOMEM.
+ */
+int strata__project_checkpoints_pre(strata_project *p);
+int strata__project_checkpoints_post(strata_project *p);
+/* The checkpoint that lists `rev` in its replaces=, or NULL. */
+const strata_migfile *strata__project_replacer(const strata_project *p, const char *rev);
+
 /* Small file helpers. */
 int strata__read_file(const char *path, size_t cap, char **data, size_t *len, strata_buf *err);
 int strata__write_if_changed(const char *path, const char *data, size_t len, strata_buf *err);

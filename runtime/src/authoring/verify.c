@@ -140,9 +140,14 @@ static int capture(replay *r, strata_snapshot *out)
     return st == STRATA_OK ? st : engine_failed(r, st, "reading the schema");
 }
 
+/* A checkpoint whose originals are here is their alternative: the chain
+ * goes through the originals (strata-bundle squash proved the checkpoint). */
 static int runs_here(const replay *r, size_t i)
 {
-    return (strata__project_at(r->p, i)->environments & r->o->environment) != 0;
+    const strata_migfile *m = strata__project_at(r->p, i);
+    return (m->environments & r->o->environment) != 0 &&
+           !((m->flags & STRATA_MIGRATION_CHECKPOINT) &&
+             strata__project_find(r->p, m->checkpoint) != (size_t)-1);
 }
 
 /* The schema before migration i (i = 0: empty), by a replay from an empty

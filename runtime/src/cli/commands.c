@@ -79,15 +79,16 @@ static void json_list(const char *key, const char *const *v, size_t n, int comma
 
 static const char *state_name(strata_state s)
 {
-    static const char *const names[] = {"pending", "applied", "cosmetic", "accepted",
-                                        "edited",  "dirty",   "skipped"};
+    static const char *const names[] = {"pending", "applied", "cosmetic", "accepted", "edited",
+                                        "dirty",   "skipped", "replaced", "bypassed"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
 /* Applied in some form: what `status --json` lists under "applied". */
 static int is_applied(strata_state s)
 {
-    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED && s != STRATA_STATE_REPLACED &&
+           s != STRATA_STATE_BYPASSED;
 }
 
 /* Stable tokens for --json (strata_errstr is for people). */

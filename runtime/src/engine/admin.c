@@ -46,13 +46,18 @@ static int stamp_impl(strata *h, const char *target)
     /* Rows that strata did not write: stamping over them would hide it. */
     if ((st = strata__judge_damage(h)) != STRATA_OK)
         goto unlock;
+    /* a new database stamped past a checkpoint's revision records the checkpoint */
+    if ((st = strata__checkpoints_apply(h, want)) != STRATA_OK)
+        goto unlock;
     if ((st = h->be->begin(h)) != STRATA_OK)
         goto unlock;
     for (i = 0; i < n && st == STRATA_OK; i++) {
         strata_state s = h->infos[i].state;
-        int applied = s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
-        if (s == STRATA_STATE_SKIPPED)
-            continue; /* not for this environment: stamping would claim it ran */
+        int applied = strata__state_ran(s);
+        /* not for this environment, or a checkpoint's way not taken: stamping would claim it
+         * ran */
+        if (s == STRATA_STATE_SKIPPED || s == STRATA_STATE_REPLACED || s == STRATA_STATE_BYPASSED)
+            continue;
         if (want[i] && !applied && (st = strata__check_applies(h, i, h->be->dialect)) == STRATA_OK)
             st = strata__ledger_insert(h, i, "applied", 0);
         else if (!want[i] && applied)

@@ -145,6 +145,9 @@ static int upgrade_impl(strata *h, const char *target)
         goto out;
     if ((st = strata__judge(h, STRATA_JUDGE_DIRTY)) != STRATA_OK)
         goto unlock;
+    /* a target short of a checkpoint's revision goes through the originals */
+    if (h->ncps && (st = strata__checkpoints_apply(h, want)) != STRATA_OK)
+        goto unlock;
     np = strata__plan_upgrade(plan, want, h->infos, n, count);
     if (count && np < count) {
         st = too_few(h, target, np, 1, 0);
@@ -279,6 +282,20 @@ static int downgrade_impl(strata *h, const char *target)
                           "revision %s is not applied: downgrade goes back to an applied "
                           "revision (see '%s %s migrate current')",
                           h->infos[x].revision, h->opts.app, h->bundle->ns);
+        goto unlock;
+    }
+    if ((k = strata__plan_below_checkpoint(h->infos, h->cps, h->ncps, drop)) != (size_t)-1) {
+        const strata_migration_info *c = &h->infos[h->cps[k].node];
+        const char *rev = strata__bstr(h, strata__mig(h, h->cps[k].node)->checkpoint);
+        int len = (int)strcspn(rev, " ");
+        st = strata__fail(&h->msgs, STRATA_ERROR,
+                          "the %s database applied checkpoint %s (%s) in place of the "
+                          "migrations up to %.*s: they never ran one by one here, so they cannot "
+                          "be undone one by one; nothing was downgraded. Downgrade to %.*s at "
+                          "the lowest, or to base if the checkpoint has a down section",
+                          h->bundle->ns, c->revision, c->file, len, rev,
+                          h->cps[k].rev != STRATA_REV_NONE ? len : (int)strlen(c->revision),
+                          h->cps[k].rev != STRATA_REV_NONE ? rev : c->revision);
         goto unlock;
     }
     np = strata__plan_downgrade(plan, drop, h->infos, n, count);

@@ -11,6 +11,7 @@
  * written, never run. Nothing here writes to the database or takes a lock.
  */
 #include "drift.h"
+#include "plan.h"
 #include "snapshot.h"
 #include "sqlscan.h"
 
@@ -47,7 +48,7 @@ void strata__free_drift(strata *h)
 
 static int is_applied(strata_state s)
 {
-    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+    return strata__state_ran(s);
 }
 
 /* The lines of a that b lacks, each as "<mark> line\n", into out; both are
@@ -296,7 +297,9 @@ static int same_as_bundle(strata *h, const strata_schema_objs *live, int *same)
         return STRATA_OK;
     for (i = 0; i < r->nmigrations; i++) {
         strata_state st = r->migrations[i].state;
-        if (st == STRATA_STATE_SKIPPED || st == STRATA_STATE_EDITED || st == STRATA_STATE_ACCEPTED)
+        if (st == STRATA_STATE_SKIPPED || st == STRATA_STATE_EDITED ||
+            st == STRATA_STATE_ACCEPTED || st == STRATA_STATE_REPLACED ||
+            st == STRATA_STATE_BYPASSED)
             return STRATA_OK;
         if (st != STRATA_STATE_PENDING) {
             last = i;

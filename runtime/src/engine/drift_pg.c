@@ -11,6 +11,7 @@
  */
 #include "drift.h"
 #include "image_snap.h"
+#include "plan.h"
 #include "snapshot_pg.h"
 
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 
 static int is_applied(strata_state s)
 {
-    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED;
+    return strata__state_ran(s);
 }
 
 /* ---- the live snapshot, through the backend's query ---- */

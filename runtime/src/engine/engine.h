@@ -94,6 +94,14 @@ struct strata {
     strata_gnode *nodes;
     const char **parent_names;
     strata_graph graph;
+    /* Its checkpoints (checkpoint.c), in apply order; cp_refuse: the one
+     * the last report found this database cannot go past, or (size_t)-1. */
+    struct strata_checkpoint *cps;
+    size_t ncps;
+    size_t *cp_present;
+    char *cp_text;
+    const char **cp_gone;
+    size_t cp_refuse;
 
     /* Storage of the last report (strata_report_read). */
     strata_row *rows; /* sorted by revision */
@@ -158,6 +166,21 @@ void strata__free_report(strata *h);
 
 /* drift.c */
 void strata__free_drift(strata *h);
+
+/* checkpoint.c */
+/* h->cps from the bundle (at open, after the graph). STRATA_OK, STRATA_NOMEM, or
+ * STRATA_INTEGRITY with a message (a bundle the bundler did not make). */
+int strata__checkpoints_load(strata *h);
+void strata__checkpoints_free(strata *h);
+/* Is rev one a checkpoint of the bundle replaces, deleted since? */
+int strata__checkpoint_gone(const strata *h, const char *rev);
+/* The states of h->infos as the checkpoints make them (strata__plan_checkpoints),
+ * want as there; sets h->cp_refuse. STRATA_OK or STRATA_NOMEM. */
+int strata__checkpoints_apply(strata *h, unsigned char *want);
+/* The message of a database that cannot go past h->cp_refuse: STRATA_ERROR. */
+int strata__judge_checkpoint(strata *h);
+/* The checkpoint (index in h->cps) of migration i, or (size_t)-1. */
+size_t strata__checkpoint_of(const strata *h, size_t i);
 
 /* env.c */
 const char *strata__env_get(const strata_options *o, const char *name);

@@ -126,6 +126,8 @@ static int open_handle(strata *h, const strata_bundle *bundle, const strata_opti
                             h->opts.table_prefix);
     if ((st = build_graph(h)) != STRATA_OK)
         return st;
+    if ((st = strata__checkpoints_load(h)) != STRATA_OK)
+        return st == STRATA_NOMEM ? strata__fail(&h->msgs, st, "out of memory") : st;
     if ((st = strata__resolve(h)) != STRATA_OK)
         return st;
     if ((st = choose_backend(h)) != STRATA_OK)
@@ -227,6 +229,7 @@ void strata_close(strata *h)
     strata__free_report(h);
     strata__free_drift(h);
     strata__graph_free(&h->graph);
+    strata__checkpoints_free(h);
     strata__bundle_close(h->bundle);
     strata__free(a, h->nodes);
     strata__free(a, h->parent_names);

@@ -76,6 +76,53 @@ static int offline_one(strata *h, const strata_dialect *d, const char *vt, size_
     return out->oom ? STRATA_NOMEM : st;
 }
 
+/*
+ * The checkpoints' way for a database at FROM (have: what it applied): the
+ * rule of strata__plan_checkpoints on those states. What the script does
+ * not run (a checkpoint not taken, the revisions one replaces) leaves want;
+ * a database part way through deleted originals is refused as upgrade
+ * refuses it.
+ */
+static int offline_checkpoints(strata *h, const strata_dialect *d, unsigned char *want,
+                               const unsigned char *have)
+{
+    size_t n = h->bundle->nmigrations, i, k, refuse;
+    strata_migration_info *m = strata__malloc(h->alloc, (n + 1) * sizeof(*m));
+    unsigned char *eff = strata__malloc(h->alloc, n + 1);
+    int st = STRATA_OK;
+
+    if (!m || !eff) {
+        st = STRATA_NOMEM;
+        goto done;
+    }
+    memset(m, 0, (n + 1) * sizeof(*m));
+    for (i = 0; i < n; i++)
+        m[i].state = have[i] ? STRATA_STATE_APPLIED : STRATA_STATE_PENDING;
+    for (k = 0; k < h->ncps; k++) {
+        strata_checkpoint *c = &h->cps[k];
+        c->has_up = strata__bundle_section(h->bundle, strata__mig(h, c->node), STRATA_SECTION_UP,
+                                           d->section) != NULL;
+        /* the rows of deleted originals are unknown offline: FROM names the way */
+        c->ngone_applied = c->ngone_inner = c->ngone_outer_applied = 0;
+    }
+    refuse = strata__plan_checkpoints(m, n, h->cps, h->ncps, want, eff);
+    if (refuse != (size_t)-1) {
+        st = strata__fail(&h->msgs, STRATA_ERROR,
+                          "namespace %s: a database at that revision is part way through the "
+                          "migrations checkpoint %s replaces, and this build no longer has "
+                          "them: write the script with a build that still has them",
+                          h->bundle->ns, h->nodes[h->cps[refuse].node].revision);
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if (m[i].state == STRATA_STATE_REPLACED || m[i].state == STRATA_STATE_BYPASSED)
+            want[i] = 0;
+done:
+    strata__free(h->alloc, m);
+    strata__free(h->alloc, eff);
+    return st;
+}
+
 static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
 {
     size_t n = h->bundle->nmigrations, i, x, count = 0;
@@ -141,6 +188,8 @@ static int upgrade_sql(strata *h, const char *range, const strata_dialect *d)
         goto done;
     }
 
+    if (h->ncps && (st = offline_checkpoints(h, d, want, have)) != STRATA_OK)
+        goto done;
     d->table_name(&vt, h->opts.schema, h->version_name);
     d->table_name(&lt, h->opts.schema, h->log_name);
     strata__buf_reset(&h->sql);

@@ -68,9 +68,87 @@ size_t strata__plan_downgrade(size_t *plan, const unsigned char *drop,
     size_t i, np = 0;
 
     for (i = n; i-- > 0 && (!count || np < count);)
-        if (drop[i] && m[i].state != STRATA_STATE_PENDING && m[i].state != STRATA_STATE_SKIPPED)
+        if (drop[i] && strata__state_ran(m[i].state))
             plan[np++] = i;
     return np;
+}
+
+int strata__state_ran(strata_state s)
+{
+    return s != STRATA_STATE_PENDING && s != STRATA_STATE_SKIPPED && s != STRATA_STATE_REPLACED &&
+           s != STRATA_STATE_BYPASSED;
+}
+
+size_t strata__plan_checkpoints(strata_migration_info *m, size_t n, const strata_checkpoint *cp,
+                                size_t ncp, unsigned char *want, unsigned char *eff)
+{
+    size_t i, k, total, napp, refuse = (size_t)-1;
+
+    /* eff: counts as applied, through itself or a checkpoint (a checkpoint
+     * among the revisions another one replaces comes first). */
+    for (i = 0; i < n; i++)
+        eff[i] = (unsigned char)strata__state_ran(m[i].state);
+    for (k = 0; k < ncp; k++) {
+        const strata_checkpoint *c = &cp[k];
+        strata_migration_info *x = &m[c->node];
+        size_t j, gone_ok;
+        int inner_ok = 1;
+        total = c->ngone;
+        napp = 0;
+        for (i = 0; i < c->npresent; i++) {
+            if (m[c->present[i]].state == STRATA_STATE_SKIPPED)
+                continue; /* never runs here: not waited for */
+            total++;
+            napp += eff[c->present[i]];
+            for (j = 0; j < k; j++)
+                if (cp[j].node == c->present[i] && !eff[cp[j].node])
+                    inner_ok = 0;
+        }
+        /* the deleted revisions an applied inner checkpoint stands for count */
+        gone_ok = inner_ok ? c->ngone_inner + c->ngone_outer_applied : c->ngone_applied;
+        napp += gone_ok;
+        if (eff[c->node] || (total && napp == total)) {
+            /* past REV, either way: nothing of it runs again */
+            for (i = 0; i < c->npresent; i++) {
+                if (m[c->present[i]].state == STRATA_STATE_PENDING)
+                    m[c->present[i]].state = STRATA_STATE_REPLACED;
+                eff[c->present[i]] = 1;
+            }
+            if (!eff[c->node])
+                x->state = STRATA_STATE_BYPASSED;
+            eff[c->node] = 1;
+            continue;
+        }
+        if (napp == 0 && c->has_up && x->state == STRATA_STATE_PENDING &&
+            (c->rev == STRATA_REV_NONE || !want || want[c->rev])) {
+            for (i = 0; i < c->npresent; i++)
+                if (m[c->present[i]].state == STRATA_STATE_PENDING)
+                    m[c->present[i]].state = STRATA_STATE_REPLACED;
+            if (want)
+                want[c->node] = 1;
+            continue;
+        }
+        if (x->state == STRATA_STATE_PENDING)
+            x->state = STRATA_STATE_BYPASSED;
+        if (gone_ok < c->ngone && refuse == (size_t)-1)
+            refuse = k;
+    }
+    return refuse;
+}
+
+size_t strata__plan_below_checkpoint(const strata_migration_info *m, const strata_checkpoint *cp,
+                                     size_t ncp, const unsigned char *drop)
+{
+    size_t k, i;
+
+    for (k = 0; k < ncp; k++) {
+        if (!strata__state_ran(m[cp[k].node].state))
+            continue;
+        for (i = 0; i < cp[k].npresent; i++)
+            if (drop[cp[k].present[i]])
+                return k;
+    }
+    return (size_t)-1;
 }
 
 int strata__resolve_rev(strata *h, const char *target, size_t *out)

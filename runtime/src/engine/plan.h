@@ -37,6 +37,53 @@ size_t strata__plan_downgrade(size_t *plan, const unsigned char *drop,
                               const strata_migration_info *m, size_t n, size_t count);
 
 /*
+ * A checkpoint as the plan sees it (checkpoint.c makes them from the bundle
+ * and counts ngone_* and has_up for each report). Node indices, apply order.
+ */
+typedef struct strata_checkpoint {
+    size_t node;           /* the checkpoint's migration */
+    const char *revname;   /* the revision it stands for (REV) */
+    size_t rev;            /* REV's migration, or STRATA_REV_NONE once deleted */
+    const size_t *present; /* the migrations it replaces still in the bundle */
+    size_t npresent;
+    const char *const *gone; /* the revisions it replaces no longer in the bundle, sorted */
+    size_t ngone;
+    size_t ngone_applied; /* how many of them the version table has */
+    /* Of them, those a checkpoint among `present` replaced too (the
+     * bundler makes a checkpoint list what one it replaces replaced), and
+     * how many of the others the version table has. */
+    size_t ngone_inner;
+    size_t ngone_outer_applied;
+    int has_up; /* an up section for this database */
+} strata_checkpoint;
+
+/* Has a migration in state s run on this database (every state but
+ * pending, skipped, replaced, bypassed)? */
+int strata__state_ran(strata_state s);
+
+/*
+ * Which way each checkpoint of cp[0..ncp) (in apply order) goes on this
+ * database, written into the states of m[0..n): a checkpoint applied, or
+ * every revision it replaces applied (through the originals): those
+ * revisions still pending are STRATA_STATE_REPLACED and a checkpoint not
+ * applied STRATA_STATE_BYPASSED; nothing runs. None applied, an up section
+ * here, and (want not NULL) want holding REV: the replaced revisions are
+ * REPLACED, the checkpoint stays pending and is marked in want. Otherwise
+ * the checkpoint is BYPASSED and the originals pending: returns the index in
+ * cp of the first such checkpoint with originals missing from the bundle
+ * and not applied (the database cannot go on), else (size_t)-1. eff is n
+ * bytes of scratch.
+ */
+size_t strata__plan_checkpoints(strata_migration_info *m, size_t n, const strata_checkpoint *cp,
+                                size_t ncp, unsigned char *want, unsigned char *eff);
+
+/* The index in cp of a checkpoint this database applied that a downgrade
+ * dropping drop[0..n) would go beneath (a replaced revision marked), else
+ * (size_t)-1: its replaced revisions cannot be undone one by one. */
+size_t strata__plan_below_checkpoint(const strata_migration_info *m, const strata_checkpoint *cp,
+                                     size_t ncp, const unsigned char *drop);
+
+/*
  * What a target of upgrade (up) or downgrade names, marked in mark[0..n]:
  * "head", "heads" (up) and "base" (down) everything; "+N" (up) and "-N"
  * (down) everything, with *count = N; a revision (or a unique prefix) its

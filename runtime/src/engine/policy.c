@@ -340,6 +340,10 @@ int strata__judge(strata *h, unsigned flags)
         unknown(h, 1, &hint);
         break;
     default:
+        if (h->cp_refuse != (size_t)-1) {
+            st = strata__judge_checkpoint(h);
+            break;
+        }
         if (r->nunknown && !(flags & STRATA_JUDGE_UNKNOWN_OK))
             unknown(h, 0, &hint);
         if (st == STRATA_PENDING) {

@@ -4,6 +4,7 @@
  */
 #include "engine.h"
 #include "ledger.h"
+#include "plan.h"
 #include "policy.h"
 
 #include <string.h>
@@ -132,6 +133,52 @@ static int exact_strings(strata *h)
     return STRATA_OK;
 }
 
+/*
+ * After the checkpoints chose (strata__checkpoints_apply): pending counts
+ * what will run; a replaced revision the database is past counts as applied
+ * for `current`, and a checkpoint whose revision is still in the bundle is
+ * never current (that revision is: the checkpoint stands in its place).
+ * Those not current are marked in has_child.
+ */
+static void checkpoint_states(strata *h, unsigned char *has_child)
+{
+    strata_report *rep = &h->report;
+    size_t i, k, p, n = h->bundle->nmigrations;
+
+    rep->npending = 0;
+    for (i = 0; i < n; i++)
+        rep->npending += h->infos[i].state == STRATA_STATE_PENDING;
+    for (k = 0; k < h->ncps; k++) {
+        const strata_checkpoint *c = &h->cps[k];
+        strata_state cs = h->infos[c->node].state;
+        int past = strata__state_ran(cs) || cs == STRATA_STATE_BYPASSED;
+        if (c->rev != STRATA_REV_NONE || !past || h->cp_refuse == k)
+            has_child[c->node] = 1;
+        if (!past || h->cp_refuse == k)
+            continue;
+        for (i = 0; i < c->npresent; i++)
+            if (h->infos[c->present[i]].state == STRATA_STATE_REPLACED)
+                for (p = h->graph.pstart[c->present[i]]; p < h->graph.pstart[c->present[i] + 1];
+                     p++)
+                    has_child[h->graph.pidx[p]] = 1;
+    }
+    /* a replaced revision past which the database is, and no applied child */
+    for (k = 0; k < h->ncps; k++) {
+        const strata_checkpoint *c = &h->cps[k];
+        strata_state cs = h->infos[c->node].state;
+        if (!(strata__state_ran(cs) || cs == STRATA_STATE_BYPASSED) || h->cp_refuse == k)
+            continue;
+        /* through the originals, since deleted: the checkpoint stands for REV */
+        if (cs == STRATA_STATE_BYPASSED && !has_child[c->node])
+            h->current[rep->ncurrent++] = h->infos[c->node].revision;
+        for (i = 0; i < c->npresent; i++) {
+            size_t x = c->present[i];
+            if (h->infos[x].state == STRATA_STATE_REPLACED && !has_child[x])
+                h->current[rep->ncurrent++] = h->infos[x].revision;
+        }
+    }
+}
+
 /* The report, from h->rows, or, after a quick look (read_quick), from
  * `seen`: the migrations found applied with the bundle's checksum, and
  * nothing else in the table. */
@@ -172,9 +219,13 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
         x->parents = h->parent_names + m->parent;
         x->nparents = m->nparents;
         x->nchildren = h->graph.nchildren[i];
-        x->is_head = x->nchildren == 0;
+        x->is_head = x->nchildren == 0 && strata__graph_checkpoint_rev(b, i) == STRATA_REV_NONE;
         x->reversible = reversible(h, m);
         x->exact = h->exact_strs[i];
+        if ((k = strata__checkpoint_of(h, i)) != (size_t)-1) {
+            x->checkpoint = h->cps[k].revname;
+            x->nreplaces = h->cps[k].npresent + h->cps[k].ngone;
+        }
         if (!r) {
             x->state = (m->environments & strata__policy_env_bit(h->env)) ? STRATA_STATE_PENDING
                                                                           : STRATA_STATE_SKIPPED;
@@ -204,10 +255,15 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
         rep->naccepted += x->state == STRATA_STATE_ACCEPTED;
         rep->ndirty += x->state == STRATA_STATE_DIRTY;
     }
+    if (strata__checkpoints_apply(h, NULL) != STRATA_OK) {
+        strata__free(h->alloc, known);
+        return STRATA_NOMEM;
+    }
+    if (h->ncps)
+        checkpoint_states(h, has_child);
     /* current: applied migrations none of whose children is applied. */
     for (i = 0; i < n; i++)
-        if (h->infos[i].state != STRATA_STATE_PENDING &&
-            h->infos[i].state != STRATA_STATE_SKIPPED && !has_child[i])
+        if (strata__state_ran(h->infos[i].state) && !has_child[i])
             h->current[rep->ncurrent++] = h->infos[i].revision;
     for (i = 0; i < h->nrows; i++) {
         strata_unknown_info *u;
@@ -215,8 +271,9 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
             strata__free(h->alloc, known);
             return STRATA_ERROR; /* the message is set */
         }
-        /* Every row of a known revision, also a duplicate one (find_row found one). */
-        if (known[i] ||
+        /* Every row of a known revision, also a duplicate one (find_row found one), and
+         * of one a checkpoint replaced, deleted since. */
+        if (known[i] || strata__checkpoint_gone(h, h->rows[i].revision) ||
             strata__graph_find(&h->graph, h->nodes, h->rows[i].revision,
                                strlen(h->rows[i].revision)) != STRATA_REV_NONE ||
             (i > 0 && !strcmp(h->rows[i].revision, h->rows[i - 1].revision)))

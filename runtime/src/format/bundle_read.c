@@ -59,7 +59,8 @@ static int twice(const unsigned char *p, size_t n, int c)
 
 /*
  * The string columns (revisions, messages, files, then the findings of the
- * destructive migrations, then the schema files `schema` announces) into
+ * destructive migrations, the checkpoints' revisions, then the schema files
+ * `schema` announces) into
  * d->strbuf, and each migration's offsets. The
  * revisions, messages and findings are copied a column at a time; a file
  * name holds its revision and its message once at most, which bounds the
@@ -118,6 +119,17 @@ static int decode_strings(strata_bundle_data *d, const strata_bundle *b, uint32_
         if (!(q = str_end(p, end)))
             return bad(err, b, "string bounds");
         mig[i].findings = (uint32_t)at;
+        memcpy(out + at, p, (size_t)(q - p) + 1);
+        at += (size_t)(q - p) + 1;
+        p = q + 1;
+    }
+    for (i = 0; i < d->nmigrations; i++) {
+        if (!(mig[i].flags & STRATA_MIGRATION_CHECKPOINT))
+            continue;
+        /* never empty: it names at least the revision it stands for */
+        if (!(q = str_end(p, end)) || q == p)
+            return bad(err, b, "string bounds");
+        mig[i].checkpoint = (uint32_t)at;
         memcpy(out + at, p, (size_t)(q - p) + 1);
         at += (size_t)(q - p) + 1;
         p = q + 1;

@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,55 @@ done:
     strata__free(g->alloc, path);
 }
 
+/*
+ * A checkpoint whose REV is in the graph too goes right after REV: after
+ * every revision it replaces, before any of REV's children, so a new
+ * database can apply it in their place. It has no parents, and nothing may
+ * revise it (a child revises REV), so moving it keeps parents first.
+ * ischeck[x] = 1 for such a checkpoint (the heads leave them out). Returns
+ * -1 after reporting a migration that revises one.
+ */
+static int place_checkpoints(strata_graph *g, const strata_gnode *nodes, size_t *ischeck,
+                             strata_diags *d)
+{
+    size_t n = g->n, i, k, x, r, from, to;
+    int bad = 0;
+
+    memset(ischeck, 0, n * sizeof(*ischeck));
+    for (x = 0; x < n; x++) {
+        if (!nodes[x].checkpoint ||
+            (r = strata__graph_find(g, nodes, nodes[x].checkpoint, strlen(nodes[x].checkpoint))) ==
+                (size_t)-1)
+            continue;
+        ischeck[x] = 1;
+        for (i = 0; i < n; i++)
+            for (k = g->pstart[i]; k < g->pstart[i + 1]; k++)
+                if (g->pidx[k] == x) {
+                    strata__diag_add(d, STRATA_DIAG_ERROR, nodes[i].file, nodes[i].revises_line,
+                                     "revision '%s' revises checkpoint '%s' while the revision it "
+                                     "stands for, '%s', is still here: write revises=%s",
+                                     nodes[i].revision, nodes[x].revision, nodes[x].checkpoint,
+                                     nodes[x].checkpoint);
+                    bad = 1;
+                }
+        if (bad)
+            continue;
+        from = g->pos[x];
+        to = g->pos[r] < from ? g->pos[r] + 1 : g->pos[r];
+        /* shift what lies between one place toward from, then put x at to */
+        if (from < to)
+            for (i = from; i < to; i++)
+                g->order[i] = g->order[i + 1];
+        else
+            for (i = from; i > to; i--)
+                g->order[i] = g->order[i - 1];
+        g->order[to] = x;
+        for (i = from < to ? from : to; i <= (from < to ? to : from); i++)
+            g->pos[g->order[i]] = i;
+    }
+    return bad ? -1 : 0;
+}
+
 int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata_gnode *nodes,
                         size_t n, strata_diags *d)
 {
@@ -263,8 +313,12 @@ int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata
         status = d->oom ? STRATA_NOMEM : STRATA_INVALID;
         goto done;
     }
+    if (place_checkpoints(g, nodes, indeg, d) != 0) {
+        status = STRATA_INVALID;
+        goto done;
+    }
     for (i = 0; i < n; i++)
-        if (g->nchildren[g->order[i]] == 0)
+        if (g->nchildren[g->order[i]] == 0 && !indeg[g->order[i]])
             g->heads[g->nheads++] = g->order[i];
     status = STRATA_OK;
 done:
@@ -306,9 +360,27 @@ int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a, const st
     }
     g->pstart[n] = total;
     for (i = 0; i < n; i++)
-        if (g->nchildren[i] == 0)
+        if (g->nchildren[i] == 0 && strata__graph_checkpoint_rev(b, i) == (size_t)-1)
             g->heads[g->nheads++] = i;
     return STRATA_OK;
+}
+
+size_t strata__graph_checkpoint_rev(const strata_bundle_data *b, size_t x)
+{
+    const char *cp, *sp;
+    size_t i, len;
+
+    if (!(b->migrations[x].flags & STRATA_MIGRATION_CHECKPOINT))
+        return (size_t)-1;
+    cp = b->strings + b->migrations[x].checkpoint;
+    sp = strchr(cp, ' ');
+    len = sp ? (size_t)(sp - cp) : strlen(cp);
+    for (i = 0; i < b->nmigrations; i++) {
+        const char *r = b->strings + b->migrations[i].revision;
+        if (i != x && strncmp(r, cp, len) == 0 && r[len] == '\0')
+            return i;
+    }
+    return (size_t)-1;
 }
 
 int strata__graph_index(strata_graph *g, const strata_gnode *nodes, size_t *dup)
@@ -399,6 +471,13 @@ size_t strata_history_line(char *buf, size_t size, const strata_migration_info *
         put(&b, " (branchpoint)");
     if (m->nparents > 1)
         put(&b, " (mergepoint)");
+    if (m->checkpoint) {
+        char n[80];
+        snprintf(n, sizeof(n), " (checkpoint of %zu migrations up to ", m->nreplaces);
+        put(&b, n);
+        put(&b, m->checkpoint);
+        put(&b, ")");
+    }
     put(&b, ", ");
     put(&b, m->message);
     return b.len;

@@ -20,6 +20,11 @@ typedef struct strata_gnode {
     const char *file;    /* for messages; may be NULL */
     unsigned line;       /* of the revision directive */
     unsigned revises_line;
+    /* A checkpoint's REV (checkpoint=REV), else NULL. While REV is in the
+     * graph too, the checkpoint is an alternative to REV and its ancestors:
+     * it is applied right after REV (so before REV's children), is no head,
+     * and nothing may revise it. */
+    const char *checkpoint;
 } strata_gnode;
 
 typedef struct strata_graph {
@@ -30,7 +35,8 @@ typedef struct strata_graph {
     size_t *pstart; /* parents of node i: pidx[pstart[i] .. pstart[i + 1]) */
     size_t *pidx;   /* parent node indices, in declared order */
     size_t *nchildren;
-    size_t *heads; /* nodes without children, in apply order */
+    size_t *heads; /* nodes without children, in apply order (not a checkpoint whose REV is
+                      in the graph: REV's place) */
     size_t nheads;
     size_t *byrev; /* node indices sorted by revision, for lookup (strata__graph_index) */
 } strata_graph;
@@ -58,6 +64,13 @@ void strata__graph_free(strata_graph *g);
  */
 int strata__graph_of_bundle(strata_graph *g, const strata_allocator *a,
                             const strata_bundle_data *b);
+
+/*
+ * REV's node when the checkpoint node x's REV is in the bundle b, else
+ * (size_t)-1; (size_t)-1 also when x is no checkpoint. A linear search:
+ * a bundle has few checkpoints.
+ */
+size_t strata__graph_checkpoint_rev(const strata_bundle_data *b, size_t x);
 
 /*
  * Sorts the nodes by revision for strata__graph_find and _lookup, once (a

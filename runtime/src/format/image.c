@@ -318,6 +318,10 @@ int strata__image_write(const strata_image_migration *m, size_t nm, const strata
         if (m[i].flags & STRATA_MIGRATION_DESTRUCTIVE)
             strata__buf_put(&meta, m[i].findings ? m[i].findings : "",
                             strlen(m[i].findings ? m[i].findings : "") + 1);
+    for (i = 0; i < nm; i++)
+        if (m[i].flags & STRATA_MIGRATION_CHECKPOINT)
+            strata__buf_put(&meta, m[i].checkpoint ? m[i].checkpoint : "",
+                            strlen(m[i].checkpoint ? m[i].checkpoint : "") + 1);
     /* Last, so a bundle without them is the same bytes as before; an empty
      * path would name no file and is left out. */
     for (i = 0; i < 2; i++)

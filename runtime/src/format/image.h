@@ -33,6 +33,8 @@
  *                every message, every file name (\1 stands for the
  *                revision, \2 for the message with '_' for ' '; a leading
  *                \3: as is), then the findings of each destructive one,
+ *                then of each checkpoint (format 8) the revision it
+ *                stands for and those it replaces, one blank between,
  *                then the schema files' paths the header's bits announce
  *   blocks   nblocks raw deflate streams, one after another; a block's text
  *            is its sections' texts in order
@@ -80,6 +82,9 @@ typedef struct strata_bundle_migration {
     uint32_t statement_timeout_ms; /* or STRATA_TIMEOUT_UNSET */
     uint32_t findings;             /* with STRATA_MIGRATION_DESTRUCTIVE: offset in `strings` of
                                       the lint findings ("rule at line N: what; ..."), else 0 */
+    uint32_t checkpoint;           /* with STRATA_MIGRATION_CHECKPOINT: offset in `strings` of
+                                      "REV R1 R2 ...", the revision it stands for, then every
+                                      revision it replaces (REV among them); else 0 */
     strata_hash128 exact;          /* of the whole normalised file */
     strata_hash128 loose;
     /* The canonical schema snapshot's hash after this migration's up, as
@@ -135,6 +140,7 @@ typedef struct strata_image_migration {
     const char *message;
     const char *file;
     const char *findings;    /* with STRATA_MIGRATION_DESTRUCTIVE, else NULL */
+    const char *checkpoint;  /* with STRATA_MIGRATION_CHECKPOINT: "REV R1 R2 ...", else NULL */
     const uint32_t *parents; /* indices of earlier migrations */
     uint32_t nparents;
     const strata_hash128 *accepts;

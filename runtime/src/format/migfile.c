@@ -73,6 +73,53 @@ static int is_hex12(const char *s, size_t n)
  * Names made by `create` are YYYYMMDD_HHMM_<revision>_<slug>.sql. A file
  * copied to start a new migration keeps the old name; catch the mismatch.
  */
+/*
+ * A checkpoint (docs/migration-format.md, "Checkpoints") stands for REV and
+ * every revision it lists: it revises nothing, lists REV, and does not list
+ * itself. Whether the list is REV's ancestors is the graph's to check.
+ */
+static void check_checkpoint(parser *p)
+{
+    strata_migfile *m = p->m;
+    size_t i;
+    int has_rev = 0;
+
+    if (!m->checkpoint || !m->nreplaces) {
+        if (m->checkpoint)
+            strata__migfile_err(p, m->checkpoint_line,
+                                "'checkpoint' needs the revisions it replaces: add "
+                                "replaces=<revision>,... (every ancestor of %s and %s itself)",
+                                m->checkpoint, m->checkpoint);
+        else if (m->nreplaces && !(p->seen & (1u << 11)))
+            strata__migfile_err(p, m->replaces_line,
+                                "'replaces' belongs to a checkpoint: add checkpoint=<revision> "
+                                "(the newest revision it replaces), or remove it");
+        return;
+    }
+    if (m->nparents)
+        strata__migfile_err(p, m->revises_line,
+                            "a checkpoint revises nothing (it stands for %s and its ancestors): "
+                            "remove 'revises'",
+                            m->checkpoint);
+    if (m->revision && strcmp(m->checkpoint, m->revision) == 0)
+        strata__migfile_err(p, m->checkpoint_line,
+                            "checkpoint=%s is this file's own revision: name the newest "
+                            "revision it replaces",
+                            m->checkpoint);
+    for (i = 0; i < m->nreplaces; i++) {
+        has_rev |= strcmp(m->replaces[i], m->checkpoint) == 0;
+        if (m->revision && strcmp(m->replaces[i], m->revision) == 0)
+            strata__migfile_err(p, m->replaces_line,
+                                "revision '%s' replaces itself: remove it from 'replaces'",
+                                m->revision);
+    }
+    if (!has_rev)
+        strata__migfile_err(p, m->replaces_line,
+                            "'replaces' does not list the checkpoint's revision '%s': add it",
+                            m->checkpoint);
+    m->flags |= STRATA_MIGRATION_CHECKPOINT;
+}
+
 static void check_file_name(parser *p)
 {
     const char *b = strata__base_name(p->m->file), *r, *e;
@@ -291,6 +338,7 @@ static int parse(strata_migfile *m, const strata_allocator *a, const char *file,
         strata__migfile_err(&p, m->lint_reason_line,
                             "'reason' explains a 'lint_ignore': add lint_ignore=RULE for the "
                             "findings it is about, or remove it");
+    check_checkpoint(&p);
     for (i = 0; i < m->nsections; i++) {
         const strata_section_src *x = &m->sections[i];
         unsigned at = x->line + 1;
@@ -366,6 +414,10 @@ void strata__migfile_free(strata_migfile *m)
     strata__free(m->alloc, m->message);
     strata__free(m->alloc, m->lint_ignore);
     strata__free(m->alloc, m->lint_reason);
+    for (i = 0; i < m->nreplaces; i++)
+        strata__free(m->alloc, m->replaces[i]);
+    strata__free(m->alloc, m->replaces);
+    strata__free(m->alloc, m->checkpoint);
     strata__free(m->alloc, m->text);
     strata__free(m->alloc, m->file);
     memset(m, 0, sizeof(*m));

@@ -51,7 +51,15 @@ typedef struct strata_migfile {
     char *lint_reason;
     unsigned lint_ignore_line;
     unsigned lint_reason_line;
-    strata_hash128 exact; /* of the whole canonical text */
+    /* "-- strata: checkpoint=REV" and its "replaces=..." lines (strata-bundle
+     * squash): the revision it stands for and every revision it replaces
+     * (REV and its ancestors), in the file's order; NULL / 0 when absent. */
+    char *checkpoint;
+    char **replaces;
+    size_t nreplaces;
+    unsigned checkpoint_line;
+    unsigned replaces_line; /* the first replaces= line */
+    strata_hash128 exact;   /* of the whole canonical text */
     strata_hash128 loose;
 } strata_migfile;
 

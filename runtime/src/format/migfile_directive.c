@@ -10,8 +10,9 @@
 #include <string.h>
 
 static const char *const header_keys[] = {
-    "revision",          "revises", "message",      "transaction", "environments", "lock_timeout",
-    "statement_timeout", "accepts", "foreign_keys", "lint_ignore", "reason",
+    "revision",     "revises",           "message",  "transaction",  "environments",
+    "lock_timeout", "statement_timeout", "accepts",  "foreign_keys", "lint_ignore",
+    "reason",       "checkpoint",        "replaces",
 };
 #define NKEYS (sizeof(header_keys) / sizeof(header_keys[0]))
 
@@ -224,6 +225,40 @@ oom:
     return -1;
 }
 
+static int add_replaced(parser *p, const char *s, size_t n, void *ctx)
+{
+    strata_migfile *m = p->m;
+    char **v;
+    size_t i;
+
+    (void)ctx;
+    if (!strata__revision_valid(s, n)) {
+        strata__migfile_err(p, p->line,
+                            "invalid revision '%.*s' in 'replaces': use 1-64 of [A-Za-z0-9_]",
+                            (int)n, s);
+        return -1;
+    }
+    /* Quadratic, but a file lists each revision it replaces once: hundreds. */
+    for (i = 0; i < m->nreplaces; i++) {
+        if (strata__streqn(s, n, m->replaces[i])) {
+            strata__migfile_err(p, p->line, "revision '%.*s' is listed twice in 'replaces'", (int)n,
+                                s);
+            return -1;
+        }
+    }
+    v = strata__realloc(m->alloc, m->replaces, (m->nreplaces + 1) * sizeof(*v));
+    if (!v)
+        goto oom;
+    m->replaces = v;
+    if (!(v[m->nreplaces] = strata__strndup(m->alloc, s, n)))
+        goto oom;
+    m->nreplaces++;
+    return 0;
+oom:
+    p->status = STRATA_NOMEM;
+    return -1;
+}
+
 static int add_env(parser *p, const char *s, size_t n, void *ctx)
 {
     static const char *const names[] = {"development", "test", "production"};
@@ -367,7 +402,8 @@ void strata__migfile_header_directive(parser *p, word *w)
                 p, p->line,
                 "unknown directive '%.*s': expected one of revision, revises, message, "
                 "transaction, environments, lock_timeout, statement_timeout, accepts, "
-                "foreign_keys, lint_ignore, reason, or a section 'up' or 'down'",
+                "foreign_keys, lint_ignore, reason, checkpoint, replaces, or a section 'up' or "
+                "'down'",
                 (int)w->keylen, w->key);
         return;
     }
@@ -376,7 +412,9 @@ void strata__migfile_header_directive(parser *p, word *w)
                             header_keys[k]);
         return;
     }
-    if (p->seen & (1u << k)) {
+    /* replaces= may take several lines: a checkpoint of hundreds of
+     * revisions stays readable. */
+    if ((p->seen & (1u << k)) && k != 12) {
         strata__migfile_err(p, p->line, "directive '%s' is given twice", header_keys[k]);
         return;
     }
@@ -473,6 +511,24 @@ void strata__migfile_header_directive(parser *p, word *w)
             w->value = NULL;
             m->lint_reason_line = p->line;
         }
+        break;
+    case 11: /* checkpoint */
+        if (!strata__revision_valid(w->value, w->valuelen)) {
+            strata__migfile_err(p, p->line,
+                                "invalid revision '%s' in 'checkpoint': use 1-64 of [A-Za-z0-9_]",
+                                w->value);
+        } else {
+            m->checkpoint = w->value;
+            w->value = NULL;
+            m->checkpoint_line = p->line;
+        }
+        break;
+    case 12: /* replaces */
+        if (!m->replaces_line)
+            m->replaces_line = p->line;
+        if (each_item(p, w->value, w->valuelen, add_replaced, NULL) > 0)
+            strata__migfile_err(p, p->line,
+                                "empty 'replaces': list the revisions the checkpoint replaces");
         break;
     }
 }
