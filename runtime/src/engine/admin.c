@@ -137,10 +137,9 @@ static int mark_unapplied(strata *h, const char *rev, strata_buf *done)
     size_t x;
     int st;
 
-    if ((st = strata__index_revisions(h)) != STRATA_OK)
+    if ((st = strata__rev_find(h, rev, strlen(rev), &x)) != STRATA_OK)
         return st;
-    if (strata__graph_find(&h->graph, h->nodes, rev, strlen(rev)) == STRATA_REV_NONE &&
-        strata__find_row(h, rev)) {
+    if (x == STRATA_REV_NONE && strata__find_row(h, rev)) {
         /* A revision this binary does not know: only its row can go. */
         st = strata__ledger_delete(h, rev);
         if (st == STRATA_OK)
@@ -222,16 +221,19 @@ static int revisions_named(strata *h, const char *applied, const char *unapplied
     size_t x;
     int st;
 
-    if ((st = strata__index_revisions(h)) != STRATA_OK)
-        return st;
     if (applied && (st = strata__resolve_rev(h, applied, &x)) != STRATA_OK)
         return st;
-    if (!unapplied || strata__graph_lookup(&h->graph, h->nodes, unapplied) < h->graph.n)
+    if (!unapplied)
+        return STRATA_OK;
+    if ((st = strata__rev_lookup(h, unapplied, &x)) != STRATA_OK)
+        return st;
+    if (x < h->graph.n)
         return STRATA_OK;
     if ((st = strata__read_report(h)) != STRATA_OK)
         return st;
-    if (strata__graph_find(&h->graph, h->nodes, unapplied, strlen(unapplied)) == STRATA_REV_NONE &&
-        strata__find_row(h, unapplied))
+    if ((st = strata__rev_find(h, unapplied, strlen(unapplied), &x)) != STRATA_OK)
+        return st;
+    if (x == STRATA_REV_NONE && strata__find_row(h, unapplied))
         return STRATA_OK;
     return strata__resolve_rev(h, unapplied, &x);
 }

@@ -72,7 +72,8 @@ int strata__checkpoints_load(strata *h)
         if (w)
             *w++ = '\0';
         c->revname = t;
-        c->rev = strata__graph_find(&h->graph, h->nodes, t, strlen(t));
+        if ((st = strata__rev_find(h, t, strlen(t), &c->rev)) != STRATA_OK)
+            return st;
         c->present = h->cp_present + np;
         c->gone = h->cp_gone + ng;
         t += strlen(s) + 1;
@@ -80,7 +81,8 @@ int strata__checkpoints_load(strata *h)
             char *e = strchr(w, ' ');
             if (e)
                 *e = '\0';
-            x = strata__graph_find(&h->graph, h->nodes, w, strlen(w));
+            if ((st = strata__rev_find(h, w, strlen(w), &x)) != STRATA_OK)
+                return st;
             if (x == STRATA_REV_NONE)
                 h->cp_gone[ng++] = w, c->ngone++;
             else if (x < i)
@@ -186,7 +188,8 @@ int strata__judge_checkpoint(strata *h)
         s++;
         e = strchr(s, ' ');
         len = e ? (size_t)(e - s) : strlen(s);
-        x = strata__graph_find(&h->graph, h->nodes, s, len);
+        if (strata__rev_find(h, s, len, &x) != STRATA_OK)
+            break; /* the message is set; the refusal below says what it can */
         strata__buf_reset(&fix);
         strata__buf_put(&fix, s, len);
         if (fix.oom)

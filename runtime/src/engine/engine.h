@@ -234,6 +234,15 @@ int strata__resolve_rev(strata *h, const char *target, size_t *out);
 /* handle.c: sorts the bundle's revisions for strata__graph_find and
  * _lookup on h->graph, once; STRATA_INTEGRITY when one is there twice. */
 int strata__index_revisions(strata *h);
+/*
+ * The node of revision rev[0..len) in *at, or STRATA_REV_NONE; _lookup takes
+ * a revision or an unambiguous prefix of one (STRATA_REV_AMBIGUOUS). Both
+ * index the revisions first when no lookup has yet, so no caller can look
+ * up in a graph that is not indexed. STRATA_OK, or the index's status with
+ * the message set (*at is STRATA_REV_NONE then).
+ */
+int strata__rev_find(strata *h, const char *rev, size_t len, size_t *at);
+int strata__rev_lookup(strata *h, const char *rev, size_t *at);
 
 /* clock.c: milliseconds of the monotonic clock (durations, deadlines), and
  * a sleep of about ms milliseconds (lock polling, retry backoff). */

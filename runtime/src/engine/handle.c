@@ -66,6 +66,22 @@ int strata__index_revisions(strata *h)
     return st;
 }
 
+int strata__rev_find(strata *h, const char *rev, size_t len, size_t *at)
+{
+    int st = strata__index_revisions(h);
+
+    *at = st == STRATA_OK ? strata__graph_find(&h->graph, h->nodes, rev, len) : STRATA_REV_NONE;
+    return st;
+}
+
+int strata__rev_lookup(strata *h, const char *rev, size_t *at)
+{
+    int st = strata__index_revisions(h);
+
+    *at = st == STRATA_OK ? strata__graph_lookup(&h->graph, h->nodes, rev) : STRATA_REV_NONE;
+    return st;
+}
+
 static void whoami(strata *h)
 {
     char host[64];

@@ -156,9 +156,8 @@ int strata__resolve_rev(strata *h, const char *target, size_t *out)
     size_t x;
     int st;
 
-    if ((st = strata__index_revisions(h)) != STRATA_OK)
+    if ((st = strata__rev_lookup(h, target, &x)) != STRATA_OK)
         return st == STRATA_NOMEM ? strata__fail(&h->msgs, st, "out of memory") : st;
-    x = strata__graph_lookup(&h->graph, h->nodes, target);
     if (x < h->graph.n) {
         *out = x;
         return STRATA_OK;

@@ -267,15 +267,15 @@ static int build_report(strata *h, int exists, const unsigned char *seen)
             h->current[rep->ncurrent++] = h->infos[i].revision;
     for (i = 0; i < h->nrows; i++) {
         strata_unknown_info *u;
-        if (!known[i] && strata__index_revisions(h) != STRATA_OK) {
+        size_t x = STRATA_REV_NONE;
+        if (!known[i] && strata__rev_find(h, h->rows[i].revision, strlen(h->rows[i].revision),
+                                          &x) != STRATA_OK) {
             strata__free(h->alloc, known);
             return STRATA_ERROR; /* the message is set */
         }
         /* Every row of a known revision, also a duplicate one (find_row found one), and
          * of one a checkpoint replaced, deleted since. */
-        if (known[i] || strata__checkpoint_gone(h, h->rows[i].revision) ||
-            strata__graph_find(&h->graph, h->nodes, h->rows[i].revision,
-                               strlen(h->rows[i].revision)) != STRATA_REV_NONE ||
+        if (known[i] || strata__checkpoint_gone(h, h->rows[i].revision) || x != STRATA_REV_NONE ||
             (i > 0 && !strcmp(h->rows[i].revision, h->rows[i - 1].revision)))
             continue;
         u = &h->unknown[rep->nunknown++];
@@ -335,9 +335,8 @@ static int quick_row(void *ctx, int ncols, const char *const *cols)
     if (ncols < 2 || !cols[0] || !cols[1])
         goto off;
     if (i >= h->bundle->nmigrations || strcmp(h->nodes[i].revision, cols[0]) != 0) {
-        if (strata__index_revisions(h) != STRATA_OK)
+        if (strata__rev_find(h, cols[0], strlen(cols[0]), &i) != STRATA_OK)
             goto off; /* the full report says why */
-        i = strata__graph_find(&h->graph, h->nodes, cols[0], strlen(cols[0]));
     }
     if (i == STRATA_REV_NONE || c->seen[i])
         goto off; /* unknown to this binary, or a duplicate */
