@@ -22,6 +22,8 @@ void strata__checkpoints_free(strata *h)
     strata__free(h->alloc, h->cp_present);
     strata__free(h->alloc, h->cp_text);
     strata__free(h->alloc, h->cp_gone);
+    strata__free(h->alloc, h->cp_past);
+    h->cp_past = NULL;
     h->cps = NULL;
     h->ncps = 0;
     h->cp_present = NULL;
@@ -132,7 +134,6 @@ int strata__checkpoints_apply(strata *h, unsigned char *want)
 {
     unsigned d = h->be->dialect->section;
     size_t k, i, n = h->bundle->nmigrations;
-    unsigned char *eff;
 
     h->cp_refuse = (size_t)-1;
     if (!h->ncps)
@@ -162,10 +163,9 @@ int strata__checkpoints_apply(strata *h, unsigned char *want)
             c->ngone_outer_applied += (size_t)(row && !inner);
         }
     }
-    if (!(eff = strata__malloc(h->alloc, n + 1)))
+    if (!h->cp_past && !(h->cp_past = strata__malloc(h->alloc, n + 1)))
         return STRATA_NOMEM;
-    h->cp_refuse = strata__plan_checkpoints(h->infos, n, h->cps, h->ncps, want, eff);
-    strata__free(h->alloc, eff);
+    h->cp_refuse = strata__plan_checkpoints(h->infos, n, h->cps, h->ncps, want, h->cp_past);
     return STRATA_OK;
 }
 

@@ -97,15 +97,30 @@ static int bundle_snap(strata *h, const strata_image_snaps *text, size_t i, stra
  * the pending migrations touch other objects than the applied ones, as
  * branches that merge do.
  */
-static int expected_text(strata *h, strata_snapshot *want, size_t *prefix_last,
-                         const unsigned char *eff, const unsigned char *alt, size_t last)
+/* Applied, itself or through a checkpoint (a database past one, either
+ * way, has the schema its replaced migrations give: squash proved it, and
+ * verify gives a checkpoint whose originals are in the bundle their text). */
+static int past(const strata *h, size_t i)
+{
+    return h->cp_past ? h->cp_past[i] : is_applied(h->report.migrations[i].state);
+}
+
+static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
 {
     const strata_report *r = &h->report;
     strata_image_snaps text;
     strata_snapshot cur, prev, next;
-    size_t i, k;
+    size_t i, k, last = 0, napplied = 0;
     int st = STRATA_OK, prefix = 1;
 
+    *prefix_last = SIZE_MAX;
+    for (i = 0; i < r->nmigrations; i++)
+        if (past(h, i)) {
+            last = i;
+            napplied++;
+        }
+    if (napplied == 0)
+        return STRATA_OK; /* never migrated, or nothing applied: the empty schema */
     if (!strata__image_has_snaps(h->bundle))
         return strata__fail(
             &h->msgs, STRATA_ERROR,
@@ -115,7 +130,7 @@ static int expected_text(strata *h, strata_snapshot *want, size_t *prefix_last,
             "auto) or -DSTRATA_VERIFY_POSTGRES=auto (strata-bundle generate --postgres auto|URL)",
             h->bundle->ns);
     for (i = 0; i <= last; i++) {
-        if (!eff[i])
+        if (!past(h, i))
             continue;
         if (r->migrations[i].state == STRATA_STATE_EDITED)
             strata__log(&h->msgs, STRATA_LOG_WARN,
@@ -130,7 +145,7 @@ static int expected_text(strata *h, strata_snapshot *want, size_t *prefix_last,
                         r->migrations[i].revision, r->migrations[i].file);
     }
     for (i = 0; i < last; i++)
-        if (!eff[i] && !alt[i] && r->migrations[i].state != STRATA_STATE_SKIPPED)
+        if (r->migrations[i].state == STRATA_STATE_PENDING)
             prefix = 0;
     {
         strata_buf why;
@@ -154,11 +169,9 @@ static int expected_text(strata *h, strata_snapshot *want, size_t *prefix_last,
     strata__snap_init(&prev);
     strata__snap_init(&next);
     for (i = 0; i <= last && st == STRATA_OK; i++) {
-        if (alt[i])
-            continue; /* no text: its originals stand for it */
         if ((st = bundle_snap(h, &text, i, &next)) != STRATA_OK)
             break;
-        if (eff[i]) {
+        if (past(h, i)) {
             /* cur - (prev - next) + (next - prev) */
             strata_snapshot out;
             strata__snap_init(&out);
@@ -187,68 +200,6 @@ static int expected_text(strata *h, strata_snapshot *want, size_t *prefix_last,
     strata__snap_free(&prev);
     strata__snap_free(&next);
     strata__image_snap_close(&text);
-    return st;
-}
-
-/*
- * What counts as applied for the expected schema, per migration (eff), and
- * which migrations add no change of their own (alt). A checkpoint whose
- * originals are in the bundle is their alternative: verify replays the
- * originals, not it, so its text is the schema they left at its revision.
- * Summing each applied migration's change (branches applied apart), a
- * database that ran the checkpoint counts its originals instead (squash
- * proved they give the same schema), and the checkpoint adds nothing.
- */
-static void effective(const strata *h, unsigned char *eff, unsigned char *alt)
-{
-    const strata_report *r = &h->report;
-    size_t i, k;
-
-    for (i = 0; i < r->nmigrations; i++) {
-        eff[i] = (unsigned char)is_applied(r->migrations[i].state);
-        alt[i] = 0;
-    }
-    for (k = 0; k < h->ncps; k++) {
-        const strata_checkpoint *c = &h->cps[k];
-        if (c->rev == STRATA_REV_NONE) {
-            /* Originals deleted: a database that went through all of them
-             * has the checkpoint's schema, which verify replayed. */
-            if (r->migrations[c->node].state == STRATA_STATE_BYPASSED &&
-                c->ngone_applied == c->ngone)
-                eff[c->node] = 1;
-            continue;
-        }
-        if (eff[c->node])
-            for (i = 0; i < c->npresent; i++)
-                eff[c->present[i]] = 1;
-        eff[c->node] = 0;
-        alt[c->node] = 1;
-    }
-}
-
-static int expected(strata *h, strata_snapshot *want, size_t *prefix_last)
-{
-    const strata_report *r = &h->report;
-    size_t i, last = 0, napplied = 0;
-    int st;
-    unsigned char *eff, *alt;
-
-    *prefix_last = SIZE_MAX;
-    if (!(eff = strata__malloc(h->alloc, 2 * r->nmigrations + 1)))
-        return STRATA_NOMEM;
-    alt = eff + r->nmigrations;
-    effective(h, eff, alt);
-    for (i = 0; i < r->nmigrations; i++)
-        if (eff[i]) {
-            last = i;
-            napplied++;
-        }
-    if (napplied == 0) {
-        strata__free(h->alloc, eff);
-        return STRATA_OK; /* never migrated, or nothing applied: the empty schema */
-    }
-    st = expected_text(h, want, prefix_last, eff, alt, last);
-    strata__free(h->alloc, eff);
     return st;
 }
 

@@ -95,13 +95,16 @@ struct strata {
     const char **parent_names;
     strata_graph graph;
     /* Its checkpoints (checkpoint.c), in apply order; cp_refuse: the one
-     * the last report found this database cannot go past, or (size_t)-1. */
+     * the last report found this database cannot go past, or (size_t)-1;
+     * cp_past: per migration, whether the last report found it applied,
+     * itself or through a checkpoint (strata__plan_checkpoints' eff). */
     struct strata_checkpoint *cps;
     size_t ncps;
     size_t *cp_present;
     char *cp_text;
     const char **cp_gone;
     size_t cp_refuse;
+    unsigned char *cp_past;
 
     /* Storage of the last report (strata_report_read). */
     strata_row *rows; /* sorted by revision */
@@ -175,7 +178,7 @@ void strata__checkpoints_free(strata *h);
 /* Is rev one a checkpoint of the bundle replaces, deleted since? */
 int strata__checkpoint_gone(const strata *h, const char *rev);
 /* The states of h->infos as the checkpoints make them (strata__plan_checkpoints),
- * want as there; sets h->cp_refuse. STRATA_OK or STRATA_NOMEM. */
+ * want as there; sets h->cp_refuse and h->cp_past. STRATA_OK or STRATA_NOMEM. */
 int strata__checkpoints_apply(strata *h, unsigned char *want);
 /* The message of a database that cannot go past h->cp_refuse: STRATA_ERROR. */
 int strata__judge_checkpoint(strata *h);
