@@ -66,6 +66,21 @@ static int revref_cmp(const void *x, const void *y)
     return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+/* byrev: the node indices sorted by revision (refs: scratch of n, left
+ * sorted, so that equal revisions are neighbours). */
+static void sort_by_revision(const strata_gnode *nodes, size_t n, revref *refs, size_t *byrev)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        refs[i].rev = nodes[i].revision;
+        refs[i].idx = i;
+    }
+    qsort(refs, n, sizeof(*refs), revref_cmp);
+    for (i = 0; i < n; i++)
+        byrev[i] = refs[i].idx;
+}
+
 size_t strata__graph_find(const strata_graph *g, const strata_gnode *nodes, const char *revision,
                           size_t len)
 {
@@ -238,14 +253,9 @@ int strata__graph_build(strata_graph *g, const strata_allocator *a, const strata
         !indeg || !cstart || !cidx || !refs || !h.v)
         goto done;
 
-    for (i = 0; i < n; i++) {
-        refs[i].rev = nodes[i].revision;
-        refs[i].idx = i;
-    }
-    qsort(refs, n, sizeof(*refs), revref_cmp);
-    for (i = 0; i < n; i++) {
-        g->byrev[i] = refs[i].idx;
-        if (i > 0 && strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
+    sort_by_revision(nodes, n, refs, g->byrev);
+    for (i = 1; i < n; i++) {
+        if (strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
             const strata_gnode *x = &nodes[refs[i].idx], *y = &nodes[refs[i - 1].idx];
             if (key_less(nodes, refs[i].idx, refs[i - 1].idx)) {
                 const strata_gnode *t = x;
@@ -399,18 +409,12 @@ int strata__graph_index(strata_graph *g, const strata_gnode *nodes, size_t *dup)
         g->byrev = NULL;
         return STRATA_NOMEM;
     }
-    for (i = 0; i < n; i++) {
-        refs[i].rev = nodes[i].revision;
-        refs[i].idx = i;
-    }
-    qsort(refs, n, sizeof(*refs), revref_cmp);
-    for (i = 0; i < n; i++) {
-        g->byrev[i] = refs[i].idx;
-        if (i > 0 && st == STRATA_OK && strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
+    sort_by_revision(nodes, n, refs, g->byrev);
+    for (i = 1; i < n && st == STRATA_OK; i++)
+        if (strcmp(refs[i].rev, refs[i - 1].rev) == 0) {
             *dup = refs[i].idx;
             st = STRATA_INVALID;
         }
-    }
     strata__free(g->alloc, refs);
     if (st != STRATA_OK) { /* every later call says so again */
         strata__free(g->alloc, g->byrev);
