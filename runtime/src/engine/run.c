@@ -180,6 +180,25 @@ int strata__statement_starts(strata *h, size_t n)
     return h->notx_rev ? strata__ledger_statement_starts(h, h->notx_rev, n) : STRATA_OK;
 }
 
+/* A transactional migration's work once its transaction or savepoint is
+ * open: its section, the backend's check (check: the migration ends its own
+ * transaction or savepoint here), its version row written or removed. */
+static int run_recorded(strata *h, size_t i, const strata_bundle_section *s, int up, int check,
+                        double t0)
+{
+    size_t failed = 0;
+    int st = run_section(h, i, s, &failed);
+
+    if (st == STRATA_OK && check && h->be->check_migration)
+        st = h->be->check_migration(h, strata__mig(h, i));
+    if (st != STRATA_OK)
+        return st;
+    st = up ? strata__ledger_insert(h, i, "applied", (long long)(strata__mono_ms() - t0))
+            : strata__ledger_delete(h, strata__bstr(h, strata__mig(h, i)->revision));
+    return strata__migration_error(
+        h, i, up ? "recording it in the version table" : "removing it from the version table", st);
+}
+
 /* One migration, bookkeeping included, in its own transaction (own_tx) or
  * in the caller's. *skipped is set when another process got there first. */
 static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
@@ -189,7 +208,6 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     const strata_bundle_section *s = strata__bundle_section(
         h->bundle, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN, h->be->dialect->section);
     double t0 = strata__mono_ms();
-    size_t failed = 0;
     int st, found = 0;
 
     *skipped = 0;
@@ -203,21 +221,10 @@ static int apply_one(strata *h, size_t i, int up, int own_tx, int *skipped)
     if (own_tx && (st = h->be->begin(h)) != STRATA_OK)
         goto after;
     st = strata__ledger_is_recorded(h, rev, &found);
-    if (st == STRATA_OK && found == up) {
+    if (st == STRATA_OK && found == up)
         *skipped = 1;
-    } else if (st == STRATA_OK) {
-        st = run_section(h, i, s, &failed);
-        if (st == STRATA_OK && own_tx && h->be->check_migration)
-            st = h->be->check_migration(h, m);
-        if (st == STRATA_OK) {
-            st = up ? strata__ledger_insert(h, i, "applied", (long long)(strata__mono_ms() - t0))
-                    : strata__ledger_delete(h, rev);
-            st = strata__migration_error(h, i,
-                                         up ? "recording it in the version table"
-                                            : "removing it from the version table",
-                                         st);
-        }
-    }
+    else if (st == STRATA_OK)
+        st = run_recorded(h, i, s, up, own_tx, t0);
     if (own_tx) {
         if (st == STRATA_OK)
             st = strata__migration_error(h, i, "COMMIT (rolled back)", h->be->commit(h));
@@ -419,7 +426,6 @@ static int apply_saved(strata *h, size_t i, int up, int *skipped)
     const strata_bundle_section *s = strata__bundle_section(
         h->bundle, m, up ? STRATA_SECTION_UP : STRATA_SECTION_DOWN, h->be->dialect->section);
     double t0 = strata__mono_ms();
-    size_t failed = 0;
     int st, found = 0;
 
     *skipped = 0;
@@ -435,16 +441,7 @@ static int apply_saved(strata *h, size_t i, int up, int *skipped)
     }
     if ((st = h->be->savepoint(h, STRATA_SAVEPOINT_BEGIN)) != STRATA_OK)
         return st;
-    st = run_section(h, i, s, &failed);
-    if (st == STRATA_OK && h->be->check_migration)
-        st = h->be->check_migration(h, m);
-    if (st == STRATA_OK) {
-        st = up ? strata__ledger_insert(h, i, "applied", (long long)(strata__mono_ms() - t0))
-                : strata__ledger_delete(h, rev);
-        st = strata__migration_error(
-            h, i, up ? "recording it in the version table" : "removing it from the version table",
-            st);
-    }
+    st = run_recorded(h, i, s, up, 1, t0);
     if (st == STRATA_OK)
         st = strata__migration_error(h, i, "COMMIT (rolled back)",
                                      h->be->savepoint(h, STRATA_SAVEPOINT_RELEASE));
