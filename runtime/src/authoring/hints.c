@@ -87,17 +87,6 @@ static int next_token(const char *text, size_t end, int mode, size_t *i, size_t 
     return 1;
 }
 
-static int word_is(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    if (strlen(w) != n)
-        return 0;
-    for (i = 0; i < n; i++)
-        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]) != w[i])
-            return 0;
-    return 1;
-}
-
 /* CREATE [TEMP|TEMPORARY|UNLOGGED] TABLE [IF NOT EXISTS] name: the name,
  * folded (qualified names keep their dots), into out; 0 if not that. */
 static int create_table_name(const char *text, const stmt_span *s, unsigned dialect, int mode,
@@ -107,15 +96,15 @@ static int create_table_name(const char *text, const stmt_span *s, unsigned dial
     int step = 0;
 
     while (next_token(text, s->end, mode, &i, &a, &b)) {
-        if (step == 0 && !word_is(text + a, b - a, "create"))
+        if (step == 0 && !strata__sql_word_is(text + a, b - a, "create"))
             return 0;
-        if (step == 1 &&
-            (word_is(text + a, b - a, "temp") || word_is(text + a, b - a, "temporary") ||
-             word_is(text + a, b - a, "unlogged")))
+        if (step == 1 && (strata__sql_word_is(text + a, b - a, "temp") ||
+                          strata__sql_word_is(text + a, b - a, "temporary") ||
+                          strata__sql_word_is(text + a, b - a, "unlogged")))
             continue;
-        if (step == 1 && !word_is(text + a, b - a, "table"))
+        if (step == 1 && !strata__sql_word_is(text + a, b - a, "table"))
             return 0;
-        if (step == 2 && word_is(text + a, b - a, "if")) {
+        if (step == 2 && strata__sql_word_is(text + a, b - a, "if")) {
             next_token(text, s->end, mode, &i, &a, &b); /* not */
             next_token(text, s->end, mode, &i, &a, &b); /* exists */
             continue;
@@ -217,9 +206,12 @@ static int place_hint(const char *file, const char *text, const stmts *ss, size_
         }
         p = s->first + pick->start;
         next_token(text, p + pick->len, ss->mode, &p, &a, &b);
-        if (word_is(text + a, b - a, "constraint") || word_is(text + a, b - a, "primary") ||
-            word_is(text + a, b - a, "unique") || word_is(text + a, b - a, "check") ||
-            word_is(text + a, b - a, "foreign") || word_is(text + a, b - a, "exclude")) {
+        if (strata__sql_word_is(text + a, b - a, "constraint") ||
+            strata__sql_word_is(text + a, b - a, "primary") ||
+            strata__sql_word_is(text + a, b - a, "unique") ||
+            strata__sql_word_is(text + a, b - a, "check") ||
+            strata__sql_word_is(text + a, b - a, "foreign") ||
+            strata__sql_word_is(text + a, b - a, "exclude")) {
             rc = hint_error(d, file, line, old);
             goto done;
         }

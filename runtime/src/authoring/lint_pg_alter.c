@@ -6,6 +6,7 @@
  * subcommand's keyword, found in the statement's tokens.
  */
 #include "lint_pg.h"
+#include "sqlscan.h"
 
 #include <string.h>
 
@@ -259,18 +260,6 @@ static void add_constraint(pgctx *c, const char *tbl, size_t con)
                               "ALTER TABLE ... DROP CONSTRAINT IF EXISTS before it");
 }
 
-/* s[0..n) is word w (lower case), in any case. */
-static int word_is(const char *s, size_t n, const char *w)
-{
-    size_t k;
-    if (strlen(w) != n)
-        return 0;
-    for (k = 0; k < n; k++)
-        if ((s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] - 'A' + 'a') : s[k]) != w[k])
-            return 0;
-    return 1;
-}
-
 /* Where in the statement an ALTER TABLE subcommand about column `name`
  * begins (its parse tree has no location): keyword `kw`, then COLUMN, IF
  * EXISTS or SET DATA as written, then the name; (size_t)-1 when not found. */
@@ -288,15 +277,16 @@ static size_t locate_sub(const pgctx *c, const char *kw, const char *name)
             t.kind == STRATA_TOK_BLOCK_COMMENT)
             continue;
         if (t.kind == STRATA_TOK_WORD) {
-            if (state && word_is(s + b, len, name))
+            if (state && strata__sql_word_is(s + b, len, name))
                 return kwat;
-            if (word_is(s + b, len, kw)) {
+            if (strata__sql_word_is(s + b, len, kw)) {
                 state = 1;
                 kwat = b;
                 continue;
             }
-            if (state && (word_is(s + b, len, "column") || word_is(s + b, len, "if") ||
-                          word_is(s + b, len, "exists")))
+            if (state && (strata__sql_word_is(s + b, len, "column") ||
+                          strata__sql_word_is(s + b, len, "if") ||
+                          strata__sql_word_is(s + b, len, "exists")))
                 continue;
         } else if (t.kind == STRATA_TOK_QUOTED && s[b] == '"' && state && len >= 2 &&
                    strlen(name) == len - 2 && memcmp(s + b + 1, name, len - 2) == 0) {

@@ -426,17 +426,6 @@ static void copy_value(strata_buf *b, const strata_sobj *from_c, const strata_so
     }
 }
 
-static int word_ieq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    if (strlen(w) != n)
-        return 0;
-    for (i = 0; i < n; i++)
-        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]) != w[i])
-            return 0;
-    return 1;
-}
-
 /* sql (a CREATE TABLE statement) with its table's name replaced by name. */
 static void renamed_create(strata_buf *out, const char *sql, const char *name)
 {
@@ -447,11 +436,13 @@ static void renamed_create(strata_buf *out, const char *sql, const char *name)
         e = strata__sql_scan(sql, n, i, STRATA_SQL_SQLITE, &t);
         if (t.kind == STRATA_TOK_WORD || t.kind == STRATA_TOK_QUOTED) {
             size_t w = e - i;
-            int kw = t.kind == STRATA_TOK_WORD &&
-                     (word_ieq(sql + i, w, "create") || word_ieq(sql + i, w, "temp") ||
-                      word_ieq(sql + i, w, "temporary") || word_ieq(sql + i, w, "table") ||
-                      word_ieq(sql + i, w, "if") || word_ieq(sql + i, w, "not") ||
-                      word_ieq(sql + i, w, "exists"));
+            int kw = t.kind == STRATA_TOK_WORD && (strata__sql_word_is(sql + i, w, "create") ||
+                                                   strata__sql_word_is(sql + i, w, "temp") ||
+                                                   strata__sql_word_is(sql + i, w, "temporary") ||
+                                                   strata__sql_word_is(sql + i, w, "table") ||
+                                                   strata__sql_word_is(sql + i, w, "if") ||
+                                                   strata__sql_word_is(sql + i, w, "not") ||
+                                                   strata__sql_word_is(sql + i, w, "exists"));
             if (!kw) {
                 /* the name, perhaps schema.name */
                 size_t end = e, p;

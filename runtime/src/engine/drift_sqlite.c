@@ -14,18 +14,6 @@
 #define PHASE_CREATE STRATA_PHASE_CREATE
 typedef strata_drift_ctx drift_ctx;
 
-/* Does s[0..n) spell the lower-case word w, in any case? */
-static int word_is(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    if (strlen(w) != n)
-        return 0;
-    for (i = 0; i < n; i++)
-        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]) != w[i])
-            return 0;
-    return 1;
-}
-
 /* Does s[0..n) hold w? */
 static int holds(const char *s, size_t n, const char *w)
 {
@@ -220,15 +208,16 @@ static void create_as(const char *sql, const char *name, strata_buf *out)
         if (a >= n)
             break;
         e = strata__sql_token(sql, n, a, &kind);
-        if (words >= 2 && !(kind == STRATA_TOK_WORD &&
-                            (word_is(sql + a, e - a, "if") || word_is(sql + a, e - a, "not") ||
-                             word_is(sql + a, e - a, "exists")))) {
+        if (words >= 2 &&
+            !(kind == STRATA_TOK_WORD && (strata__sql_word_is(sql + a, e - a, "if") ||
+                                          strata__sql_word_is(sql + a, e - a, "not") ||
+                                          strata__sql_word_is(sql + a, e - a, "exists")))) {
             strata__buf_puts(out, "CREATE TABLE ");
             quote(out, name);
             strata__buf_puts(out, sql + e);
             return;
         }
-        if (kind == STRATA_TOK_WORD && word_is(sql + a, e - a, "table"))
+        if (kind == STRATA_TOK_WORD && strata__sql_word_is(sql + a, e - a, "table"))
             words = 2;
         else if (words < 2)
             words = 1;

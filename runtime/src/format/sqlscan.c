@@ -441,18 +441,15 @@ int strata__sql_is_directive(const char *s, size_t n)
 
 /* ---- statements ----------------------------------------------------------- */
 
-static int word_is(const char *s, size_t n, const char *w)
+int strata__sql_word_is(const char *s, size_t n, const char *lower)
 {
-    size_t i, k = strlen(w);
-    if (n != k)
+    size_t i;
+
+    if (strlen(lower) != n)
         return 0;
-    for (i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch >= 'a' && ch <= 'z')
-            ch = (char)(ch - 'a' + 'A');
-        if (ch != w[i])
+    for (i = 0; i < n; i++)
+        if ((s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i]) != lower[i])
             return 0;
-    }
     return 1;
 }
 
@@ -483,15 +480,15 @@ static int sqlite_class(const char *s, size_t n, int kind)
         return TK_WS;
     if (kind != STRATA_TOK_WORD)
         return TK_OTHER;
-    if (word_is(s, n, "CREATE"))
+    if (strata__sql_word_is(s, n, "create"))
         return TK_CREATE;
-    if (word_is(s, n, "TRIGGER"))
+    if (strata__sql_word_is(s, n, "trigger"))
         return TK_TRIGGER;
-    if (word_is(s, n, "TEMP") || word_is(s, n, "TEMPORARY"))
+    if (strata__sql_word_is(s, n, "temp") || strata__sql_word_is(s, n, "temporary"))
         return TK_TEMP;
-    if (word_is(s, n, "END"))
+    if (strata__sql_word_is(s, n, "end"))
         return TK_END;
-    if (word_is(s, n, "EXPLAIN"))
+    if (strata__sql_word_is(s, n, "explain"))
         return TK_EXPLAIN;
     return TK_OTHER;
 }
@@ -518,12 +515,12 @@ int strata__sql_split_mode(const char *s, size_t n, int mode, strata_stmt_fn fn,
             if (kind == STRATA_TOK_WORD) {
                 /* BEGIN ATOMIC opens a body that ends at its own END; CASE
                  * ... END may nest inside it. */
-                if (word_is(s + i, e - i, "ATOMIC") && prev_len &&
-                    word_is(s + prev_word, prev_len, "BEGIN"))
+                if (strata__sql_word_is(s + i, e - i, "atomic") && prev_len &&
+                    strata__sql_word_is(s + prev_word, prev_len, "begin"))
                     atomic++;
-                else if (atomic && word_is(s + i, e - i, "CASE"))
+                else if (atomic && strata__sql_word_is(s + i, e - i, "case"))
                     cases++;
-                else if (atomic && word_is(s + i, e - i, "END")) {
+                else if (atomic && strata__sql_word_is(s + i, e - i, "end")) {
                     if (cases)
                         cases--;
                     else

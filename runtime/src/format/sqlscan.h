@@ -125,4 +125,7 @@ size_t strata__sql_skip_blank(const char *s, size_t n, unsigned *line);
 /* 1 when the line comment s[0..n) is a strata directive ("-- strata: ..."). */
 int strata__sql_is_directive(const char *s, size_t n);
 
+/* Is s[0..n) the word `lower` (given in lower case), in any case? ASCII only. */
+int strata__sql_word_is(const char *s, size_t n, const char *lower);
+
 #endif

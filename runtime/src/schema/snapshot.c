@@ -388,19 +388,6 @@ static void take_group(const char *s, size_t n, size_t *i, strata_buf *out)
     *i = p;
 }
 
-static int word_eq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    if (strlen(w) != n)
-        return 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != w[i])
-            return 0;
-    }
-    return 1;
-}
-
 /* Next significant token from *i: its kind and span; 0 at the end. */
 static int next_tok(const char *s, size_t n, size_t *i, size_t *start, size_t *end)
 {
@@ -430,10 +417,11 @@ static void table_element(sq_ctx *c, const char *table, const char *s, size_t n,
     k = next_tok(s, n, &i, &a, &b);
     if (!k)
         goto out;
-    is_column = !(k - 1 == STRATA_TOK_WORD &&
-                  (word_eq(s + a, b - a, "constraint") || word_eq(s + a, b - a, "primary") ||
-                   word_eq(s + a, b - a, "unique") || word_eq(s + a, b - a, "check") ||
-                   word_eq(s + a, b - a, "foreign")));
+    is_column = !(k - 1 == STRATA_TOK_WORD && (strata__sql_word_is(s + a, b - a, "constraint") ||
+                                               strata__sql_word_is(s + a, b - a, "primary") ||
+                                               strata__sql_word_is(s + a, b - a, "unique") ||
+                                               strata__sql_word_is(s + a, b - a, "check") ||
+                                               strata__sql_word_is(s + a, b - a, "foreign")));
     if (is_column)
         strata__sql_normalise(s + a, b - a, &name);
     else
@@ -449,15 +437,15 @@ static void table_element(sq_ctx *c, const char *table, const char *s, size_t n,
         }
         if (k - 1 != STRATA_TOK_WORD)
             continue;
-        if (word_eq(w, wl, "autoincrement")) {
+        if (strata__sql_word_is(w, wl, "autoincrement")) {
             *autoinc = 1;
-        } else if (word_eq(w, wl, "check") || word_eq(w, wl, "as")) {
+        } else if (strata__sql_word_is(w, wl, "check") || strata__sql_word_is(w, wl, "as")) {
             size_t j = i;
             if (next_tok(s, n, &j, &a, &b) && s[a] == '(') {
                 strata__buf_reset(&x);
                 i = a;
                 take_group(s, n, &i, &x);
-                if (word_eq(w, wl, "check"))
+                if (strata__sql_word_is(w, wl, "check"))
                     strata__snap_add(c->s, "check %s%s%s %s", table, is_column ? "." : "",
                                      is_column ? (name.data ? name.data : "") : "",
                                      x.data ? x.data : "");
@@ -465,7 +453,7 @@ static void table_element(sq_ctx *c, const char *table, const char *s, size_t n,
                     strata__snap_add(c->s, "column %s.%s generated %s", table,
                                      name.data ? name.data : "", x.data ? x.data : "");
             }
-        } else if (word_eq(w, wl, "collate") && is_column) {
+        } else if (strata__sql_word_is(w, wl, "collate") && is_column) {
             size_t j = i;
             if (next_tok(s, n, &j, &a, &b)) {
                 strata__buf_reset(&x);
